@@ -1,0 +1,112 @@
+"""Single syscalls injected into a stopped thread.
+
+The thread's registers are pointed at a `syscall` instruction and it is stepped with
+PTRACE_SYSCALL to the syscall-entry and then the syscall-exit stop: it never executes past the
+instruction, so the instruction may sit anywhere (the vDSO, the restore helper, a scratch page).
+orig_ax = -1 keeps the kernel's syscall-restart logic away from injected register sets.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from engine.compel import syscalls as nr
+from engine.compel.memory import TaskMemory
+from engine.compel.ptrace import Tracee
+from engine.native import ffi
+
+ALL_SIGNALS = (1 << 64) - 1
+SCRATCH_SIZE = 64 * 1024
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
+MAP_FIXED_NOREPLACE = 0x100000
+
+
+class InjectError(OSError):
+    pass
+
+
+class Injector:
+    """Runs syscalls in `tracee`. Use as a context manager: registers and mask are put back."""
+
+    def __init__(self, tracee: Tracee, syscall_ip: int, mem: TaskMemory) -> None:
+        self.tracee = tracee
+        self.syscall_ip = syscall_ip
+        self.mem = mem
+        self.saved_regs = None
+        self.saved_mask = 0
+        self.scratch = 0
+        self.count = 0
+
+    def __enter__(self) -> Injector:
+        self.saved_regs = self.tracee.get_regs()
+        self.saved_mask = self.tracee.get_sigmask()
+        # A signal arriving mid-injection would turn a syscall stop into a signal stop.
+        self.tracee.set_sigmask(ALL_SIGNALS)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.restore_thread()
+
+    def restore_thread(self) -> None:
+        if self.saved_regs is not None:
+            self.tracee.set_regs(self.saved_regs)
+            self.tracee.set_sigmask(self.saved_mask)
+
+    def raw(self, sysno: int, *args: int) -> int:
+        """Run one syscall; returns the kernel's result (a negative errno on failure)."""
+        regs = ffi.new("struct st_regs *")
+        ffi.memmove(regs, self.saved_regs, ffi.sizeof("struct st_regs"))
+        a = [x & 0xFFFFFFFFFFFFFFFF for x in args] + [0] * (6 - len(args))
+        regs.ip = self.syscall_ip
+        regs.ax = sysno
+        regs.orig_ax = 0xFFFFFFFFFFFFFFFF
+        regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9 = a
+        self.tracee.set_regs(regs)
+        self._step_to_syscall_stop("entry")
+        self._step_to_syscall_stop("exit")
+        self.count += 1
+        ret = int(ffi.cast("long", self.tracee.get_regs().ax))
+        return ret
+
+    def _step_to_syscall_stop(self, which: str) -> None:
+        self.tracee.syscall_step()
+        stop = self.tracee.wait()
+        while not stop.is_syscall:
+            if stop.sig == signal.SIGTRAP or stop.is_group_or_interrupt:
+                # A leftover interrupt/trap stop: step on without a signal.
+                self.tracee.syscall_step()
+                stop = self.tracee.wait()
+                continue
+            raise InjectError(f"thread {self.tracee.tid}: unexpected {stop} waiting for syscall {which}")
+
+    def call(self, sysno: int, *args: int, what: str = "") -> int:
+        """Run one syscall, raising InjectError on failure."""
+        ret = self.raw(sysno, *args)
+        if -4096 < ret < 0:
+            import os
+
+            raise InjectError(-ret, f"injected {what or sysno} in {self.tracee.tid}: {os.strerror(-ret)}")
+        return ret
+
+    # -- scratch memory in the target for syscall arguments -----------------------------------
+    def map_scratch(self, addr: int = 0, exec_: bool = False) -> int:
+        prot = PROT_READ | PROT_WRITE | (PROT_EXEC if exec_ else 0)
+        flags = MAP_PRIVATE | MAP_ANONYMOUS | (MAP_FIXED_NOREPLACE if addr else 0)
+        self.scratch = self.call(nr.mmap, addr, SCRATCH_SIZE, prot, flags, -1, 0, what="mmap(scratch)")
+        return self.scratch
+
+    def unmap_scratch(self) -> None:
+        if self.scratch:
+            self.call(nr.munmap, self.scratch, SCRATCH_SIZE, what="munmap(scratch)")
+            self.scratch = 0
+
+    def put(self, data: bytes, offset: int = 0) -> int:
+        """Copy data into the scratch area; returns its address in the target."""
+        if offset + len(data) > SCRATCH_SIZE:
+            raise InjectError(f"{len(data)} bytes do not fit the scratch area")
+        self.mem.write(self.scratch + offset, data)
+        return self.scratch + offset
+
+    def get(self, offset: int, size: int) -> bytes:
+        return self.mem.read(self.scratch + offset, size)

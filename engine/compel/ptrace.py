@@ -1,0 +1,226 @@
+"""ptrace requests and a traced thread (`Tracee`): stops, registers, xstate, signal mask.
+
+Every ptrace call must come from the OS thread that attached: the engine is single-threaded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+
+from engine.native import check, ffi, lib
+
+PTRACE_TRACEME = 0
+PTRACE_CONT = 7
+PTRACE_KILL = 8
+PTRACE_GETREGS = 12
+PTRACE_SETREGS = 13
+PTRACE_DETACH = 17
+PTRACE_SYSCALL = 24
+PTRACE_SETOPTIONS = 0x4200
+PTRACE_GETEVENTMSG = 0x4201
+PTRACE_GETSIGINFO = 0x4202
+PTRACE_GETREGSET = 0x4204
+PTRACE_SETREGSET = 0x4205
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+PTRACE_LISTEN = 0x4208
+PTRACE_PEEKSIGINFO = 0x4209
+PTRACE_GETSIGMASK = 0x420A
+PTRACE_SETSIGMASK = 0x420B
+PTRACE_SECCOMP_GET_FILTER = 0x420C
+PTRACE_GET_SYSCALL_INFO = 0x420E
+PTRACE_GET_RSEQ_CONFIGURATION = 0x420F
+
+PTRACE_O_TRACESYSGOOD = 0x1
+PTRACE_O_TRACECLONE = 0x8
+PTRACE_O_EXITKILL = 0x100000
+PTRACE_O_SUSPEND_SECCOMP = 0x200000
+
+PTRACE_EVENT_CLONE = 3
+PTRACE_EVENT_EXEC = 4
+PTRACE_EVENT_STOP = 128
+
+PTRACE_PEEKSIGINFO_SHARED = 1
+
+NT_PRSTATUS = 1
+NT_PRFPREG = 2
+NT_X86_XSTATE = 0x202
+
+WALL = 0x40000000
+XSTATE_MAX = 4096
+SIGINFO_SIZE = 128
+
+REG_NAMES = ("r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si",
+             "di", "orig_ax", "ip", "cs", "flags", "sp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs")
+
+
+class TraceeGone(OSError):
+    """The traced thread died under us."""
+
+
+@dataclass
+class Stop:
+    """What waitpid reported for a traced thread."""
+
+    status: int
+
+    @property
+    def exited(self) -> bool:
+        return os.WIFEXITED(self.status) or os.WIFSIGNALED(self.status)
+
+    @property
+    def sig(self) -> int:
+        return os.WSTOPSIG(self.status) if os.WIFSTOPPED(self.status) else 0
+
+    @property
+    def event(self) -> int:
+        return self.status >> 16
+
+    @property
+    def is_syscall(self) -> bool:
+        return self.sig == (signal.SIGTRAP | 0x80)
+
+    @property
+    def is_group_or_interrupt(self) -> bool:
+        return self.event == PTRACE_EVENT_STOP
+
+    def __str__(self) -> str:
+        if os.WIFEXITED(self.status):
+            return f"exited with {os.WEXITSTATUS(self.status)}"
+        if os.WIFSIGNALED(self.status):
+            return f"killed by signal {os.WTERMSIG(self.status)}"
+        return f"stopped by signal {self.sig} event {self.event}"
+
+
+def ptrace(req: int, tid: int, addr: int = 0, data: int = 0, what: str = "ptrace") -> int:
+    return check(lib.st_ptrace(req, tid, addr, data), f"{what} (tid {tid})")
+
+
+class Tracee:
+    """One traced thread. Registers are cached as a cffi struct while the thread is stopped."""
+
+    def __init__(self, tid: int) -> None:
+        self.tid = tid
+
+    # -- stops --------------------------------------------------------------------------------
+    def wait(self) -> Stop:
+        while True:
+            try:
+                _, status = os.waitpid(self.tid, WALL)
+            except ChildProcessError as exc:
+                raise TraceeGone(exc.errno, f"thread {self.tid} is gone") from exc
+            stop = Stop(status)
+            if stop.exited:
+                raise TraceeGone(0, f"thread {self.tid} {stop}")
+            return stop
+
+    def seize(self, options: int) -> None:
+        ptrace(PTRACE_SEIZE, self.tid, 0, options, "PTRACE_SEIZE")
+
+    def interrupt(self) -> None:
+        ptrace(PTRACE_INTERRUPT, self.tid, 0, 0, "PTRACE_INTERRUPT")
+
+    def set_options(self, options: int) -> None:
+        ptrace(PTRACE_SETOPTIONS, self.tid, 0, options, "PTRACE_SETOPTIONS")
+
+    def cont(self, sig: int = 0) -> None:
+        ptrace(PTRACE_CONT, self.tid, 0, sig, "PTRACE_CONT")
+
+    def syscall_step(self, sig: int = 0) -> None:
+        ptrace(PTRACE_SYSCALL, self.tid, 0, sig, "PTRACE_SYSCALL")
+
+    def detach(self, sig: int = 0) -> None:
+        ptrace(PTRACE_DETACH, self.tid, 0, sig, "PTRACE_DETACH")
+
+    def event_msg(self) -> int:
+        buf = ffi.new("unsigned long *")
+        ptrace(PTRACE_GETEVENTMSG, self.tid, 0, int(ffi.cast("uintptr_t", buf)), "PTRACE_GETEVENTMSG")
+        return int(buf[0])
+
+    # -- registers ----------------------------------------------------------------------------
+    def get_regs(self):  # -> cdata 'struct st_regs *'
+        regs = ffi.new("struct st_regs *")
+        ptrace(PTRACE_GETREGS, self.tid, 0, int(ffi.cast("uintptr_t", regs)), "PTRACE_GETREGS")
+        return regs
+
+    def set_regs(self, regs) -> None:
+        ptrace(PTRACE_SETREGS, self.tid, 0, int(ffi.cast("uintptr_t", regs)), "PTRACE_SETREGS")
+
+    def _regset(self, req: int, note: int, buf, size: int) -> int:
+        iov = ffi.new("struct iovec *")
+        iov.iov_base = buf
+        iov.iov_len = size
+        ptrace(req, self.tid, note, int(ffi.cast("uintptr_t", iov)), "PTRACE_GET/SETREGSET")
+        return int(iov.iov_len)
+
+    def get_xstate(self) -> bytes:
+        buf = ffi.new("char[]", XSTATE_MAX)
+        n = self._regset(PTRACE_GETREGSET, NT_X86_XSTATE, buf, XSTATE_MAX)
+        return bytes(ffi.buffer(buf, n))
+
+    def set_xstate(self, data: bytes) -> None:
+        buf = ffi.new("char[]", data)
+        self._regset(PTRACE_SETREGSET, NT_X86_XSTATE, buf, len(data))
+
+    def get_sigmask(self) -> int:
+        mask = ffi.new("uint64_t *")
+        ptrace(PTRACE_GETSIGMASK, self.tid, 8, int(ffi.cast("uintptr_t", mask)), "PTRACE_GETSIGMASK")
+        return int(mask[0])
+
+    def set_sigmask(self, value: int) -> None:
+        mask = ffi.new("uint64_t *", value)
+        ptrace(PTRACE_SETSIGMASK, self.tid, 8, int(ffi.cast("uintptr_t", mask)), "PTRACE_SETSIGMASK")
+
+    def rseq_config(self):  # -> cdata 'struct st_rseq_conf *'
+        conf = ffi.new("struct st_rseq_conf *")
+        ptrace(PTRACE_GET_RSEQ_CONFIGURATION, self.tid, ffi.sizeof("struct st_rseq_conf"),
+               int(ffi.cast("uintptr_t", conf)), "PTRACE_GET_RSEQ_CONFIGURATION")
+        return conf
+
+    def peek_siginfo(self, shared: bool) -> list[bytes]:
+        """Queued signals (raw 128-byte siginfo), without dequeuing them."""
+        out: list[bytes] = []
+        args = ffi.new("uint64_t[2]")
+        buf = ffi.new("char[]", SIGINFO_SIZE * 32)
+        while True:
+            args[0] = len(out)
+            args[1] = PTRACE_PEEKSIGINFO_SHARED if shared else 0
+            args[1] |= 32 << 32  # nr in the high half: struct {u64 off; u32 flags; s32 nr;}
+            n = ptrace(PTRACE_PEEKSIGINFO, self.tid, int(ffi.cast("uintptr_t", args)),
+                       int(ffi.cast("uintptr_t", buf)), "PTRACE_PEEKSIGINFO")
+            if n == 0:
+                return out
+            raw = bytes(ffi.buffer(buf, n * SIGINFO_SIZE))
+            out += [raw[i * SIGINFO_SIZE:(i + 1) * SIGINFO_SIZE] for i in range(n)]
+
+    def seccomp_filters(self) -> list[bytes]:
+        """Installed seccomp filters, oldest first (PTRACE_SECCOMP_GET_FILTER counts from newest)."""
+        filters: list[bytes] = []
+        i = 0
+        while True:
+            n = lib.st_ptrace(PTRACE_SECCOMP_GET_FILTER, self.tid, i, 0)
+            if n == -2:  # ENOENT: no more filters
+                break
+            if n < 0:
+                if n == -22 and i == 0:  # EINVAL: not in filter mode
+                    break
+                check(n, "PTRACE_SECCOMP_GET_FILTER")
+            buf = ffi.new("char[]", n * 8)
+            check(lib.st_ptrace(PTRACE_SECCOMP_GET_FILTER, self.tid, i, int(ffi.cast("uintptr_t", buf))),
+                  "PTRACE_SECCOMP_GET_FILTER")
+            filters.append(bytes(ffi.buffer(buf, n * 8)))
+            i += 1
+        return filters[::-1]
+
+
+def regs_to_dict(regs) -> dict[str, int]:
+    return {name: int(getattr(regs, name)) for name in REG_NAMES}
+
+
+def regs_from_dict(values: dict[str, int]):
+    regs = ffi.new("struct st_regs *")
+    for name in REG_NAMES:
+        setattr(regs, name, values[name] & 0xFFFFFFFFFFFFFFFF)
+    return regs

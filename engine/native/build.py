@@ -1,0 +1,122 @@
+"""cffi (API mode) build script for the engine's one native module.
+
+Only thin wrappers live here: the engine's logic stays in Python. Functions return -errno
+on failure (never rely on a global errno across the Python boundary).
+"""
+
+from cffi import FFI
+
+STRUCTS = r"""
+struct st_regs {
+    unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax,
+                  ip, cs, flags, sp, ss, fs_base, gs_base, ds, es, fs, gs;
+};
+struct st_page_region { uint64_t start; uint64_t end; uint64_t categories; };
+struct st_pm_scan_arg {
+    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages,
+             category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct st_rseq_conf {
+    uint64_t rseq_abi_pointer; uint32_t rseq_abi_size; uint32_t signature; uint32_t flags; uint32_t pad;
+};
+"""
+
+CDEF = STRUCTS + r"""
+typedef int pid_t;
+struct iovec { void *iov_base; size_t iov_len; };
+
+/* ptrace(2) without glibc's PEEK* special-casing; returns the result or -errno. */
+long st_ptrace(long request, pid_t pid, uintptr_t addr, uintptr_t data);
+/* Any syscall with up to six arguments; returns the result or -errno. */
+long st_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+long st_process_vm_readv(pid_t pid, struct iovec *local, unsigned long nlocal,
+                         struct iovec *remote, unsigned long nremote);
+long st_process_vm_writev(pid_t pid, struct iovec *local, unsigned long nlocal,
+                          struct iovec *remote, unsigned long nremote);
+long st_pagemap_scan(int fd, struct st_pm_scan_arg *arg);
+/* clone3(set_tid=[pid]) a child that does PTRACE_TRACEME and execs path: the empty restore helper. */
+long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t *set_tid);
+void st_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+"""
+
+SOURCE = r"""
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cpuid.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/sched.h>
+
+STRUCTS
+#define ST_PAGEMAP_SCAN _IOWR('f', 16, struct st_pm_scan_arg)
+
+static long neg_errno(long r) { return r < 0 ? -errno : r; }
+
+long st_ptrace(long request, pid_t pid, uintptr_t addr, uintptr_t data)
+{
+    return neg_errno(syscall(SYS_ptrace, request, pid, addr, data));
+}
+
+long st_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    return neg_errno(syscall(nr, a1, a2, a3, a4, a5, a6));
+}
+
+long st_process_vm_readv(pid_t pid, struct iovec *local, unsigned long nlocal,
+                         struct iovec *remote, unsigned long nremote)
+{
+    return neg_errno(process_vm_readv(pid, local, nlocal, remote, nremote, 0));
+}
+
+long st_process_vm_writev(pid_t pid, struct iovec *local, unsigned long nlocal,
+                          struct iovec *remote, unsigned long nremote)
+{
+    return neg_errno(process_vm_writev(pid, local, nlocal, remote, nremote, 0));
+}
+
+long st_pagemap_scan(int fd, struct st_pm_scan_arg *arg)
+{
+    return neg_errno(ioctl(fd, ST_PAGEMAP_SCAN, arg));
+}
+
+long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t *set_tid)
+{
+    struct clone_args args;
+    char *const argv[] = { (char *)path, NULL };
+    char *const envp[] = { NULL };
+    long child;
+
+    (void)pid;
+    memset(&args, 0, sizeof(args));
+    args.exit_signal = SIGCHLD;
+    args.set_tid = (uintptr_t)set_tid;
+    args.set_tid_size = set_tid_size;
+    child = syscall(SYS_clone3, &args, sizeof(args));
+    if (child < 0)
+        return -errno;
+    if (child == 0) {
+        /* The child shares glibc state it must not trust (cached tid): raw syscalls only. */
+        syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+        syscall(SYS_execve, path, argv, envp);
+        syscall(SYS_exit_group, 127);
+    }
+    return child;
+}
+
+void st_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+    __cpuid_count(leaf, subleaf, out[0], out[1], out[2], out[3]);
+}
+"""
+
+ffibuilder = FFI()
+ffibuilder.cdef(CDEF)
+ffibuilder.set_source("engine.native._stasis_native", SOURCE.replace("STRUCTS", STRUCTS))
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=False)
