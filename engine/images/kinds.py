@@ -1,0 +1,113 @@
+"""Which protobuf messages each image holds, how its files are named, and what raw payload follows entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+
+from . import magic
+from .pb import (
+    core_pb2,
+    fdinfo_pb2,
+    fs_pb2,
+    ids_pb2,
+    inventory_pb2,
+    mm_pb2,
+    pagemap_pb2,
+    pipe_pb2,
+    pstree_pb2,
+    seccomp_pb2,
+    stats_pb2,
+    timens_pb2,
+)
+
+# length of the EXTRA raw payload that follows an entry, computed from the entry itself
+ExtraLen = Callable[[Message], int]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """How to decode the entries of one image type (selected by its type magic)."""
+
+    name: str  # crit's magic name
+    message: type[Message]  # type of every entry (after the head, if any)
+    head: type[Message] | None = None  # type of the first entry, if it differs (pagemap_head)
+    extra: ExtraLen | None = None  # raw bytes after each entry
+
+    @property
+    def magic(self) -> int:
+        return magic.magic_of(self.name)
+
+
+def _pipe_data_len(entry: Message) -> int:
+    return entry.bytes  # type: ignore[attr-defined]
+
+
+SCHEMAS: dict[str, Schema] = {
+    s.name: s
+    for s in (
+        Schema("INVENTORY", inventory_pb2.inventory_entry),
+        Schema("PSTREE", pstree_pb2.pstree_entry),
+        Schema("CORE", core_pb2.core_entry),
+        Schema("IDS", ids_pb2.task_kobj_ids_entry),
+        Schema("MM", mm_pb2.mm_entry),
+        Schema("PAGEMAP", pagemap_pb2.pagemap_entry, head=pagemap_pb2.pagemap_head),
+        Schema("FS", fs_pb2.fs_entry),
+        Schema("FDINFO", fdinfo_pb2.fdinfo_entry),
+        Schema("FILES", fdinfo_pb2.file_entry),
+        Schema("PIPES_DATA", pipe_pb2.pipe_data_entry, extra=_pipe_data_len),
+        Schema("FIFO_DATA", pipe_pb2.pipe_data_entry, extra=_pipe_data_len),
+        Schema("SECCOMP", seccomp_pb2.seccomp_entry),
+        Schema("TIMENS", timens_pb2.timens_entry),
+        Schema("STATS", stats_pb2.stats_entry),
+    )
+}
+
+
+def schema_for_magic(type_magic: int) -> Schema | None:
+    name = magic.name_of(type_magic)
+    return SCHEMAS.get(name) if name else None
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """One kind of file in an image directory: its name template and its image type."""
+
+    template: str  # str.format template, e.g. "core-{tid}.img"
+    type: str | None  # crit magic name; None for raw images (no header, no entries)
+
+    def filename(self, **params: object) -> str:
+        try:
+            return self.template.format(**params)
+        except KeyError as e:
+            raise TypeError(f"image file {self.template!r} needs parameter {e.args[0]!r}") from None
+
+    @property
+    def schema(self) -> Schema:
+        if self.type is None:
+            raise TypeError(f"{self.template} is a raw image: it has no entries")
+        return SCHEMAS[self.type]
+
+
+# keys are what callers pass to ImageDir: ImageDir.write("core", entry, tid=42)
+FILES: dict[str, ImageFile] = {
+    "inventory": ImageFile("inventory.img", "INVENTORY"),
+    "pstree": ImageFile("pstree.img", "PSTREE"),
+    "core": ImageFile("core-{tid}.img", "CORE"),
+    "ids": ImageFile("ids-{pid}.img", "IDS"),
+    "mm": ImageFile("mm-{pid}.img", "MM"),
+    "pagemap": ImageFile("pagemap-{pid}.img", "PAGEMAP"),
+    "pagemap-shmem": ImageFile("pagemap-shmem-{shmid}.img", "PAGEMAP"),
+    "pages": ImageFile("pages-{pages_id}.img", None),
+    "fs": ImageFile("fs-{pid}.img", "FS"),
+    "fdinfo": ImageFile("fdinfo-{files_id}.img", "FDINFO"),
+    "files": ImageFile("files.img", "FILES"),
+    "pipes-data": ImageFile("pipes-data.img", "PIPES_DATA"),
+    "fifo-data": ImageFile("fifo-data.img", "FIFO_DATA"),
+    "seccomp": ImageFile("seccomp.img", "SECCOMP"),
+    "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
+    "stats-dump": ImageFile("stats-dump", "STATS"),
+    "stats-restore": ImageFile("stats-restore", "STATS"),
+}

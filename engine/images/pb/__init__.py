@@ -1,0 +1,1 @@
+"""Generated protobuf modules (python -m engine.images.gen). Do not edit."""
