@@ -6,11 +6,13 @@
 #define ZDTM_ZDTMTST_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define INPROGRESS ".inprogress"
 
@@ -24,6 +26,15 @@
 
 #define __stringify_1(x) #x
 #define __stringify(x) __stringify_1(x)
+
+/* Stacks handed to clone() must be 16-byte aligned on aarch64 (and x86-64 ABI). */
+#define __stack_aligned__ __attribute__((aligned(16)))
+
+#ifndef PR_SET_CHILD_SUBREAPER
+#define PR_SET_CHILD_SUBREAPER 36
+#endif
+
+#define TEST_MSG_BUFFER_SIZE 2048
 
 /* Life cycle */
 extern void test_init(int argc, char **argv);
@@ -41,10 +52,20 @@ extern int test_wait_pre_dump_ack(void);
 
 extern int write_pidfile(int pid);
 
+/* Parse the command line against the TEST_OPTIONs (test_init does this itself). */
+extern void parseargs(int argc, char **argv);
+/* Point stdout and stderr at <outfile><suffix> (O_EXCL|O_APPEND), unbuffered. */
+extern int test_log_init(const char *outfile, const char *suffix);
+
+extern pid_t sys_clone_unified(unsigned long flags, void *child_stack, void *parent_tid, void *child_tid,
+			       unsigned long newtls);
+
 /* Messages: every line is "HH:MM:SS.mmm: <pid>: ..." on stderr (the outfile). */
 extern void test_msg(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* Set by seccomp tests: test_msg then skips the time/pid prefix (no gettimeofday/getpid). */
+extern int zdtm_seccomp;
 
-#define pr_err(format, arg...) test_msg("ERR: %s:%d: " format, __FILE__, __LINE__, ##arg)
+#define pr_err(format, arg...) ({ test_msg("ERR: %s:%d: " format, __FILE__, __LINE__, ##arg); 1; })
 #define pr_perror(format, arg...) \
 	({ test_msg("ERR: %s:%d: " format " (errno = %d (%s))\n", __FILE__, __LINE__, ##arg, errno, strerror(errno)); 1; })
 #define pr_info(format, arg...) test_msg(format, ##arg)
