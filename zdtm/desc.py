@@ -1,0 +1,87 @@
+"""`<t>.desc` files: a dict literal with upstream's keys plus ours, parsed without eval."""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_TIMEOUT = 30
+ALL_FLAVORS = ("h", "ns", "uns")
+
+# upstream's keys, plus 'args' (extra test arguments, where upstream uses a per-test make rule)
+_STR_KEYS = {"flags", "flavor", "opts", "dopts", "ropts", "arch", "feature", "bind", "args"}
+_KNOWN_KEYS = _STR_KEYS | {"timeout", "deps"}
+
+
+class DescError(Exception):
+    """A .desc file that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Desc:
+    flags: frozenset[str] = frozenset()
+    flavors: tuple[str, ...] = ALL_FLAVORS
+    opts: tuple[str, ...] = ()
+    dopts: tuple[str, ...] = ()
+    ropts: tuple[str, ...] = ()
+    timeout: int = DEFAULT_TIMEOUT
+    arch: str | None = None
+    features: tuple[str, ...] = ()
+    deps: tuple[str, ...] = ()
+    bind: str | None = None
+    args: tuple[str, ...] = ()
+    raw: dict = field(default_factory=dict, compare=False)
+
+
+def parse_desc(path: Path) -> Desc:
+    """Parse `path`; a missing or empty file means {}."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return Desc()
+    if not text.strip():
+        return Desc()
+    try:
+        raw = ast.literal_eval(text)
+    except (ValueError, SyntaxError) as e:
+        raise DescError(f"{path}: not a Python literal ({e})") from None
+    if not isinstance(raw, dict):
+        raise DescError(f"{path}: expected a dict literal, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - _KNOWN_KEYS)
+    if unknown:
+        raise DescError(
+            f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; known: {sorted(_KNOWN_KEYS)}"
+        )
+    for key in _STR_KEYS & set(raw):
+        if not isinstance(raw[key], str):
+            raise DescError(f"{path}: {key!r} must be a string")
+    timeout = raw.get("timeout", DEFAULT_TIMEOUT)
+    if not isinstance(timeout, int) or timeout <= 0:
+        raise DescError(f"{path}: 'timeout' must be a positive int")
+    deps = raw.get("deps", [])
+    if not isinstance(deps, list | tuple) or not all(isinstance(d, str) for d in deps):
+        raise DescError(f"{path}: 'deps' must be a list of strings")
+    flavors = tuple(raw.get("flavor", " ".join(ALL_FLAVORS)).split())
+    bad = [f for f in flavors if f not in ALL_FLAVORS]
+    if bad:
+        raise DescError(f"{path}: unknown flavor(s) {bad}")
+    try:
+        args = tuple(shlex.split(raw.get("args", "")))
+    except ValueError as e:
+        raise DescError(f"{path}: 'args': {e}") from None
+    return Desc(
+        flags=frozenset(raw.get("flags", "").split()),
+        flavors=flavors,
+        opts=tuple(raw.get("opts", "").split()),
+        dopts=tuple(raw.get("dopts", "").split()),
+        ropts=tuple(raw.get("ropts", "").split()),
+        timeout=timeout,
+        arch=raw.get("arch"),
+        features=tuple(raw.get("feature", "").split()),
+        deps=tuple(deps),
+        bind=raw.get("bind"),
+        args=args,
+        raw=raw,
+    )

@@ -1,0 +1,131 @@
+"""The engine's command line, exactly as upstream zdtm.py drives criu (zdtm-protocol.md §5)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+ENGINE_TIMEOUT = 60  # upstream's hard limit per invocation
+
+
+@dataclass
+class EngineRun:
+    argv: list[str]
+    returncode: int | None  # None: timed out and killed
+    log: Path  # the engine's --log-file, relative to the images dir as in CRIU
+
+    @property
+    def killed_by_signal(self) -> bool:
+        return self.returncode is not None and self.returncode < 0
+
+    def describe(self) -> str:
+        if self.returncode is None:
+            return f"timed out after {ENGINE_TIMEOUT} s"
+        if self.returncode < 0:
+            return f"killed by signal {-self.returncode}"
+        return f"exit {self.returncode}"
+
+
+def dump_argv(
+    engine: list[str],
+    images: str,
+    tree: int,
+    pidfile: Path,
+    opts: tuple[str, ...],
+    dopts: tuple[str, ...],
+    flavor_opts: tuple[list[str], list[str]],
+    leave_running: bool,
+) -> list[str]:
+    pre, post = flavor_opts
+    argv = [
+        *engine,
+        "dump",
+        "--no-default-config",
+        "--log-file",
+        "dump.log",
+        "--images-dir",
+        images,
+        "--verbosity=4",
+        "--tree",
+        str(tree),
+        *opts,
+        "--pidfile",
+        str(pidfile),
+        *pre,
+        *dopts,
+        *post,
+        "--timeout",
+        "10",
+        "--pre-dump-mode",
+        "splice",
+    ]
+    if leave_running:
+        argv.append("--leave-running")
+    return argv
+
+
+def restore_argv(
+    engine: list[str],
+    images: str,
+    pidfile: Path,
+    opts: tuple[str, ...],
+    ropts: tuple[str, ...],
+    flavor_opts: tuple[list[str], list[str]],
+) -> list[str]:
+    pre, post = flavor_opts
+    return [
+        *engine,
+        "restore",
+        "--no-default-config",
+        "--log-file",
+        "restore.log",
+        "--images-dir",
+        images,
+        "--verbosity=4",
+        *opts,
+        "--pidfile",
+        str(pidfile),
+        *pre,
+        *ropts,
+        *post,
+        "--restore-detached",
+    ]
+
+
+def check_argv(engine: list[str], feature: str) -> list[str]:
+    return [
+        *engine,
+        "check",
+        "--no-default-config",
+        "--no-default-config",
+        "-verbosity=0",
+        "--feature",
+        feature,
+    ]
+
+
+def run(argv: list[str], cwd: Path, images: Path, log_name: str, output: Path) -> EngineRun:
+    """Run one engine action; its stdout/stderr are appended to `output`."""
+    (images / f"{argv[argv.index('--no-default-config') - 1]}.cropt").write_text(" ".join(argv) + "\n")
+    with open(output, "ab") as out:
+        out.write(f"$ {' '.join(argv)}\n".encode())
+        out.flush()
+        # close_fds=False as upstream: the engine sees whatever the harness could leak, and must not keep it
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            close_fds=False,
+            env=os.environ.copy(),
+        )
+        try:
+            rc: int | None = proc.wait(ENGINE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = None
+    return EngineRun(argv, rc, images / log_name)

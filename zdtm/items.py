@@ -1,0 +1,176 @@
+"""Collection nodes: a program's source file and one item per flavor, whose run is one container."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import platform
+from pathlib import Path
+
+import pytest
+
+from zdtm import build, container, features, known_failures
+from zdtm.build import BuildError, flocked
+from zdtm.cycle import CycleResult, CycleSpec
+from zdtm.desc import Desc, DescError, parse_desc
+from zdtm.engine_cli import ENGINE_TIMEOUT
+from zdtm.flavors import FLAVORS
+from zdtm.groups import Group
+from zdtm.layout import EXCL_LOCK, work_dir
+
+LOG_TAIL = 64 * 1024  # bytes of each log attached to a failing report
+
+
+class ZdtmFailure(Exception):
+    def __init__(self, result: CycleResult, workdir: Path) -> None:
+        super().__init__(f"FAIL at {result.step}: {result.message}")
+        self.result = result
+        self.workdir = workdir
+
+
+class ProgramFile(pytest.File):
+    """A test program's source; yields one item per selected flavor."""
+
+    group: Group
+
+    @classmethod
+    def from_parent(cls, parent, *, path: Path, group: Group):  # type: ignore[override]
+        node = super().from_parent(parent, path=path)
+        node.group = group
+        return node
+
+    def collect(self):
+        name = self.path.name.removesuffix(self.group.suffix)
+        try:
+            desc = parse_desc(self.path.with_suffix(".desc"))
+        except DescError as e:
+            raise self.CollectError(str(e)) from None
+        selected = self.config.getoption("zdtm_flavors")
+        for flavor in [f for f in selected if f in desc.flavors]:
+            yield ZdtmItem.from_parent(
+                self,
+                name=f"{name}[{flavor}]",
+                nodeid=f"{self.group.name}/{name}[{flavor}]",
+                test=name,
+                flavor=flavor,
+                desc=desc,
+            )
+
+
+class ZdtmItem(pytest.Item):
+    def __init__(self, *, test: str, flavor: str, desc: Desc, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.group: Group = self.parent.group
+        self.test = f"{self.group.name}/{test}"
+        self.short = test
+        self.flavor = flavor
+        self.desc = desc
+        self.user_properties += [("zdtm_test", self.test), ("zdtm_flavor", flavor)]
+        for mark in (flavor, self.group.name, *(f for f in ("excl", "crfail") if f in desc.flags)):
+            self.add_marker(mark)
+        self._skip_and_xfail()
+
+    def _skip_and_xfail(self) -> None:
+        cfg, desc = self.config, self.desc
+        nocr = cfg.getoption("zdtm_nocr")
+        if desc.arch is not None and desc.arch != platform.machine():
+            self.add_marker(pytest.mark.skip(reason=f"arch {desc.arch!r} is not {platform.machine()!r}"))
+        if "noauto" in desc.flags:
+            self.add_marker(pytest.mark.skip(reason="desc flag noauto"))
+        if "reqrst" in desc.flags and cfg.getoption("zdtm_norst") and not nocr:
+            self.add_marker(pytest.mark.skip(reason="desc flag reqrst under --norst"))
+        if nocr:
+            return
+        reason = FLAVORS[self.flavor].skip_cr_reason()
+        if reason:
+            self.add_marker(pytest.mark.skip(reason=reason))
+        known = known_failures.reason(self.test, self.flavor)
+        if known:
+            self.add_marker(pytest.mark.xfail(reason=f"known engine failure: {known}", strict=True))
+
+    @property
+    def workdir(self) -> Path:
+        return work_dir(self.flavor, self.group.name, self.short)
+
+    def timeout(self) -> float:
+        given = self.config.getoption("zdtm_timeout")
+        if given:
+            return float(given)
+        t = self.desc.timeout
+        if self.config.getoption("zdtm_nocr"):
+            return 2 * t + 30
+        return 2 * t + self.config.getoption("zdtm_iters") * (2 * ENGINE_TIMEOUT + t) + 30
+
+    def spec(self, binary: Path) -> CycleSpec:
+        cfg, desc = self.config, self.desc
+        return CycleSpec(
+            test=self.test,
+            name=self.short,
+            flavor=self.flavor,
+            transition=self.group.transition,
+            binary=str(binary),
+            args=build.program_args(self.path, desc),
+            workdir=str(self.workdir),
+            flags=sorted(desc.flags),
+            opts=list(desc.opts),
+            dopts=list(desc.dopts),
+            ropts=list(desc.ropts),
+            timeout=desc.timeout,
+            bind=desc.bind,
+            nocr=cfg.getoption("zdtm_nocr"),
+            iters=cfg.getoption("zdtm_iters"),
+            norst=cfg.getoption("zdtm_norst"),
+            engine=cfg.zdtm_engine,
+            keep_images=cfg.getoption("zdtm_keep_images"),
+        )
+
+    def runtest(self) -> None:
+        self._check_deps_and_features()
+        try:
+            binary = build.build_program(self.group.name, self.path)
+        except BuildError as e:
+            raise ZdtmFailure(CycleResult("fail", "build", str(e)), self.workdir) from None
+        # every item shares the lock; an excl item takes it alone, so it never overlaps another item
+        mode = fcntl.LOCK_EX if "excl" in self.desc.flags else fcntl.LOCK_SH
+        with flocked(EXCL_LOCK, mode):
+            result = container.run(self.spec(binary), self.timeout())
+        if result.status != "pass":
+            self._attach(result)
+        if result.status == "skip":
+            pytest.skip(result.message)
+        if result.status == "xfail":
+            pytest.xfail(result.message)
+        if result.status != "pass":
+            raise ZdtmFailure(result, self.workdir)
+
+    def _check_deps_and_features(self) -> None:
+        for dep in self.desc.deps:
+            if not any(os.path.exists(alt) for alt in dep.split("|")):
+                raise ZdtmFailure(CycleResult("fail", "deps", f"none of {dep!r} exists"), self.workdir)
+        if self.config.getoption("zdtm_nocr"):
+            return
+        for feature in self.desc.features:
+            if not features.supported(self.config.zdtm_engine, feature):
+                pytest.skip(f"no {feature} feature")
+
+    def _attach(self, result: CycleResult) -> None:
+        for name, path in result.logs.items():
+            try:
+                with open(path, "rb") as f:
+                    size = f.seek(0, os.SEEK_END)
+                    f.seek(max(0, size - LOG_TAIL))
+                    data = f.read().decode(errors="replace")
+            except OSError:
+                continue
+            head = f"[{path}, last {LOG_TAIL} of {size} bytes]\n" if size > LOG_TAIL else f"[{path}]\n"
+            self.add_report_section("call", name, head + data)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ZdtmFailure):
+            e = excinfo.value
+            where = f"{self.test} [{self.flavor}]"
+            return f"{where}: FAIL at {e.result.step}: {e.result.message}\nwork dir: {e.workdir}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.test}[{self.flavor}]"

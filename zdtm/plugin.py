@@ -1,0 +1,102 @@
+"""The ZDTM pytest plugin: options and hooks. Collection lives in items.py, the cycle in cycle.py, reports
+in junit.py; each piece is switched by an option here."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from zdtm.desc import ALL_FLAVORS
+from zdtm.groups import group_for
+from zdtm.items import ProgramFile
+
+MARKERS = {
+    "h": "flavor h: the program shares the container's namespaces",
+    "ns": "flavor ns: the program in its own pid/mnt/uts/net/ipc/time namespaces",
+    "uns": "flavor uns: ns plus a user namespace",
+    "static": "static/ programs: dumped at their steady state",
+    "transition": "transition/ programs: dumped at a random moment",
+    "excl": "desc flag excl: never runs alongside another item",
+    "crfail": "desc flag crfail: dump or restore must fail cleanly",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("zdtm", "ZDTM checkpoint/restore harness")
+    g.addoption(
+        "--nocr", dest="zdtm_nocr", action="store_true", help="no engine: start, SIGTERM, require PASS"
+    )
+    g.addoption("--iters", dest="zdtm_iters", type=int, default=1, metavar="N", help="C/R cycles per item")
+    g.addoption(
+        "--norst", dest="zdtm_norst", action="store_true", help="dump with --leave-running, no restore"
+    )
+    g.addoption(
+        "--engine",
+        dest="zdtm_engine",
+        metavar="CMD",
+        help="criu-compatible engine command (default: `stasis` on PATH, else `python -m engine`)",
+    )
+    g.addoption(
+        "--flavor",
+        dest="zdtm_flavor",
+        default=",".join(ALL_FLAVORS),
+        metavar="h,ns,uns",
+        help="flavors to run (comma-separated)",
+    )
+    g.addoption(
+        "--zdtm-junit",
+        dest="zdtm_junit",
+        metavar="FILE",
+        help="junit XML with one testsuite per flavor (zdtm-<flavor>-<kernel release>)",
+    )
+    g.addoption(
+        "--keep-images", dest="zdtm_keep_images", action="store_true", help="keep images after a PASS"
+    )
+    g.addoption(
+        "--zdtm-timeout",
+        dest="zdtm_timeout",
+        type=float,
+        metavar="SECONDS",
+        help="kill an item's container after this long (default: from the desc timeout and --iters)",
+    )
+
+
+def default_engine() -> list[str]:
+    stasis = shutil.which("stasis")
+    return [stasis] if stasis else [sys.executable, "-m", "engine"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, doc in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {doc}")
+    flavors = [f for f in config.getoption("zdtm_flavor").split(",") if f]
+    bad = [f for f in flavors if f not in ALL_FLAVORS]
+    if bad:
+        raise pytest.UsageError(f"--flavor: unknown {bad}; choose from {','.join(ALL_FLAVORS)}")
+    config.option.zdtm_flavors = flavors
+    given = config.getoption("zdtm_engine")
+    config.zdtm_engine = shlex.split(given) if given else default_engine()  # type: ignore[attr-defined]
+    junit = config.getoption("zdtm_junit")
+    if junit and not hasattr(config, "workerinput"):  # under xdist, only the controller writes the file
+        from zdtm.junit import JunitWriter
+
+        config.pluginmanager.register(JunitWriter(Path(junit)), "zdtm-junit")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    mode = "nocr" if config.getoption("zdtm_nocr") else f"C/R x{config.getoption('zdtm_iters')}"
+    if config.getoption("zdtm_norst"):
+        mode += " (norst)"
+    flavors = ",".join(config.option.zdtm_flavors)
+    return f"zdtm: {mode}, flavors {flavors}, engine: {shlex.join(config.zdtm_engine)}"
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    group = group_for(file_path, parent.config.rootpath)
+    if group is None:
+        return None
+    return ProgramFile.from_parent(parent, path=file_path, group=group)
