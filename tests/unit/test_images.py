@@ -155,6 +155,7 @@ def test_round_trip_every_image(dump: ImageDir) -> None:
     assert d.read("fdinfo", files_id=2) == samples.fdinfo(samples.ROOT_FDS)
     assert d.read("files") == samples.file_entries()
     assert d.read_one("fs", pid=samples.ROOT).umask == 0o22
+    assert d.read("memfd") == samples.memfd_inodes()
     assert d.read_one("seccomp") == samples.seccomp()
     assert d.read_one("timens", ns_id=0) == samples.timens()
     assert d.read_one("stats-dump") == samples.stats()

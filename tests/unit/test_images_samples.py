@@ -12,13 +12,18 @@ from engine.images.pb import (
     core_pb2,
     core_x86_pb2,
     creds_pb2,
+    eventfd_pb2,
+    eventpoll_pb2,
+    ext_file_pb2,
     fdinfo_pb2,
     fifo_pb2,
     fown_pb2,
     fs_pb2,
     ids_pb2,
     inventory_pb2,
+    memfd_pb2,
     mm_pb2,
+    ns_pb2,
     pagemap_pb2,
     pipe_pb2,
     pstree_pb2,
@@ -28,9 +33,11 @@ from engine.images.pb import (
     sa_pb2,
     seccomp_pb2,
     siginfo_pb2,
+    signalfd_pb2,
     stats_pb2,
     timens_pb2,
     timer_pb2,
+    timerfd_pb2,
 )
 
 PAGE = 4096
@@ -294,7 +301,60 @@ def file_entries() -> list[fdinfo_pb2.file_entry]:
         out.append(fdinfo_pb2.file_entry(type=fdinfo_pb2.PIPE, id=fid, pipe=pipe))
     fifo = fifo_pb2.fifo_entry(id=8, pipe_id=4242, regf_id=9)
     out.append(fdinfo_pb2.file_entry(type=fdinfo_pb2.FIFO, id=8, fifo=fifo))
+    out.extend(other_file_entries())
     return out
+
+
+def other_file_entries() -> list[fdinfo_pb2.file_entry]:
+    """Descriptions not referenced by any fd in the sample (crit's fds explorer would only print TYPE.id)."""
+    F = fdinfo_pb2
+    tfd = eventpoll_pb2.eventpoll_tfd_entry(id=11, tfd=5, events=1, data=2**63, dev=7, inode=12, pos=0)
+    return [
+        F.file_entry(
+            type=F.EVENTFD, id=11, efd=eventfd_pb2.eventfd_file_entry(id=11, flags=2, fown=fown(), counter=3)
+        ),
+        F.file_entry(
+            type=F.EVENTPOLL,
+            id=12,
+            epfd=eventpoll_pb2.eventpoll_file_entry(id=12, flags=2, fown=fown(), tfd=[tfd]),
+        ),
+        F.file_entry(
+            type=F.SIGNALFD,
+            id=13,
+            sgfd=signalfd_pb2.signalfd_entry(id=13, flags=0, fown=fown(), sigmask=1 << 9),
+        ),
+        F.file_entry(
+            type=F.TIMERFD,
+            id=14,
+            tfd=timerfd_pb2.timerfd_entry(
+                id=14,
+                flags=0,
+                fown=fown(),
+                clockid=1,
+                ticks=4,
+                settime_flags=0,
+                vsec=1,
+                vnsec=2,
+                isec=3,
+                insec=4,
+            ),
+        ),
+        F.file_entry(
+            type=F.NS, id=15, nsf=ns_pb2.ns_file_entry(id=15, ns_id=4, ns_cflag=0x04000000, flags=0)
+        ),
+        F.file_entry(type=F.EXT, id=16, ext=ext_file_pb2.ext_file_entry(id=16, fown=fown())),
+        F.file_entry(
+            type=F.MEMFD,
+            id=17,
+            memfd=memfd_pb2.memfd_file_entry(id=17, flags=2, pos=5, fown=fown(), inode_id=1),
+        ),
+    ]
+
+
+def memfd_inodes() -> list[memfd_pb2.memfd_inode_entry]:
+    return [
+        memfd_pb2.memfd_inode_entry(name="memfd:x", uid=0, gid=0, size=8192, shmid=99, seals=1, inode_id=1)
+    ]
 
 
 def fdinfo(fds: list[tuple[int, int, int, int]]) -> list[fdinfo_pb2.fdinfo_entry]:
@@ -376,6 +436,7 @@ def write_dump(path: Path) -> ImageDir:
         [pipe_pb2.pipe_data_entry(pipe_id=PIPE_ID, bytes=len(PIPE_DATA), size=65536)],
         extras=[PIPE_DATA],
     )
+    d.write("memfd", memfd_inodes())
     d.write("seccomp", seccomp())
     d.write("timens", timens(), ns_id=0)
     d.write("stats-dump", stats())

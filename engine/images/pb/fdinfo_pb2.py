@@ -25,19 +25,26 @@ _sym_db = _symbol_database.Default()
 from . import regfile_pb2 as regfile__pb2
 from . import pipe_pb2 as pipe__pb2
 from . import fifo_pb2 as fifo__pb2
+from . import eventfd_pb2 as eventfd__pb2
+from . import eventpoll_pb2 as eventpoll__pb2
+from . import signalfd_pb2 as signalfd__pb2
+from . import timerfd_pb2 as timerfd__pb2
+from . import ns_pb2 as ns__pb2
+from . import ext_file_pb2 as ext__file__pb2
+from . import memfd_pb2 as memfd__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0c\x66\x64info.proto\x12\rstasis.images\x1a\rregfile.proto\x1a\npipe.proto\x1a\nfifo.proto\"|\n\x0c\x66\x64info_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12%\n\x04type\x18\x03 \x02(\x0e\x32\x17.stasis.images.fd_types\x12\n\n\x02\x66\x64\x18\x04 \x02(\r\x12\x1e\n\x16xattr_security_selinux\x18\x05 \x01(\t\"\xbd\x01\n\nfile_entry\x12%\n\x04type\x18\x01 \x02(\x0e\x32\x17.stasis.images.fd_types\x12\n\n\x02id\x18\x02 \x02(\r\x12*\n\x03reg\x18\x03 \x01(\x0b\x32\x1d.stasis.images.reg_file_entry\x12\'\n\x04\x66ifo\x18\x11 \x01(\x0b\x32\x19.stasis.images.fifo_entry\x12\'\n\x04pipe\x18\x12 \x01(\x0b\x32\x19.stasis.images.pipe_entry*\x9f\x02\n\x08\x66\x64_types\x12\x07\n\x03UND\x10\x00\x12\x07\n\x03REG\x10\x01\x12\x08\n\x04PIPE\x10\x02\x12\x08\n\x04\x46IFO\x10\x03\x12\n\n\x06INETSK\x10\x04\x12\n\n\x06UNIXSK\x10\x05\x12\x0b\n\x07\x45VENTFD\x10\x06\x12\r\n\tEVENTPOLL\x10\x07\x12\x0b\n\x07INOTIFY\x10\x08\x12\x0c\n\x08SIGNALFD\x10\t\x12\x0c\n\x08PACKETSK\x10\n\x12\x07\n\x03TTY\x10\x0b\x12\x0c\n\x08\x46\x41NOTIFY\x10\x0c\x12\r\n\tNETLINKSK\x10\r\x12\x06\n\x02NS\x10\x0e\x12\x08\n\x04TUNF\x10\x0f\x12\x07\n\x03\x45XT\x10\x10\x12\x0b\n\x07TIMERFD\x10\x11\x12\t\n\x05MEMFD\x10\x12\x12\n\n\x06\x42PFMAP\x10\x13\x12\t\n\x05PIDFD\x10\x14\x12\r\n\x07\x43TL_TTY\x10\xfe\xff\x03\x12\x11\n\x0b\x41UTOFS_PIPE\x10\xff\xff\x03')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0c\x66\x64info.proto\x12\rstasis.images\x1a\rregfile.proto\x1a\npipe.proto\x1a\nfifo.proto\x1a\reventfd.proto\x1a\x0f\x65ventpoll.proto\x1a\x0esignalfd.proto\x1a\rtimerfd.proto\x1a\x08ns.proto\x1a\x0e\x65xt_file.proto\x1a\x0bmemfd.proto\"|\n\x0c\x66\x64info_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12%\n\x04type\x18\x03 \x02(\x0e\x32\x17.stasis.images.fd_types\x12\n\n\x02\x66\x64\x18\x04 \x02(\r\x12\x1e\n\x16xattr_security_selinux\x18\x05 \x01(\t\"\xff\x03\n\nfile_entry\x12%\n\x04type\x18\x01 \x02(\x0e\x32\x17.stasis.images.fd_types\x12\n\n\x02id\x18\x02 \x02(\r\x12*\n\x03reg\x18\x03 \x01(\x0b\x32\x1d.stasis.images.reg_file_entry\x12)\n\x03nsf\x18\x05 \x01(\x0b\x32\x1c.stasis.images.ns_file_entry\x12.\n\x03\x65\x66\x64\x18\x08 \x01(\x0b\x32!.stasis.images.eventfd_file_entry\x12\x31\n\x04\x65pfd\x18\t \x01(\x0b\x32#.stasis.images.eventpoll_file_entry\x12+\n\x04sgfd\x18\n \x01(\x0b\x32\x1d.stasis.images.signalfd_entry\x12)\n\x03tfd\x18\x0c \x01(\x0b\x32\x1c.stasis.images.timerfd_entry\x12*\n\x03\x65xt\x18\x0f \x01(\x0b\x32\x1d.stasis.images.ext_file_entry\x12\'\n\x04\x66ifo\x18\x11 \x01(\x0b\x32\x19.stasis.images.fifo_entry\x12\'\n\x04pipe\x18\x12 \x01(\x0b\x32\x19.stasis.images.pipe_entry\x12.\n\x05memfd\x18\x14 \x01(\x0b\x32\x1f.stasis.images.memfd_file_entry*\x9f\x02\n\x08\x66\x64_types\x12\x07\n\x03UND\x10\x00\x12\x07\n\x03REG\x10\x01\x12\x08\n\x04PIPE\x10\x02\x12\x08\n\x04\x46IFO\x10\x03\x12\n\n\x06INETSK\x10\x04\x12\n\n\x06UNIXSK\x10\x05\x12\x0b\n\x07\x45VENTFD\x10\x06\x12\r\n\tEVENTPOLL\x10\x07\x12\x0b\n\x07INOTIFY\x10\x08\x12\x0c\n\x08SIGNALFD\x10\t\x12\x0c\n\x08PACKETSK\x10\n\x12\x07\n\x03TTY\x10\x0b\x12\x0c\n\x08\x46\x41NOTIFY\x10\x0c\x12\r\n\tNETLINKSK\x10\r\x12\x06\n\x02NS\x10\x0e\x12\x08\n\x04TUNF\x10\x0f\x12\x07\n\x03\x45XT\x10\x10\x12\x0b\n\x07TIMERFD\x10\x11\x12\t\n\x05MEMFD\x10\x12\x12\n\n\x06\x42PFMAP\x10\x13\x12\t\n\x05PIDFD\x10\x14\x12\r\n\x07\x43TL_TTY\x10\xfe\xff\x03\x12\x11\n\x0b\x41UTOFS_PIPE\x10\xff\xff\x03')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fdinfo_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FD_TYPES']._serialized_start=389
-  _globals['_FD_TYPES']._serialized_end=676
-  _globals['_FDINFO_ENTRY']._serialized_start=70
-  _globals['_FDINFO_ENTRY']._serialized_end=194
-  _globals['_FILE_ENTRY']._serialized_start=197
-  _globals['_FILE_ENTRY']._serialized_end=386
+  _globals['_FD_TYPES']._serialized_start=813
+  _globals['_FD_TYPES']._serialized_end=1100
+  _globals['_FDINFO_ENTRY']._serialized_start=172
+  _globals['_FDINFO_ENTRY']._serialized_end=296
+  _globals['_FILE_ENTRY']._serialized_start=299
+  _globals['_FILE_ENTRY']._serialized_end=810
 # @@protoc_insertion_point(module_scope)
