@@ -30,6 +30,8 @@ def _value(field: FieldDescriptor, value: Any) -> Any:
         return named.name if named is not None else value
     if field.type == FieldDescriptor.TYPE_BYTES:
         return base64.b64encode(value).decode()
+    if isinstance(value, bytes):  # a string field that is not UTF-8 (CRIU writes file names raw)
+        return value.decode("utf-8", "surrogateescape")
     return value
 
 

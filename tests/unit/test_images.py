@@ -408,3 +408,13 @@ def test_generated_code_is_current(tmp_path: Path) -> None:
             f"{p.name} is stale: run python -m engine.images.gen"
         )
     assert {p.name for p in tmp_path.glob("*_pb2.py")} == {p.name for p in gen.PB_DIR.glob("*_pb2.py")}
+
+
+def test_show_non_utf8_file_name(tmp_path: Path) -> None:
+    reg = samples.file_entries()[0]
+    body = reg.SerializeToString().replace(b"/usr/bin/dash", b"/usr/bin/d\xffsh")
+    p = tmp_path / "files.img"
+    p.write_bytes(header("FILES") + u32(len(body)) + body)
+    name = show(p)["entries"][0]["reg"]["name"]
+    assert name == "/usr/bin/d\udcffsh"
+    json.dumps(name)
