@@ -17,6 +17,7 @@ from engine.native import ffi
 
 ALL_SIGNALS = (1 << 64) - 1
 SCRATCH_SIZE = 64 * 1024
+SCRATCH_DATA = SCRATCH_SIZE - 64  # the last bytes may hold a `syscall` instruction
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
 MAP_FIXED_NOREPLACE = 0x100000
@@ -80,6 +81,16 @@ class Injector:
                 continue
             raise InjectError(f"thread {self.tracee.tid}: unexpected {stop} waiting for syscall {which}")
 
+    def last(self, sysno: int, *args: int) -> int:
+        """Run a final syscall and leave the thread at its syscall-exit stop.
+
+        The caller installs the thread's final registers there and detaches: nothing of ours
+        runs in the task after this, not even an instruction fetch from the scratch area.
+        """
+        ret = self.raw(sysno, *args)
+        self.saved_regs = None
+        return ret
+
     def call(self, sysno: int, *args: int, what: str = "") -> int:
         """Run one syscall, raising InjectError on failure."""
         ret = self.raw(sysno, *args)
@@ -103,7 +114,7 @@ class Injector:
 
     def put(self, data: bytes, offset: int = 0) -> int:
         """Copy data into the scratch area; returns its address in the target."""
-        if offset + len(data) > SCRATCH_SIZE:
+        if offset + len(data) > SCRATCH_DATA:
             raise InjectError(f"{len(data)} bytes do not fit the scratch area")
         self.mem.write(self.scratch + offset, data)
         return self.scratch + offset

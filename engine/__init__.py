@@ -1,0 +1,1 @@
+"""Stasis: checkpoint/restore of Linux processes, writing CRIU-compatible images."""

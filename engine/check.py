@@ -1,0 +1,122 @@
+"""`stasis check`: which kernel features the engine relies on are here, and what a missing one costs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.native import ffi, lib
+
+CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_CHECKPOINT_RESTORE = 21, 24, 40
+
+
+def _caps() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    rel = os.uname().release.split(".")
+    return (int(rel[0]), int(rel[1].split("-")[0])) >= (major, minor)
+
+
+def _pagemap_scan() -> bool:
+    from engine.compel.memory import PAGE_IS_PRESENT, TaskMemory
+
+    buf = bytearray(4096)
+    addr = int(ffi.cast("uintptr_t", ffi.from_buffer(buf)))
+    mem = TaskMemory(os.getpid())
+    try:
+        mem.scan(addr & ~4095, (addr & ~4095) + 4096, PAGE_IS_PRESENT, 0)
+        return True
+    except OSError:
+        return False
+    finally:
+        mem.close()
+
+
+def _pr_set_mm_map() -> bool:
+    size = ffi.new("unsigned int *")
+    return lib.st_syscall(157, 35, 15, int(ffi.cast("uintptr_t", size)), 0, 0, 0) == 0 and size[0] == 104
+
+
+def _xsave() -> bool:
+    regs = ffi.new("uint32_t[4]")
+    lib.st_cpuid(1, 0, regs)
+    return bool(regs[2] & (1 << 27))
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    probe: Callable[[], bool]
+    what: str
+    cost: str  # what is lost without it
+
+
+FEATURES = (
+    Feature("clone3_set_tid", lambda: _kernel_at_least(5, 5) and bool(
+        _caps() & ((1 << CAP_CHECKPOINT_RESTORE) | (1 << CAP_SYS_ADMIN))),
+        "clone3() with set_tid, and the capability to use it",
+        "restore cannot give processes their old PIDs: restore is impossible"),
+    Feature("pagemap_scan", _pagemap_scan, "PAGEMAP_SCAN ioctl on /proc/PID/pagemap",
+            "dump cannot find which pages hold data (no fallback yet)"),
+    Feature("pr_set_mm_map", _pr_set_mm_map, "prctl(PR_SET_MM_MAP) without CAP_SYS_RESOURCE",
+            "restored processes get wrong brk/arg/env/auxv and /proc/PID/exe"),
+    Feature("rseq_config", lambda: _kernel_at_least(5, 13), "PTRACE_GET_RSEQ_CONFIGURATION",
+            "rseq registrations are lost: sched_getcpu() goes stale after restore"),
+    Feature("xsave", _xsave, "XSAVE register state (NT_X86_XSTATE)",
+            "AVX/AVX-512 registers and MXCSR are not kept"),
+    Feature("timens", lambda: os.path.exists("/proc/self/ns/time"), "time namespaces",
+            "monotonic clocks jump across a migration"),
+    Feature("sys_resource", lambda: bool(_caps() & (1 << CAP_SYS_RESOURCE)), "CAP_SYS_RESOURCE",
+            "hard rlimits above the engine's and lowered oom_score_adj cannot be restored"),
+    Feature("mem_dirty_track", lambda: os.path.exists("/proc/self/clear_refs") and _soft_dirty(),
+            "soft-dirty page tracking", "incremental dumps must use PAGEMAP_SCAN write-protection instead"),
+    Feature("userns", lambda: False, "checkpoint/restore of user namespaces",
+            "containers with their own user namespace cannot be dumped (not implemented yet)"),
+)
+
+
+def _soft_dirty() -> bool:
+    """Clear soft-dirty bits, dirty a page, and see whether pagemap's bit 55 noticed."""
+    import mmap
+    import struct
+
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("4")
+    except OSError:
+        return False
+    with mmap.mmap(-1, 4096) as m:
+        m[0] = 1
+        addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+        with open("/proc/self/pagemap", "rb") as f:
+            f.seek(addr // 4096 * 8)
+            entry = struct.unpack("<Q", f.read(8))[0]
+    return bool(entry & (1 << 55))
+
+
+def run(feature: str | None, verbose: bool = True) -> int:
+    if feature:
+        f = next((x for x in FEATURES if x.name == feature), None)
+        if f is None:
+            sys.stderr.write(f"stasis check: unknown feature {feature!r}; known: "
+                             f"{', '.join(x.name for x in FEATURES)}\n")
+            return 1
+        return 0 if f.probe() else 1
+    missing = 0
+    for f in FEATURES:
+        ok = f.probe()
+        missing += not ok
+        line = f"{'yes' if ok else 'NO ':3}  {f.name:16} {f.what}"
+        if not ok:
+            line += f"\n{'':21}without it: {f.cost}"
+        print(line)
+    print("Looks good." if not missing else f"{missing} feature(s) missing (see above).")
+    return 0

@@ -1,0 +1,131 @@
+"""The `stasis` command line, spelled like criu's so that criu-driving tools (ZDTM) work unchanged."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from importlib import metadata
+
+from engine import log as logmod
+from engine.errors import StasisError
+from engine.log import log
+
+ACTIONS = ("check", "dump", "restore", "show")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 with usage; criu users expect 1
+        m = re.search(r"unrecognized arguments: (\S+)", message)
+        if m:
+            message = f"option {m[1]} is not supported (yet) by stasis"
+        sys.stderr.write(f"stasis: {message}\n")
+        raise SystemExit(1)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="stasis", description="Checkpoint/restore of Linux processes (CRIU-compatible images)")
+    p.add_argument("action", choices=ACTIONS)
+    p.add_argument("target", nargs="?", help="show: an image file or directory")
+    p.add_argument("--version", action="version", version=f"stasis {_version()}")
+    p.add_argument("--no-default-config", action="store_true", help="accepted: stasis reads no config")
+    p.add_argument("-D", "--images-dir", default=".")
+    p.add_argument("-W", "--work-dir")
+    p.add_argument("-o", "--log-file")
+    p.add_argument("-v", "--verbosity", type=int, default=2)
+    p.add_argument("-t", "--tree", type=int)
+    p.add_argument("--pidfile")
+    p.add_argument("-R", "--leave-running", action="store_true")
+    p.add_argument("-d", "--restore-detached", action="store_true")
+    p.add_argument("-j", "--shell-job", action="store_true")
+    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--pre-dump-mode", choices=("splice", "read"), default="splice")
+    p.add_argument("--root")
+    p.add_argument("--external", action="append", default=[])
+    p.add_argument("--feature")
+    p.add_argument("--all", action="store_true", help="check: probe every feature")
+    return p
+
+
+def _version() -> str:
+    try:
+        return metadata.version("stasis")
+    except metadata.PackageNotFoundError:
+        return "0+source"
+
+
+def normalize(argv: list[str]) -> list[str]:
+    """criu quirks: `-verbosity=0` (one dash), `-v4`, bare `-v`/`-vvv` (count)."""
+    out: list[str] = []
+    for a in argv:
+        if a.startswith("-verbosity"):
+            a = "-" + a
+        m = re.fullmatch(r"-(v+)", a)
+        if m:
+            out.append(f"--verbosity={2 + len(m[1])}")
+            continue
+        m = re.fullmatch(r"-v(\d)", a)
+        out.append(f"--verbosity={m[1]}" if m else a)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(normalize(sys.argv[1:] if argv is None else argv))
+    work = args.work_dir or args.images_dir
+    log_path = os.path.join(work, args.log_file) if args.log_file else None
+    if log_path:
+        try:
+            logmod.setup(log_path, args.verbosity)
+        except OSError as exc:
+            sys.stderr.write(f"stasis: cannot open log file {log_path}: {exc.strerror}\n")
+            return 1
+    else:
+        logmod.setup(None, min(args.verbosity, 2))
+    log.info("stasis %s %s", _version(), " ".join(sys.argv[1:] if argv is None else argv))
+    try:
+        return _run(args)
+    except StasisError as exc:
+        log.error("%s", exc)
+        sys.stderr.write(f"stasis {args.action}: {exc}\n")
+        return 1
+    except Exception as exc:  # a bug or an unexpected system error: one line here, the trace in the log
+        log.exception("internal error")
+        where = f" (details in {log_path})" if log_path else ""
+        sys.stderr.write(f"stasis {args.action}: internal error: {exc}{where}\n")
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.action == "show":
+        from engine.images.show import show_json
+
+        if not args.target:
+            raise StasisError("show needs an image file or directory")
+        print(show_json(args.target))
+        return 0
+    if args.action == "check":
+        from engine import check
+
+        return check.run(args.feature, verbose=True)
+    if args.action == "dump":
+        from engine.dump import DumpOptions, dump
+
+        if args.tree is None:
+            raise StasisError("dump needs -t/--tree PID")
+        _refuse_externals(args)
+        dump(DumpOptions(tree=args.tree, images_dir=args.images_dir, leave_running=args.leave_running,
+                         shell_job=args.shell_job, timeout=args.timeout))
+        return 0
+    from engine.restore import RestoreOptions, restore
+
+    _refuse_externals(args)
+    return restore(RestoreOptions(images_dir=args.images_dir, pidfile=args.pidfile,
+                                  detached=args.restore_detached, shell_job=args.shell_job))
+
+
+def _refuse_externals(args: argparse.Namespace) -> None:
+    if args.external:
+        raise StasisError(f"--external {args.external[0]}: external resources are not supported yet")
+    if args.root:
+        raise StasisError("--root: restoring into another root needs mount namespace support (not yet)")

@@ -1,0 +1,357 @@
+"""The address space: VMAs of every kind, mm fields (brk, arg/env, auxv, exe), and page contents.
+
+Dump reads only pages that hold data (PAGEMAP_SCAN: present or swapped, not the zero page, and
+for private file mappings only the COWed ones) straight into a mapped pages-N.img; restore maps
+every VMA at its address, copies the pages in with one bulk call per batch of ranges, then sets
+the final protections.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from engine import proc
+from engine.compel import syscalls as nr
+from engine.compel.memory import (PAGE_IS_FILE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED, Range,
+                                  TaskMemory)
+from engine.errors import RestoreError, UnsupportedError
+from engine.images.pb import mm_pb2, pagemap_pb2
+from engine.native import PAGE_SIZE, ffi
+
+if TYPE_CHECKING:
+    from engine.task import Task
+
+# vma_entry.status
+VMA_AREA_REGULAR = 1 << 0
+VMA_AREA_VSYSCALL = 1 << 2
+VMA_AREA_VDSO = 1 << 3
+VMA_AREA_HEAP = 1 << 5
+VMA_FILE_PRIVATE = 1 << 6
+VMA_FILE_SHARED = 1 << 7
+VMA_ANON_SHARED = 1 << 8
+VMA_ANON_PRIVATE = 1 << 9
+VMA_AREA_VVAR = 1 << 12
+SPECIAL = VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL
+
+MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x01, 0x02, 0x10, 0x20
+MAP_GROWSDOWN, MAP_LOCKED, MAP_NORESERVE = 0x100, 0x2000, 0x4000
+PROT_READ, PROT_WRITE = 1, 2
+MREMAP_MAYMOVE, MREMAP_FIXED = 1, 2
+PE_PRESENT, PE_LAZY = 4, 2
+O_RDONLY, O_RDWR = 0, 2
+
+# VmFlags mnemonic -> madvise() advice that sets it (vma_entry.madv is a bitmap of 1 << advice)
+MADV_BY_VMFLAG = {"sr": 2, "rr": 1, "dc": 10, "dd": 16, "mg": 12, "hg": 14, "nh": 15, "wf": 18}
+UNSUPPORTED_VMFLAGS = {"ht": "hugetlb mapping", "um": "userfaultfd (missing)", "uw": "userfaultfd (wp)",
+                       "ss": "shadow stack"}
+
+PR_SET_MM = 35
+PR_SET_MM_MAP = 14
+PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
+PR_SET_THP_DISABLE, PR_GET_THP_DISABLE = 41, 42
+PRCTL_MM_MAP = struct.Struct("<11QQII")
+
+
+@dataclass
+class PageSet:
+    """Ranges of one pagemap, and the pages image that holds their bytes back to back."""
+
+    ranges: list[tuple[Range, int]]  # (range, pagemap flags)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(e - s for (s, e), _ in self.ranges)
+
+
+def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
+    """(status, flags) of a VMA as CRIU encodes them."""
+    for flag, what in UNSUPPORTED_VMFLAGS.items():
+        if flag in v.vmflags:
+            raise UnsupportedError(f"pid {pid}: {what} at {v.start:#x}-{v.end:#x} is not supported yet")
+    extra = (MAP_GROWSDOWN if "gd" in v.vmflags else 0) | (MAP_LOCKED if "lo" in v.vmflags else 0) | (
+        MAP_NORESERVE if "nr" in v.vmflags else 0)
+    if v.path == "[vsyscall]":
+        return VMA_AREA_VSYSCALL | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS
+    if v.path in ("[vvar]", "[vvar_vclock]"):
+        return VMA_AREA_REGULAR | VMA_ANON_PRIVATE | VMA_AREA_VVAR, MAP_PRIVATE | MAP_ANONYMOUS
+    if v.path == "[vdso]":
+        return VMA_AREA_REGULAR | VMA_AREA_VDSO | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS
+    if v.path == "[heap]":
+        return VMA_AREA_REGULAR | VMA_AREA_HEAP | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS | extra
+    if v.is_anon_shared:
+        return VMA_AREA_REGULAR | VMA_ANON_SHARED, MAP_SHARED | MAP_ANONYMOUS | extra
+    if v.inode == 0 and (not v.path or v.path.startswith("[stack") or v.path.startswith("[anon:")):
+        if v.shared:
+            raise UnsupportedError(f"pid {pid}: shared mapping {v.path or 'anon'} at {v.start:#x}")
+        return VMA_AREA_REGULAR | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS | extra
+    if v.is_file and not v.path.endswith(" (deleted)") and v.path.startswith("/") and os.path.exists(v.path):
+        if v.shared:
+            return VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | extra
+        return VMA_AREA_REGULAR | VMA_FILE_PRIVATE, MAP_PRIVATE | extra
+    raise UnsupportedError(f"pid {pid}: mapping {v.path or '?'} at {v.start:#x}-{v.end:#x} is not supported yet")
+
+
+def check_supported(ctx, t: Task) -> None:
+    for v in t.facts["vmas"]:
+        _vma_kind(v, t.pid)
+
+
+def dump(ctx, t: Task) -> None:
+    """mm-PID.img fields and VMAs; collects which pages to copy (copied by dump_pages)."""
+    st = t.facts["stat"]
+    inj = t.injector
+    mm = mm_pb2.mm_entry()
+    (mm.mm_start_code, mm.mm_end_code, mm.mm_start_stack) = int(st[26]), int(st[27]), int(st[28])
+    (mm.mm_start_data, mm.mm_end_data, mm.mm_start_brk) = int(st[45]), int(st[46]), int(st[47])
+    (mm.mm_arg_start, mm.mm_arg_end, mm.mm_env_start, mm.mm_env_end) = (int(x) for x in st[48:52])
+    mm.mm_brk = inj.call(nr.brk, 0, what="brk(0)")
+    auxv = proc.read_bytes(f"/proc/{t.pid}/auxv")
+    mm.mm_saved_auxv.extend(struct.unpack(f"<{len(auxv) // 8}Q", auxv))
+    mm.exe_file_id = ctx.files.by_path(os.readlink(f"/proc/{t.pid}/exe"), O_RDONLY)
+    mm.dumpable = inj.call(nr.prctl, PR_GET_DUMPABLE, what="prctl(PR_GET_DUMPABLE)")
+    mm.thp_disabled = bool(inj.call(nr.prctl, PR_GET_THP_DISABLE, what="prctl(PR_GET_THP_DISABLE)"))
+    private = PageSet([])
+    shmem: dict[int, tuple[proc.Vma, PageSet]] = {}
+    mem: TaskMemory = t.mem  # type: ignore[assignment]
+    for v in t.facts["vmas"]:
+        if inj.scratch and v.start <= inj.scratch < v.end:
+            continue  # our own scratch area is not the task's
+        status, flags = _vma_kind(v, t.pid)
+        e = mm.vmas.add(start=v.start, end=v.end, pgoff=0, shmid=0, prot=v.prot, flags=flags,
+                        status=status, fd=-1)
+        madv = sum(1 << a for f, a in MADV_BY_VMFLAG.items() if f in v.vmflags)
+        if madv:
+            e.madv = madv
+        if status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
+            e.pgoff = v.pgoff
+            mode = os.lstat(f"/proc/{t.pid}/map_files/{v.start:x}-{v.end:x}").st_mode
+            e.fdflags = O_RDWR if mode & 0o200 else O_RDONLY
+            e.shmid = ctx.files.by_path(v.path, e.fdflags)
+        if status & VMA_ANON_SHARED:
+            e.shmid = v.inode
+            if v.inode not in shmem:
+                shmem[v.inode] = (v, PageSet(_shmem_data(t.pid, v)))
+            continue
+        if status & SPECIAL or not status & VMA_AREA_REGULAR:
+            continue
+        exclude = PAGE_IS_PFNZERO | (PAGE_IS_FILE if status & VMA_FILE_PRIVATE else 0)
+        lazy = PE_LAZY if status & VMA_ANON_PRIVATE else 0
+        for r in mem.scan(v.start, v.end, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, exclude):
+            private.ranges.append((r, PE_PRESENT | lazy))
+    t.images["mm"] = mm
+    t.facts["pages"] = private
+    t.facts["shmem"] = shmem
+
+
+def _shmem_data(pid: int, v: proc.Vma) -> list[tuple[Range, int]]:
+    """Data extents of a shared anonymous mapping, from its shmem file (SEEK_DATA/SEEK_HOLE).
+
+    The whole object counts, not just the pages this task has touched: another process may have
+    written the rest.
+    """
+    fd = os.open(f"/proc/{pid}/map_files/{v.start:x}-{v.end:x}", os.O_RDONLY)
+    try:
+        out: list[tuple[Range, int]] = []
+        pos, end = v.pgoff * 0 + v.pgoff, v.pgoff + v.size
+        while pos < end:
+            try:
+                data = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:
+                break
+            if data >= end:
+                break
+            hole = min(os.lseek(fd, data, os.SEEK_HOLE), end)
+            out.append(((v.start + data - v.pgoff, v.start + hole - v.pgoff), PE_PRESENT))
+            pos = hole
+        return out
+    finally:
+        os.close(fd)
+
+
+def dump_pages(ctx, t: Task) -> None:
+    """Copy the collected pages into pagemap/pages images: the task's, then each shmem object's."""
+    pid = t.pid
+    mem: TaskMemory = t.mem  # type: ignore[assignment]
+    private: PageSet = t.facts["pages"]
+    pages_id = ctx.new_pages_id()
+    readable = {v.start: v.prot & PROT_READ for v in t.facts["vmas"]}
+    vmas = t.facts["vmas"]
+    _write_pageset(ctx, ("pagemap", {"pid": pid}), pages_id, private,
+                   lambda ranges, addr: _copy_from_task(mem, vmas, readable, ranges, addr))
+    for shmid, (v, ps) in t.facts["shmem"].items():
+        sid = ctx.new_pages_id()
+        _write_pageset(ctx, ("pagemap-shmem", {"shmid": shmid}), sid, ps,
+                       lambda ranges, addr, v=v: _copy_from_shmem(pid, v, ranges, addr))
+    ctx.stats["pages_written"] = ctx.stats.get("pages_written", 0) + private.nbytes // PAGE_SIZE
+
+
+def _copy_from_task(mem: TaskMemory, vmas: list[proc.Vma], readable: dict[int, int], ranges: list[Range],
+                    addr: int) -> None:
+    # process_vm_readv cannot read PROT_NONE/unreadable VMAs: those go through /proc/PID/mem.
+    fast: list[Range] = []
+    off = addr
+    i = 0
+    for s, e in ranges:
+        while vmas[i].end <= s:
+            i += 1
+        if vmas[i].prot & PROT_READ:
+            fast.append((s, e))
+            continue
+        if fast:
+            off += mem.read_into(fast, off)
+            fast = []
+        off += mem.read_into([(s, e)], off, readable=False)
+    if fast:
+        mem.read_into(fast, off)
+
+
+def _copy_from_shmem(pid: int, v: proc.Vma, ranges: list[Range], addr: int) -> None:
+    fd = os.open(f"/proc/{pid}/map_files/{v.start:x}-{v.end:x}", os.O_RDONLY)
+    try:
+        off = addr
+        for s, e in ranges:
+            buf = ffi.buffer(ffi.cast("char *", off), e - s)
+            if os.preadv(fd, [buf], s - v.start + v.pgoff) != e - s:
+                raise OSError(f"short read of shared memory at {s:#x}")
+            off += e - s
+    finally:
+        os.close(fd)
+
+
+
+
+def _write_pageset(ctx, pagemap: tuple[str, dict], pages_id: int, ps: PageSet, copy) -> None:
+    """pagemap image + raw pages image; bytes go from the task straight into the mapped file."""
+    entries = [pagemap_pb2.pagemap_entry(vaddr=s, compat_nr_pages=(e - s) // PAGE_SIZE, flags=fl,
+                                         nr_pages=(e - s) // PAGE_SIZE) for (s, e), fl in ps.ranges]
+    ctx.images.write(pagemap[0], [pagemap_pb2.pagemap_head(pages_id=pages_id), *entries], **pagemap[1])
+    path = ctx.images.path("pages", pages_id=pages_id)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        if ps.nbytes == 0:
+            return
+        os.ftruncate(fd, ps.nbytes)
+        with mmap.mmap(fd, ps.nbytes, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE) as m:
+            base = ffi.cast("uintptr_t", ffi.from_buffer(m))
+            copy([r for r, _ in ps.ranges], int(base))
+            del base
+    finally:
+        os.close(fd)
+
+
+# -- restore ---------------------------------------------------------------------------------------
+
+def restore_vmas(ctx, t: Task) -> None:
+    """Map every VMA at its address, writable while pages are filled; protections come after."""
+    inj = t.injector
+    mm = t.images["mm"]
+    open_fds: dict[tuple[int, int], int] = {}
+    from engine.objects.files import open_in_task
+
+    try:
+        for v in mm.vmas:
+            if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR:
+                continue
+            prot = v.prot | PROT_READ | PROT_WRITE
+            flags = (v.flags | MAP_FIXED) & ~MAP_LOCKED
+            fd = -1
+            if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
+                key = (v.shmid, v.fdflags)
+                if key not in open_fds:
+                    open_fds[key] = open_in_task(t, ctx.files.get(v.shmid).reg.name, v.fdflags)
+                fd = open_fds[key]
+                if v.status & VMA_FILE_SHARED:
+                    prot = v.prot  # a shared file mapping is never filled from the image
+            ret = inj.raw(nr.mmap, v.start, v.end - v.start, prot, flags, fd, v.pgoff)
+            if ret != v.start:
+                raise RestoreError(f"pid {t.pid}: mmap at {v.start:#x}-{v.end:#x} failed: "
+                                   f"{os.strerror(-ret) if ret < 0 else hex(ret)}")
+    finally:
+        for fd in open_fds.values():
+            inj.raw(nr.close, fd)
+
+
+def restore_pages(ctx, t: Task) -> None:
+    mem: TaskMemory = t.mem  # type: ignore[assignment]
+    _fill(ctx, ("pagemap", {"pid": t.pid}), lambda ranges, addr: mem.write_from(ranges, addr))
+    seen: set[int] = set()
+    for v in t.images["mm"].vmas:
+        if v.status & VMA_ANON_SHARED and v.shmid not in seen:
+            seen.add(v.shmid)
+            _fill(ctx, ("pagemap-shmem", {"shmid": v.shmid}), lambda ranges, addr: mem.write_from(ranges, addr))
+
+
+def _fill(ctx, pagemap: tuple[str, dict], copy) -> None:
+    head, *entries = ctx.images.read(pagemap[0], **pagemap[1])
+    pagemap_name = str(ctx.images.path(pagemap[0], **pagemap[1]))
+    ranges: list[Range] = []
+    for e in entries:
+        n = e.nr_pages if e.HasField("nr_pages") else e.compat_nr_pages
+        if e.HasField("flags") and not e.flags & PE_PRESENT:
+            raise RestoreError(f"{pagemap_name}: entry at {e.vaddr:#x} has no pages here (parent images "
+                               "are not supported yet)")
+        ranges.append((e.vaddr, e.vaddr + n * PAGE_SIZE))
+    nbytes = sum(e - s for s, e in ranges)
+    if not nbytes:
+        return
+    path = ctx.images.path("pages", pages_id=head.pages_id)
+    size = os.path.getsize(path)
+    if size < nbytes:
+        raise RestoreError(f"image {path}: {size} bytes, the pagemap needs {nbytes}")
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        with mmap.mmap(fd, nbytes, mmap.MAP_PRIVATE, mmap.PROT_READ) as m:
+            base = ffi.cast("uintptr_t", ffi.from_buffer(m))
+            copy(ranges, int(base))
+            del base
+    finally:
+        os.close(fd)
+
+
+def restore_protections(ctx, t: Task) -> None:
+    inj = t.injector
+    for v in t.images["mm"].vmas:
+        if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR:
+            continue
+        if v.prot != v.prot | PROT_READ | PROT_WRITE and not v.status & VMA_FILE_SHARED:
+            inj.call(nr.mprotect, v.start, v.end - v.start, v.prot, what=f"mprotect {v.start:#x}")
+        if v.HasField("madv"):
+            for advice in range(64):
+                if v.madv & (1 << advice):
+                    inj.call(nr.madvise, v.start, v.end - v.start, advice, what=f"madvise {advice}")
+        if v.flags & MAP_LOCKED:
+            inj.call(149, v.start, v.end - v.start, what="mlock")  # mlock
+
+
+def restore_mm(ctx, t: Task) -> None:
+    """PR_SET_MM_MAP: code/data/brk/stack/arg/env bounds, auxv and the exe link, in one call."""
+    inj = t.injector
+    mm = t.images["mm"]
+    from engine.objects.files import open_in_task
+
+    auxv = struct.pack(f"<{len(mm.mm_saved_auxv)}Q", *mm.mm_saved_auxv)
+    exe_fd = open_in_task(t, ctx.files.get(mm.exe_file_id).reg.name, O_RDONLY)
+    try:
+        inj.put(auxv, 512)
+        inj.put(PRCTL_MM_MAP.pack(mm.mm_start_code, mm.mm_end_code, mm.mm_start_data, mm.mm_end_data,
+                                  mm.mm_start_brk, mm.mm_brk, mm.mm_start_stack, mm.mm_arg_start,
+                                  mm.mm_arg_end, mm.mm_env_start, mm.mm_env_end, inj.scratch + 512,
+                                  len(auxv), exe_fd))
+        ret = inj.raw(nr.prctl, PR_SET_MM, PR_SET_MM_MAP, inj.scratch, PRCTL_MM_MAP.size, 0)
+        if ret < 0:
+            raise RestoreError(f"pid {t.pid}: prctl(PR_SET_MM_MAP): {os.strerror(-ret)}")
+    finally:
+        inj.raw(nr.close, exe_fd)
+    if mm.thp_disabled:
+        inj.call(nr.prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, what="prctl(PR_SET_THP_DISABLE)")
+
+
+def restore_dumpable(ctx, t: Task) -> None:
+    """After the credentials: changing uids resets dumpable."""
+    mm = t.images["mm"]
+    if mm.HasField("dumpable") and mm.dumpable in (0, 1):
+        t.injector.call(nr.prctl, PR_SET_DUMPABLE, mm.dumpable, what="prctl(PR_SET_DUMPABLE)")
