@@ -7,16 +7,18 @@ import time
 
 LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG}
 log = logging.getLogger("stasis")
-_start = time.monotonic()
+
+
+_start_wall = time.time()
 
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         tag = {"ERROR": "Error: ", "WARNING": "Warn: ", "CRITICAL": ""}.get(record.levelname, "")
-        return f"({record.created - _start_wall:10.6f}) {tag}{record.getMessage()}"
-
-
-_start_wall = time.time()
+        line = f"({record.created - _start_wall:10.6f}) {tag}{record.getMessage()}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 def setup(path: str | None, verbosity: int) -> None:

@@ -136,8 +136,8 @@ def dump(ctx, t: Task) -> None:
             if v.inode not in shmem:
                 shmem[v.inode] = (v, PageSet(_shmem_data(t.pid, v)))
             continue
-        if status & SPECIAL or not status & VMA_AREA_REGULAR:
-            continue
+        if status & (SPECIAL | VMA_FILE_SHARED) or not status & VMA_AREA_REGULAR:
+            continue  # shared file pages live in the file; vDSO/vvar come from this kernel
         exclude = PAGE_IS_PFNZERO | (PAGE_IS_FILE if status & VMA_FILE_PRIVATE else 0)
         lazy = PE_LAZY if status & VMA_ANON_PRIVATE else 0
         for r in mem.scan(v.start, v.end, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, exclude):

@@ -44,7 +44,7 @@ def dump(ctx: object, t: Task) -> None:
     th.sched_policy = int(st[41])
     if th.sched_policy & 0xF in (SCHED_FIFO, SCHED_RR):
         th.sched_prio = int(st[40])
-    t.facts["timerslack"] = inj.call(nr.prctl, PR_GET_TIMERSLACK, what="prctl(PR_GET_TIMERSLACK)")
+    tc.timerslack_ns = inj.call(nr.prctl, PR_GET_TIMERSLACK, what="prctl(PR_GET_TIMERSLACK)")
     th.comm = tc.comm
 
 
