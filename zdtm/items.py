@@ -173,4 +173,4 @@ class ZdtmItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
-        return self.path, None, f"{self.test}[{self.flavor}]"
+        return self.path, 0, f"{self.test}[{self.flavor}]"
