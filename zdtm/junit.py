@@ -54,7 +54,9 @@ class JunitWriter:
         if report.failed:
             case.outcome = "fail" if report.when == "call" else "error"
             case.details = report.longreprtext
-            case.message = next((ln for ln in case.details.splitlines() if ln.strip()), "failed")[:500]
+            # under xdist the text starts with a "[gwN] linux -- Python ..." line: not the message
+            lines = [ln for ln in case.details.splitlines() if ln.strip() and not ln.startswith("[gw")]
+            case.message = (lines[0] if lines else "failed")[:500]
             case.logs = [
                 (t, c) for t, c in report.sections if not t.startswith("Captured")
             ] or report.sections
