@@ -24,7 +24,8 @@ with open("counter.txt", "a", buffering=1) as out:
     while True:
         state["n"] += 1
         state["h"].update(str(state["n"]).encode())
-        out.write(f"{state['n']} {os.getpid()} {state['h'].hexdigest()[:16]} {hashlib.md5(ballast).hexdigest()[:8]}\n")
+        digest = hashlib.md5(ballast).hexdigest()[:8]
+        out.write(f"{state['n']} {os.getpid()} {state['h'].hexdigest()[:16]} {digest}\n")
         time.sleep(0.05)
 """
 

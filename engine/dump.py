@@ -21,11 +21,11 @@ from engine.errors import DumpError, StasisError, UnsupportedError
 from engine.images import ImageDir
 from engine.images.pb import core_pb2, ids_pb2, inventory_pb2, pstree_pb2, seccomp_pb2
 from engine.log import log
-from engine.objects import creds, files, fs, mm, process, regs, rlimits, signals, thread, timers
+from engine.objects import creds, files, fs, mm, process, regs, rlimits, seccomp, signals, thread, timers
 from engine.task import Task
 
 # Object modules whose dump() runs inside the injection session, in this order.
-OBJECTS = (process, creds, signals, thread, timers, rlimits, mm, fs, files, regs)
+OBJECTS = (process, creds, signals, thread, timers, rlimits, mm, fs, files, seccomp, regs)
 
 
 @dataclass
@@ -42,6 +42,7 @@ class DumpContext:
     opts: DumpOptions
     images: ImageDir
     files: files.FileTable = field(default_factory=files.FileTable)
+    seccomp: seccomp_pb2.seccomp_entry = field(default_factory=seccomp_pb2.seccomp_entry)
     stats: dict[str, Any] = field(default_factory=dict)
     _pages_id: int = 0
 
@@ -85,7 +86,7 @@ def _collect(pid: int, opts: DumpOptions) -> None:
         raise DumpError(f"no process {pid}")
     threads = proc.threads(pid)
     if len(threads) > 1:
-        raise UnsupportedError(f"pid {pid} has {len(threads)} threads (multi-threaded dump is not supported yet)")
+        raise UnsupportedError(f"pid {pid} has {len(threads)} threads (multi-threaded dump: not yet)")
     kids = proc.children(pid)
     if kids:
         raise UnsupportedError(f"pid {pid} has children {kids} (process trees are not supported yet)")
@@ -122,8 +123,6 @@ def _read_proc(task: Task) -> None:
         stat=proc.stat(pid), status=proc.status(pid), limits=proc.limits(pid), fds=proc.fds(pid),
         vmas=proc.vmas(pid), regs=task.tracee.get_regs(), sigmask=task.tracee.get_sigmask(),
     )
-    if task.facts["status"].get("Seccomp", "0") != "0":
-        raise UnsupportedError(f"pid {pid} has seccomp filters (not supported yet)")
 
 
 def _check(ctx: DumpContext, task: Task) -> None:
@@ -174,7 +173,7 @@ def _write_images(ctx: DumpContext, task: Task) -> None:
     img.write("fs", task.images["fs"], pid=pid)
     img.write("fdinfo", task.images["fdinfo"], files_id=ids.files_id)
     img.write("files", ctx.files.entries)
-    img.write("seccomp", seccomp_pb2.seccomp_entry())
+    img.write("seccomp", ctx.seccomp)
     inv = inventory_pb2.inventory_entry(img_version=2, fdinfo_per_id=True, ns_per_id=True,
                                         lsmtype=inventory_pb2.NO_LSM, network_lock_method=0)
     inv.root_ids.CopyFrom(ids_pb2.task_kobj_ids_entry(vm_id=0, files_id=0, fs_id=0, sighand_id=0))

@@ -22,9 +22,10 @@ from engine.compel.memory import TaskMemory
 from engine.compel.ptrace import PTRACE_O_EXITKILL, PTRACE_O_SUSPEND_SECCOMP, PTRACE_O_TRACESYSGOOD, Tracee
 from engine.errors import ImageError, RestoreError
 from engine.images import ImageDir
+from engine.images.pb import seccomp_pb2
 from engine.log import log
 from engine.native import PAGE_SIZE, ffi, lib
-from engine.objects import creds, files, fs, mm, process, regs, rlimits, signals, thread, timers
+from engine.objects import creds, files, fs, mm, process, regs, rlimits, seccomp, signals, thread, timers
 from engine.task import Task
 
 MREMAP_MAYMOVE, MREMAP_FIXED = 1, 2
@@ -44,6 +45,7 @@ class RestoreContext:
     opts: RestoreOptions
     images: ImageDir
     files: files.FileTable = field(default_factory=files.FileTable)
+    seccomp: seccomp_pb2.seccomp_entry = field(default_factory=seccomp_pb2.seccomp_entry)
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,6 +65,7 @@ STAGES: tuple[Stage, ...] = (
     ("signals", signals.restore),
     ("timers", timers.restore),
     ("thread", thread.restore),
+    ("seccomp", seccomp.restore),  # while privileged: a filter without NNP needs CAP_SYS_ADMIN
     ("creds", creds.restore),
     ("after-creds", process.restore_after_creds),
     ("dumpable", mm.restore_dumpable),
@@ -115,6 +118,8 @@ def _load(ctx: RestoreContext) -> Task:
     task.images["fs"] = img.read_one("fs", pid=pid)
     task.images["fdinfo"] = img.read("fdinfo", missing_ok=True, files_id=ids.files_id)
     ctx.files.entries.extend(img.read("files", missing_ok=True))
+    if img.exists("seccomp"):
+        ctx.seccomp = img.read_one("seccomp")
     if os.path.exists(f"/proc/{pid}"):
         raise RestoreError(f"pid {pid} is in use (a live process or a zombie not yet reaped)")
     return task

@@ -134,7 +134,8 @@ class TaskMemory:
         done = 0
         while done < size:
             fn = lib.st_process_vm_writev if write else lib.st_process_vm_readv
-            n = check(fn(self.pid, liov, 1, riov, len(ranges)), "process_vm_" + ("writev" if write else "readv"))
+            what = "process_vm_writev" if write else "process_vm_readv"
+            n = check(fn(self.pid, liov, 1, riov, len(ranges)), what)
             if n == 0:
                 raise OSError(f"process_vm transfer made no progress in pid {self.pid}")
             done += n

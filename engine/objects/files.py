@@ -141,7 +141,7 @@ def restore(ctx, t: Task) -> None:
         if reg.HasField("size"):
             size = os.stat(f"/proc/{t.pid}/fd/{fdi.fd}").st_size
             if size != reg.size:
-                raise RestoreError(f"file {reg.name} changed size since the dump ({reg.size} -> {size} bytes)")
+                raise RestoreError(f"file {reg.name} changed size since the dump ({reg.size} -> {size})")
         placed[fdi.id] = fdi.fd
 
 

@@ -11,13 +11,21 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+import sys
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine import proc
 from engine.compel import syscalls as nr
-from engine.compel.memory import (PAGE_IS_FILE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED, Range,
-                                  TaskMemory)
+from engine.compel.memory import (
+    PAGE_IS_FILE,
+    PAGE_IS_PFNZERO,
+    PAGE_IS_PRESENT,
+    PAGE_IS_SWAPPED,
+    Range,
+    TaskMemory,
+)
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.native import PAGE_SIZE, ffi
@@ -92,7 +100,7 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
         if v.shared:
             return VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | extra
         return VMA_AREA_REGULAR | VMA_FILE_PRIVATE, MAP_PRIVATE | extra
-    raise UnsupportedError(f"pid {pid}: mapping {v.path or '?'} at {v.start:#x}-{v.end:#x} is not supported yet")
+    raise UnsupportedError(f"pid {pid}: mapping {v.path or '?'} at {v.start:#x}-{v.end:#x}: not supported yet")
 
 
 def check_supported(ctx, t: Task) -> None:
@@ -224,6 +232,44 @@ def _copy_from_shmem(pid: int, v: proc.Vma, ranges: list[Range], addr: int) -> N
 
 
 
+CHUNK = 64 << 20  # bytes per bulk copy: small enough to show progress, large enough to be kernel-bound
+
+
+def _chunks(ranges: list[Range], limit: int) -> list[list[Range]]:
+    """Split ranges into groups of at most `limit` bytes (a range may be cut)."""
+    out: list[list[Range]] = [[]]
+    room = limit
+    for s, e in ranges:
+        while e - s > room:
+            out[-1].append((s, s + room))
+            s += room
+            out.append([])
+            room = limit
+        if e > s:
+            out[-1].append((s, e))
+            room -= e - s
+    return [c for c in out if c]
+
+
+class Progress:
+    """A one-line progress meter on stderr, only when it is a terminal and the copy is large."""
+
+    def __init__(self, what: str, total: int) -> None:
+        self.what, self.total = what, total
+        self.on = sys.stderr.isatty() and total >= 256 << 20
+        self.t0 = time.monotonic()
+
+    def update(self, done: int) -> None:
+        if self.on:
+            rate = done / max(time.monotonic() - self.t0, 1e-6) / (1 << 20)
+            sys.stderr.write(f"\r{self.what}: {done >> 20}/{self.total >> 20} MiB ({rate:.0f} MiB/s)")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.on:
+            sys.stderr.write("\n")
+
+
 def _write_pageset(ctx, pagemap: tuple[str, dict], pages_id: int, ps: PageSet, copy) -> None:
     """pagemap image + raw pages image; bytes go from the task straight into the mapped file."""
     entries = [pagemap_pb2.pagemap_entry(vaddr=s, compat_nr_pages=(e - s) // PAGE_SIZE, flags=fl,
@@ -236,9 +282,14 @@ def _write_pageset(ctx, pagemap: tuple[str, dict], pages_id: int, ps: PageSet, c
             return
         os.ftruncate(fd, ps.nbytes)
         with mmap.mmap(fd, ps.nbytes, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE) as m:
-            base = ffi.cast("uintptr_t", ffi.from_buffer(m))
-            copy([r for r, _ in ps.ranges], int(base))
-            del base
+            base = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+            progress = Progress(str(path), ps.nbytes)
+            done = 0
+            for chunk in _chunks([r for r, _ in ps.ranges], CHUNK):
+                copy(chunk, base + done)
+                done += sum(e - s for s, e in chunk)
+                progress.update(done)
+            progress.close()
     finally:
         os.close(fd)
 
@@ -277,12 +328,12 @@ def restore_vmas(ctx, t: Task) -> None:
 
 def restore_pages(ctx, t: Task) -> None:
     mem: TaskMemory = t.mem  # type: ignore[assignment]
-    _fill(ctx, ("pagemap", {"pid": t.pid}), lambda ranges, addr: mem.write_from(ranges, addr))
+    _fill(ctx, ("pagemap", {"pid": t.pid}), mem.write_from)
     seen: set[int] = set()
     for v in t.images["mm"].vmas:
         if v.status & VMA_ANON_SHARED and v.shmid not in seen:
             seen.add(v.shmid)
-            _fill(ctx, ("pagemap-shmem", {"shmid": v.shmid}), lambda ranges, addr: mem.write_from(ranges, addr))
+            _fill(ctx, ("pagemap-shmem", {"shmid": v.shmid}), mem.write_from)
 
 
 def _fill(ctx, pagemap: tuple[str, dict], copy) -> None:

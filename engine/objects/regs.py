@@ -128,7 +128,8 @@ def _build_xstate(fp: core_x86_pb2.user_x86_fpregs_entry, template: bytes) -> by
     if fp.HasField("xsave") and len(xs) > XSTATE_BV_OFF:
         xcr0 = struct.unpack_from("<Q", xs, XCR0_OFF)[0]
         if fp.xsave.xstate_bv & ~xcr0:
-            raise RestoreError(f"xstate components {fp.xsave.xstate_bv & ~xcr0:#x} are not enabled on this CPU")
+            missing = fp.xsave.xstate_bv & ~xcr0
+            raise RestoreError(f"xstate components {missing:#x} are not enabled on this CPU")
         struct.pack_into("<Q", xs, XSTATE_BV_OFF, fp.xsave.xstate_bv)
         for leaf, name, fmt, count in XSAVE_COMPONENTS:
             values = getattr(fp.xsave, name)

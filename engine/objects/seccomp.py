@@ -1,0 +1,74 @@
+"""seccomp: strict mode or a stack of BPF filters, read with PTRACE_SECCOMP_GET_FILTER.
+
+Both sides run with PTRACE_O_SUSPEND_SECCOMP, so filters never see injected syscalls; restored
+filters take effect when the task is let go.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TYPE_CHECKING
+
+from engine.compel import syscalls as nr
+from engine.compel.ptrace import ptrace
+from engine.errors import UnsupportedError
+from engine.images.pb import core_pb2, seccomp_pb2
+from engine.native import ffi
+
+if TYPE_CHECKING:
+    from engine.task import Task
+
+PTRACE_SECCOMP_GET_METADATA = 0x420D
+SECCOMP_SET_MODE_STRICT, SECCOMP_SET_MODE_FILTER = 0, 1
+SOCK_FPROG = struct.Struct("<HxxxxxxQ")
+
+
+def dump(ctx, t: Task) -> None:
+    th = t.core.thread_core
+    mode = int(t.facts["status"].get("Seccomp", "0"))
+    th.seccomp_mode = mode
+    if mode != core_pb2.filter:
+        return
+    filters = t.tracee.seccomp_filters()  # oldest first
+    if not filters:
+        raise UnsupportedError(f"pid {t.pid}: seccomp filter mode but no filter could be read")
+    entry: seccomp_pb2.seccomp_entry = ctx.seccomp
+    base = len(entry.seccomp_filters)
+    for i, prog in enumerate(filters):
+        f = entry.seccomp_filters.add(filter=prog)
+        if i:
+            f.prev = base + i - 1
+        flags = _filter_flags(t, len(filters) - 1 - i)
+        if flags:
+            f.flags = flags
+    th.seccomp_filter = base + len(filters) - 1
+
+
+def _filter_flags(t: Task, newest_index: int) -> int:
+    meta = ffi.new("uint64_t[2]", [newest_index, 0])
+    ptrace(PTRACE_SECCOMP_GET_METADATA, t.tracee.tid, ffi.sizeof("uint64_t[2]"),
+           int(ffi.cast("uintptr_t", meta)), "PTRACE_SECCOMP_GET_METADATA")
+    return int(meta[1])
+
+
+def restore(ctx, t: Task) -> None:
+    """Installed while the helper is still privileged (no NNP needed); active from the detach on."""
+    th = t.core.thread_core
+    inj = t.injector
+    if th.seccomp_mode == core_pb2.strict:
+        inj.call(nr.seccomp, SECCOMP_SET_MODE_STRICT, 0, 0, what="seccomp(strict)")
+        return
+    if th.seccomp_mode != core_pb2.filter:
+        return
+    chain: list[seccomp_pb2.seccomp_filter] = []
+    idx: int | None = th.seccomp_filter
+    filters = ctx.seccomp.seccomp_filters
+    while idx is not None:
+        f = filters[idx]
+        chain.append(f)
+        idx = f.prev if f.HasField("prev") else None
+    for f in reversed(chain):  # oldest first
+        prog = bytes(f.filter)
+        inj.put(SOCK_FPROG.pack(len(prog) // 8, inj.scratch + SOCK_FPROG.size) + prog)
+        inj.call(nr.seccomp, SECCOMP_SET_MODE_FILTER, f.flags if f.HasField("flags") else 0, inj.scratch,
+                 what="seccomp(filter)")
