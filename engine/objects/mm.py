@@ -100,7 +100,7 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
         if v.shared:
             return VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | extra
         return VMA_AREA_REGULAR | VMA_FILE_PRIVATE, MAP_PRIVATE | extra
-    raise UnsupportedError(f"pid {pid}: mapping {v.path or '?'} at {v.start:#x}-{v.end:#x}: not supported yet")
+    raise UnsupportedError(f"pid {pid}: mapping {v.path or '?'} at {v.start:#x}-{v.end:#x}: not supported")
 
 
 def check_supported(ctx, t: Task) -> None:
