@@ -68,11 +68,8 @@ def table(matrix: dict[str, dict[str, TestCase]]) -> str:
         lines.append("  ".join(row).rstrip())
     lines.append("  ".join(["-" * w0, *("-" * w for w in widths)]))
     for st in STATUSES:
-        lines.append(
-            "  ".join(
-                [st.ljust(w0), *(str(totals[c][st]).ljust(w) for c, w in zip(columns, widths, strict=True))]
-            )
-        )
+        counts = (str(totals[c][st]).ljust(w) for c, w in zip(columns, widths, strict=True))
+        lines.append("  ".join([st.ljust(w0), *counts]).rstrip())
     return "\n".join(lines)
 
 
