@@ -143,10 +143,19 @@ class TestProgram:
                 "(the test never called test_daemon())",
             ) from None
         if rc != 0:
-            raise StepFailure("start", f"the launcher exited with {rc} (see launch.log and .out.inprogress)")
+            raise StepFailure("start", f"the launcher exited with {rc}: {self.last_output_line()}")
         self.pid = self.read_pidfile("start")
         if not _alive(self.pid):
             raise StepFailure("start", f"pid {self.pid} from the pidfile is not running")
+
+    def last_output_line(self) -> str:
+        """The test's last message, wherever it is: .out once the test exited, else .out.inprogress."""
+        for path in (self.outfile, Path(f"{self.outfile}.inprogress"), self.workdir / LAUNCH_LOG):
+            if path.exists():
+                lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+                if lines:
+                    return f"{path.name}: {lines[-1]}"
+        return "the test printed nothing"
 
     def read_pidfile(self, step: str) -> int:
         try:
