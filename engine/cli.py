@@ -6,7 +6,6 @@ import argparse
 import os
 import re
 import sys
-from importlib import metadata
 
 from engine import log as logmod
 from engine.errors import StasisError
@@ -49,10 +48,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    try:
-        return metadata.version("stasis")
-    except metadata.PackageNotFoundError:
-        return "0+source"
+    from engine import __version__
+
+    return __version__
 
 
 def normalize(argv: list[str]) -> list[str]:
