@@ -81,17 +81,19 @@ def restore(opts: RestoreOptions) -> int:
     ctx = RestoreContext(opts, ImageDir(opts.images_dir))
     t0 = time.monotonic()
     task = _load(ctx)
+    if opts.pidfile and os.path.lexists(opts.pidfile):
+        raise RestoreError(f"pidfile {opts.pidfile} already exists")
     fault.point("restore:images")
     _spawn(task)
     try:
         fault.point("restore:spawn")
         _rebuild(ctx, task)
+        if opts.pidfile:
+            _write_pidfile(opts.pidfile, task.pid)
     except BaseException:
         _kill(task)
         raise
     log.info("restore of %d done in %.3f s", task.pid, time.monotonic() - t0)
-    if opts.pidfile:
-        _write_pidfile(opts.pidfile, task.pid)
     if opts.detached:
         return 0
     _, status = os.waitpid(task.pid, 0)
@@ -229,7 +231,10 @@ def _kill(task: Task) -> None:
 
 
 def _write_pidfile(path: str, pid: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError as exc:
+        raise RestoreError(f"cannot create pidfile {path}: {exc.strerror}") from exc
     try:
         os.write(fd, str(pid).encode())
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import TYPE_CHECKING
 
@@ -65,8 +66,9 @@ def restore(ctx: object, t: Task) -> None:
     inj.call(nr.personality, tc.personality, what="personality")
     if th.HasField("sched_nice"):
         inj.call(nr.setpriority, 0, 0, th.sched_nice, what="setpriority")
-    if th.sched_policy & 0xF in (SCHED_FIFO, SCHED_RR):
-        inj.put(struct.pack("<i", th.sched_prio))
+    if th.sched_policy:  # SCHED_OTHER is what the helper has already
+        prio = th.sched_prio if th.sched_policy & 0xF in (SCHED_FIFO, SCHED_RR) else 0
+        inj.put(struct.pack("<i", prio))
         inj.call(nr.sched_setscheduler, 0, th.sched_policy, inj.scratch, what="sched_setscheduler")
     if tc.HasField("oom_score_adj"):
         try:
@@ -75,6 +77,9 @@ def restore(ctx: object, t: Task) -> None:
         except PermissionError as exc:
             raise RestoreError(f"pid {t.pid}: cannot set oom_score_adj {tc.oom_score_adj} "
                                "(lowering it needs CAP_SYS_RESOURCE)") from exc
+    if tc.HasField("loginuid") and tc.loginuid != _loginuid(t.pid):
+        # only the task itself may write its loginuid (and it needs CAP_AUDIT_CONTROL: still root here)
+        _write_own_proc(t, "/proc/self/loginuid", str(tc.loginuid).encode())
     if tc.child_subreaper:
         inj.call(nr.prctl, PR_SET_CHILD_SUBREAPER, 1, what="prctl(PR_SET_CHILD_SUBREAPER)")
     if tc.HasField("timerslack_ns"):
@@ -91,3 +96,26 @@ def restore_after_creds(ctx: object, t: Task) -> None:
     inj.call(nr.prctl, PR_SET_NAME, inj.scratch, what="prctl(PR_SET_NAME)")
 
 
+
+
+def _loginuid(pid: int) -> int | None:
+    try:
+        return int(proc.read_str(f"/proc/{pid}/loginuid"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_own_proc(t: Task, path: str, data: bytes) -> None:
+    inj = t.injector
+    inj.put(path.encode() + b"\0")
+    fd = inj.raw(nr.openat, -100, inj.scratch, 1, 0)  # O_WRONLY
+    if fd < 0:
+        raise RestoreError(f"pid {t.pid}: cannot open {path}: {os.strerror(-fd)}")
+    try:
+        inj.put(data)
+        ret = inj.raw(nr.write, fd, inj.scratch, len(data))
+        if ret != len(data):
+            err = os.strerror(-ret) if ret < 0 else "short write"
+            raise RestoreError(f"pid {t.pid}: cannot write {path}: {err}")
+    finally:
+        inj.raw(nr.close, fd)

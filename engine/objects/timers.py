@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import struct
 from typing import TYPE_CHECKING
 
@@ -17,11 +16,12 @@ WHICH = ("real", "virt", "prof")
 
 
 def check_supported(t: Task) -> None:
-    path = f"/proc/{t.pid}/timers"
-    if os.path.exists(path) and os.path.getsize(path) == 0:
-        with open(path) as f:
+    try:
+        with open(f"/proc/{t.pid}/timers") as f:
             if f.read().strip():
                 raise UnsupportedError(f"pid {t.pid} has POSIX timers (timer_create), not supported yet")
+    except FileNotFoundError:
+        pass
 
 
 def dump(ctx: object, t: Task) -> None:
@@ -38,6 +38,18 @@ def restore(ctx: object, t: Task) -> None:
     inj = t.injector
     for which, name in enumerate(WHICH):
         it = getattr(t.core.tc.timers, name)
-        if it.vsec or it.vusec:
-            inj.put(ITIMERVAL.pack(it.isec, it.iusec, it.vsec, it.vusec))
+        if not (it.vsec or it.vusec):
+            continue
+        want = it.vsec * 1_000_000 + it.vusec
+        inj.put(ITIMERVAL.pack(it.isec, it.iusec, it.vsec, it.vusec))
+        inj.call(nr.setitimer, which, inj.scratch, 0, what="setitimer")
+        if which == 0:
+            continue
+        # CPU-time timers are rounded up by a kernel tick when armed: measure it and arm again.
+        inj.call(nr.getitimer, which, inj.scratch, what="getitimer")
+        _, _, vsec, vusec = ITIMERVAL.unpack(inj.get(0, ITIMERVAL.size))
+        extra = vsec * 1_000_000 + vusec - want
+        if 0 < extra < want:
+            fixed = want - extra
+            inj.put(ITIMERVAL.pack(it.isec, it.iusec, fixed // 1_000_000, fixed % 1_000_000))
             inj.call(nr.setitimer, which, inj.scratch, 0, what="setitimer")
