@@ -174,8 +174,9 @@ def test_show_dump_dir(counter: Target, tmp_path: Path) -> None:
 
 
 def test_show_missing_file_is_a_clean_error(tmp_path: Path) -> None:
-    line = clean_error(stasis("show", tmp_path / "pstree.img", "-o", "show.log"))
+    line = clean_error(stasis("show", tmp_path / "pstree.img", "-D", tmp_path, "-o", "show.log"))
     assert "pstree.img" in line
+    assert (tmp_path / "show.log").exists()
 
 
 DOUBLE_ERROR = pytest.mark.xfail(
