@@ -1,31 +1,31 @@
-"""Checkpoint: freeze a process, read its state from outside, write CRIU-format images.
+"""Checkpoint: freeze a process tree, read its state from outside, write CRIU-format images.
 
-The stages run in the order of STAGES. Nothing touches the task before `check` has accepted
-every object it holds, and whatever fails, the task is resumed exactly as it was (or, after a
-successful dump without --leave-running, killed).
+Stages run in the order written in dump(). Nothing touches a task before `_check` has accepted
+every object the tree holds, and whatever fails, every task is resumed exactly as it was (or,
+after a successful dump without --leave-running, the whole tree is killed).
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import fault, proc
+from engine import fault, proc, tree
 from engine.compel.inject import Injector
 from engine.compel.memory import TaskMemory
-from engine.compel.ptrace import PTRACE_O_SUSPEND_SECCOMP, PTRACE_O_TRACESYSGOOD, Tracee, TraceeGone
-from engine.errors import DumpError, StasisError, UnsupportedError
+from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir
-from engine.images.pb import core_pb2, ids_pb2, inventory_pb2, pstree_pb2, seccomp_pb2
+from engine.images.pb import core_pb2, inventory_pb2, pstree_pb2, seccomp_pb2
 from engine.log import log
 from engine.objects import creds, files, fs, mm, process, regs, rlimits, seccomp, signals, thread, timers
-from engine.task import Task
+from engine.objects import ids as kobj_ids
+from engine.task import TASK_DEAD, Task
 
-# Object modules whose dump() runs inside the injection session, in this order.
-OBJECTS = (process, creds, signals, thread, timers, rlimits, mm, fs, files, seccomp, regs)
+# Object modules, in dump order: process-wide dump(ctx, task), then per-thread dump_thread(ctx, task, thr).
+OBJECTS = (process, signals, timers, rlimits, mm, fs, files)
+THREAD_OBJECTS = (process, creds, signals, thread, seccomp, regs)
 
 
 @dataclass
@@ -41,8 +41,11 @@ class DumpOptions:
 class DumpContext:
     opts: DumpOptions
     images: ImageDir
+    tasks: list[Task] = field(default_factory=list)
     files: files.FileTable = field(default_factory=files.FileTable)
     seccomp: seccomp_pb2.seccomp_entry = field(default_factory=seccomp_pb2.seccomp_entry)
+    ids: kobj_ids.Ids = field(default_factory=kobj_ids.Ids)
+    shmem_seen: set[int] = field(default_factory=set)
     stats: dict[str, Any] = field(default_factory=dict)
     _pages_id: int = 0
 
@@ -55,145 +58,154 @@ def dump(opts: DumpOptions) -> None:
     ctx = DumpContext(opts, ImageDir(opts.images_dir))
     t0 = time.monotonic()
     fault.point("dump:collect")
-    pid = opts.tree
-    _collect(pid, opts)
-    task = Task(pid, Tracee(pid))
-    _freeze(task, opts.timeout)
+    root = opts.tree
+    if root == os.getpid():
+        raise DumpError("refusing to dump the engine itself")
+    if not os.path.exists(f"/proc/{root}"):
+        raise DumpError(f"no process {root}")
+    ctx.tasks = tree.freeze_tree(root, opts.timeout)
     ok = False
     try:
+        tree.mark_states(ctx.tasks)
         fault.point("dump:freeze")
-        _read_proc(task)
+        for t in ctx.tasks:
+            _read_proc(t)
         fault.point("dump:proc")
-        _check(ctx, task)
-        _dump_objects(ctx, task)
+        _check(ctx)
+        kobj_ids.dump(ctx)
+        for t in ctx.tasks:
+            if t.alive:
+                _dump_objects(ctx, t)
         fault.point("dump:objects")
-        mm.dump_pages(ctx, task)
+        for t in ctx.tasks:
+            if t.alive:
+                mm.dump_pages(ctx, t)
         fault.point("dump:pages")
-        _write_images(ctx, task)
+        _write_images(ctx)
         fault.point("dump:images")
         ok = True
     finally:
-        if task.mem:
-            task.mem.close()
-        _finish(task, kill=ok and not opts.leave_running)
-    log.info("dump of %d done in %.3f s", pid, time.monotonic() - t0)
+        for t in ctx.tasks:
+            if t.mem:
+                t.mem.close()
+        tree.release(ctx.tasks, kill=ok and not opts.leave_running)
+    log.info("dump of %d (%d processes) done in %.3f s", root, len(ctx.tasks), time.monotonic() - t0)
 
 
-def _collect(pid: int, opts: DumpOptions) -> None:
-    if pid == os.getpid():
-        raise DumpError("refusing to dump the engine itself")
-    if not os.path.exists(f"/proc/{pid}"):
-        raise DumpError(f"no process {pid}")
-    threads = proc.threads(pid)
-    if len(threads) > 1:
-        raise UnsupportedError(f"pid {pid} has {len(threads)} threads (multi-threaded dump: not yet)")
-    kids = proc.children(pid)
-    if kids:
-        raise UnsupportedError(f"pid {pid} has children {kids} (process trees are not supported yet)")
-    state = proc.stat(pid)[3]
-    if state in ("Z", "X"):
-        raise DumpError(f"pid {pid} is a zombie")
-    if state in ("T", "t"):
-        raise UnsupportedError(f"pid {pid} is stopped (stopped tasks are not supported yet)")
+def _read_proc(t: Task) -> None:
+    if t.state == TASK_DEAD:
+        return
+    pid = t.pid
+    t.facts.update(limits=proc.limits(pid), fds=proc.fds(pid), vmas=proc.vmas(pid))
+    for th in t.threads:
+        th.facts.update(stat=proc.stat_of(pid, th.tid), status=proc.status_of(pid, th.tid),
+                        regs=th.tracee.get_regs(), sigmask=th.tracee.get_sigmask())
+    t.facts.update(stat=t.leader.facts["stat"], status=t.leader.facts["status"])
 
 
-def _freeze(task: Task, timeout: float) -> None:
-    t = task.tracee
-    try:
-        t.seize(PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP)
-    except OSError as exc:
-        raise DumpError(f"cannot seize pid {task.pid}: {exc.strerror}") from exc
-    t.interrupt()
-    deadline = time.monotonic() + timeout
-    while True:
-        stop = t.wait()
-        if stop.is_group_or_interrupt:
-            break
-        if time.monotonic() > deadline:
-            t.detach()
-            raise DumpError(f"pid {task.pid} did not stop within {timeout} s")
-        # A signal was being delivered: let it through; the interrupt stays pending.
-        t.cont(stop.sig)
-    log.debug("pid %d frozen", task.pid)
+def _check(ctx: DumpContext) -> None:
+    """Every object must be one we can restore: refuse before touching any task."""
+    root = ctx.tasks[0]
+    if root.sid not in {t.pid for t in ctx.tasks} and not ctx.opts.shell_job:
+        raise UnsupportedError(f"pid {root.pid} belongs to session {root.sid}, outside the dumped tree "
+                               "(dump the session leader, or use --shell-job)")
+    for t in ctx.tasks:
+        if not t.alive:
+            continue
+        mm.check_supported(ctx, t)
+        files.check_supported(ctx, t)
+        timers.check_supported(t)
+    tree_pids = {t.pid for t in ctx.tasks}
+    for t in ctx.tasks:
+        if t.pgid not in tree_pids and t.pgid != root.pgid:
+            raise UnsupportedError(f"pid {t.pid} is in process group {t.pgid}, whose leader is outside "
+                                   "the dumped tree")
 
 
-def _read_proc(task: Task) -> None:
-    pid = task.pid
-    task.facts.update(
-        stat=proc.stat(pid), status=proc.status(pid), limits=proc.limits(pid), fds=proc.fds(pid),
-        vmas=proc.vmas(pid), regs=task.tracee.get_regs(), sigmask=task.tracee.get_sigmask(),
-    )
-
-
-def _check(ctx: DumpContext, task: Task) -> None:
-    """Every object must be one we can restore: refuse before touching the task."""
-    mm.check_supported(ctx, task)
-    files.check_supported(ctx, task)
-    timers.check_supported(task)
-
-
-def _dump_objects(ctx: DumpContext, task: Task) -> None:
-    task.mem = TaskMemory(task.pid)
-    task.core.mtype = core_pb2.core_entry.X86_64
-    ip = _vdso_syscall(task)
-    with Injector(task.tracee, ip, task.mem) as inj:
-        task.inj = inj
+def _dump_objects(ctx: DumpContext, t: Task) -> None:
+    t.mem = TaskMemory(t.pid)
+    ip = _vdso_syscall(t)
+    for th in t.threads:
+        th.core.mtype = core_pb2.core_entry.X86_64
+    with Injector(t.tracee, ip, t.mem) as inj:
+        t.leader.inj = inj
         inj.map_scratch()
-        fault.point("dump:inject")
         try:
+            fault.point("dump:inject")
             for module in OBJECTS:
-                module.dump(ctx, task)
+                module.dump(ctx, t)
+            for th in t.threads:
+                _dump_thread(ctx, t, th, inj)
         finally:
             inj.unmap_scratch()
-            task.inj = None
-    log.debug("pid %d: %d syscalls injected", task.pid, inj.count)
+            t.leader.inj = None
+    log.debug("pid %d: %d threads, %d syscalls injected in the leader", t.pid, len(t.threads), inj.count)
 
 
-def _vdso_syscall(task: Task) -> int:
+def _dump_thread(ctx: DumpContext, t: Task, th, leader_inj: Injector) -> None:
+    if th is t.leader:
+        for module in THREAD_OBJECTS:
+            module.dump_thread(ctx, t, th)
+        return
+    with Injector(th.tracee, leader_inj.syscall_ip, leader_inj.mem) as inj:
+        inj.scratch = leader_inj.scratch  # one scratch area per address space
+        th.inj = inj
+        try:
+            for module in THREAD_OBJECTS:
+                module.dump_thread(ctx, t, th)
+        finally:
+            inj.scratch = 0
+            th.inj = None
+
+
+def _vdso_syscall(t: Task) -> int:
     """A `syscall` instruction in the task's vDSO (executed only up to the syscall-entry stop)."""
-    for v in task.facts["vmas"]:
+    for v in t.facts["vmas"]:
         if v.path == "[vdso]":
-            code = task.mem.read(v.start, v.size)  # type: ignore[union-attr]
+            code = t.mem.read(v.start, v.size)  # type: ignore[union-attr]
             off = code.find(b"\x0f\x05")
             if off >= 0:
                 return v.start + off
-    raise UnsupportedError(f"pid {task.pid}: no vDSO with a syscall instruction")
+    raise UnsupportedError(f"pid {t.pid}: no vDSO with a syscall instruction")
 
 
-def _write_images(ctx: DumpContext, task: Task) -> None:
-    pid = task.pid
+def _write_images(ctx: DumpContext) -> None:
     img = ctx.images
-    st = task.facts["stat"]
-    img.write("pstree", pstree_pb2.pstree_entry(pid=pid, ppid=0, pgid=int(st[5]), sid=int(st[6]),
-                                                threads=[pid]))
-    img.write("core", task.core, tid=pid)
-    ids = ids_pb2.task_kobj_ids_entry(vm_id=1, files_id=1, fs_id=1, sighand_id=1)
-    img.write("ids", ids, pid=pid)
-    img.write("mm", task.images["mm"], pid=pid)
-    img.write("fs", task.images["fs"], pid=pid)
-    img.write("fdinfo", task.images["fdinfo"], files_id=ids.files_id)
+    entries = []
+    for t in ctx.tasks:
+        entries.append(pstree_pb2.pstree_entry(pid=t.pid, ppid=t.ppid, pgid=t.pgid, sid=t.sid,
+                                               threads=[th.tid for th in t.threads]))
+        ids = t.images["ids"]
+        img.write("ids", ids, pid=t.pid)
+        if not t.alive:
+            img.write("core", _zombie_core(t), tid=t.pid)
+            continue
+        for th in t.threads:
+            img.write("core", th.core, tid=th.tid)
+        img.write("mm", t.images["mm"], pid=t.pid)
+        img.write("fs", t.images["fs"], pid=t.pid)
+        if "fdinfo" in t.images:  # once per shared fd table
+            img.write("fdinfo", t.images["fdinfo"], files_id=ids.files_id)
+    img.write("pstree", entries)
     img.write("files", ctx.files.entries)
     img.write("seccomp", ctx.seccomp)
+    files.write_pipe_data(ctx)
     inv = inventory_pb2.inventory_entry(img_version=2, fdinfo_per_id=True, ns_per_id=True,
                                         lsmtype=inventory_pb2.NO_LSM, network_lock_method=0)
-    inv.root_ids.CopyFrom(ids_pb2.task_kobj_ids_entry(vm_id=0, files_id=0, fs_id=0, sighand_id=0))
+    inv.root_ids.CopyFrom(ctx.ids.root_ids())
     inv.plugins_entry.SetInParent()
     img.write("inventory", inv)  # last: its presence marks a complete dump
 
 
-def _finish(task: Task, kill: bool) -> None:
-    t = task.tracee
+def _zombie_core(t: Task) -> core_pb2.core_entry:
+    core = core_pb2.core_entry(mtype=core_pb2.core_entry.X86_64)
+    tc = core.tc
+    tc.task_state, tc.exit_code, tc.personality, tc.flags, tc.blk_sigset = TASK_DEAD, 0, 0, 0, 0
+    tc.exit_code = t.facts.get("exit_status", 0)
     try:
-        if kill:
-            os.kill(task.pid, signal.SIGKILL)
-            try:
-                while True:
-                    t.wait()
-            except TraceeGone:
-                pass
-            log.debug("pid %d killed", task.pid)
-        else:
-            t.detach()
-            log.debug("pid %d resumed", task.pid)
-    except (OSError, StasisError) as exc:
-        log.error("could not finish pid %d: %s", task.pid, exc)
+        tc.comm = proc.stat(t.pid)[2]
+    except FileNotFoundError:
+        tc.comm = ""
+    return core
+
+

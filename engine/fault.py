@@ -9,8 +9,13 @@ from engine.errors import StasisError
 
 DUMP_POINTS = ("dump:collect", "dump:freeze", "dump:proc", "dump:inject", "dump:objects", "dump:pages",
                "dump:images")
-RESTORE_POINTS = ("restore:images", "restore:spawn", "restore:address-space", "restore:vmas",
-                  "restore:pages", "restore:files", "restore:task", "restore:creds", "restore:final")
+# every point restore.py passes, in order: restore:<stage> after each of its stages
+RESTORE_POINTS = ("restore:images", "restore:spawn", "restore:address-space", "restore:tree", "restore:vdso",
+                  "restore:vmas", "restore:pages", "restore:protections", "restore:mm", "restore:files",
+                  "restore:fs", "restore:rlimits", "restore:process", "restore:signals", "restore:timers",
+                  "restore:threads", "restore:sched", "restore:thread-signals", "restore:thread",
+                  "restore:seccomp", "restore:creds", "restore:after-creds", "restore:engine-fd",
+                  "restore:dumpable", "restore:final")
 
 
 class FaultInjected(StasisError):

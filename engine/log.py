@@ -29,5 +29,7 @@ def setup(path: str | None, verbosity: int) -> None:
         handler: logging.Handler = logging.FileHandler(path, mode="w")
     else:
         handler = logging.StreamHandler()
+        # without a log file, errors reach stderr once: the command line prints them itself
+        handler.addFilter(lambda record: record.levelno < logging.ERROR)
     handler.setFormatter(_Formatter())
     log.addHandler(handler)

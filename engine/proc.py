@@ -68,7 +68,11 @@ def vmas(pid: int) -> list[Vma]:
 
 def stat(pid: int) -> list[str]:
     """/proc/PID/stat fields, 1-based as in proc(5) (index 0 is unused)."""
-    with open(f"/proc/{pid}/stat") as f:
+    return _parse_stat(f"/proc/{pid}/stat")
+
+
+def _parse_stat(path: str) -> list[str]:
+    with open(path) as f:
         data = f.read()
     rparen = data.rindex(")")
     head = data[:rparen]
@@ -76,9 +80,22 @@ def stat(pid: int) -> list[str]:
     return ["", pid_s, comm] + data[rparen + 2:].split()
 
 
+def stat_of(pid: int, tid: int) -> list[str]:
+    """A thread's stat (the leader's is the process's)."""
+    return stat(pid) if pid == tid else _parse_stat(f"/proc/{pid}/task/{tid}/stat")
+
+
+def status_of(pid: int, tid: int) -> dict[str, str]:
+    return status(pid) if pid == tid else _parse_status(f"/proc/{pid}/task/{tid}/status")
+
+
 def status(pid: int) -> dict[str, str]:
+    return _parse_status(f"/proc/{pid}/status")
+
+
+def _parse_status(path: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    with open(f"/proc/{pid}/status") as f:
+    with open(path) as f:
         for line in f:
             k, _, v = line.partition(":")
             out[k] = v.strip()

@@ -9,7 +9,7 @@ from engine import proc
 from engine.compel import syscalls as nr
 
 if TYPE_CHECKING:
-    from engine.task import Task
+    from engine.task import Task, Thread
 
 PR_CAPBSET_DROP = 24
 PR_GET_SECUREBITS = 27
@@ -27,9 +27,9 @@ def _words(hexval: str) -> list[int]:
     return [v & 0xFFFFFFFF, v >> 32]
 
 
-def dump(ctx: object, t: Task) -> None:
-    st = t.facts["status"]
-    c = t.core.thread_core.creds
+def dump_thread(ctx: object, t: Task, th: Thread) -> None:
+    st = th.facts["status"]
+    c = th.core.thread_core.creds
     c.uid, c.euid, c.suid, c.fsuid = (int(x) for x in st["Uid"].split())
     c.gid, c.egid, c.sgid, c.fsgid = (int(x) for x in st["Gid"].split())
     c.cap_inh.extend(_words(st["CapInh"]))
@@ -38,14 +38,18 @@ def dump(ctx: object, t: Task) -> None:
     c.cap_bnd.extend(_words(st["CapBnd"]))
     c.cap_amb.extend(_words(st["CapAmb"]))
     c.groups.extend(int(g) for g in st["Groups"].split())
-    c.secbits = t.injector.call(nr.prctl, PR_GET_SECUREBITS, what="prctl(PR_GET_SECUREBITS)")
+    c.secbits = th.injector.call(nr.prctl, PR_GET_SECUREBITS, what="prctl(PR_GET_SECUREBITS)")
     c.no_new_privs = int(st.get("NoNewPrivs", "0"))
 
 
-def restore(ctx: object, t: Task) -> None:
-    """Drop from the helper's root to the task's credentials; the order is what the kernel allows."""
-    inj = t.injector
-    c = t.core.thread_core.creds
+def restore_thread(ctx: object, t: Task, th: Thread) -> None:
+    """Drop from the helper's root to the thread's credentials; the order is what the kernel allows.
+
+    Credentials are per thread in the kernel (glibc's setuid() broadcasts; a raw syscall does not),
+    so every thread runs this itself.
+    """
+    inj = th.injector
+    c = th.core.thread_core.creds
     bnd = c.cap_bnd[0] | c.cap_bnd[1] << 32
     last_cap = int(proc.read_str("/proc/sys/kernel/cap_last_cap"))
     for cap in range(last_cap + 1):

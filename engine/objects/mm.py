@@ -142,7 +142,9 @@ def dump(ctx, t: Task) -> None:
             e.shmid = ctx.files.by_path(v.path, e.fdflags)
         if status & VMA_ANON_SHARED:
             e.shmid = v.inode
-            if v.inode not in shmem:
+            e.pgoff = v.pgoff
+            if v.inode not in ctx.shmem_seen:  # one copy of the object, whoever else maps it
+                ctx.shmem_seen.add(v.inode)
                 shmem[v.inode] = (v, PageSet(_shmem_data(t.pid, v)))
             continue
         if status & (SPECIAL | VMA_FILE_SHARED) or not status & VMA_AREA_REGULAR:
@@ -160,12 +162,12 @@ def _shmem_data(pid: int, v: proc.Vma) -> list[tuple[Range, int]]:
     """Data extents of a shared anonymous mapping, from its shmem file (SEEK_DATA/SEEK_HOLE).
 
     The whole object counts, not just the pages this task has touched: another process may have
-    written the rest.
+    written the rest. Ranges are offsets in the object, as CRIU's pagemap-shmem images have them.
     """
     fd = os.open(f"/proc/{pid}/map_files/{v.start:x}-{v.end:x}", os.O_RDONLY)
     try:
         out: list[tuple[Range, int]] = []
-        pos, end = v.pgoff * 0 + v.pgoff, v.pgoff + v.size
+        pos, end = v.pgoff, v.pgoff + v.size
         while pos < end:
             try:
                 data = os.lseek(fd, pos, os.SEEK_DATA)
@@ -174,7 +176,7 @@ def _shmem_data(pid: int, v: proc.Vma) -> list[tuple[Range, int]]:
             if data >= end:
                 break
             hole = min(os.lseek(fd, data, os.SEEK_HOLE), end)
-            out.append(((v.start + data - v.pgoff, v.start + hole - v.pgoff), PE_PRESENT))
+            out.append(((data, hole), PE_PRESENT))
             pos = hole
         return out
     finally:
@@ -222,9 +224,9 @@ def _copy_from_shmem(pid: int, v: proc.Vma, ranges: list[Range], addr: int) -> N
     fd = os.open(f"/proc/{pid}/map_files/{v.start:x}-{v.end:x}", os.O_RDONLY)
     try:
         off = addr
-        for s, e in ranges:
+        for s, e in ranges:  # object offsets
             buf = ffi.buffer(ffi.cast("char *", off), e - s)
-            if os.preadv(fd, [buf], s - v.start + v.pgoff) != e - s:
+            if os.preadv(fd, [buf], s) != e - s:
                 raise OSError(f"short read of shared memory at {s:#x}")
             off += e - s
     finally:
@@ -338,6 +340,18 @@ def restore_vmas(ctx, t: Task) -> None:
             prot = v.prot | PROT_READ | PROT_WRITE
             flags = (v.flags | MAP_FIXED) & ~MAP_LOCKED
             fd = -1
+            pgoff = v.pgoff
+            if v.status & VMA_ANON_SHARED and v.shmid in ctx.shmem_owner:
+                # the same shmem object as another mapping: map it through that one's map_files
+                opid, ostart, oend, opgoff = ctx.shmem_owner[v.shmid]
+                if v.pgoff < opgoff:
+                    raise RestoreError(f"pid {t.pid}: shared mapping at {v.start:#x} starts before the "
+                                       "part of its object restored first (not supported yet)")
+                key = (-v.shmid, 0)
+                if key not in open_fds:
+                    open_fds[key] = open_in_task(t, f"/proc/{opid}/map_files/{ostart:x}-{oend:x}", O_RDWR)
+                fd, pgoff = open_fds[key], v.pgoff - opgoff
+                flags &= ~MAP_ANONYMOUS
             if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
                 key = (v.shmid, v.fdflags)
                 if key not in open_fds:
@@ -345,10 +359,14 @@ def restore_vmas(ctx, t: Task) -> None:
                 fd = open_fds[key]
                 if v.status & VMA_FILE_SHARED:
                     prot = v.prot  # a shared file mapping is never filled from the image
-            ret = inj.raw(nr.mmap, v.start, v.end - v.start, prot, flags, fd, v.pgoff)
+            ret = inj.raw(nr.mmap, v.start, v.end - v.start, prot, flags, fd,
+                          pgoff if v.status & (VMA_ANON_SHARED | VMA_FILE_PRIVATE | VMA_FILE_SHARED) else 0)
             if ret != v.start:
                 raise RestoreError(f"pid {t.pid}: mmap at {v.start:#x}-{v.end:#x} failed: "
                                    f"{os.strerror(-ret) if ret < 0 else hex(ret)}")
+            if v.status & VMA_ANON_SHARED and v.shmid not in ctx.shmem_owner:
+                ctx.shmem_owner[v.shmid] = (t.pid, v.start, v.end, v.pgoff)
+                t.facts.setdefault("shmem_fill", []).append(v.shmid)
     finally:
         for fd in open_fds.values():
             inj.raw(nr.close, fd)
@@ -357,11 +375,10 @@ def restore_vmas(ctx, t: Task) -> None:
 def restore_pages(ctx, t: Task) -> None:
     mem: TaskMemory = t.mem  # type: ignore[assignment]
     _fill(ctx, ("pagemap", {"pid": t.pid}), mem.write_from)
-    seen: set[int] = set()
-    for v in t.images["mm"].vmas:
-        if v.status & VMA_ANON_SHARED and v.shmid not in seen:
-            seen.add(v.shmid)
-            _fill(ctx, ("pagemap-shmem", {"shmid": v.shmid}), mem.write_from)
+    for shmid in t.facts.get("shmem_fill", []):  # objects this task created: their contents
+        _, start, _, pgoff = ctx.shmem_owner[shmid]
+        _fill(ctx, ("pagemap-shmem", {"shmid": shmid}),
+              lambda ranges, addr, d=start - pgoff: mem.write_from([(s + d, e + d) for s, e in ranges], addr))
 
 
 def _fill(ctx, pagemap: tuple[str, dict], copy) -> None:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from engine.compel.ptrace import REG_NAMES, ptrace, regs_from_dict, regs_to_dict
 from engine.errors import RestoreError
-from engine.images.pb import core_pb2, core_x86_pb2
+from engine.images.pb import core_x86_pb2
 from engine.native import ffi, lib
 
 if TYPE_CHECKING:
-    from engine.task import Task
+    from engine.task import Thread
 
 PTRACE_GET_THREAD_AREA = 25
 PTRACE_SET_THREAD_AREA = 26
@@ -45,18 +45,18 @@ def _component_offsets() -> dict[int, int]:
 _OFFSETS = _component_offsets()
 
 
-def dump(ctx: object, t: Task) -> None:
+def dump_thread(ctx: object, t: object, th: Thread) -> None:
     """Registers as they were at the freeze (injections save and restore them around themselves)."""
-    ti = t.core.thread_info
-    regs = t.facts["regs"]
+    ti = th.core.thread_info
+    regs = th.facts["regs"]
     for name, value in regs_to_dict(regs).items():
         setattr(ti.gpregs, name, value)
     ti.gpregs.mode = core_x86_pb2.NATIVE
-    _dump_fpu(ti.fpregs, t.tracee.get_xstate())
+    _dump_fpu(ti.fpregs, th.tracee.get_xstate())
     for slot in GDT_TLS_SLOTS:
         desc = ffi.new("uint32_t[4]")
         desc[0] = slot
-        ptrace(PTRACE_GET_THREAD_AREA, t.tracee.tid, slot, int(ffi.cast("uintptr_t", desc)),
+        ptrace(PTRACE_GET_THREAD_AREA, th.tid, slot, int(ffi.cast("uintptr_t", desc)),
                "PTRACE_GET_THREAD_AREA")
         flags = int(desc[3])
         ti.tls.add(entry_number=slot, base_addr=int(desc[1]), limit=int(desc[2]),
@@ -80,9 +80,10 @@ def _dump_fpu(fp: core_x86_pb2.user_x86_fpregs_entry, xs: bytes) -> None:
             getattr(fp.xsave, name).extend(struct.unpack_from(f"<{count}{fmt}", xs, _OFFSETS[leaf]))
 
 
-def restore_final(t: Task, core: core_pb2.core_entry) -> None:
+def restore_final(th: Thread) -> None:
     """Set the thread's final registers and xstate; called at the last syscall-exit stop."""
-    ti = core.thread_info
+    ti = th.core.thread_info
+    t = th
     values = {name: getattr(ti.gpregs, name) for name in REG_NAMES}
     t.tracee.set_regs(regs_from_dict(fixup_restart(values)))
     t.tracee.set_xstate(_build_xstate(ti.fpregs, t.tracee.get_xstate()))

@@ -16,45 +16,45 @@ from engine.images.pb import core_pb2, seccomp_pb2
 from engine.native import ffi
 
 if TYPE_CHECKING:
-    from engine.task import Task
+    from engine.task import Task, Thread
 
 PTRACE_SECCOMP_GET_METADATA = 0x420D
 SECCOMP_SET_MODE_STRICT, SECCOMP_SET_MODE_FILTER = 0, 1
 SOCK_FPROG = struct.Struct("<HxxxxxxQ")
 
 
-def dump(ctx, t: Task) -> None:
-    th = t.core.thread_core
-    mode = int(t.facts["status"].get("Seccomp", "0"))
+def dump_thread(ctx, t: Task, thr: Thread) -> None:
+    th = thr.core.thread_core
+    mode = int(thr.facts["status"].get("Seccomp", "0"))
     th.seccomp_mode = mode
     if mode != core_pb2.filter:
         return
-    filters = t.tracee.seccomp_filters()  # oldest first
+    filters = thr.tracee.seccomp_filters()  # oldest first
     if not filters:
-        raise UnsupportedError(f"pid {t.pid}: seccomp filter mode but no filter could be read")
+        raise UnsupportedError(f"thread {thr.tid}: seccomp filter mode but no filter could be read")
     entry: seccomp_pb2.seccomp_entry = ctx.seccomp
     base = len(entry.seccomp_filters)
     for i, prog in enumerate(filters):
         f = entry.seccomp_filters.add(filter=prog)
         if i:
             f.prev = base + i - 1
-        flags = _filter_flags(t, len(filters) - 1 - i)
+        flags = _filter_flags(thr, len(filters) - 1 - i)
         if flags:
             f.flags = flags
     th.seccomp_filter = base + len(filters) - 1
 
 
-def _filter_flags(t: Task, newest_index: int) -> int:
+def _filter_flags(thr: Thread, newest_index: int) -> int:
     meta = ffi.new("uint64_t[2]", [newest_index, 0])
-    ptrace(PTRACE_SECCOMP_GET_METADATA, t.tracee.tid, ffi.sizeof("uint64_t[2]"),
+    ptrace(PTRACE_SECCOMP_GET_METADATA, thr.tid, ffi.sizeof("uint64_t[2]"),
            int(ffi.cast("uintptr_t", meta)), "PTRACE_SECCOMP_GET_METADATA")
     return int(meta[1])
 
 
-def restore(ctx, t: Task) -> None:
+def restore_thread(ctx, t: Task, thr: Thread) -> None:
     """Installed while the helper is still privileged (no NNP needed); active from the detach on."""
-    th = t.core.thread_core
-    inj = t.injector
+    th = thr.core.thread_core
+    inj = thr.injector
     if th.seccomp_mode == core_pb2.strict:
         inj.call(nr.seccomp, SECCOMP_SET_MODE_STRICT, 0, 0, what="seccomp(strict)")
         return

@@ -1,4 +1,4 @@
-"""Signal dispositions (all 64), blocked mask, alternate stack and queued signals."""
+"""Signal dispositions (all 64, process-wide), blocked masks, alternate stacks and queued signals."""
 
 from __future__ import annotations
 
@@ -7,54 +7,84 @@ import struct
 from typing import TYPE_CHECKING
 
 from engine.compel import syscalls as nr
+from engine.errors import RestoreError
 
 if TYPE_CHECKING:
-    from engine.task import Task
+    from engine.task import Task, Thread
 
 SIGACTION = struct.Struct("<QQQQ")  # handler, flags, restorer, mask (kernel struct sigaction)
 STACK_T = struct.Struct("<QixxxxQ")  # ss_sp, ss_flags, ss_size
 SIGNALS = [s for s in range(1, 65) if s not in (signal.SIGKILL, signal.SIGSTOP)]
+SS_DISABLE = 2
+SS_AUTODISARM = 1 << 31
+EAGAIN = 11
 
 
 def dump(ctx: object, t: Task) -> None:
     inj = t.injector
-    tc, th = t.core.tc, t.core.thread_core
+    tc = t.core.tc
     for sig in SIGNALS:
         inj.call(nr.rt_sigaction, sig, 0, inj.scratch, 8, what=f"rt_sigaction({sig})")
         handler, flags, restorer, mask = SIGACTION.unpack(inj.get(0, SIGACTION.size))
         tc.sigactions.add(sigaction=handler, flags=flags, restorer=restorer, mask=mask,
                           compat_sigaction=False)
-    tc.blk_sigset = t.facts["sigmask"]
-    inj.call(nr.sigaltstack, 0, inj.scratch, what="sigaltstack")
-    sp, flags, size = STACK_T.unpack(inj.get(0, STACK_T.size))
-    th.sas.ss_sp, th.sas.ss_size, th.sas.ss_flags = sp, size, flags
     tc.signals_s.SetInParent()
     for info in t.tracee.peek_siginfo(shared=True):
         tc.signals_s.signals.add(siginfo=info)
-    th.signals_p.SetInParent()
-    for info in t.tracee.peek_siginfo(shared=False):
-        th.signals_p.signals.add(siginfo=info)
+
+
+def dump_thread(ctx: object, t: Task, th: Thread) -> None:
+    inj = th.injector
+    core = th.core
+    if th is t.leader:
+        core.tc.blk_sigset = th.facts["sigmask"]
+    else:
+        core.thread_core.blk_sigset = th.facts["sigmask"]
+    inj.call(nr.sigaltstack, 0, inj.scratch, what="sigaltstack")
+    sp, flags, size = STACK_T.unpack(inj.get(0, STACK_T.size))
+    sas = core.thread_core.sas
+    sas.ss_sp, sas.ss_size, sas.ss_flags = sp, size, flags
+    core.thread_core.signals_p.SetInParent()
+    for info in th.tracee.peek_siginfo(shared=False):
+        core.thread_core.signals_p.signals.add(siginfo=info)
+
+
+def blocked(t: Task, th: Thread) -> int:
+    return t.core.tc.blk_sigset if th is t.leader else th.core.thread_core.blk_sigset
 
 
 def restore(ctx: object, t: Task) -> None:
     inj = t.injector
-    tc, th = t.core.tc, t.core.thread_core
+    tc = t.core.tc
     if len(tc.sigactions) != len(SIGNALS):
-        from engine.errors import RestoreError
-
         raise RestoreError(f"core-{t.pid}.img: {len(tc.sigactions)} sigactions, expected {len(SIGNALS)}")
+    _flush_helper_signals(t)
     for sig, sa in zip(SIGNALS, tc.sigactions, strict=True):
         inj.put(SIGACTION.pack(sa.sigaction, sa.flags, sa.restorer, sa.mask))
         inj.call(nr.rt_sigaction, sig, inj.scratch, 0, 8, what=f"rt_sigaction({sig})")
-    if th.HasField("sas") and not th.sas.ss_flags & 2:  # SS_DISABLE: nothing to set
-        inj.put(STACK_T.pack(th.sas.ss_sp, th.sas.ss_flags & ~0x80000000, th.sas.ss_size))
-        inj.call(nr.sigaltstack, inj.scratch, 0, what="sigaltstack")
     # Queued signals go back while every signal is blocked (the injector blocks all of them).
     for entry in tc.signals_s.signals:
         inj.put(entry.siginfo)
         signo = struct.unpack_from("<i", entry.siginfo)[0]
         inj.call(nr.rt_sigqueueinfo, t.pid, signo, inj.scratch, what="rt_sigqueueinfo")
-    for entry in th.signals_p.signals:
+
+
+def _flush_helper_signals(t: Task) -> None:
+    """Building the tree queues signals of its own (SIGCHLD from children made zombies): drop them."""
+    inj = t.injector
+    inj.put(struct.pack("<Q", (1 << 64) - 1) + struct.pack("<qq", 0, 0))
+    while inj.raw(128, inj.scratch, 0, inj.scratch + 8, 8) > 0:  # rt_sigtimedwait, zero timeout
+        pass
+
+
+def restore_thread(ctx: object, t: Task, th: Thread) -> None:
+    inj = th.injector
+    tcore = th.core.thread_core
+    if tcore.HasField("sas") and not tcore.sas.ss_flags & SS_DISABLE:
+        inj.put(STACK_T.pack(tcore.sas.ss_sp, tcore.sas.ss_flags & ~SS_AUTODISARM & 0xFFFFFFFF,
+                             tcore.sas.ss_size))
+        inj.call(nr.sigaltstack, inj.scratch, 0, what="sigaltstack")
+    for entry in tcore.signals_p.signals:
         inj.put(entry.siginfo)
         signo = struct.unpack_from("<i", entry.siginfo)[0]
-        inj.call(nr.rt_tgsigqueueinfo, t.pid, t.tracee.tid, signo, inj.scratch, what="rt_tgsigqueueinfo")
+        inj.call(nr.rt_tgsigqueueinfo, t.pid, th.tid, signo, inj.scratch, what="rt_tgsigqueueinfo")

@@ -9,32 +9,32 @@ from engine.compel import syscalls as nr
 from engine.native import check, ffi, lib
 
 if TYPE_CHECKING:
-    from engine.task import Task
+    from engine.task import Task, Thread
 
 PR_GET_TID_ADDRESS = 40
 
 
-def dump(ctx: object, t: Task) -> None:
-    inj = t.injector
-    th = t.core.thread_core
+def dump_thread(ctx: object, t: Task, thr: Thread) -> None:
+    inj = thr.injector
+    th = thr.core.thread_core
     inj.call(nr.prctl, PR_GET_TID_ADDRESS, inj.scratch, what="prctl(PR_GET_TID_ADDRESS)")
-    t.core.thread_info.clear_tid_addr = struct.unpack("<Q", inj.get(0, 8))[0]
+    thr.core.thread_info.clear_tid_addr = struct.unpack("<Q", inj.get(0, 8))[0]
     head = ffi.new("uint64_t *")
     size = ffi.new("uint64_t *")
-    check(lib.st_syscall(nr.get_robust_list, t.tracee.tid, int(ffi.cast("uintptr_t", head)),
+    check(lib.st_syscall(nr.get_robust_list, thr.tid, int(ffi.cast("uintptr_t", head)),
                          int(ffi.cast("uintptr_t", size)), 0, 0, 0), "get_robust_list")
     th.futex_rla, th.futex_rla_len = int(head[0]), int(size[0])
-    conf = t.tracee.rseq_config()
+    conf = thr.tracee.rseq_config()
     if conf.rseq_abi_pointer:
         th.rseq_entry.rseq_abi_pointer = conf.rseq_abi_pointer
         th.rseq_entry.rseq_abi_size = conf.rseq_abi_size
         th.rseq_entry.signature = conf.signature
 
 
-def restore(ctx: object, t: Task) -> None:
-    inj = t.injector
-    th = t.core.thread_core
-    inj.call(nr.set_tid_address, t.core.thread_info.clear_tid_addr, what="set_tid_address")
+def restore_thread(ctx: object, t: Task, thr: Thread) -> None:
+    inj = thr.injector
+    th = thr.core.thread_core
+    inj.call(nr.set_tid_address, thr.core.thread_info.clear_tid_addr, what="set_tid_address")
     if th.futex_rla:
         inj.call(nr.set_robust_list, th.futex_rla, th.futex_rla_len, what="set_robust_list")
     if th.HasField("rseq_entry"):

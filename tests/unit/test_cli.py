@@ -179,12 +179,6 @@ def test_show_missing_file_is_a_clean_error(tmp_path: Path) -> None:
     assert (tmp_path / "show.log").exists()
 
 
-DOUBLE_ERROR = pytest.mark.xfail(
-    strict=True, reason="engine bug: without -o the log goes to stderr, so the error line is printed twice "
-    "(once as '(t) Error: ...' by the log, once as 'stasis ACTION: ...' by engine/cli.py main)")
-
-
-@DOUBLE_ERROR
 @pytest.mark.parametrize("action", ["show", "restore"])
 def test_error_without_log_file_is_one_line(tmp_path: Path, action: str) -> None:
     args = ("show", tmp_path / "pstree.img") if action == "show" else ("restore", "-D", tmp_path)

@@ -35,9 +35,9 @@ from engine.restore import STAGES
 
 pytestmark = needs_root
 
-PIPE_TARGET = r"""
+EVENTFD_TARGET = r"""
 import os, sys, time
-r, w = os.pipe()
+efd = os.eventfd(0)
 n = 0
 while True:
     n += 1
@@ -58,16 +58,10 @@ while True:
 """
 
 
-SCRATCH_LEAK = pytest.mark.xfail(
-    strict=True, reason="engine bug: fault dump:inject fires after map_scratch() but outside the try/finally "
-    "that unmaps it (engine/dump.py _dump_objects): a 64 KiB rw-p anon VMA is left in the target")
-DUMP_FAULTS = [pytest.param(p, marks=SCRATCH_LEAK) if p == "dump:inject" else p for p in DUMP_POINTS]
-DEAD_POINT = pytest.mark.xfail(
-    strict=True, reason="engine bug: engine.fault.RESTORE_POINTS lists restore:task but engine/restore.py "
-    "has no such fault point (no 'task' stage): the restore succeeds with exit 0")
+DUMP_FAULTS = list(DUMP_POINTS)
 # the listed points, and every stage of engine.restore.STAGES (each has a fault point after it)
 ALL_RESTORE_POINTS = list(dict.fromkeys([*RESTORE_POINTS, *(f"restore:{name}" for name, _ in STAGES)]))
-RESTORE_FAULTS = [pytest.param(p, marks=DEAD_POINT) if p == "restore:task" else p for p in ALL_RESTORE_POINTS]
+RESTORE_FAULTS = ALL_RESTORE_POINTS
 
 
 def one_line_error(res: Result) -> str:
@@ -95,11 +89,12 @@ def fd_of(pid: int, prefix: str) -> list[int]:
 
 # --- dump failures: the tree keeps running untouched ----------------------------------------------
 
-@pytest.mark.parametrize(("code", "kind"), [(PIPE_TARGET, "pipe"), (SOCKET_TARGET, "socket")],
-                         ids=["pipe", "socket"])
+@pytest.mark.parametrize(("code", "kind"),
+                         [(EVENTFD_TARGET, "anon_inode:[eventfd]"), (SOCKET_TARGET, "socket")],
+                         ids=["eventfd", "socket"])
 def test_unsupported_fd_leaves_target_untouched(spawn: Spawner, tmp_path: Path, code: str, kind: str) -> None:
     t = spawn.python(code)
-    fds = fd_of(t.pid, f"{kind}:[")
+    fds = fd_of(t.pid, kind if kind.endswith("]") else f"{kind}:[")
     assert fds, f"the target has no {kind} fd"
     before = Snapshot.take(t.pid)
     images = tmp_path / "img"
