@@ -303,7 +303,7 @@ def _clone(parent: Task, child: Task, flags: int) -> None:
     tid_addr = SCRATCH_DATA - 64
     inj.put(struct.pack("<i", child.pid), tid_addr)
     exit_signal = 0 if flags & CLONE_THREAD else signal.SIGCHLD
-    args = CLONE_ARGS.pack(flags, 0, 0, 0, exit_signal, 0, 0, inj.scratch + tid_addr, 1, 0, 0)
+    args = CLONE_ARGS.pack(flags, 0, 0, 0, exit_signal, 0, 0, 0, inj.scratch + tid_addr, 1, 0)
     inj.put(args, 0)
     ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
     if ret != child.pid:
@@ -320,6 +320,8 @@ def _clone(parent: Task, child: Task, flags: int) -> None:
 def _make_zombie(t: Task) -> None:
     status = t.core.tc.exit_code
     inj = t.injector
+    inj.put(t.core.tc.comm.encode()[:15] + b"\0")
+    inj.call(nr.prctl, process.PR_SET_NAME, inj.scratch, what="prctl(PR_SET_NAME)")
     if os.WIFSIGNALED(status):
         # die by the same signal: unblocked, default action, no core file
         sig = os.WTERMSIG(status)
@@ -330,14 +332,18 @@ def _make_zombie(t: Task) -> None:
         t.tracee.set_sigmask(0)
         inj.saved_regs = None
         t.tracee.detach(sig)
+        try:
+            while True:  # the tracer sees the death first; the zombie then waits for its parent
+                t.tracee.wait()
+        except TraceeGone:
+            pass
     else:
-        inj.last(231, os.WEXITSTATUS(status))  # exit_group: leaves the thread at its exit
-        t.tracee.detach()
-    try:
-        while True:  # the tracer sees the exit first; the zombie then waits for its parent
-            t.tracee.wait()
-    except TraceeGone:
-        pass
+        try:
+            inj.raw(231, os.WEXITSTATUS(status))  # exit_group: the tracer sees the exit, no return
+        except TraceeGone:
+            pass
+        else:
+            raise RestoreError(f"pid {t.pid}: exit_group returned")
     t.leader.inj = None
     log.debug("pid %d is a zombie again (status %#x)", t.pid, status)
 
@@ -349,7 +355,7 @@ def _create_threads(t: Task) -> None:
         inj = t.injector
         tid_addr = SCRATCH_DATA - 64
         inj.put(struct.pack("<i", th.tid), tid_addr)
-        inj.put(CLONE_ARGS.pack(flags, 0, 0, 0, 0, 0, 0, inj.scratch + tid_addr, 1, 0, 0), 0)
+        inj.put(CLONE_ARGS.pack(flags, 0, 0, 0, 0, 0, 0, 0, inj.scratch + tid_addr, 1, 0), 0)
         ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
         if ret != th.tid:
             err = os.strerror(-ret) if ret < 0 else f"got tid {ret}"
