@@ -97,7 +97,8 @@ def run(spec: CycleSpec, timeout: float) -> CycleResult:
 
 def _partial_logs(workdir: Path, name: str) -> dict[str, str]:
     found = {}
-    for rel in ("launch.log", f"{name}.out", f"{name}.out.inprogress", f"{name}.outns", "engine.out"):
+    names = ("launch.log", f"{name}.out", f"{name}.out.inprogress", f"{name}.outns", "engine.out")
+    for rel in (*names, f"{name}.stdout", f"{name}.stderr"):
         if (workdir / rel).exists():
             found[rel] = str(workdir / rel)
     for log in sorted(workdir.glob("dump/*/*.log"))[-2:]:

@@ -37,6 +37,7 @@ def dump_argv(
     dopts: tuple[str, ...],
     flavor_opts: tuple[list[str], list[str]],
     leave_running: bool,
+    log: str = "dump.log",
 ) -> list[str]:
     pre, post = flavor_opts
     argv = [
@@ -44,7 +45,7 @@ def dump_argv(
         "dump",
         "--no-default-config",
         "--log-file",
-        "dump.log",
+        log,
         "--images-dir",
         images,
         "--verbosity=4",
@@ -73,6 +74,7 @@ def restore_argv(
     opts: tuple[str, ...],
     ropts: tuple[str, ...],
     flavor_opts: tuple[list[str], list[str]],
+    log: str = "restore.log",
 ) -> list[str]:
     pre, post = flavor_opts
     return [
@@ -80,7 +82,7 @@ def restore_argv(
         "restore",
         "--no-default-config",
         "--log-file",
-        "restore.log",
+        log,
         "--images-dir",
         images,
         "--verbosity=4",
@@ -106,11 +108,15 @@ def check_argv(engine: list[str], feature: str) -> list[str]:
     ]
 
 
-def run(argv: list[str], cwd: Path, images: Path, log_name: str, output: Path) -> EngineRun:
-    """Run one engine action; its stdout/stderr are appended to `output`."""
+def run(
+    argv: list[str], cwd: Path, images: Path, log_name: str, output: Path, env: dict[str, str] | None = None
+) -> EngineRun:
+    """Run one engine action; its stdout/stderr are appended to `output`. `env`: extra variables for the
+    engine process only (the fault walk's STASIS_FAULT)."""
     (images / f"{argv[argv.index('--no-default-config') - 1]}.cropt").write_text(" ".join(argv) + "\n")
+    extra = " ".join(f"{k}={v}" for k, v in (env or {}).items())
     with open(output, "ab") as out:
-        out.write(f"$ {' '.join(argv)}\n".encode())
+        out.write(f"$ {extra + ' ' if extra else ''}{' '.join(argv)}\n".encode())
         out.flush()
         # close_fds=False as upstream: the engine sees whatever the harness could leak, and must not keep it
         proc = subprocess.Popen(
@@ -120,7 +126,7 @@ def run(argv: list[str], cwd: Path, images: Path, log_name: str, output: Path) -
             stdout=out,
             stderr=out,
             close_fds=False,
-            env=os.environ.copy(),
+            env={**os.environ, **(env or {})},
         )
         try:
             rc: int | None = proc.wait(ENGINE_TIMEOUT)

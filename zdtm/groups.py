@@ -11,18 +11,23 @@ class Group:
     name: str  # the directory, relative to the repo root
     suffix: str  # what marks a program's source
     transition: bool  # dumped at a random moment shortly after start, not at its steady state
+    real: bool = False  # a real program: the source is a descriptor (zdtm.real), nothing is compiled
 
 
-# A `real/` group (real programs, each driven by a small script) plugs in here: a Group whose suffix
-# names the driver script, and a launcher in build.py that runs it instead of compiling.
 GROUPS: tuple[Group, ...] = (
     Group("static", ".c", transition=False),
     Group("transition", ".c", transition=True),
+    # real programs, each described by real/<name>.py; dumped mid-work, when the descriptor says so
+    Group("real", ".py", transition=False, real=True),
 )
 
 
 def group_for(path: Path, rootpath: Path) -> Group | None:
     for group in GROUPS:
-        if path.parent == rootpath / group.name and path.name.endswith(group.suffix):
+        if (
+            path.parent == rootpath / group.name
+            and path.name.endswith(group.suffix)
+            and not path.name.startswith("_")
+        ):
             return group
     return None

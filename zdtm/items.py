@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zdtm import build, container, features, known_failures
+from zdtm import build, container, features, known_failures, real
 from zdtm.build import BuildError, flocked
 from zdtm.cycle import CycleResult, CycleSpec
 from zdtm.desc import Desc, DescError, parse_desc
@@ -42,8 +42,8 @@ class ProgramFile(pytest.File):
     def collect(self):
         name = self.path.name.removesuffix(self.group.suffix)
         try:
-            desc = parse_desc(self.path.with_suffix(".desc"))
-        except DescError as e:
+            desc = self._desc()
+        except (DescError, ImportError) as e:
             raise self.CollectError(str(e)) from None
         selected = self.config.getoption("zdtm_flavors")
         for flavor in [f for f in selected if f in desc.flavors]:
@@ -56,6 +56,17 @@ class ProgramFile(pytest.File):
                 desc=desc,
             )
 
+    def _desc(self) -> Desc:
+        if not self.group.real:
+            return parse_desc(self.path.with_suffix(".desc"))
+        try:
+            program = real.load(self.path)
+        except ImportError:
+            raise
+        except Exception as e:  # a descriptor that does not even import
+            raise ImportError(f"{self.path}: {e!r}") from None
+        return Desc(timeout=program.timeout)
+
 
 class ZdtmItem(pytest.Item):
     def __init__(self, *, test: str, flavor: str, desc: Desc, **kwargs) -> None:
@@ -66,6 +77,7 @@ class ZdtmItem(pytest.Item):
         self.flavor = flavor
         self.desc = desc
         self.user_properties += [("zdtm_test", self.test), ("zdtm_flavor", flavor)]
+        self.extra_keyword_matches.add(f"{self.test}[{flavor}]")  # -k static/env00 selects by test id
         for mark in (flavor, self.group.name, *(f for f in ("excl", "crfail") if f in desc.flags)):
             self.add_marker(mark)
         self._skip_and_xfail()
@@ -73,6 +85,8 @@ class ZdtmItem(pytest.Item):
     def _skip_and_xfail(self) -> None:
         cfg, desc = self.config, self.desc
         nocr = cfg.getoption("zdtm_nocr")
+        if self.group.real and self.flavor not in real.FLAVORS:
+            self.add_marker(pytest.mark.skip(reason=real.NS_SKIP))
         if desc.arch is not None and desc.arch != platform.machine():
             self.add_marker(pytest.mark.skip(reason=f"arch {desc.arch!r} is not {platform.machine()!r}"))
         if "noauto" in desc.flags:
@@ -81,6 +95,8 @@ class ZdtmItem(pytest.Item):
             self.add_marker(pytest.mark.skip(reason="desc flag reqrst under --norst"))
         if nocr:
             return
+        if cfg.zdtm_fault_points and "crfail" in desc.flags:
+            self.add_marker(pytest.mark.skip(reason="--fault-walk needs a program the engine can dump"))
         reason = FLAVORS[self.flavor].skip_cr_reason()
         if reason:
             self.add_marker(pytest.mark.skip(reason=reason))
@@ -99,6 +115,10 @@ class ZdtmItem(pytest.Item):
         t = self.desc.timeout
         if self.config.getoption("zdtm_nocr"):
             return 2 * t + 30
+        points = self.config.zdtm_fault_points
+        if points:  # a dump per point, and two restores per restore point
+            runs = len(points) + 2 * sum(p.startswith("restore:") for p in points)
+            return 2 * t + runs * ENGINE_TIMEOUT + len(points) * t + 30
         return 2 * t + self.config.getoption("zdtm_iters") * (2 * ENGINE_TIMEOUT + t) + 30
 
     def spec(self, binary: Path) -> CycleSpec:
@@ -109,7 +129,7 @@ class ZdtmItem(pytest.Item):
             flavor=self.flavor,
             transition=self.group.transition,
             binary=str(binary),
-            args=build.program_args(self.path, desc),
+            args=[] if self.group.real else build.program_args(self.path, desc),
             workdir=str(self.workdir),
             flags=sorted(desc.flags),
             opts=list(desc.opts),
@@ -122,12 +142,14 @@ class ZdtmItem(pytest.Item):
             norst=cfg.getoption("zdtm_norst"),
             engine=cfg.zdtm_engine,
             keep_images=cfg.getoption("zdtm_keep_images"),
+            real=self.group.real,
+            fault_points=[] if cfg.getoption("zdtm_nocr") else list(cfg.zdtm_fault_points),
         )
 
     def runtest(self) -> None:
         self._check_deps_and_features()
         try:
-            binary = build.build_program(self.group.name, self.path)
+            binary = self.path if self.group.real else build.build_program(self.group.name, self.path)
         except BuildError as e:
             raise ZdtmFailure(CycleResult("fail", "build", str(e)), self.workdir) from None
         # every item shares the lock; an excl item takes it alone, so it never overlaps another item

@@ -3,6 +3,7 @@ in junit.py; each piece is switched by an option here."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -20,6 +21,7 @@ MARKERS = {
     "uns": "flavor uns: ns plus a user namespace",
     "static": "static/ programs: dumped at their steady state",
     "transition": "transition/ programs: dumped at a random moment",
+    "real": "real/ programs: real programs, dumped mid-work and verified by their own output",
     "excl": "desc flag excl: never runs alongside another item",
     "crfail": "desc flag crfail: dump or restore must fail cleanly",
 }
@@ -57,6 +59,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--keep-images", dest="zdtm_keep_images", action="store_true", help="keep images after a PASS"
     )
     g.addoption(
+        "--fault-walk",
+        dest="zdtm_fault_walk",
+        action="store_true",
+        help="instead of C/R cycles, make the engine fail at each of its fault points (STASIS_FAULT) and "
+        "check that a failed dump leaves the tree running untouched and a failed restore leaves nothing",
+    )
+    g.addoption(
+        "--fault-points",
+        dest="zdtm_fault_points",
+        metavar="P1,P2",
+        help="with --fault-walk: only these points (default: engine.fault's DUMP_POINTS and RESTORE_POINTS)",
+    )
+    g.addoption(
         "--zdtm-timeout",
         dest="zdtm_timeout",
         type=float,
@@ -78,6 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if bad:
         raise pytest.UsageError(f"--flavor: unknown {bad}; choose from {','.join(ALL_FLAVORS)}")
     config.option.zdtm_flavors = flavors
+    config.zdtm_fault_points = fault_points(config)  # type: ignore[attr-defined]
     given = config.getoption("zdtm_engine")
     config.zdtm_engine = shlex.split(given) if given else default_engine()  # type: ignore[attr-defined]
     junit = config.getoption("zdtm_junit")
@@ -87,10 +103,34 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(JunitWriter(Path(junit)), "zdtm-junit")
 
 
+def fault_points(config: pytest.Config) -> list[str]:
+    given = config.getoption("zdtm_fault_points")
+    if not config.getoption("zdtm_fault_walk"):
+        if given:
+            raise pytest.UsageError("--fault-points needs --fault-walk")
+        return []
+    if config.getoption("zdtm_nocr") or config.getoption("zdtm_norst"):
+        raise pytest.UsageError("--fault-walk needs C/R: not with --nocr or --norst")
+    if "STASIS_FAULT" in os.environ:
+        raise pytest.UsageError("--fault-walk sets STASIS_FAULT itself: unset it in the environment")
+    from zdtm.faultwalk import default_points
+
+    known = default_points()
+    if not given:
+        return known
+    points = [p for p in given.split(",") if p]
+    bad = [p for p in points if p not in known]
+    if bad:
+        raise pytest.UsageError(f"--fault-points: unknown {bad}; the engine's points: {','.join(known)}")
+    return points
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     mode = "nocr" if config.getoption("zdtm_nocr") else f"C/R x{config.getoption('zdtm_iters')}"
     if config.getoption("zdtm_norst"):
         mode += " (norst)"
+    if config.zdtm_fault_points:
+        mode = f"fault walk of {len(config.zdtm_fault_points)} points"
     flavors = ",".join(config.option.zdtm_flavors)
     return f"zdtm: {mode}, flavors {flavors}, engine: {shlex.join(config.zdtm_engine)}"
 

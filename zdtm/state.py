@@ -1,6 +1,10 @@
-"""Visible state of a process tree, as upstream compares it across C/R: per pid, the fd numbers, the VMAs
-(`start-end prot` merged when adjacent with the same prot, plus the st_mode of map_files for file VMAs) and
-the mounts (root, mountpoint, options, shared/master)."""
+"""Visible state of a process tree, as upstream compares it across C/R: the set of pids and, per pid, its
+thread ids, the fd numbers, the VMAs (`start-end prot` merged when adjacent with the same prot, plus the
+st_mode of map_files for file VMAs) and the mounts (root, mountpoint, options, shared/master).
+
+The tree is every process of the test, however it is shaped: in flavor h, every pid of the item's container
+but the harness's own (pid 1, the cycle and whatever the cycle runs); in ns/uns, every pid of the test's pid
+namespace."""
 
 from __future__ import annotations
 
@@ -9,11 +13,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from zdtm.procs import stat_state
+
+ZOMBIE = "<zombie>"
 _MOUNT_RE = re.compile(r"^\S+\s\S+\s\S+\s(\S+)\s(\S+)\s(\S+)\s[^-]*?(shared)?[^-]*?(master)?[^-]*?-")
 
 
 @dataclass
 class PidState:
+    tids: list[int]
     fds: set[str]
     maps: list[str]
     mounts: list[tuple]
@@ -36,20 +44,32 @@ def _ppids(proc: Path) -> dict[int, int]:
     return ppids
 
 
+def _descendants(ppids: dict[int, int], root: int) -> set[int]:
+    found, todo = {root}, [root]
+    while todo:
+        parent = todo.pop()
+        kids = [p for p, pp in ppids.items() if pp == parent and p not in found]
+        found.update(kids)
+        todo += kids
+    return found
+
+
+def container_pids() -> list[int]:
+    """Every pid of the container (h) that is not the harness's: the test's processes, wherever they
+    were reparented. The harness's are pid 1 (zdtm.ct), this cycle and everything the cycle runs."""
+    ppids = _ppids(Path("/proc"))
+    harness = {1} | _descendants(ppids, os.getpid())
+    return sorted(set(ppids) - harness)
+
+
 def tree_pids(root_pid: int, newns: bool) -> list[int]:
-    """The pids to compare: everything in the test's own pid ns (ns/uns, as upstream: in-ns pids), or the
-    tree under the root in the container (h; the harness's own processes are outside that tree)."""
+    """The pids to compare: everything in the test's own pid ns (ns/uns, as upstream: in-ns pids), or every
+    non-harness pid of the container (h), which holds the root's whole tree (and any process of the test
+    that was reparented to the container's pid 1, so that it is not silently left out)."""
     if newns:
         proc = Path(f"/proc/{root_pid}/root/proc")
         return sorted(int(e.name) for e in proc.iterdir() if e.name.isdigit())
-    ppids = _ppids(Path("/proc"))
-    pids, todo = [root_pid], [root_pid]
-    while todo:
-        parent = todo.pop()
-        kids = [p for p, pp in ppids.items() if pp == parent]
-        pids += kids
-        todo += kids
-    return sorted(pids)
+    return container_pids()
 
 
 def _maps(pdir: Path) -> list[str]:
@@ -84,9 +104,17 @@ def visible_state(root_pid: int, newns: bool) -> State:
     for pid in tree_pids(root_pid, newns):
         pdir = proc / str(pid)
         try:
-            state[pid] = PidState(set(os.listdir(pdir / "fd")), _maps(pdir), _mounts(pdir))
+            tids = sorted(int(t) for t in os.listdir(pdir / "task"))
+            if stat_state(pid, proc) == "Z":  # no fds, mm or mounts to read: a zombie is only that
+                state[pid] = PidState(tids, set(), [ZOMBIE], [])
+                continue
+            state[pid] = PidState(tids, set(os.listdir(pdir / "fd")), _maps(pdir), _mounts(pdir))
         except FileNotFoundError:
             continue  # exited meanwhile (e.g. a launcher still on its way out)
+        except OSError:  # died between the two reads: a zombie now
+            if stat_state(pid, proc) != "Z":
+                raise
+            state[pid] = PidState(tids, set(), [ZOMBIE], [])
     return state
 
 
@@ -101,13 +129,17 @@ def _diff(kind: str, pid: int, before: set, after: set, limit: int = 12) -> list
 
 
 def compare(before: State, after: State) -> str | None:
-    """None if every pid of `before` has the same fds, maps and mounts after; else a readable diff."""
+    """None if the same pids exist, each with the same threads, fds, maps and mounts; else a readable
+    diff."""
     lines: list[str] = []
+    for pid in sorted(set(after) - set(before)):
+        lines.append(f"  pid {pid} is new (pids before: {sorted(before)})")
     for pid, old in sorted(before.items()):
         new = after.get(pid)
         if new is None:
-            lines.append(f"  pid {pid} is missing after restore (pids now: {sorted(after)})")
+            lines.append(f"  pid {pid} is missing (pids now: {sorted(after)})")
             continue
+        lines += _diff("tid", pid, set(old.tids), set(new.tids))
         lines += _diff("fd", pid, old.fds, new.fds)
         lines += _diff("vma", pid, set(old.maps), set(new.maps))
         lines += _diff("mount", pid, set(old.mounts), set(new.mounts))

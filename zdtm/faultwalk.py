@@ -1,0 +1,121 @@
+"""--fault-walk: instead of plain C/R cycles, make the engine fail at each of its fault points
+(env STASIS_FAULT=<point>, for the engine process only) and check the failure guarantees of issue 3:
+
+- a dump that fails at any point exits 1 (not a signal) and leaves the tree running as it was: the same
+  pids, threads, fds, maps and mounts (for a program that holds still; else its root alive), no task traced
+  (TracerPid 0) or left in a tracing stop;
+- a restore that fails at any point exits 1 and leaves nothing behind: no process of the tree exists once
+  the container's pid 1 reaped what the engine killed, and no pidfile; a good restore of the same images
+  then works.
+
+The steps are the cycle's own (zdtm.cycle.Cycle); a failure names the point and the step.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from zdtm import state
+from zdtm.procs import alive, traced, wait_reaped
+from zdtm.program import StepFailure
+
+if TYPE_CHECKING:
+    from zdtm.cycle import Cycle
+
+FAULT_ENV = "STASIS_FAULT"
+REAP_TIMEOUT = 10  # seconds for pid 1 to reap what a failed restore killed
+
+
+def default_points() -> list[str]:
+    """The engine's fault points, dump then restore, in the order it passes them."""
+    from engine.fault import DUMP_POINTS, RESTORE_POINTS
+
+    return [*DUMP_POINTS, *RESTORE_POINTS]
+
+
+@contextmanager
+def at(point: str, phase: str) -> Iterator[None]:
+    """Name the point and the phase in any failure of the cycle's steps."""
+    try:
+        yield
+    except StepFailure as e:
+        raise StepFailure(f"fault {point}: {phase}: {e.step}", e.message) from None
+
+
+class FaultWalk:
+    def __init__(self, cycle: Cycle) -> None:
+        self.cycle = cycle
+        self.test = cycle.test
+        self.points = cycle.spec.fault_points
+
+    def run(self) -> None:
+        for point in self.points:
+            if point.startswith("dump:"):
+                self.dump_fault(point)
+            elif point.startswith("restore:"):
+                self.restore_fault(point)
+            else:
+                raise StepFailure(f"fault {point}", "not a dump: or restore: point")
+
+    def _done(self, rel: str) -> None:
+        if not self.cycle.spec.keep_images:
+            shutil.rmtree(self.cycle.workdir / rel, ignore_errors=True)
+
+    def _tree_now(self) -> list[int]:
+        return state.tree_pids(self.test.pid, self.cycle.flavor.newns)
+
+    def dump_fault(self, point: str) -> None:
+        cycle, rel = self.cycle, f"dump/fault-{point.replace(':', '-')}"
+        with at(point, "before"):
+            self.test.settle()
+            before = cycle.record()
+            pids = sorted(before) if before is not None else [self.test.pid]
+        with at(point, "faulty dump"):
+            run = cycle.dump(rel, env={FAULT_ENV: point})
+            if run.returncode != 1:
+                raise StepFailure("exit", f"{FAULT_ENV}={point}: expected exit 1, got {run.describe()}")
+        with at(point, "after the faulty dump"):
+            dead = [p for p in pids if not alive(p)]
+            if dead:
+                raise StepFailure("alive", f"pids {dead} of the tree died (pids before: {pids})")
+            bad = traced(self._tree_now(), cycle.proc_root())
+            if bad:
+                raise StepFailure("traced", "the engine left the tree traced: " + "; ".join(bad[:10]))
+            if before is not None:
+                cycle.compare(before, f"after the dump failed at {point}", step="state")
+        self._done(rel)
+
+    def restore_fault(self, point: str) -> None:
+        cycle, rel = self.cycle, f"dump/fault-{point.replace(':', '-')}"
+        with at(point, "good dump"):
+            self.test.settle()
+            before = cycle.record()
+            tree = cycle.tree()
+            run = cycle.dump(rel)
+            if run.returncode != 0:
+                raise StepFailure("dump", f"{run.describe()} (see dump.log)")
+            cycle.gone(tree)
+        with at(point, "faulty restore"):
+            run = cycle.restore(rel, log="restore-fault.log", env={FAULT_ENV: point})
+            if run.returncode != 1:
+                raise StepFailure("exit", f"{FAULT_ENV}={point}: expected exit 1, got {run.describe()}")
+        with at(point, "after the faulty restore"):
+            t = min(cycle.spec.timeout, REAP_TIMEOUT)
+            left = wait_reaped(tree, t)
+            if left:
+                raise StepFailure("leftovers", f"pids {left} still exist {t} s after the failed restore")
+            if not cycle.flavor.newns:
+                extra = wait_reaped(state.container_pids(), t)
+                if extra:
+                    raise StepFailure("leftovers", f"the failed restore left pids {extra} in the container")
+            if self.test.pidfile.exists():
+                raise StepFailure("pidfile", f"the failed restore created {self.test.pidfile.name}")
+        with at(point, "good restore"):
+            run = cycle.restore(rel)
+            if run.returncode != 0:
+                raise StepFailure("restore", f"{run.describe()} (see restore.log)")
+            cycle.restored(before, f"after the good restore following a failure at {point}")
+        self._done(rel)
