@@ -66,7 +66,7 @@ def dump(opts: DumpOptions) -> None:
     ctx.tasks = tree.freeze_tree(root, opts.timeout)
     ok = False
     try:
-        tree.mark_states(ctx.tasks)
+        ctx.tasks = tree.mark_states(ctx.tasks)
         fault.point("dump:freeze")
         for t in ctx.tasks:
             _read_proc(t)
@@ -117,9 +117,14 @@ def _check(ctx: DumpContext) -> None:
         timers.check_supported(t)
     tree_pids = {t.pid for t in ctx.tasks}
     for t in ctx.tasks:
-        if t.pgid not in tree_pids and t.pgid != root.pgid:
-            raise UnsupportedError(f"pid {t.pid} is in process group {t.pgid}, whose leader is outside "
-                                   "the dumped tree")
+        # a session or group whose leader has exited gets a stand-in at restore; a live leader
+        # outside the tree cannot be brought along
+        for kind, leader, outside_ok in (("session", t.sid, root.sid), ("process group", t.pgid, root.pgid)):
+            if leader in tree_pids or leader == outside_ok:
+                continue
+            if os.path.exists(f"/proc/{leader}"):
+                raise UnsupportedError(f"pid {t.pid} is in {kind} {leader}, whose leader is alive outside "
+                                       "the dumped tree")
 
 
 def _dump_objects(ctx: DumpContext, t: Task) -> None:

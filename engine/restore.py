@@ -44,6 +44,7 @@ MMAP_MIN = 0x10000
 HELPER_OPTIONS = (PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP | PTRACE_O_TRACECLONE
                   | PTRACE_O_TRACEFORK)
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+CLONE_PARENT = 0x8000
 CLONE_THREAD, CLONE_SYSVSEM = 0x10000, 0x40000
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")  # struct clone_args (v2, 88 bytes)
 
@@ -65,6 +66,7 @@ class RestoreContext:
     broker: files.Broker | None = None
     seccomp: seccomp_pb2.seccomp_entry = field(default_factory=seccomp_pb2.seccomp_entry)
     shmem_owner: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    stand_ins: list[Task] = field(default_factory=list)  # temporary leaders of sessions/groups
     scratch: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -263,28 +265,77 @@ def _prepare_root(ctx: RestoreContext, root: Task) -> None:
 
 
 def _fork_tree(ctx: RestoreContext) -> None:
-    """Each process forks its children: sessions and groups first, so children inherit them."""
+    """Each process forks its children: sessions and groups first, so children inherit them.
+
+    A session or group whose leader has exited gets a stand-in: a temporary process at the
+    leader's PID that creates the session (and forks the members with CLONE_PARENT, so their
+    parent stays right) or the group, and exits once the members are in.
+    """
     by_pid = {t.pid: t for t in ctx.tasks}
     root = ctx.tasks[0]
     _set_session(ctx, root, root)
     for t in ctx.tasks[1:]:
         parent = by_pid[t.ppid]
-        flags = 0
-        if t.images["ids"].files_id == parent.images["ids"].files_id and t.alive:
+        creator, flags = parent, 0
+        if t.sid != t.pid and t.sid != parent.sid:
+            if t.sid in by_pid:
+                raise RestoreError(f"pid {t.pid} is in session {t.sid} but its parent {parent.pid} is not: "
+                                   "not supported yet")
+            creator = _stand_in(ctx, parent, t.sid, session=True)
+            flags |= CLONE_PARENT
+        elif t.images["ids"].files_id == parent.images["ids"].files_id and t.alive:
             flags |= CLONE_FILES
-        if t.images["ids"].fs_id == parent.images["ids"].fs_id and t.alive:
+        if creator is parent and t.images["ids"].fs_id == parent.images["ids"].fs_id and t.alive:
             flags |= CLONE_FS
-        _clone(parent, t, flags)
+        if t.pgid != t.pid and t.pgid not in by_pid and t.pgid != t.sid and t.pgid != root.pgid:
+            _stand_in(ctx, creator, t.pgid, session=False)
+        _clone(creator, t, flags)
         t.facts["engine_pidfd"] = parent.facts["engine_pidfd"]
         _set_session(ctx, t, root)
+    leaders = by_pid | {h.pid: h for h in ctx.stand_ins}
     for t in ctx.tasks:  # groups whose leader is another process, now that every process exists
-        if t.pgid != t.pid and t.pgid in by_pid:
+        if t.pgid != t.pid and t.pgid in leaders:
             cur = t.injector.call(nr.getpgid, 0, what="getpgid")
             if cur != t.pgid:
                 t.injector.call(nr.setpgid, 0, t.pgid, what=f"setpgid({t.pgid})")
+    for h in reversed(ctx.stand_ins):  # their work is done: they exit and their parents reap them
+        _exit_stand_in(ctx, h)
     for t in reversed(ctx.tasks):  # zombies die now; their parents' signals are restored later
         if t.state == TASK_DEAD:
             _make_zombie(t)
+
+
+def _stand_in(ctx: RestoreContext, creator: Task, pid: int, session: bool) -> Task:
+    for h in ctx.stand_ins:
+        if h.pid == pid:
+            return h
+    if os.path.exists(f"/proc/{pid}"):
+        kind = "session" if session else "group"
+        raise RestoreError(f"pid {pid} (the exited leader of a {kind}) is in use")
+    h = Task(pid, threads=[Thread(pid, Tracee(pid))], ppid=creator.pid, pgid=pid, sid=pid if session else 0)
+    h.facts["parent"] = creator
+    h.images["ids"] = creator.images["ids"]
+    _clone(creator, h, 0)
+    h.injector.call(nr.setsid if session else nr.setpgid, *(() if session else (0, 0)),
+                    what="setsid" if session else "setpgid")
+    ctx.stand_ins.append(h)
+    log.debug("pid %d stands in for an exited %s leader", pid, "session" if session else "group")
+    return h
+
+
+def _exit_stand_in(ctx: RestoreContext, h: Task) -> None:
+    try:
+        h.injector.raw(231, 0)  # exit_group
+    except TraceeGone:
+        pass
+    h.leader.inj = None
+    if h.mem:
+        h.mem.close()
+    parent: Task = h.facts["parent"]
+    ret = parent.injector.raw(61, h.pid, 0, 0, 0)  # wait4: reap it, so nothing shows it existed
+    if ret != h.pid:
+        raise RestoreError(f"cannot reap the stand-in {h.pid}: {os.strerror(-ret) if ret < 0 else ret}")
+    h.facts["spawned"] = False
 
 
 def _set_session(ctx: RestoreContext, t: Task, root: Task) -> None:
@@ -302,7 +353,8 @@ def _clone(parent: Task, child: Task, flags: int) -> None:
     inj = parent.injector
     tid_addr = SCRATCH_DATA - 64
     inj.put(struct.pack("<i", child.pid), tid_addr)
-    exit_signal = 0 if flags & CLONE_THREAD else signal.SIGCHLD
+    # with CLONE_PARENT the child inherits the creator's exit signal; clone3 wants 0 here
+    exit_signal = 0 if flags & (CLONE_THREAD | CLONE_PARENT) else signal.SIGCHLD
     args = CLONE_ARGS.pack(flags, 0, 0, 0, exit_signal, 0, 0, 0, inj.scratch + tid_addr, 1, 0)
     inj.put(args, 0)
     ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
@@ -327,8 +379,9 @@ def _make_zombie(t: Task) -> None:
         sig = os.WTERMSIG(status)
         lib.st_syscall(nr.prlimit64, t.pid, 4, int(ffi.cast("uintptr_t", ffi.new("uint64_t[2]", [0, 0]))),
                        0, 0, 0)
-        inj.put(struct.pack("<QQQQ", 0, 0, 0, 0))
-        inj.call(nr.rt_sigaction, sig, inj.scratch, 0, 8, what="rt_sigaction")
+        if sig != signal.SIGKILL:  # SIGKILL has no disposition to set
+            inj.put(struct.pack("<QQQQ", 0, 0, 0, 0))
+            inj.call(nr.rt_sigaction, sig, inj.scratch, 0, 8, what="rt_sigaction")
         t.tracee.set_sigmask(0)
         inj.saved_regs = None
         t.tracee.detach(sig)
@@ -444,7 +497,7 @@ def _finish(ctx: RestoreContext) -> None:
 
 def _kill_all(ctx: RestoreContext) -> None:
     """A failed restore leaves nothing behind: every process it made is killed and reaped."""
-    for t in ctx.tasks:
+    for t in ctx.stand_ins + ctx.tasks:
         if t.facts.get("spawned"):
             try:
                 os.kill(t.pid, signal.SIGKILL)

@@ -7,6 +7,7 @@ threads can no longer change.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
@@ -18,27 +19,44 @@ from engine.task import TASK_ALIVE, TASK_DEAD, TASK_STOPPED, Task, Thread
 
 SEIZE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP
 STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+STOP_WAIT = 0.5  # seconds a thread may take to stop before the freeze is retried
 
 
 def freeze_tree(root: int, timeout: float) -> list[Task]:
-    """All processes under root (root included), parents before children, every live thread stopped."""
-    tasks: dict[int, Task] = {}
-    order: list[int] = []
+    """All processes under root (root included), parents before children, every live thread stopped.
+
+    A thread that does not stop soon is usually a parent waiting in vfork() for a child we froze
+    before it could exec: everything is let go for a moment and the freeze starts again.
+    """
     deadline = time.monotonic() + timeout
-    try:
-        while True:
-            new = _scan(root, tasks, order)
-            for th in new:
-                _wait_frozen(tasks, th, deadline)
-            if not new:
-                break
-            if time.monotonic() > deadline:
-                raise DumpError(f"the tree of {root} did not stop changing within {timeout} s")
-    except BaseException:
-        release(list(tasks.values()))
-        raise
-    # pids that vanished between scan and seize were dropped by _scan; keep parent-first order
-    return [tasks[p] for p in order if p in tasks]
+    while True:
+        tasks: dict[int, Task] = {}
+        order: list[int] = []
+        try:
+            stuck = _freeze(root, tasks, order, deadline)
+        except BaseException:
+            release(list(tasks.values()))
+            raise
+        if not stuck:
+            return [tasks[p] for p in order if p in tasks]
+        log.debug("threads %s did not stop (vfork?): retrying the freeze", [th.tid for th in stuck])
+        release(list(tasks.values()), stuck=stuck, deadline=deadline)
+        if time.monotonic() > deadline:
+            raise DumpError(f"threads {[th.tid for th in stuck]} of the tree of {root} did not stop "
+                            f"within {timeout} s")
+        time.sleep(0.02)
+
+
+def _freeze(root: int, tasks: dict[int, Task], order: list[int], deadline: float) -> list[Thread]:
+    while True:
+        new = _scan(root, tasks, order)
+        stuck = [th for th in new if not _wait_frozen(th, min(deadline, time.monotonic() + STOP_WAIT))]
+        if stuck:
+            return stuck
+        if not new:
+            return []
+        if time.monotonic() > deadline:
+            raise DumpError(f"the tree of {root} did not stop changing")
 
 
 def _scan(root: int, tasks: dict[int, Task], order: list[int]) -> list[Thread]:
@@ -61,7 +79,11 @@ def _scan(root: int, tasks: dict[int, Task], order: list[int]) -> list[Thread]:
                 t.facts["exit_status"] = int(st[52]) if len(st) > 52 else 0
         if t.state != TASK_DEAD:
             known = {th.tid for th in t.threads}
-            for tid in proc.threads(pid):
+            try:
+                tids = proc.threads(pid)
+            except FileNotFoundError:
+                tids = []  # reaped by its parent meanwhile: forgotten when the freeze ends
+            for tid in tids:
                 if tid in known:
                     continue
                 th = Thread(tid, Tracee(tid))
@@ -69,7 +91,9 @@ def _scan(root: int, tasks: dict[int, Task], order: list[int]) -> list[Thread]:
                     th.tracee.seize(SEIZE_OPTIONS)
                 except ProcessLookupError:
                     continue
-                except OSError as exc:
+                except PermissionError as exc:
+                    if _exiting(pid, tid):
+                        continue  # it is dying: seen as a zombie (or gone) when the freeze ends
                     raise DumpError(f"cannot seize thread {tid} of pid {pid}: {exc.strerror}") from exc
                 th.tracee.interrupt()
                 th.facts["seized"] = True
@@ -84,52 +108,85 @@ def _scan(root: int, tasks: dict[int, Task], order: list[int]) -> list[Thread]:
     return new
 
 
-def _wait_frozen(tasks: dict[int, Task], th: Thread, deadline: float) -> None:
+def _exiting(pid: int, tid: int) -> bool:
+    try:
+        return proc.stat_of(pid, tid)[3] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+
+
+def _wait_frozen(th: Thread, until: float) -> bool:
+    """False if the thread did not stop by `until`."""
     t = th.tracee
     while True:
         try:
-            stop = t.wait()
+            stop = t.poll(max(0.0, until - time.monotonic()))
         except TraceeGone:
             th.facts["gone"] = True
-            return
+            return True
+        if stop is None:
+            return False
         if stop.is_group_or_interrupt:
+            th.facts["stopped"] = True
             if stop.sig in STOP_SIGNALS:
                 th.facts["stop_sig"] = stop.sig  # it was (or just became) job-control stopped
-            return
-        if time.monotonic() > deadline:
-            raise DumpError(f"thread {th.tid} did not stop")
+            return True
         # a signal was being delivered: let it through; the interrupt stays pending
         t.cont(stop.sig)
 
 
-def mark_states(tasks: list[Task]) -> None:
+def mark_states(tasks: list[Task]) -> list[Task]:
+    """Live, stopped or zombie, once frozen; processes that died while we froze them are zombies now
+    (their parents are frozen and cannot reap them), or gone if something else reaped them."""
+    out: list[Task] = []
     for t in tasks:
-        t.threads = [th for th in t.threads if not th.facts.get("gone")]
-        if t.state == TASK_DEAD:
-            continue
-        sig = t.leader.facts.get("stop_sig") if t.threads else None
-        if sig:
-            t.state = TASK_STOPPED
-            t.facts["stop_sig"] = sig
-        else:
-            t.state = TASK_ALIVE
+        if t.state != TASK_DEAD:
+            t.threads = [th for th in t.threads if not th.facts.get("gone")]
+            if not t.threads or t.leader.tid != t.pid:
+                try:
+                    st = proc.stat(t.pid)
+                except FileNotFoundError:
+                    continue
+                if st[3] not in ("Z", "X"):
+                    raise DumpError(f"pid {t.pid}: its leader thread exited while other threads live "
+                                    "(not supported yet)")
+                t.state = TASK_DEAD
+                t.facts["exit_status"] = int(st[52]) if len(st) > 52 else 0
+                t.threads = [Thread(t.pid, Tracee(t.pid))]
+            else:
+                sig = t.leader.facts.get("stop_sig")
+                t.state = TASK_STOPPED if sig else TASK_ALIVE
+                if sig:
+                    t.facts["stop_sig"] = sig
+        out.append(t)
+    return out
 
 
-def release(tasks: list[Task], kill: bool = False) -> None:
-    """Detach every seized thread (stopped ones stay stopped), or kill the whole tree."""
+def release(tasks: list[Task], kill: bool = False, stuck: list[Thread] | None = None,
+            deadline: float = 0.0) -> None:
+    """Detach every seized thread (stopped ones stay stopped), or kill the whole tree.
+
+    Threads that never stopped (`stuck`) can only be detached from a stop: they are waited for,
+    after everything else is let go, until `deadline`.
+    """
+    stuck = stuck or []
     for t in tasks:
         for th in t.threads:
-            if not th.facts.get("seized") or th.facts.get("gone"):
+            if not th.facts.get("seized") or th.facts.get("gone") or th in stuck:
                 continue
             try:
                 if kill:
-                    import os
-
                     os.kill(t.pid, signal.SIGKILL)
                 else:
                     th.tracee.detach(th.facts.get("stop_sig", 0) if th is t.leader else 0)
             except OSError as exc:
                 log.warning("could not release thread %d: %s", th.tid, exc)
+    for th in stuck:
+        try:
+            if _wait_frozen(th, deadline) and not th.facts.get("gone"):
+                th.tracee.detach()
+        except OSError as exc:
+            log.warning("could not release thread %d: %s", th.tid, exc)
     if kill:
         for t in tasks:
             for th in reversed(t.threads):  # non-leaders first: waiting on the leader first can hang

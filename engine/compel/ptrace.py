@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from dataclasses import dataclass
 
 from engine.native import check, ffi, lib
@@ -107,11 +108,25 @@ class Tracee:
 
     # -- stops --------------------------------------------------------------------------------
     def wait(self) -> Stop:
+        stop = self.poll(None)
+        assert stop is not None
+        return stop
+
+    def poll(self, timeout: float | None) -> Stop | None:
+        """The next stop; None if `timeout` seconds pass first (polled: waitpid has no timeout)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.0005
         while True:
             try:
-                _, status = os.waitpid(self.tid, WALL)
+                pid, status = os.waitpid(self.tid, WALL | (os.WNOHANG if deadline else 0))
             except ChildProcessError as exc:
                 raise TraceeGone(exc.errno, f"thread {self.tid} is gone") from exc
+            if pid == 0:
+                if time.monotonic() > deadline:  # type: ignore[operator]
+                    return None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.02)
+                continue
             stop = Stop(status)
             if stop.exited:
                 raise TraceeGone(0, f"thread {self.tid} {stop}")
