@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from engine.errors import UnsupportedError
 from engine.images.pb import ids_pb2
 from engine.native import lib
 
@@ -48,8 +49,14 @@ class Ids:
 
 
 def dump(ctx) -> None:
+    owners: dict[int, int] = {}
     for t in ctx.tasks:
         t.images["ids"] = _ids(ctx.ids, t)
+        if t.alive:
+            other = owners.setdefault(t.images["ids"].vm_id, t.pid)
+            if other != t.pid:  # CLONE_VM without CLONE_THREAD: two processes, one address space
+                raise UnsupportedError(f"pids {other} and {t.pid} share one address space (CLONE_VM "
+                                       "processes are not supported yet)")
 
 
 def _ids(ids: Ids, t: Task) -> ids_pb2.task_kobj_ids_entry:
