@@ -144,6 +144,8 @@ def _dump_objects(ctx: DumpContext, t: Task) -> None:
         finally:
             inj.unmap_scratch()
             t.leader.inj = None
+            if inj.held_stop:  # a stop signal that came in meanwhile: given back when the task is let go
+                t.leader.facts.setdefault("stop_sig", inj.held_stop)
     log.debug("pid %d: %d threads, %d syscalls injected in the leader", t.pid, len(t.threads), inj.count)
 
 

@@ -23,6 +23,9 @@ MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
 MAP_FIXED_NOREPLACE = 0x100000
 
 
+STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+
+
 class InjectError(OSError):
     pass
 
@@ -38,6 +41,7 @@ class Injector:
         self.saved_mask = 0
         self.scratch = 0
         self.count = 0
+        self.held_stop = 0
 
     def __enter__(self) -> Injector:
         self.saved_regs = self.tracee.get_regs()
@@ -76,6 +80,13 @@ class Injector:
         while not stop.is_syscall:
             if stop.sig == signal.SIGTRAP or stop.is_group_or_interrupt:
                 # A leftover interrupt/trap stop: step on without a signal.
+                self.tracee.syscall_step()
+                stop = self.tracee.wait()
+                continue
+            if stop.sig in STOP_SIGNALS:
+                # A job-control stop cannot be blocked: hold it back; the caller re-stops the task
+                # (stopped tasks are let go with their stop signal).
+                self.held_stop = stop.sig
                 self.tracee.syscall_step()
                 stop = self.tracee.wait()
                 continue
