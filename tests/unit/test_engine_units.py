@@ -1,0 +1,81 @@
+"""Small engine pieces whose behaviour is easy to get subtly wrong."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from engine import proc
+from engine.cli import normalize
+from engine.objects.mm import _chunks
+from engine.objects.regs import fixup_restart
+
+NEG = (1 << 64)
+
+
+def regs(**kw: int) -> dict[str, int]:
+    base = {"ip": 0x1000, "ax": 0, "orig_ax": NEG - 1}
+    base.update(kw)
+    return base
+
+
+def test_restart_after_erestartsys_reruns_the_syscall() -> None:
+    out = fixup_restart(regs(ip=0x1002, ax=NEG - 512, orig_ax=202))
+    assert out["ip"] == 0x1000 and out["ax"] == 202 and out["orig_ax"] == NEG - 1
+
+
+def test_restart_block_becomes_eintr() -> None:
+    out = fixup_restart(regs(ip=0x1002, ax=NEG - 516, orig_ax=230))
+    assert out["ip"] == 0x1002 and out["ax"] == NEG - 4
+
+
+def test_outside_a_syscall_registers_stay() -> None:
+    before = regs(ip=0x4242, ax=NEG - 512)  # orig_ax -1: not in a syscall, ax is just a value
+    out = fixup_restart(before)
+    assert out["ip"] == 0x4242 and out["ax"] == NEG - 512
+
+
+def test_a_finished_syscall_keeps_its_result() -> None:
+    out = fixup_restart(regs(ip=0x1002, ax=7, orig_ax=0))
+    assert out["ip"] == 0x1002 and out["ax"] == 7
+
+
+def test_chunks_cut_ranges_at_the_limit_and_keep_every_byte() -> None:
+    ranges = [(0, 100), (200, 250), (300, 1000)]
+    chunks = _chunks(ranges, 128)
+    assert all(sum(e - s for s, e in c) <= 128 for c in chunks)
+    flat = [r for c in chunks for r in c]
+    assert sum(e - s for s, e in flat) == sum(e - s for s, e in ranges)
+    merged: list[tuple[int, int]] = []
+    for s, e in flat:
+        if merged and merged[-1][1] == s:
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    assert merged == ranges
+
+
+def test_stat_parsing_survives_a_comm_with_parentheses(tmp_path: Path) -> None:
+    f = tmp_path / "stat"
+    f.write_text("42 (a) (b c) S 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0\n")
+    st = proc._parse_stat(str(f))
+    assert st[1] == "42" and st[2] == "a) (b c" and st[3] == "S" and st[5] == "42"
+    assert st[18] == "20" and st[19] == "0"  # priority, nice: 1-based as in proc(5)
+
+
+def test_own_limits_match_getrlimit() -> None:
+    import resource
+
+    lim = proc.limits(os.getpid())
+    assert len(lim) == 16
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    inf = (1 << 64) - 1
+    want = tuple(inf if v == resource.RLIM_INFINITY else v for v in (soft, hard))
+    assert lim[7] == want
+
+
+def test_criu_verbosity_spellings() -> None:
+    assert normalize(["-verbosity=0"]) == ["--verbosity=0"]
+    assert normalize(["-v4"]) == ["--verbosity=4"]
+    assert normalize(["-vvv"]) == ["--verbosity=5"]
+    assert normalize(["--verbosity=4", "-t", "1"]) == ["--verbosity=4", "-t", "1"]
