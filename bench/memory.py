@@ -56,6 +56,9 @@ libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
 libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 
 
+DONE = r"(?:\(\d+ processes\) )?done in ([0-9.]+) s"  # the engine's own timing line
+
+
 class BenchError(Exception):
     pass
 
@@ -308,7 +311,7 @@ def cycle(n: int, exe: Path, work: Path, buf: mmap.mmap, procs: Procs, verbosity
     procs.pids.discard(p.pid)
     if rc != 0:
         raise BenchError(f"stasis dump exited {rc}; see {images / dlog}")
-    r["dump_engine_s"] = log_seconds(images / dlog, r"dump of \d+ done in ([0-9.]+) s")
+    r["dump_engine_s"] = log_seconds(images / dlog, r"dump of \d+ " + DONE)
     status = procs.reap(pid, sig=None)  # the dump killed it: reap so the PID is free for restore
     if status is None or not os.WIFSIGNALED(status):
         raise BenchError(f"the target did not die from the dump (status {status})")
@@ -345,7 +348,7 @@ def cycle(n: int, exe: Path, work: Path, buf: mmap.mmap, procs: Procs, verbosity
     procs.add(new_pid)  # reparented to us (subreaper) once the engine exits
     if rc != 0:
         raise BenchError(f"stasis restore exited {rc}; see {images / rlog}")
-    r["restore_engine_s"] = log_seconds(images / rlog, r"restore of \d+ done in ([0-9.]+) s")
+    r["restore_engine_s"] = log_seconds(images / rlog, r"restore of \d+ " + DONE)
     r["restore_pages_stage_s"] = log_stage(images / rlog, new_pid, "pages", "protections")
 
     note("checking the restored target")

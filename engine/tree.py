@@ -187,12 +187,5 @@ def release(tasks: list[Task], kill: bool = False, stuck: list[Thread] | None = 
                 th.tracee.detach()
         except OSError as exc:
             log.warning("could not release thread %d: %s", th.tid, exc)
-    if kill:
-        for t in tasks:
-            for th in reversed(t.threads):  # non-leaders first: waiting on the leader first can hang
-                if th.facts.get("seized"):
-                    try:
-                        while True:
-                            th.tracee.wait()
-                    except TraceeGone:
-                        pass
+    # After SIGKILL nothing is waited for: tearing down a large address space takes long, and the
+    # dying tasks leave our tracing when the engine exits (their parents reap them).

@@ -60,6 +60,11 @@ class Injector:
 
     def raw(self, sysno: int, *args: int) -> int:
         """Run one syscall; returns the kernel's result (a negative errno on failure)."""
+        self.start(sysno, *args)
+        return self.finish()
+
+    def start(self, sysno: int, *args: int) -> None:
+        """Set a syscall going and return while the task runs it (the engine may work meanwhile)."""
         regs = ffi.new("struct st_regs *")
         ffi.memmove(regs, self.saved_regs, ffi.sizeof("struct st_regs"))
         a = [x & 0xFFFFFFFFFFFFFFFF for x in args] + [0] * (6 - len(args))
@@ -69,13 +74,19 @@ class Injector:
         regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9 = a
         self.tracee.set_regs(regs)
         self._step_to_syscall_stop("entry")
-        self._step_to_syscall_stop("exit")
+        self.tracee.syscall_step()
+
+    def finish(self) -> int:
+        """Wait for the syscall set going by start() to return; its result."""
+        self._wait_syscall_stop("exit")
         self.count += 1
-        ret = int(ffi.cast("long", self.tracee.get_regs().ax))
-        return ret
+        return int(ffi.cast("long", self.tracee.get_regs().ax))
 
     def _step_to_syscall_stop(self, which: str) -> None:
         self.tracee.syscall_step()
+        self._wait_syscall_stop(which)
+
+    def _wait_syscall_stop(self, which: str) -> None:
         stop = self.tracee.wait()
         while not stop.is_syscall:
             if stop.sig == signal.SIGTRAP or stop.is_group_or_interrupt:

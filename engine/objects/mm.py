@@ -372,9 +372,44 @@ def restore_vmas(ctx, t: Task) -> None:
             inj.raw(nr.close, fd)
 
 
+POPULATE_MIN = 1 << 20  # ranges at least this big get their pages allocated up front
+POPULATE_PIECE = 128 << 20
+MADV_POPULATE_WRITE = 23
+
+
 def restore_pages(ctx, t: Task) -> None:
     mem: TaskMemory = t.mem  # type: ignore[assignment]
-    _fill(ctx, ("pagemap", {"pid": t.pid}), mem.write_from)
+    inj = t.injector
+
+    def fill(ranges: list[Range], addr: int) -> None:
+        """Copy pages in; big ranges are first allocated by the task itself (MADV_POPULATE_WRITE),
+        one piece ahead of the copy, so allocation (task's CPU) and copy (ours) overlap."""
+        groups: list[tuple[list[Range], int, bool]] = []  # (ranges, local address, populate first)
+        off = addr
+        for s, e in ranges:
+            if e - s < POPULATE_MIN:
+                if groups and not groups[-1][2]:
+                    groups[-1][0].append((s, e))
+                else:
+                    groups.append(([(s, e)], off, False))
+            else:
+                for p in range(s, e, POPULATE_PIECE):
+                    groups.append(([(p, min(p + POPULATE_PIECE, e))], off + p - s, True))
+            off += e - s
+        pending = [g for g in groups if g[2]]
+        if pending:
+            (ps, pe), = pending[0][0]
+            inj.start(nr.madvise, ps, pe - ps, MADV_POPULATE_WRITE)
+        for g in groups:
+            if g[2]:
+                inj.finish()  # best effort: where it failed, the copy faults the pages in itself
+                pending.pop(0)
+                if pending:
+                    (ps, pe), = pending[0][0]
+                    inj.start(nr.madvise, ps, pe - ps, MADV_POPULATE_WRITE)
+            mem.write_from(g[0], g[1])
+
+    _fill(ctx, ("pagemap", {"pid": t.pid}), fill)
     for shmid in t.facts.get("shmem_fill", []):  # objects this task created: their contents
         _, start, _, pgoff = ctx.shmem_owner[shmid]
         _fill(ctx, ("pagemap-shmem", {"shmid": shmid}),
@@ -400,7 +435,8 @@ def _fill(ctx, pagemap: tuple[str, dict], copy) -> None:
         raise RestoreError(f"image {path}: {size} bytes, the pagemap needs {nbytes}")
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        with mmap.mmap(fd, nbytes, mmap.MAP_PRIVATE, mmap.PROT_READ) as m:
+        flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)  # map the cached pages at once
+        with mmap.mmap(fd, nbytes, flags, mmap.PROT_READ) as m:
             base = ffi.cast("uintptr_t", ffi.from_buffer(m))
             copy(ranges, int(base))
             del base
