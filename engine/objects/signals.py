@@ -6,6 +6,7 @@ import signal
 import struct
 from typing import TYPE_CHECKING
 
+from engine import proc
 from engine.compel import syscalls as nr
 from engine.errors import RestoreError
 
@@ -59,7 +60,10 @@ def restore(ctx: object, t: Task) -> None:
     if len(tc.sigactions) != len(SIGNALS):
         raise RestoreError(f"core-{t.pid}.img: {len(tc.sigactions)} sigactions, expected {len(SIGNALS)}")
     _flush_helper_signals(t)
+    ignored = int(proc.status(t.pid)["SigIgn"], 16)  # the helper's own: all else is SIG_DFL already
     for sig, sa in zip(SIGNALS, tc.sigactions, strict=True):
+        if not (sa.sigaction or sa.flags or sa.restorer or sa.mask or ignored & (1 << (sig - 1))):
+            continue  # default, as the helper has it: one injected syscall saved per signal
         inj.put(SIGACTION.pack(sa.sigaction, sa.flags, sa.restorer, sa.mask))
         inj.call(nr.rt_sigaction, sig, inj.scratch, 0, 8, what=f"rt_sigaction({sig})")
     # Queued signals go back while every signal is blocked (the injector blocks all of them).
