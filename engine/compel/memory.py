@@ -88,28 +88,22 @@ class TaskMemory:
     # -- bulk copies --------------------------------------------------------------------------
     def read_into(self, ranges: Iterable[Range], dest_addr: int, readable: bool = True) -> int:
         """Copy the target's ranges back to back into local memory at dest_addr. Returns bytes."""
-        total = 0
-        batch: list[Range] = []
-        for r in ranges:
-            batch.append(r)
-            if len(batch) == IOV_MAX:
-                total += self._xfer(batch, dest_addr + total, write=False, use_mem=not readable)
-                batch = []
-        if batch:
-            total += self._xfer(batch, dest_addr + total, write=False, use_mem=not readable)
-        return total
+        return self._batched(ranges, dest_addr, write=False, use_mem=not readable)
 
     def write_from(self, ranges: Iterable[Range], src_addr: int, writable: bool = True) -> int:
         """Copy local memory at src_addr, back to back, into the target's ranges."""
+        return self._batched(ranges, src_addr, write=True, use_mem=not writable)
+
+    def _batched(self, ranges: Iterable[Range], local: int, write: bool, use_mem: bool) -> int:
         total = 0
         batch: list[Range] = []
         for r in ranges:
             batch.append(r)
-            if len(batch) == IOV_MAX:
-                total += self._xfer(batch, src_addr + total, write=True, use_mem=not writable)
+            if len(batch) == IOV_MAX:  # the kernel takes at most IOV_MAX iovecs a call
+                total += self._xfer(batch, local + total, write, use_mem)
                 batch = []
         if batch:
-            total += self._xfer(batch, src_addr + total, write=True, use_mem=not writable)
+            total += self._xfer(batch, local + total, write, use_mem)
         return total
 
     def _xfer(self, ranges: list[Range], local: int, write: bool, use_mem: bool) -> int:
