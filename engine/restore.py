@@ -89,6 +89,7 @@ STAGES: tuple[Stage, ...] = (
     ("timers", timers.restore),
     ("threads", lambda ctx, t: _create_threads(t)),
 )
+MEMORY_STAGES = 4  # the first STAGES: run for each process before it forks its children
 THREAD_STAGES: tuple[ThreadStage, ...] = (
     ("sched", process.restore_thread),
     ("thread-signals", signals.restore_thread),
@@ -227,15 +228,14 @@ def _build(ctx: RestoreContext) -> None:
     ctx.scratch = _scratch_address(ctx, proc.vmas(root.pid))
     _prepare_root(ctx, root)
     fault.point("restore:address-space")
-    _fork_tree(ctx)
+    # A process's memory is rebuilt before it forks its children: what they still shared
+    # copy-on-write at the dump is inherited, and stays shared (mm.restore_vmas keeps it).
+    _fork_tree(ctx, lambda t: _run_stages(ctx, t, STAGES[:MEMORY_STAGES]))
     fault.point("restore:tree")
     for t in ctx.tasks:
         if t.state == TASK_DEAD:
             continue
-        for name, step in STAGES:
-            log.debug("pid %d: %s", t.pid, name)
-            step(ctx, t)
-            fault.point(f"restore:{name}")
+        _run_stages(ctx, t, STAGES[MEMORY_STAGES:])
         for th in t.threads:
             for name, tstep in THREAD_STAGES:
                 tstep(ctx, t, th)
@@ -245,6 +245,15 @@ def _build(ctx: RestoreContext) -> None:
             fault.point(f"restore:{name}")
     fault.point("restore:final")
     _finish(ctx)
+
+
+def _run_stages(ctx: RestoreContext, t: Task, stages: tuple[Stage, ...]) -> None:
+    if t.state == TASK_DEAD:
+        return
+    for name, step in stages:
+        log.debug("pid %d: %s", t.pid, name)
+        step(ctx, t)
+        fault.point(f"restore:{name}")
 
 
 def _prepare_root(ctx: RestoreContext, root: Task) -> None:
@@ -264,7 +273,7 @@ def _prepare_root(ctx: RestoreContext, root: Task) -> None:
         inj.call(nr.munmap, v.start, v.size, what=f"munmap helper {v.path}")
 
 
-def _fork_tree(ctx: RestoreContext) -> None:
+def _fork_tree(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
     """Each process forks its children: sessions and groups first, so children inherit them.
 
     A session or group whose leader has exited gets a stand-in: a temporary process at the
@@ -274,6 +283,7 @@ def _fork_tree(ctx: RestoreContext) -> None:
     by_pid = {t.pid: t for t in ctx.tasks}
     root = ctx.tasks[0]
     _set_session(ctx, root, root)
+    created(root)
     for t in ctx.tasks[1:]:
         parent = by_pid[t.ppid]
         creator, flags = parent, 0
@@ -291,7 +301,9 @@ def _fork_tree(ctx: RestoreContext) -> None:
             _stand_in(ctx, creator, t.pgid, session=False)
         _clone(creator, t, flags)
         t.facts["engine_pidfd"] = parent.facts["engine_pidfd"]
+        t.facts["inherited"] = True  # it starts as a copy of its creator's rebuilt address space
         _set_session(ctx, t, root)
+        created(t)
     leaders = by_pid | {h.pid: h for h in ctx.stand_ins}
     for t in ctx.tasks:  # groups whose leader is another process, now that every process exists
         if t.pgid != t.pid and t.pgid in leaders:

@@ -326,6 +326,37 @@ def _write_all(fd: int, data: memoryview) -> None:
 
 # -- restore ---------------------------------------------------------------------------------------
 
+def _inherit(ctx, t: Task) -> set[tuple[int, int]]:
+    """A forked process starts with its creator's address space: private mappings that are the same
+    as one of its own are kept (with them, the pages it still shares copy-on-write); the rest goes."""
+    inj = t.injector
+    mine = {(v.start, v.end): v for v in t.images["mm"].vmas
+            if v.status & VMA_AREA_REGULAR and not v.status & SPECIAL}
+    kept: set[tuple[int, int]] = set()
+    for c in proc.vmas(t.pid):
+        if c.path in ("[vvar]", "[vvar_vclock]", "[vdso]", "[vsyscall]") or c.start == ctx.scratch:
+            continue
+        v = mine.get((c.start, c.end))
+        if v is not None and _same_private(ctx, c, v):
+            kept.add((c.start, c.end))
+        else:
+            inj.call(nr.munmap, c.start, c.size, what="munmap inherited")
+    return kept
+
+
+def _same_private(ctx, c: proc.Vma, v) -> bool:
+    if c.shared or c.prot != v.prot or "lo" in c.vmflags or v.flags & MAP_LOCKED:
+        return False
+    if bool(v.flags & MAP_GROWSDOWN) != ("gd" in c.vmflags):
+        return False
+    madv = sum(1 << a for f, a in MADV_BY_VMFLAG.items() if f in c.vmflags)
+    if madv != (v.madv if v.HasField("madv") else 0):
+        return False
+    if v.status & VMA_FILE_PRIVATE:
+        return c.is_file and c.path == ctx.files.get(v.shmid).reg.name and c.pgoff == v.pgoff
+    return bool(v.status & VMA_ANON_PRIVATE) and c.inode == 0 and not c.path.startswith("/")
+
+
 def restore_vmas(ctx, t: Task) -> None:
     """Map every VMA at its address, writable while pages are filled; protections come after."""
     inj = t.injector
@@ -333,9 +364,11 @@ def restore_vmas(ctx, t: Task) -> None:
     open_fds: dict[tuple[int, int], int] = {}
     from engine.objects.files import open_in_task
 
+    kept = _inherit(ctx, t) if t.facts.get("inherited") else set()
+    t.facts["kept"] = kept
     try:
         for v in mm.vmas:
-            if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR:
+            if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR or (v.start, v.end) in kept:
                 continue
             prot = v.prot | PROT_READ | PROT_WRITE
             flags = (v.flags | MAP_FIXED) & ~MAP_LOCKED
@@ -381,9 +414,13 @@ def restore_pages(ctx, t: Task) -> None:
     mem: TaskMemory = t.mem  # type: ignore[assignment]
     inj = t.injector
 
+    kept = sorted(t.facts.get("kept", ()))
+
     def fill(ranges: list[Range], addr: int) -> None:
         """Copy pages in; big ranges are first allocated by the task itself (MADV_POPULATE_WRITE),
         one piece ahead of the copy, so allocation (task's CPU) and copy (ours) overlap."""
+        if kept:
+            ranges, addr = _fill_inherited(t, kept, ranges, addr)
         groups: list[tuple[list[Range], int, bool]] = []  # (ranges, local address, populate first)
         off = addr
         for s, e in ranges:
@@ -410,10 +447,67 @@ def restore_pages(ctx, t: Task) -> None:
             mem.write_from(g[0], g[1])
 
     _fill(ctx, ("pagemap", {"pid": t.pid}), fill)
+    for buf in t.facts.pop("buffers", []):
+        buf.close()
     for shmid in t.facts.get("shmem_fill", []):  # objects this task created: their contents
         _, start, _, pgoff = ctx.shmem_owner[shmid]
         _fill(ctx, ("pagemap-shmem", {"shmid": shmid}),
               lambda ranges, addr, d=start - pgoff: mem.write_from([(s + d, e + d) for s, e in ranges], addr))
+
+
+COMPARE_BLOCK = 64 << 10
+MADV_DONTNEED = 4
+
+
+def _fill_inherited(t: Task, kept: list[tuple[int, int]], ranges: list[Range],
+                    addr: int) -> tuple[list[Range], int]:
+    """Pages of inherited mappings: where the image has none, the inherited ones are dropped (they
+    read as zero, or as the file, again); where the image's bytes are what was inherited, nothing is
+    written, so the page stays shared with the parent. Returns the ranges left to copy as usual,
+    backed by a local buffer of their own."""
+    inj = t.injector
+    mem: TaskMemory = t.mem  # type: ignore[assignment]
+    inside: list[tuple[Range, int]] = []
+    rest: list[tuple[Range, int]] = []
+    off = addr
+    for s, e in ranges:
+        (inside if any(ks <= s < ke for ks, ke in kept) else rest).append(((s, e), off))
+        off += e - s
+    for ks, ke in kept:  # the holes of the image inside a kept mapping
+        pos = ks
+        for (s, e), _ in inside:
+            if ks <= s < ke:
+                if s > pos:
+                    inj.call(nr.madvise, pos, s - pos, MADV_DONTNEED, what="madvise(DONTNEED)")
+                pos = e
+        if pos < ke:
+            inj.call(nr.madvise, pos, ke - pos, MADV_DONTNEED, what="madvise(DONTNEED)")
+    scratch = mmap.mmap(-1, COMPARE_BLOCK)
+    try:
+        cur = int(ffi.cast("uintptr_t", ffi.from_buffer(scratch)))
+        for (s, e), local in inside:
+            differ: list[tuple[Range, int]] = []
+            for b in range(s, e, COMPARE_BLOCK):
+                n = min(COMPARE_BLOCK, e - b)
+                mem.read_into([(b, b + n)], cur, readable=False)
+                if scratch[:n] != ffi.buffer(ffi.cast("char *", local + b - s), n)[:]:
+                    differ.append(((b, b + n), local + b - s))
+            for (ds, de), dl in differ:
+                mem.write_from([(ds, de)], dl, writable=False)
+    finally:
+        scratch.close()
+    if not rest:
+        return [], addr
+    # the remaining ranges are not contiguous in the image any more: gather them
+    total = sum(e - s for (s, e), _ in rest)
+    buf = mmap.mmap(-1, total)
+    base = int(ffi.cast("uintptr_t", ffi.from_buffer(buf)))
+    pos = 0
+    for (s, e), local in rest:
+        ffi.memmove(ffi.cast("char *", base + pos), ffi.cast("char *", local), e - s)
+        pos += e - s
+    t.facts.setdefault("buffers", []).append(buf)  # alive until the copy is done
+    return [r for r, _ in rest], base
 
 
 def _fill(ctx, pagemap: tuple[str, dict], copy) -> None:
@@ -446,8 +540,9 @@ def _fill(ctx, pagemap: tuple[str, dict], copy) -> None:
 
 def restore_protections(ctx, t: Task) -> None:
     inj = t.injector
+    kept = t.facts.get("kept", set())
     for v in t.images["mm"].vmas:
-        if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR:
+        if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR or (v.start, v.end) in kept:
             continue
         if v.prot != v.prot | PROT_READ | PROT_WRITE and not v.status & VMA_FILE_SHARED:
             inj.call(nr.mprotect, v.start, v.end - v.start, v.prot, what=f"mprotect {v.start:#x}")
