@@ -8,9 +8,11 @@
 #include "zdtmtst.h"
 #include "lock.h"
 
+#ifndef SESSION_NODES /* session01 reuses this program with another tree */
 const char *test_doc = "Processes in a new session (setsid, also below another session), in other process groups, "
 		       "as group leaders and as members of a group led by a sibling: pid, parent, group and session "
 		       "survive C/R";
+#endif
 const char *test_author = "Stasis developers";
 
 enum { A_NONE, A_SETSID, A_NEWPGRP, A_JOINPGRP };
@@ -34,12 +36,14 @@ struct spec {
  * 8  plain member of S0
  * 9    setsid -> S9 below a process of S0
  */
-static const struct spec nodes_spec[] = {
-	{ -1, A_NONE, 0, 0 },	 { 0, A_SETSID, 0, 0 }, { 1, A_NEWPGRP, 0, 0 }, { 2, A_NONE, 0, 0 },
-	{ 1, A_JOINPGRP, 2, 0 }, { 0, A_NEWPGRP, 0, 0 }, { 5, A_NONE, 0, 0 },	 { 0, A_JOINPGRP, 5, 0 },
+#ifndef SESSION_NODES
+#define SESSION_NODES \
+	{ -1, A_NONE, 0, 0 },	 { 0, A_SETSID, 0, 0 }, { 1, A_NEWPGRP, 0, 0 }, { 2, A_NONE, 0, 0 }, \
+	{ 1, A_JOINPGRP, 2, 0 }, { 0, A_NEWPGRP, 0, 0 }, { 5, A_NONE, 0, 0 },	 { 0, A_JOINPGRP, 5, 0 }, \
 	{ 0, A_NONE, 0, 0 },	 { 8, A_SETSID, 0, 0 },
-};
 #define SUBREAPER 0
+#endif
+static const struct spec nodes_spec[] = { SESSION_NODES };
 
 #define NR_NODES ((int)ARRAY_SIZE(nodes_spec))
 

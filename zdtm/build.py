@@ -52,10 +52,16 @@ def build_lib() -> None:
     _lib_built = True
 
 
+def _local_includes(source: Path) -> list[Path]:
+    """Sibling files a program #includes "like this" (one program reusing another's code)."""
+    names = re.findall(r'^\s*#\s*include\s+"([^"]+)"', source.read_text(errors="replace"), re.MULTILINE)
+    return sorted(p for p in (source.parent / n for n in names) if p.is_file())
+
+
 def _fingerprint(source: Path, desc_path: Path) -> str:
     h = hashlib.sha256()
     h.update(repr((CC, CFLAGS)).encode())
-    for p in [source, desc_path, *_lib_sources()]:
+    for p in [source, desc_path, *_local_includes(source), *_lib_sources()]:
         h.update(str(p.name).encode() + b"\0")
         h.update(p.read_bytes() if p.exists() else b"<none>")
     return h.hexdigest()
