@@ -30,6 +30,7 @@ from engine.compel.memory import (
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.native import PAGE_SIZE, ffi
+from engine.objects.files import open_in_task
 
 if TYPE_CHECKING:
     from engine.task import Task
@@ -362,8 +363,6 @@ def restore_vmas(ctx, t: Task) -> None:
     inj = t.injector
     mm = t.images["mm"]
     open_fds: dict[tuple[int, int], int] = {}
-    from engine.objects.files import open_in_task
-
     kept = _inherit(ctx, t) if t.facts.get("inherited") else set()
     t.facts["kept"] = kept
     try:
@@ -558,8 +557,6 @@ def restore_mm(ctx, t: Task) -> None:
     """PR_SET_MM_MAP: code/data/brk/stack/arg/env bounds, auxv and the exe link, in one call."""
     inj = t.injector
     mm = t.images["mm"]
-    from engine.objects.files import open_in_task
-
     auxv = struct.pack(f"<{len(mm.mm_saved_auxv)}Q", *mm.mm_saved_auxv)
     exe_fd = open_in_task(t, ctx.files.get(mm.exe_file_id).reg.name, O_RDONLY)
     try:

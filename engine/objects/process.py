@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from engine import proc
 from engine.compel import syscalls as nr
 from engine.errors import RestoreError
+from engine.objects.files import open_in_task
 
 if TYPE_CHECKING:
     from engine.task import Task, Thread
@@ -108,10 +109,7 @@ def _loginuid(pid: int) -> int | None:
 
 def _write_own_proc(t: Task, path: str, data: bytes) -> None:
     inj = t.injector
-    inj.put(path.encode() + b"\0")
-    fd = inj.raw(nr.openat, -100, inj.scratch, 1, 0)  # O_WRONLY
-    if fd < 0:
-        raise RestoreError(f"pid {t.pid}: cannot open {path}: {os.strerror(-fd)}")
+    fd = open_in_task(t, path, os.O_WRONLY)
     try:
         inj.put(data)
         ret = inj.raw(nr.write, fd, inj.scratch, len(data))
