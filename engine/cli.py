@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--external", action="append", default=[])
     p.add_argument("--feature")
     p.add_argument("--all", action="store_true", help="check: probe every feature")
+    p.add_argument("--fault-points", action="store_true",
+                   help="check: print the engine's fault points (STASIS_FAULT values), one per line")
     return p
 
 
@@ -103,6 +105,11 @@ def _run(args: argparse.Namespace) -> int:
         print(show_json(args.target))
         return 0
     if args.action == "check":
+        if args.fault_points:
+            from engine import fault
+
+            print("\n".join(fault.all_points()))
+            return 0
         from engine import check
 
         return check.run(args.feature, verbose=True)

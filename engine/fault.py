@@ -18,6 +18,11 @@ RESTORE_POINTS = ("restore:images", "restore:spawn", "restore:address-space", "r
                   "restore:dumpable", "restore:final")
 
 
+def all_points() -> list[str]:
+    """Every point, dump then restore, in the order the engine passes them."""
+    return [*DUMP_POINTS, *RESTORE_POINTS]
+
+
 class FaultInjected(StasisError):
     pass
 
