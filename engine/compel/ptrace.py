@@ -51,7 +51,7 @@ NT_PRFPREG = 2
 NT_X86_XSTATE = 0x202
 
 WALL = 0x40000000
-XSTATE_MAX = 4096
+XSTATE_MAX = 1 << 16  # larger than any XSAVE area (AMX makes it 11 KiB)
 SIGINFO_SIZE = 128
 
 REG_NAMES = ("r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si",

@@ -6,7 +6,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from engine.compel.ptrace import REG_NAMES, ptrace, regs_from_dict, regs_to_dict
-from engine.errors import RestoreError
+from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import core_x86_pb2
 from engine.native import ffi, lib
 
@@ -27,6 +27,7 @@ XSAVE_COMPONENTS = (
     (7, "hi16_zmm", "Q", 128),
     (9, "pkru", "I", 2),
 )
+KEPT_COMPONENTS = 0b11 | sum(1 << leaf for leaf, *_ in XSAVE_COMPONENTS)  # x87 and SSE live in fxsave
 FXSAVE_HEAD = struct.Struct("<HHBxHQQII")  # cwd swd twd(abridged) fop rip rdp mxcsr mxcsr_mask
 XSTATE_BV_OFF = 512
 XCR0_OFF = 464
@@ -75,6 +76,9 @@ def _dump_fpu(fp: core_x86_pb2.user_x86_fpregs_entry, xs: bytes) -> None:
         return
     xcr0 = struct.unpack_from("<Q", xs, XCR0_OFF)[0]
     fp.xsave.xstate_bv = struct.unpack_from("<Q", xs, XSTATE_BV_OFF)[0]
+    lost = fp.xsave.xstate_bv & ~KEPT_COMPONENTS
+    if lost:  # e.g. AMX tiles (17, 18): CRIU's core image has no place for them
+        raise UnsupportedError(f"xstate components {lost:#x} are in use; the image format cannot hold them")
     for leaf, name, fmt, count in XSAVE_COMPONENTS:
         if xcr0 & (1 << leaf) and leaf in _OFFSETS:
             getattr(fp.xsave, name).extend(struct.unpack_from(f"<{count}{fmt}", xs, _OFFSETS[leaf]))
