@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.abi import nr
+from engine.abi.consts import PR_SET_MM, PR_SET_MM_MAP_SIZE
 from engine.native import ffi, lib
 
 CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_CHECKPOINT_RESTORE = 21, 24, 40
@@ -18,6 +20,11 @@ def _caps() -> int:
             if line.startswith("CapEff:"):
                 return int(line.split()[1], 16)
     return 0
+
+
+def has_cap(cap: int) -> bool:
+    """The engine's effective set has `cap`."""
+    return bool(_caps() & (1 << cap))
 
 
 def _kernel_at_least(major: int, minor: int) -> bool:
@@ -42,7 +49,8 @@ def _pagemap_scan() -> bool:
 
 def _pr_set_mm_map() -> bool:
     size = ffi.new("unsigned int *")
-    return lib.st_syscall(157, 35, 15, int(ffi.cast("uintptr_t", size)), 0, 0, 0) == 0 and size[0] == 104
+    return lib.st_syscall(nr.prctl, PR_SET_MM, PR_SET_MM_MAP_SIZE, int(ffi.cast("uintptr_t", size)), 0, 0,
+                          0) == 0 and size[0] == 104
 
 
 def _xsave() -> bool:

@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-R", "--leave-running", action="store_true")
     p.add_argument("-d", "--restore-detached", action="store_true")
     p.add_argument("-j", "--shell-job", action="store_true")
+    p.add_argument("-l", "--file-locks", action="store_true", help="dump: file locks (refused until they "
+                   "are restored)")
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--pre-dump-mode", choices=("splice", "read"), default="splice")
     p.add_argument("--root")
@@ -114,15 +116,17 @@ def _run(args: argparse.Namespace) -> int:
 
         return check.run(args.feature, verbose=True)
     if args.action == "dump":
-        from engine.dump import DumpOptions, dump
+        from engine.context import DumpOptions
+        from engine.dump import dump
 
         if args.tree is None:
             raise StasisError("dump needs -t/--tree PID")
         _refuse_externals(args)
         dump(DumpOptions(tree=args.tree, images_dir=args.images_dir, leave_running=args.leave_running,
-                         shell_job=args.shell_job, timeout=args.timeout))
+                         shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks))
         return 0
-    from engine.restore import RestoreOptions, restore
+    from engine.context import RestoreOptions
+    from engine.restore import restore
 
     _refuse_externals(args)
     return restore(RestoreOptions(images_dir=args.images_dir, pidfile=args.pidfile,

@@ -1,16 +1,47 @@
-"""Processes and threads being dumped or restored: tracees, memory, injectors and image messages."""
+"""Processes and threads being dumped or restored: tracees, memory, injectors, and the typed state that
+the object modules share about each of them.
+
+Every piece of per-task state is a field here (or a field of a module's own dataclass held here), so a
+type checker can follow who writes and who reads it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from engine.abi.consts import TASK_ALIVE, TASK_DEAD, TASK_STOPPED
 from engine.compel.inject import Injector
 from engine.compel.memory import TaskMemory
 from engine.compel.ptrace import Tracee
-from engine.images.pb import core_pb2
+from engine.images.pb import core_pb2, ids_pb2
 
-TASK_ALIVE, TASK_DEAD, TASK_STOPPED = 1, 2, 3  # core_entry.tc.task_state (CRIU's values)
+if TYPE_CHECKING:
+    from engine.objects.files.table import TaskFiles
+    from engine.objects.fs import TaskFs
+    from engine.objects.mm import TaskMm
+    from engine.proc import FdInfo, Vma
+
+__all__ = ["TASK_ALIVE", "TASK_DEAD", "TASK_STOPPED", "Task", "Thread", "ThreadProc", "TaskProc"]
+
+
+@dataclass
+class ThreadProc:
+    """What /proc and ptrace showed of a thread at the freeze (dump only)."""
+
+    stat: list[str]  # /proc/PID/task/TID/stat fields, 1-based
+    status: dict[str, str]
+    regs: Any  # cdata 'struct st_regs *'
+    sigmask: int
+
+
+@dataclass
+class TaskProc:
+    """What /proc showed of a process at the freeze (dump only)."""
+
+    limits: list[tuple[int, int]]
+    fds: list[FdInfo]
+    vmas: list[Vma]
 
 
 @dataclass
@@ -18,13 +49,24 @@ class Thread:
     tid: int
     tracee: Tracee
     core: core_pb2.core_entry = field(default_factory=core_pb2.core_entry)
-    facts: dict[str, Any] = field(default_factory=dict)
     inj: Injector | None = None
+    # dump: the freeze
+    seized: bool = False  # we PTRACE_SEIZEd it (and must let it go)
+    gone: bool = False  # exited while we froze the tree
+    stop_sig: int = 0  # the job-control stop it was in (or that arrived meanwhile)
+    proc: ThreadProc | None = None
+    # restore
+    spawned: bool = False  # this restore created it (and kills it on failure)
 
     @property
     def injector(self) -> Injector:
         assert self.inj is not None, f"no injection session open in thread {self.tid}"
         return self.inj
+
+    @property
+    def facts(self) -> ThreadProc:
+        assert self.proc is not None, f"thread {self.tid}: /proc was not read"
+        return self.proc
 
 
 @dataclass
@@ -38,9 +80,19 @@ class Task:
     sid: int = 0
     state: int = TASK_ALIVE
     mem: TaskMemory | None = None
-    # image messages and /proc facts that several object modules share, by name
-    images: dict[str, Any] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
+    ids: ids_pb2.task_kobj_ids_entry = field(default_factory=ids_pb2.task_kobj_ids_entry)
+    exit_status: int = 0  # a zombie's wait status
+    stop_sig: int = 0  # a stopped task's stop signal
+    stop_reported: bool = False  # its parent already collected that stop with wait(WUNTRACED)
+    proc: TaskProc | None = None
+    # each object module's own state about this task
+    mm: TaskMm | None = None
+    files: TaskFiles | None = None
+    fs: TaskFs | None = None
+    # restore
+    spawned: bool = False
+    inherited: bool = False  # forked from its rebuilt parent: starts as a copy of that address space
+    creator: Task | None = None  # a stand-in's parent, which reaps it
 
     @property
     def leader(self) -> Thread:
@@ -61,6 +113,16 @@ class Task:
     @property
     def injector(self) -> Injector:
         return self.threads[0].injector
+
+    @property
+    def memory(self) -> TaskMemory:
+        assert self.mem is not None, f"pid {self.pid}: its memory is not open"
+        return self.mem
+
+    @property
+    def facts(self) -> TaskProc:
+        assert self.proc is not None, f"pid {self.pid}: /proc was not read"
+        return self.proc
 
     @property
     def alive(self) -> bool:

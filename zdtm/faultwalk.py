@@ -31,9 +31,9 @@ REAP_TIMEOUT = 10  # seconds for pid 1 to reap what a failed restore killed
 
 def default_points() -> list[str]:
     """The engine's fault points, dump then restore, in the order it passes them."""
-    from engine.fault import DUMP_POINTS, RESTORE_POINTS
+    from engine.fault import all_points
 
-    return [*DUMP_POINTS, *RESTORE_POINTS]
+    return all_points()
 
 
 @contextmanager

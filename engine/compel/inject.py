@@ -8,55 +8,70 @@ orig_ax = -1 keeps the kernel's syscall-restart logic away from injected registe
 
 from __future__ import annotations
 
+import os
 import signal
 
-from engine.compel import syscalls as nr
+from engine.abi import nr
+from engine.abi.consts import (
+    ALL_SIGNALS,
+    MAP_ANONYMOUS,
+    MAP_FIXED_NOREPLACE,
+    MAP_PRIVATE,
+    PROT_EXEC,
+    PROT_READ,
+    PROT_WRITE,
+    STOP_SIGNALS,
+)
 from engine.compel.memory import TaskMemory
 from engine.compel.ptrace import Tracee
 from engine.native import ffi
 
-ALL_SIGNALS = (1 << 64) - 1
 SCRATCH_SIZE = 64 * 1024
 SCRATCH_DATA = SCRATCH_SIZE - 64  # the last bytes may hold a `syscall` instruction
-PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
-MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
-MAP_FIXED_NOREPLACE = 0x100000
-
-
-STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
 
 class InjectError(OSError):
-    pass
+    """An injected syscall failed, or the thread stopped for something else: names the thread and the call."""
 
 
 class Injector:
-    """Runs syscalls in `tracee`. Use as a context manager: registers and mask are put back."""
+    """Runs syscalls in `tracee`. Open a session with attach(); release() puts registers and mask back."""
 
-    def __init__(self, tracee: Tracee, syscall_ip: int, mem: TaskMemory) -> None:
+    def __init__(self, tracee: Tracee, syscall_ip: int, mem: TaskMemory, scratch: int = 0) -> None:
         self.tracee = tracee
         self.syscall_ip = syscall_ip
         self.mem = mem
         self.saved_regs = None
         self.saved_mask = 0
-        self.scratch = 0
+        self.scratch = scratch
         self.count = 0
         self.held_stop = 0
 
+    @classmethod
+    def attach(cls, tracee: Tracee, syscall_ip: int, mem: TaskMemory, scratch: int = 0) -> Injector:
+        """A session on a stopped thread: its registers and mask are saved, every signal blocked (a signal
+        arriving mid-injection would turn a syscall stop into a signal stop)."""
+        inj = cls(tracee, syscall_ip, mem, scratch)
+        inj.saved_regs = tracee.get_regs()
+        inj.saved_mask = tracee.get_sigmask()
+        tracee.set_sigmask(ALL_SIGNALS)
+        return inj
+
     def __enter__(self) -> Injector:
-        self.saved_regs = self.tracee.get_regs()
-        self.saved_mask = self.tracee.get_sigmask()
-        # A signal arriving mid-injection would turn a syscall stop into a signal stop.
-        self.tracee.set_sigmask(ALL_SIGNALS)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.restore_thread()
+        self.release()
 
-    def restore_thread(self) -> None:
+    def release(self) -> None:
+        """The thread's own registers and mask again (nothing, after hand_over())."""
         if self.saved_regs is not None:
             self.tracee.set_regs(self.saved_regs)
             self.tracee.set_sigmask(self.saved_mask)
+
+    def hand_over(self) -> None:
+        """The caller sets the thread's final registers itself: release() leaves them alone."""
+        self.saved_regs = None
 
     def raw(self, sysno: int, *args: int) -> int:
         """Run one syscall; returns the kernel's result (a negative errno on failure)."""
@@ -73,7 +88,8 @@ class Injector:
         regs.orig_ax = 0xFFFFFFFFFFFFFFFF
         regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9 = a
         self.tracee.set_regs(regs)
-        self._step_to_syscall_stop("entry")
+        self.tracee.syscall_step()
+        self._wait_syscall_stop("entry")
         self.tracee.syscall_step()
 
     def finish(self) -> int:
@@ -81,10 +97,6 @@ class Injector:
         self._wait_syscall_stop("exit")
         self.count += 1
         return int(ffi.cast("long", self.tracee.get_regs().ax))
-
-    def _step_to_syscall_stop(self, which: str) -> None:
-        self.tracee.syscall_step()
-        self._wait_syscall_stop(which)
 
     def _wait_syscall_stop(self, which: str) -> None:
         stop = self.tracee.wait()
@@ -110,16 +122,15 @@ class Injector:
         runs in the task after this, not even an instruction fetch from the scratch area.
         """
         ret = self.raw(sysno, *args)
-        self.saved_regs = None
+        self.hand_over()
         return ret
 
     def call(self, sysno: int, *args: int, what: str = "") -> int:
-        """Run one syscall, raising InjectError on failure."""
+        """Run one syscall, raising InjectError (with the thread and the call) on failure."""
         ret = self.raw(sysno, *args)
         if -4096 < ret < 0:
-            import os
-
-            raise InjectError(-ret, f"injected {what or sysno} in {self.tracee.tid}: {os.strerror(-ret)}")
+            name = what or f"syscall {sysno}"
+            raise InjectError(-ret, f"thread {self.tracee.tid}: {name}: {os.strerror(-ret)}")
         return ret
 
     # -- scratch memory in the target for syscall arguments -----------------------------------
@@ -134,6 +145,10 @@ class Injector:
             self.call(nr.munmap, self.scratch, SCRATCH_SIZE, what="munmap(scratch)")
             self.scratch = 0
 
+    def forget_scratch(self) -> None:
+        """The scratch area belongs to another session of the same address space."""
+        self.scratch = 0
+
     def put(self, data: bytes, offset: int = 0) -> int:
         """Copy data into the scratch area; returns its address in the target."""
         if offset + len(data) > SCRATCH_DATA:
@@ -143,3 +158,7 @@ class Injector:
 
     def get(self, offset: int, size: int) -> bytes:
         return self.mem.read(self.scratch + offset, size)
+
+    def put_str(self, text: str, offset: int = 0) -> int:
+        """A NUL-terminated string in the scratch area; its address."""
+        return self.put(os.fsencode(text) + b"\0", offset)

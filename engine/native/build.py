@@ -36,12 +36,17 @@ long st_process_vm_writev(pid_t pid, struct iovec *local, unsigned long nlocal,
 long st_pagemap_scan(int fd, struct st_pm_scan_arg *arg);
 /* clone3(set_tid=[pid]) a child that does PTRACE_TRACEME and execs path: the empty restore helper. */
 long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t *set_tid);
+/* The same helper as an orphan: an intermediate child clone3()s it and exits, so its parent is the
+   reaper (as for a daemon). It waits on *go_fd (to write one byte to, once seized), then execs. */
+long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd);
 void st_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 """
 
 SOURCE = r"""
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +55,7 @@ SOURCE = r"""
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <linux/sched.h>
 
 STRUCTS
@@ -106,6 +112,47 @@ long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t 
         syscall(SYS_exit_group, 127);
     }
     return child;
+}
+
+long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd)
+{
+    struct clone_args args;
+    char *const argv[] = { (char *)path, NULL };
+    char *const envp[] = { NULL };
+    int go[2], status;
+    long mid, child;
+    char c;
+
+    if (pipe2(go, O_CLOEXEC))
+        return -errno;
+    memset(&args, 0, sizeof(args));
+    args.exit_signal = SIGCHLD;
+    mid = syscall(SYS_clone3, &args, sizeof(args));
+    if (mid < 0) {
+        mid = -errno;
+        close(go[0]);
+        close(go[1]);
+        return mid;
+    }
+    if (mid == 0) {
+        /* raw syscalls only: glibc's state is the parent's */
+        args.set_tid = (uintptr_t)set_tid;
+        args.set_tid_size = 1;
+        child = syscall(SYS_clone3, &args, sizeof(args));
+        if (child == 0) {
+            if (syscall(SYS_read, go[0], &c, 1) == 1)
+                syscall(SYS_execve, path, argv, envp);
+            syscall(SYS_exit_group, 127);
+        }
+        syscall(SYS_exit_group, child < 0 ? errno : 0);
+    }
+    close(go[0]);
+    if (waitpid(mid, &status, 0) != mid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        close(go[1]);
+        return WIFEXITED(status) && WEXITSTATUS(status) ? -WEXITSTATUS(status) : -ECHILD;
+    }
+    *go_fd = go[1];
+    return set_tid[0];
 }
 
 void st_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])

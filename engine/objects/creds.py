@@ -1,4 +1,8 @@
-"""Credentials: uids, gids, groups, capability sets, securebits, no_new_privs."""
+"""Credentials: uids, gids, groups, capability sets, securebits, no_new_privs.
+
+Credentials are per thread in the kernel (glibc's setuid() broadcasts; a raw syscall does not), so
+every thread runs the restore itself, from the helper's root down to its own set.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,24 @@ import struct
 from typing import TYPE_CHECKING
 
 from engine import proc
-from engine.compel import syscalls as nr
+from engine.abi import nr
+from engine.abi.consts import (
+    CAP_SETPCAP,
+    CAP_VERSION_3,
+    PR_CAP_AMBIENT,
+    PR_CAP_AMBIENT_RAISE,
+    PR_CAPBSET_DROP,
+    PR_GET_SECUREBITS,
+    PR_SET_NO_NEW_PRIVS,
+    PR_SET_SECUREBITS,
+    SECBIT_NO_SETUID_FIXUP,
+)
+from engine.errors import UnsupportedError
+from engine.objects.base import KernelObject, Phase, Stage
 
 if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
     from engine.task import Task, Thread
-
-PR_CAPBSET_DROP = 24
-PR_GET_SECUREBITS = 27
-PR_SET_SECUREBITS = 28
-PR_SET_KEEPCAPS = 8
-PR_CAP_AMBIENT = 47
-PR_CAP_AMBIENT_RAISE = 2
-PR_SET_NO_NEW_PRIVS = 38
-SECBIT_KEEP_CAPS = 1 << 4
-CAP_VERSION_3 = 0x20080522
 
 
 def _words(hexval: str) -> list[int]:
@@ -27,8 +35,24 @@ def _words(hexval: str) -> list[int]:
     return [v & 0xFFFFFFFF, v >> 32]
 
 
-def dump_thread(ctx: object, t: Task, th: Thread) -> None:
-    st = th.facts["status"]
+def check(ctx: DumpContext, t: Task) -> None:
+    """Restore can give a thread only capabilities the engine has itself."""
+    if not t.alive:
+        return
+    mine = proc.status("self")
+    have = int(mine["CapEff"], 16) & int(mine["CapBnd"], 16)
+    for th in t.threads:
+        st = th.facts.status
+        for name in ("CapPrm", "CapInh", "CapBnd", "CapAmb"):
+            want = int(st[name], 16)
+            if want & ~have:
+                raise UnsupportedError(f"thread {th.tid}: {name} has capabilities {want & ~have:#x} that "
+                                       "this "
+                                       "engine does not have, so restore could not give them back")
+
+
+def dump_thread(ctx: DumpContext, t: Task, th: Thread) -> None:
+    st = th.facts.status
     c = th.core.thread_core.creds
     c.uid, c.euid, c.suid, c.fsuid = (int(x) for x in st["Uid"].split())
     c.gid, c.egid, c.sgid, c.fsgid = (int(x) for x in st["Gid"].split())
@@ -42,21 +66,25 @@ def dump_thread(ctx: object, t: Task, th: Thread) -> None:
     c.no_new_privs = int(st.get("NoNewPrivs", "0"))
 
 
-def restore_thread(ctx: object, t: Task, th: Thread) -> None:
-    """Drop from the helper's root to the thread's credentials; the order is what the kernel allows.
+def _capset(inj, eff: int, prm: int, inh: int) -> None:  # type: ignore[no-untyped-def]
+    words = [eff & 0xFFFFFFFF, prm & 0xFFFFFFFF, inh & 0xFFFFFFFF, eff >> 32, prm >> 32, inh >> 32]
+    inj.put(struct.pack("<Ii", CAP_VERSION_3, 0) + struct.pack("<6I", *words))
+    inj.call(nr.capset, inj.scratch, inj.scratch + 8, what="capset")
 
-    Credentials are per thread in the kernel (glibc's setuid() broadcasts; a raw syscall does not),
-    so every thread runs this itself.
-    """
+
+def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
+    """The order is what the kernel allows, and it works for locked securebits too: ids change with
+    NO_SETUID_FIXUP (capabilities stay), CAP_SETPCAP is kept until the final securebits are set, and
+    ambient capabilities are raised before a NO_CAP_AMBIENT_RAISE lock could forbid it."""
     inj = th.injector
     c = th.core.thread_core.creds
     bnd = c.cap_bnd[0] | c.cap_bnd[1] << 32
+    prm = c.cap_prm[0] | c.cap_prm[1] << 32
+    eff = c.cap_eff[0] | c.cap_eff[1] << 32
+    inh = c.cap_inh[0] | c.cap_inh[1] << 32
+    amb = (c.cap_amb[0] | c.cap_amb[1] << 32) if len(c.cap_amb) == 2 else 0
     last_cap = int(proc.read_str("/proc/sys/kernel/cap_last_cap"))
-    for cap in range(last_cap + 1):
-        if not bnd & (1 << cap):
-            inj.call(nr.prctl, PR_CAPBSET_DROP, cap, what=f"prctl(PR_CAPBSET_DROP, {cap})")
-    # Keep the permitted set across the uid change; KEEP_CAPS is dropped below unless the task had it.
-    inj.call(nr.prctl, PR_SET_SECUREBITS, c.secbits | SECBIT_KEEP_CAPS, what="prctl(PR_SET_SECUREBITS)")
+    inj.call(nr.prctl, PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, what="prctl(PR_SET_SECUREBITS)")
     groups = list(c.groups)
     if groups:
         inj.put(struct.pack(f"<{len(groups)}I", *groups))
@@ -65,14 +93,20 @@ def restore_thread(ctx: object, t: Task, th: Thread) -> None:
     inj.raw(nr.setfsgid, c.fsgid)
     inj.call(nr.setresuid, c.uid, c.euid, c.suid, what="setresuid")
     inj.raw(nr.setfsuid, c.fsuid)
-    inj.put(struct.pack("<Ii", CAP_VERSION_3, 0) + struct.pack(
-        "<6I", c.cap_eff[0], c.cap_prm[0], c.cap_inh[0], c.cap_eff[1], c.cap_prm[1], c.cap_inh[1]))
-    inj.call(nr.capset, inj.scratch, inj.scratch + 8, what="capset")
-    amb = (c.cap_amb[0] | c.cap_amb[1] << 32) if len(c.cap_amb) == 2 else 0
+    setpcap = 1 << CAP_SETPCAP
+    _capset(inj, eff | setpcap, prm | setpcap, inh)  # inheritable first: it may not exceed the bounding set
+    for cap in range(last_cap + 1):
+        if not bnd & (1 << cap):
+            inj.call(nr.prctl, PR_CAPBSET_DROP, cap, what=f"prctl(PR_CAPBSET_DROP, {cap})")
     for cap in range(last_cap + 1):
         if amb & (1 << cap):
             inj.call(nr.prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0, what="ambient raise")
-    if not c.secbits & SECBIT_KEEP_CAPS:
-        inj.call(nr.prctl, PR_SET_KEEPCAPS, 0, what="prctl(PR_SET_KEEPCAPS, 0)")
+    inj.call(nr.prctl, PR_SET_SECUREBITS, c.secbits, what=f"prctl(PR_SET_SECUREBITS, {c.secbits:#x})")
+    if (eff, prm) != (eff | setpcap, prm | setpcap):
+        _capset(inj, eff, prm, inh)
     if c.no_new_privs:
         inj.call(nr.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, what="prctl(PR_SET_NO_NEW_PRIVS)")
+
+
+OBJECT = KernelObject("creds", check=check, dump_thread=dump_thread,
+                      stages=(Stage("creds", Phase.THREAD, restore_thread),))

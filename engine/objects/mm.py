@@ -14,11 +14,34 @@ import struct
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine import proc
-from engine.compel import syscalls as nr
+from engine.abi import nr
+from engine.abi.consts import (
+    MADV_DONTNEED,
+    MADV_POPULATE_WRITE,
+    MAP_ANONYMOUS,
+    MAP_FIXED,
+    MAP_GROWSDOWN,
+    MAP_LOCKED,
+    MAP_NORESERVE,
+    MAP_PRIVATE,
+    MAP_SHARED,
+    MREMAP_FIXED,
+    MREMAP_MAYMOVE,
+    O_RDONLY,
+    O_RDWR,
+    PR_GET_DUMPABLE,
+    PR_GET_THP_DISABLE,
+    PR_SET_DUMPABLE,
+    PR_SET_MM,
+    PR_SET_MM_MAP,
+    PR_SET_THP_DISABLE,
+    PROT_READ,
+    PROT_WRITE,
+)
 from engine.compel.memory import (
     PAGE_IS_FILE,
     PAGE_IS_PFNZERO,
@@ -30,9 +53,11 @@ from engine.compel.memory import (
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.native import PAGE_SIZE, ffi
-from engine.objects.files import open_in_task
+from engine.objects.base import KernelObject, Phase, Stage
+from engine.objects.intask import open_in_task
 
 if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
     from engine.task import Task
 
 # vma_entry.status
@@ -47,22 +72,13 @@ VMA_ANON_PRIVATE = 1 << 9
 VMA_AREA_VVAR = 1 << 12
 SPECIAL = VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL
 
-MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x01, 0x02, 0x10, 0x20
-MAP_GROWSDOWN, MAP_LOCKED, MAP_NORESERVE = 0x100, 0x2000, 0x4000
-PROT_READ, PROT_WRITE = 1, 2
-MREMAP_MAYMOVE, MREMAP_FIXED = 1, 2
 PE_PRESENT, PE_LAZY = 4, 2
-O_RDONLY, O_RDWR = 0, 2
 
 # VmFlags mnemonic -> madvise() advice that sets it (vma_entry.madv is a bitmap of 1 << advice)
 MADV_BY_VMFLAG = {"sr": 2, "rr": 1, "dc": 10, "dd": 16, "mg": 12, "hg": 14, "nh": 15, "wf": 18}
 UNSUPPORTED_VMFLAGS = {"ht": "hugetlb mapping", "um": "userfaultfd (missing)", "uw": "userfaultfd (wp)",
                        "ss": "shadow stack"}
 
-PR_SET_MM = 35
-PR_SET_MM_MAP = 14
-PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
-PR_SET_THP_DISABLE, PR_GET_THP_DISABLE = 41, 42
 PRCTL_MM_MAP = struct.Struct("<11QQII")
 
 
@@ -75,6 +91,37 @@ class PageSet:
     @property
     def nbytes(self) -> int:
         return sum(e - s for (s, e), _ in self.ranges)
+
+
+@dataclass
+class TaskMm:
+    """One process's address space: its image, and what dump and restore keep about it meanwhile."""
+
+    img: mm_pb2.mm_entry = field(default_factory=mm_pb2.mm_entry)
+    pages: PageSet = field(default_factory=lambda: PageSet([]))  # dump: private pages to copy
+    shmem: dict[int, tuple[proc.Vma, PageSet]] = field(default_factory=dict)  # dump: shmem objects it copies
+    kept: set[tuple[int, int]] = field(default_factory=set)  # restore: mappings inherited as they are
+    shmem_fill: list[int] = field(default_factory=list)  # restore: shmem objects it creates and fills
+    buffers: list[mmap.mmap] = field(default_factory=list)  # restore: alive until the copy is done
+
+
+@dataclass
+class MmTree:
+    """Tree-wide: which shared anonymous objects are dumped already / restored by whom."""
+
+    shmem_seen: set[int] = field(default_factory=set)
+    # shmid -> (pid, start, end, pgoff) of the mapping that created it
+    shmem_owner: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    pages_ids: int = 0
+
+    def new_pages_id(self) -> int:
+        self.pages_ids += 1
+        return self.pages_ids
+
+
+def state(t: Task) -> TaskMm:
+    assert t.mm is not None, f"pid {t.pid}: no address space state"
+    return t.mm
 
 
 def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
@@ -105,16 +152,19 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
     raise UnsupportedError(f"pid {pid}: mapping {v.path or '?'} at {v.start:#x}-{v.end:#x}: not supported")
 
 
-def check_supported(ctx, t: Task) -> None:
-    for v in t.facts["vmas"]:
+def check(ctx: DumpContext, t: Task) -> None:
+    if not t.alive:
+        return
+    for v in t.facts.vmas:
         _vma_kind(v, t.pid)
 
 
-def dump(ctx, t: Task) -> None:
+def dump(ctx: DumpContext, t: Task) -> None:
     """mm-PID.img fields and VMAs; collects which pages to copy (copied by dump_pages)."""
-    st = t.facts["stat"]
+    st = t.leader.facts.stat
     inj = t.injector
-    mm = mm_pb2.mm_entry()
+    t.mm = TaskMm()
+    mm = t.mm.img
     (mm.mm_start_code, mm.mm_end_code, mm.mm_start_stack) = int(st[26]), int(st[27]), int(st[28])
     (mm.mm_start_data, mm.mm_end_data, mm.mm_start_brk) = int(st[45]), int(st[46]), int(st[47])
     (mm.mm_arg_start, mm.mm_arg_end, mm.mm_env_start, mm.mm_env_end) = (int(x) for x in st[48:52])
@@ -124,10 +174,10 @@ def dump(ctx, t: Task) -> None:
     mm.exe_file_id = ctx.files.by_path(os.readlink(f"/proc/{t.pid}/exe"), O_RDONLY)
     mm.dumpable = inj.call(nr.prctl, PR_GET_DUMPABLE, what="prctl(PR_GET_DUMPABLE)")
     mm.thp_disabled = bool(inj.call(nr.prctl, PR_GET_THP_DISABLE, what="prctl(PR_GET_THP_DISABLE)"))
-    private = PageSet([])
-    shmem: dict[int, tuple[proc.Vma, PageSet]] = {}
-    mem: TaskMemory = t.mem  # type: ignore[assignment]
-    for v in t.facts["vmas"]:
+    private = t.mm.pages
+    shmem = t.mm.shmem
+    mem = t.memory
+    for v in t.facts.vmas:
         if inj.scratch and v.start <= inj.scratch < v.end:
             continue  # our own scratch area is not the task's
         status, flags = _vma_kind(v, t.pid)
@@ -144,8 +194,8 @@ def dump(ctx, t: Task) -> None:
         if status & VMA_ANON_SHARED:
             e.shmid = v.inode
             e.pgoff = v.pgoff
-            if v.inode not in ctx.shmem_seen:  # one copy of the object, whoever else maps it
-                ctx.shmem_seen.add(v.inode)
+            if v.inode not in ctx.mm.shmem_seen:  # one copy of the object, whoever else maps it
+                ctx.mm.shmem_seen.add(v.inode)
                 shmem[v.inode] = (v, PageSet(_shmem_data(t.pid, v)))
             continue
         if status & (SPECIAL | VMA_FILE_SHARED) or not status & VMA_AREA_REGULAR:
@@ -154,9 +204,6 @@ def dump(ctx, t: Task) -> None:
         lazy = PE_LAZY if status & VMA_ANON_PRIVATE else 0
         for r in mem.scan(v.start, v.end, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, exclude):
             private.ranges.append((r, PE_PRESENT | lazy))
-    t.images["mm"] = mm
-    t.facts["pages"] = private
-    t.facts["shmem"] = shmem
 
 
 def _shmem_data(pid: int, v: proc.Vma) -> list[tuple[Range, int]]:
@@ -184,21 +231,21 @@ def _shmem_data(pid: int, v: proc.Vma) -> list[tuple[Range, int]]:
         os.close(fd)
 
 
-def dump_pages(ctx, t: Task) -> None:
+def dump_pages(ctx: DumpContext, t: Task) -> None:
     """Copy the collected pages into pagemap/pages images: the task's, then each shmem object's."""
     pid = t.pid
-    mem: TaskMemory = t.mem  # type: ignore[assignment]
-    private: PageSet = t.facts["pages"]
-    pages_id = ctx.new_pages_id()
-    readable = {v.start: v.prot & PROT_READ for v in t.facts["vmas"]}
-    vmas = t.facts["vmas"]
+    mem = t.memory
+    private = state(t).pages
+    pages_id = ctx.mm.new_pages_id()
+    readable = {v.start: v.prot & PROT_READ for v in t.facts.vmas}
+    vmas = t.facts.vmas
     _write_pageset(ctx, ("pagemap", {"pid": pid}), pages_id, private,
                    lambda ranges, addr: _copy_from_task(mem, vmas, readable, ranges, addr))
-    for shmid, (v, ps) in t.facts["shmem"].items():
-        sid = ctx.new_pages_id()
+    for shmid, (v, ps) in state(t).shmem.items():
+        sid = ctx.mm.new_pages_id()
         _write_pageset(ctx, ("pagemap-shmem", {"shmid": shmid}), sid, ps,
                        lambda ranges, addr, v=v: _copy_from_shmem(pid, v, ranges, addr))
-    ctx.stats["pages_written"] = ctx.stats.get("pages_written", 0) + private.nbytes // PAGE_SIZE
+    ctx.stats.pages_written += private.nbytes // PAGE_SIZE
 
 
 def _copy_from_task(mem: TaskMemory, vmas: list[proc.Vma], readable: dict[int, int], ranges: list[Range],
@@ -274,7 +321,7 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def _write_pageset(ctx, pagemap: tuple[str, dict], pages_id: int, ps: PageSet, copy) -> None:
+def _write_pageset(ctx: DumpContext, pagemap: tuple[str, dict], pages_id: int, ps: PageSet, copy) -> None:
     """pagemap image + raw pages image.
 
     Pages go from the task into two reused, pre-faulted bounce buffers and from there to the file
@@ -327,11 +374,11 @@ def _write_all(fd: int, data: memoryview) -> None:
 
 # -- restore ---------------------------------------------------------------------------------------
 
-def _inherit(ctx, t: Task) -> set[tuple[int, int]]:
+def _inherit(ctx: RestoreContext, t: Task) -> set[tuple[int, int]]:
     """A forked process starts with its creator's address space: private mappings that are the same
     as one of its own are kept (with them, the pages it still shares copy-on-write); the rest goes."""
     inj = t.injector
-    mine = {(v.start, v.end): v for v in t.images["mm"].vmas
+    mine = {(v.start, v.end): v for v in state(t).img.vmas
             if v.status & VMA_AREA_REGULAR and not v.status & SPECIAL}
     kept: set[tuple[int, int]] = set()
     for c in proc.vmas(t.pid):
@@ -345,7 +392,7 @@ def _inherit(ctx, t: Task) -> set[tuple[int, int]]:
     return kept
 
 
-def _same_private(ctx, c: proc.Vma, v) -> bool:
+def _same_private(ctx: RestoreContext, c: proc.Vma, v: mm_pb2.vma_entry) -> bool:
     if c.shared or c.prot != v.prot or "lo" in c.vmflags or v.flags & MAP_LOCKED:
         return False
     if bool(v.flags & MAP_GROWSDOWN) != ("gd" in c.vmflags):
@@ -358,13 +405,13 @@ def _same_private(ctx, c: proc.Vma, v) -> bool:
     return bool(v.status & VMA_ANON_PRIVATE) and c.inode == 0 and not c.path.startswith("/")
 
 
-def restore_vmas(ctx, t: Task) -> None:
+def restore_vmas(ctx: RestoreContext, t: Task) -> None:
     """Map every VMA at its address, writable while pages are filled; protections come after."""
     inj = t.injector
-    mm = t.images["mm"]
+    mm = state(t).img
     open_fds: dict[tuple[int, int], int] = {}
-    kept = _inherit(ctx, t) if t.facts.get("inherited") else set()
-    t.facts["kept"] = kept
+    kept = _inherit(ctx, t) if t.inherited else set()
+    state(t).kept = kept
     try:
         for v in mm.vmas:
             if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR or (v.start, v.end) in kept:
@@ -373,9 +420,9 @@ def restore_vmas(ctx, t: Task) -> None:
             flags = (v.flags | MAP_FIXED) & ~MAP_LOCKED
             fd = -1
             pgoff = v.pgoff
-            if v.status & VMA_ANON_SHARED and v.shmid in ctx.shmem_owner:
+            if v.status & VMA_ANON_SHARED and v.shmid in ctx.mm.shmem_owner:
                 # the same shmem object as another mapping: map it through that one's map_files
-                opid, ostart, oend, opgoff = ctx.shmem_owner[v.shmid]
+                opid, ostart, oend, opgoff = ctx.mm.shmem_owner[v.shmid]
                 if v.pgoff < opgoff:
                     raise RestoreError(f"pid {t.pid}: shared mapping at {v.start:#x} starts before the "
                                        "part of its object restored first (not supported yet)")
@@ -396,9 +443,9 @@ def restore_vmas(ctx, t: Task) -> None:
             if ret != v.start:
                 raise RestoreError(f"pid {t.pid}: mmap at {v.start:#x}-{v.end:#x} failed: "
                                    f"{os.strerror(-ret) if ret < 0 else hex(ret)}")
-            if v.status & VMA_ANON_SHARED and v.shmid not in ctx.shmem_owner:
-                ctx.shmem_owner[v.shmid] = (t.pid, v.start, v.end, v.pgoff)
-                t.facts.setdefault("shmem_fill", []).append(v.shmid)
+            if v.status & VMA_ANON_SHARED and v.shmid not in ctx.mm.shmem_owner:
+                ctx.mm.shmem_owner[v.shmid] = (t.pid, v.start, v.end, v.pgoff)
+                state(t).shmem_fill.append(v.shmid)
     finally:
         for fd in open_fds.values():
             inj.raw(nr.close, fd)
@@ -406,14 +453,12 @@ def restore_vmas(ctx, t: Task) -> None:
 
 POPULATE_MIN = 1 << 20  # ranges at least this big get their pages allocated up front
 POPULATE_PIECE = 128 << 20
-MADV_POPULATE_WRITE = 23
 
 
-def restore_pages(ctx, t: Task) -> None:
-    mem: TaskMemory = t.mem  # type: ignore[assignment]
+def restore_pages(ctx: RestoreContext, t: Task) -> None:
+    mem = t.memory
     inj = t.injector
-
-    kept = sorted(t.facts.get("kept", ()))
+    kept = sorted(state(t).kept)
 
     def fill(ranges: list[Range], addr: int) -> None:
         """Copy pages in; big ranges are first allocated by the task itself (MADV_POPULATE_WRITE),
@@ -446,16 +491,16 @@ def restore_pages(ctx, t: Task) -> None:
             mem.write_from(g[0], g[1])
 
     _fill(ctx, ("pagemap", {"pid": t.pid}), fill)
-    for buf in t.facts.pop("buffers", []):
+    for buf in state(t).buffers:
         buf.close()
-    for shmid in t.facts.get("shmem_fill", []):  # objects this task created: their contents
-        _, start, _, pgoff = ctx.shmem_owner[shmid]
+    state(t).buffers.clear()
+    for shmid in state(t).shmem_fill:  # objects this task created: their contents
+        _, start, _, pgoff = ctx.mm.shmem_owner[shmid]
         _fill(ctx, ("pagemap-shmem", {"shmid": shmid}),
               lambda ranges, addr, d=start - pgoff: mem.write_from([(s + d, e + d) for s, e in ranges], addr))
 
 
 COMPARE_BLOCK = 64 << 10
-MADV_DONTNEED = 4
 
 
 def _fill_inherited(t: Task, kept: list[tuple[int, int]], ranges: list[Range],
@@ -465,7 +510,7 @@ def _fill_inherited(t: Task, kept: list[tuple[int, int]], ranges: list[Range],
     written, so the page stays shared with the parent. Returns the ranges left to copy as usual,
     backed by a local buffer of their own."""
     inj = t.injector
-    mem: TaskMemory = t.mem  # type: ignore[assignment]
+    mem = t.memory
     inside: list[tuple[Range, int]] = []
     rest: list[tuple[Range, int]] = []
     off = addr
@@ -505,11 +550,11 @@ def _fill_inherited(t: Task, kept: list[tuple[int, int]], ranges: list[Range],
     for (s, e), local in rest:
         ffi.memmove(ffi.cast("char *", base + pos), ffi.cast("char *", local), e - s)
         pos += e - s
-    t.facts.setdefault("buffers", []).append(buf)  # alive until the copy is done
+    state(t).buffers.append(buf)  # alive until the copy is done
     return [r for r, _ in rest], base
 
 
-def _fill(ctx, pagemap: tuple[str, dict], copy) -> None:
+def _fill(ctx: RestoreContext, pagemap: tuple[str, dict], copy) -> None:
     head, *entries = ctx.images.read(pagemap[0], **pagemap[1])
     pagemap_name = str(ctx.images.path(pagemap[0], **pagemap[1]))
     ranges: list[Range] = []
@@ -537,10 +582,10 @@ def _fill(ctx, pagemap: tuple[str, dict], copy) -> None:
         os.close(fd)
 
 
-def restore_protections(ctx, t: Task) -> None:
+def restore_protections(ctx: RestoreContext, t: Task) -> None:
     inj = t.injector
-    kept = t.facts.get("kept", set())
-    for v in t.images["mm"].vmas:
+    kept = state(t).kept
+    for v in state(t).img.vmas:
         if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR or (v.start, v.end) in kept:
             continue
         if v.prot != v.prot | PROT_READ | PROT_WRITE and not v.status & VMA_FILE_SHARED:
@@ -550,13 +595,13 @@ def restore_protections(ctx, t: Task) -> None:
                 if v.madv & (1 << advice):
                     inj.call(nr.madvise, v.start, v.end - v.start, advice, what=f"madvise {advice}")
         if v.flags & MAP_LOCKED:
-            inj.call(149, v.start, v.end - v.start, what="mlock")  # mlock
+            inj.call(nr.mlock, v.start, v.end - v.start, what="mlock")
 
 
-def restore_mm(ctx, t: Task) -> None:
+def restore_mm(ctx: RestoreContext, t: Task) -> None:
     """PR_SET_MM_MAP: code/data/brk/stack/arg/env bounds, auxv and the exe link, in one call."""
     inj = t.injector
-    mm = t.images["mm"]
+    mm = state(t).img
     auxv = struct.pack(f"<{len(mm.mm_saved_auxv)}Q", *mm.mm_saved_auxv)
     exe_fd = open_in_task(t, ctx.files.get(mm.exe_file_id).reg.name, O_RDONLY)
     try:
@@ -574,8 +619,62 @@ def restore_mm(ctx, t: Task) -> None:
         inj.call(nr.prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, what="prctl(PR_SET_THP_DISABLE)")
 
 
-def restore_dumpable(ctx, t: Task) -> None:
+def restore_dumpable(ctx: RestoreContext, t: Task) -> None:
     """After the credentials: changing uids resets dumpable."""
-    mm = t.images["mm"]
+    mm = state(t).img
     if mm.HasField("dumpable") and mm.dumpable in (0, 1):
         t.injector.call(nr.prctl, PR_SET_DUMPABLE, mm.dumpable, what="prctl(PR_SET_DUMPABLE)")
+
+
+def restore_vdso(ctx: RestoreContext, t: Task) -> None:
+    """vDSO and vvar go where they were: the same kernel lays them out the same way, so one move."""
+    inj = t.injector
+    special = [v for v in proc.vmas(t.pid) if v.path in ("[vvar]", "[vvar_vclock]", "[vdso]")]
+    wanted = sorted((v for v in state(t).img.vmas if v.status & (VMA_AREA_VDSO | VMA_AREA_VVAR)),
+                    key=lambda v: v.start)
+    if not wanted:
+        for v in special:
+            inj.call(nr.munmap, v.start, v.size, what="munmap vdso")
+        return
+    if [w.end - w.start for w in wanted] != [v.size for v in special]:
+        raise RestoreError("the vDSO/vvar layout differs from this kernel's (a dump from another kernel "
+                           "needs vDSO proxying, not supported yet)")
+    delta = wanted[0].start - special[0].start
+    if any(w.start - v.start != delta for w, v in zip(wanted, special, strict=True)):
+        raise RestoreError("the vDSO/vvar areas are laid out differently on this kernel")
+    if not delta:
+        return
+    for v in sorted(special, key=lambda v: v.start, reverse=delta > 0):
+        ret = inj.raw(nr.mremap, v.start, v.size, v.size, MREMAP_MAYMOVE | MREMAP_FIXED, v.start + delta)
+        if ret != v.start + delta:
+            raise RestoreError(f"cannot move {v.path} to {v.start + delta:#x}: {os.strerror(-ret)}")
+
+
+def write_images(ctx: DumpContext) -> None:
+    for t in ctx.tasks:
+        if t.alive:
+            ctx.images.write("mm", state(t).img, pid=t.pid)
+
+
+def load_images(ctx: RestoreContext) -> None:
+    for t in ctx.tasks:
+        if t.alive:
+            t.mm = TaskMm(img=ctx.images.read_one("mm", pid=t.pid))
+
+
+OBJECT = KernelObject(
+    "memory",
+    check=check,
+    dump=dump,
+    dump_data=dump_pages,
+    write_images=write_images,
+    load_images=load_images,
+    stages=(
+        Stage("vdso", Phase.MEMORY, restore_vdso),
+        Stage("vmas", Phase.MEMORY, restore_vmas),
+        Stage("pages", Phase.MEMORY, restore_pages),
+        Stage("protections", Phase.MEMORY, restore_protections),
+        Stage("mm", Phase.PROCESS, restore_mm, doc="PR_SET_MM_MAP once every VMA is in place"),
+        Stage("dumpable", Phase.LATE, restore_dumpable, doc="after the credentials: changing uids resets it"),
+    ),
+)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import struct
+from functools import cache
 from typing import TYPE_CHECKING
 
+from engine.abi.consts import PTRACE_GET_THREAD_AREA, PTRACE_SET_THREAD_AREA
 from engine.compel.ptrace import REG_NAMES, ptrace, regs_from_dict, regs_to_dict
 from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import core_x86_pb2
+from engine.images.pb import core_pb2, core_x86_pb2
 from engine.native import ffi, lib
+from engine.objects.base import KernelObject
 
 if TYPE_CHECKING:
-    from engine.task import Thread
+    from engine.context import DumpContext
+    from engine.task import Task, Thread
 
-PTRACE_GET_THREAD_AREA = 25
-PTRACE_SET_THREAD_AREA = 26
 GDT_TLS_SLOTS = (12, 13, 14)
 
 # xsave components kept in the image: (cpuid 0xD sub-leaf, field, element format, element count)
@@ -43,13 +45,16 @@ def _component_offsets() -> dict[int, int]:
     return out
 
 
-_OFFSETS = _component_offsets()
+@cache
+def _offsets() -> dict[int, int]:
+    return _component_offsets()
 
 
-def dump_thread(ctx: object, t: object, th: Thread) -> None:
+def dump_thread(ctx: DumpContext, t: Task, th: Thread) -> None:
     """Registers as they were at the freeze (injections save and restore them around themselves)."""
+    th.core.mtype = core_pb2.core_entry.X86_64
     ti = th.core.thread_info
-    regs = th.facts["regs"]
+    regs = th.facts.regs
     for name, value in regs_to_dict(regs).items():
         setattr(ti.gpregs, name, value)
     ti.gpregs.mode = core_x86_pb2.NATIVE
@@ -80,8 +85,8 @@ def _dump_fpu(fp: core_x86_pb2.user_x86_fpregs_entry, xs: bytes) -> None:
     if lost:  # e.g. AMX tiles (17, 18): CRIU's core image has no place for them
         raise UnsupportedError(f"xstate components {lost:#x} are in use; the image format cannot hold them")
     for leaf, name, fmt, count in XSAVE_COMPONENTS:
-        if xcr0 & (1 << leaf) and leaf in _OFFSETS:
-            getattr(fp.xsave, name).extend(struct.unpack_from(f"<{count}{fmt}", xs, _OFFSETS[leaf]))
+        if xcr0 & (1 << leaf) and leaf in _offsets():
+            getattr(fp.xsave, name).extend(struct.unpack_from(f"<{count}{fmt}", xs, _offsets()[leaf]))
 
 
 def restore_final(th: Thread) -> None:
@@ -140,7 +145,11 @@ def _build_xstate(fp: core_x86_pb2.user_x86_fpregs_entry, template: bytes) -> by
             values = getattr(fp.xsave, name)
             if not values:
                 continue
-            if len(values) != count or leaf not in _OFFSETS:
+            if len(values) != count or leaf not in _offsets():
                 raise RestoreError(f"xsave component {name} does not fit this CPU")
-            struct.pack_into(f"<{count}{fmt}", xs, _OFFSETS[leaf], *values)
+            struct.pack_into(f"<{count}{fmt}", xs, _offsets()[leaf], *values)
     return bytes(xs)
+
+
+# the final registers are set by restore's last step (restore_final), when the thread is let go
+OBJECT = KernelObject("registers", dump_thread=dump_thread)

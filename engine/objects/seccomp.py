@@ -9,23 +9,25 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from engine.compel import syscalls as nr
+from engine.abi import nr
+from engine.abi.consts import PTRACE_SECCOMP_GET_METADATA
 from engine.compel.ptrace import ptrace
 from engine.errors import UnsupportedError
 from engine.images.pb import core_pb2, seccomp_pb2
 from engine.native import ffi
+from engine.objects.base import KernelObject, Phase, Stage
 
 if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
     from engine.task import Task, Thread
 
-PTRACE_SECCOMP_GET_METADATA = 0x420D
 SECCOMP_SET_MODE_STRICT, SECCOMP_SET_MODE_FILTER = 0, 1
 SOCK_FPROG = struct.Struct("<HxxxxxxQ")
 
 
-def dump_thread(ctx, t: Task, thr: Thread) -> None:
+def dump_thread(ctx: DumpContext, t: Task, thr: Thread) -> None:
     th = thr.core.thread_core
-    mode = int(thr.facts["status"].get("Seccomp", "0"))
+    mode = int(thr.facts.status.get("Seccomp", "0"))
     th.seccomp_mode = mode
     if mode != core_pb2.filter:
         return
@@ -51,7 +53,7 @@ def _filter_flags(thr: Thread, newest_index: int) -> int:
     return int(meta[1])
 
 
-def restore_thread(ctx, t: Task, thr: Thread) -> None:
+def restore_thread(ctx: RestoreContext, t: Task, thr: Thread) -> None:
     """Installed while the helper is still privileged (no NNP needed); active from the detach on."""
     th = thr.core.thread_core
     inj = thr.injector
@@ -72,3 +74,17 @@ def restore_thread(ctx, t: Task, thr: Thread) -> None:
         inj.put(SOCK_FPROG.pack(len(prog) // 8, inj.scratch + SOCK_FPROG.size) + prog)
         inj.call(nr.seccomp, SECCOMP_SET_MODE_FILTER, f.flags if f.HasField("flags") else 0, inj.scratch,
                  what="seccomp(filter)")
+
+
+def write_images(ctx: DumpContext) -> None:
+    ctx.images.write("seccomp", ctx.seccomp)
+
+
+def load_images(ctx: RestoreContext) -> None:
+    if ctx.images.exists("seccomp"):
+        ctx.seccomp = ctx.images.read_one("seccomp")
+
+
+OBJECT = KernelObject("seccomp", dump_thread=dump_thread, write_images=write_images, load_images=load_images,
+                      stages=(Stage("seccomp", Phase.THREAD, restore_thread, doc="while privileged: a filter "
+                                    "without NNP needs CAP_SYS_ADMIN"),))

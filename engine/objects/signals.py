@@ -7,21 +7,21 @@ import struct
 from typing import TYPE_CHECKING
 
 from engine import proc
-from engine.compel import syscalls as nr
+from engine.abi import nr
+from engine.abi.consts import ALL_SIGNALS, SS_DISABLE
 from engine.errors import RestoreError
+from engine.objects.base import KernelObject, Phase, Stage
 
 if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
     from engine.task import Task, Thread
 
 SIGACTION = struct.Struct("<QQQQ")  # handler, flags, restorer, mask (kernel struct sigaction)
-STACK_T = struct.Struct("<QixxxxQ")  # ss_sp, ss_flags, ss_size
+STACK_T = struct.Struct("<QIxxxxQ")  # ss_sp, ss_flags (SS_AUTODISARM is bit 31), ss_size
 SIGNALS = [s for s in range(1, 65) if s not in (signal.SIGKILL, signal.SIGSTOP)]
-SS_DISABLE = 2
-SS_AUTODISARM = 1 << 31
-EAGAIN = 11
 
 
-def dump(ctx: object, t: Task) -> None:
+def dump(ctx: DumpContext, t: Task) -> None:
     inj = t.injector
     tc = t.core.tc
     for sig in SIGNALS:
@@ -34,13 +34,13 @@ def dump(ctx: object, t: Task) -> None:
         tc.signals_s.signals.add(siginfo=info)
 
 
-def dump_thread(ctx: object, t: Task, th: Thread) -> None:
+def dump_thread(ctx: DumpContext, t: Task, th: Thread) -> None:
     inj = th.injector
     core = th.core
     if th is t.leader:
-        core.tc.blk_sigset = th.facts["sigmask"]
+        core.tc.blk_sigset = th.facts.sigmask
     else:
-        core.thread_core.blk_sigset = th.facts["sigmask"]
+        core.thread_core.blk_sigset = th.facts.sigmask
     inj.call(nr.sigaltstack, 0, inj.scratch, what="sigaltstack")
     sp, flags, size = STACK_T.unpack(inj.get(0, STACK_T.size))
     sas = core.thread_core.sas
@@ -54,7 +54,7 @@ def blocked(t: Task, th: Thread) -> int:
     return t.core.tc.blk_sigset if th is t.leader else th.core.thread_core.blk_sigset
 
 
-def restore(ctx: object, t: Task) -> None:
+def restore(ctx: RestoreContext, t: Task) -> None:
     inj = t.injector
     tc = t.core.tc
     if len(tc.sigactions) != len(SIGNALS):
@@ -76,19 +76,30 @@ def restore(ctx: object, t: Task) -> None:
 def _flush_helper_signals(t: Task) -> None:
     """Building the tree queues signals of its own (SIGCHLD from children made zombies): drop them."""
     inj = t.injector
-    inj.put(struct.pack("<Q", (1 << 64) - 1) + struct.pack("<qq", 0, 0))
-    while inj.raw(128, inj.scratch, 0, inj.scratch + 8, 8) > 0:  # rt_sigtimedwait, zero timeout
+    inj.put(struct.pack("<Q", ALL_SIGNALS) + struct.pack("<qq", 0, 0))
+    while inj.raw(nr.rt_sigtimedwait, inj.scratch, 0, inj.scratch + 8, 8) > 0:  # zero timeout
         pass
 
 
-def restore_thread(ctx: object, t: Task, th: Thread) -> None:
+def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
     inj = th.injector
     tcore = th.core.thread_core
     if tcore.HasField("sas") and not tcore.sas.ss_flags & SS_DISABLE:
-        inj.put(STACK_T.pack(tcore.sas.ss_sp, tcore.sas.ss_flags & ~SS_AUTODISARM & 0xFFFFFFFF,
-                             tcore.sas.ss_size))
+        # SS_ONSTACK is what the kernel reports while on the stack; it is no flag to set
+        inj.put(STACK_T.pack(tcore.sas.ss_sp, tcore.sas.ss_flags & ~1, tcore.sas.ss_size))
         inj.call(nr.sigaltstack, inj.scratch, 0, what="sigaltstack")
     for entry in tcore.signals_p.signals:
         inj.put(entry.siginfo)
         signo = struct.unpack_from("<i", entry.siginfo)[0]
         inj.call(nr.rt_tgsigqueueinfo, t.pid, th.tid, signo, inj.scratch, what="rt_tgsigqueueinfo")
+
+
+OBJECT = KernelObject(
+    "signals",
+    dump=dump,
+    dump_thread=dump_thread,
+    stages=(
+        Stage("signals", Phase.PROCESS, restore),
+        Stage("thread-signals", Phase.THREAD, restore_thread),
+    ),
+)

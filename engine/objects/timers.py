@@ -5,17 +5,21 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from engine.compel import syscalls as nr
+from engine.abi import nr
 from engine.errors import UnsupportedError
+from engine.objects.base import KernelObject, Phase, Stage
 
 if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
     from engine.task import Task
 
 ITIMERVAL = struct.Struct("<qqqq")  # interval sec/usec, value sec/usec
 WHICH = ("real", "virt", "prof")
 
 
-def check_supported(t: Task) -> None:
+def check(ctx: DumpContext, t: Task) -> None:
+    if not t.alive:
+        return
     try:
         with open(f"/proc/{t.pid}/timers") as f:
             if f.read().strip():
@@ -24,7 +28,7 @@ def check_supported(t: Task) -> None:
         pass
 
 
-def dump(ctx: object, t: Task) -> None:
+def dump(ctx: DumpContext, t: Task) -> None:
     inj = t.injector
     timers = t.core.tc.timers
     for which, name in enumerate(WHICH):
@@ -34,7 +38,7 @@ def dump(ctx: object, t: Task) -> None:
         it.isec, it.iusec, it.vsec, it.vusec = isec, iusec, vsec, vusec
 
 
-def restore(ctx: object, t: Task) -> None:
+def restore(ctx: RestoreContext, t: Task) -> None:
     inj = t.injector
     for which, name in enumerate(WHICH):
         it = getattr(t.core.tc.timers, name)
@@ -53,3 +57,6 @@ def restore(ctx: object, t: Task) -> None:
             fixed = want - extra
             inj.put(ITIMERVAL.pack(it.isec, it.iusec, fixed // 1_000_000, fixed % 1_000_000))
             inj.call(nr.setitimer, which, inj.scratch, 0, what="setitimer")
+
+
+OBJECT = KernelObject("itimers", check=check, dump=dump, stages=(Stage("timers", Phase.PROCESS, restore),))

@@ -30,8 +30,7 @@ from conftest import (
     proc_status,
     stasis,
 )
-from engine.fault import DUMP_POINTS, RESTORE_POINTS
-from engine.restore import STAGES
+from engine.fault import all_points
 
 pytestmark = needs_root
 
@@ -58,10 +57,9 @@ while True:
 """
 
 
-DUMP_FAULTS = list(DUMP_POINTS)
-# the listed points, and every stage of engine.restore.STAGES (each has a fault point after it)
-ALL_RESTORE_POINTS = list(dict.fromkeys([*RESTORE_POINTS, *(f"restore:{name}" for name, _ in STAGES)]))
-RESTORE_FAULTS = ALL_RESTORE_POINTS
+# every point the engine passes: dump's steps, restore's fixed points and one after each registry stage
+DUMP_FAULTS = [p for p in all_points() if p.startswith("dump:")]
+RESTORE_FAULTS = [p for p in all_points() if p.startswith("restore:")]
 
 
 def one_line_error(res: Result) -> str:

@@ -12,13 +12,20 @@ import signal
 import time
 
 from engine import proc
-from engine.compel.ptrace import PTRACE_O_SUSPEND_SECCOMP, PTRACE_O_TRACESYSGOOD, Tracee, TraceeGone
+from engine.abi.consts import (
+    PTRACE_O_SUSPEND_SECCOMP,
+    PTRACE_O_TRACESYSGOOD,
+    STOP_SIGNALS,
+    TASK_ALIVE,
+    TASK_DEAD,
+    TASK_STOPPED,
+)
+from engine.compel.ptrace import Tracee, TraceeGone
 from engine.errors import DumpError
 from engine.log import log
-from engine.task import TASK_ALIVE, TASK_DEAD, TASK_STOPPED, Task, Thread
+from engine.task import Task, Thread
 
 SEIZE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP
-STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 STOP_WAIT = 0.5  # seconds a thread may take to stop before the freeze is retried
 
 
@@ -76,7 +83,10 @@ def _scan(root: int, tasks: dict[int, Task], order: list[int]) -> list[Thread]:
             if st[3] in ("Z", "X"):
                 t.state = TASK_DEAD
                 t.threads.append(Thread(pid, Tracee(pid)))
-                t.facts["exit_status"] = int(st[52]) if len(st) > 52 else 0
+                t.exit_status = int(st[52]) if len(st) > 52 else 0
+            elif st[3] == "T" and len(st) > 52:
+                # exit_code holds the stop signal until the parent collects the stop with wait(WUNTRACED)
+                t.stop_reported = int(st[52]) == 0
         if t.state != TASK_DEAD:
             known = {th.tid for th in t.threads}
             try:
@@ -96,7 +106,7 @@ def _scan(root: int, tasks: dict[int, Task], order: list[int]) -> list[Thread]:
                         continue  # it is dying: seen as a zombie (or gone) when the freeze ends
                     raise DumpError(f"cannot seize thread {tid} of pid {pid}: {exc.strerror}") from exc
                 th.tracee.interrupt()
-                th.facts["seized"] = True
+                th.seized = True
                 t.threads.append(th)
                 new.append(th)
             t.threads.sort(key=lambda x: x.tid != pid)  # the leader first
@@ -122,14 +132,13 @@ def _wait_frozen(th: Thread, until: float) -> bool:
         try:
             stop = t.poll(max(0.0, until - time.monotonic()))
         except TraceeGone:
-            th.facts["gone"] = True
+            th.gone = True
             return True
         if stop is None:
             return False
         if stop.is_group_or_interrupt:
-            th.facts["stopped"] = True
             if stop.sig in STOP_SIGNALS:
-                th.facts["stop_sig"] = stop.sig  # it was (or just became) job-control stopped
+                th.stop_sig = stop.sig  # it was (or just became) job-control stopped
             return True
         # a signal was being delivered: let it through; the interrupt stays pending
         t.cont(stop.sig)
@@ -141,7 +150,7 @@ def mark_states(tasks: list[Task]) -> list[Task]:
     out: list[Task] = []
     for t in tasks:
         if t.state != TASK_DEAD:
-            t.threads = [th for th in t.threads if not th.facts.get("gone")]
+            t.threads = [th for th in t.threads if not th.gone]
             if not t.threads or t.leader.tid != t.pid:
                 try:
                     st = proc.stat(t.pid)
@@ -151,13 +160,12 @@ def mark_states(tasks: list[Task]) -> list[Task]:
                     raise DumpError(f"pid {t.pid}: its leader thread exited while other threads live "
                                     "(not supported yet)")
                 t.state = TASK_DEAD
-                t.facts["exit_status"] = int(st[52]) if len(st) > 52 else 0
+                t.exit_status = int(st[52]) if len(st) > 52 else 0
                 t.threads = [Thread(t.pid, Tracee(t.pid))]
             else:
-                sig = t.leader.facts.get("stop_sig")
+                sig = t.leader.stop_sig
                 t.state = TASK_STOPPED if sig else TASK_ALIVE
-                if sig:
-                    t.facts["stop_sig"] = sig
+                t.stop_sig = sig
         out.append(t)
     return out
 
@@ -172,18 +180,18 @@ def release(tasks: list[Task], kill: bool = False, stuck: list[Thread] | None = 
     stuck = stuck or []
     for t in tasks:
         for th in t.threads:
-            if not th.facts.get("seized") or th.facts.get("gone") or th in stuck:
+            if not th.seized or th.gone or th in stuck:
                 continue
             try:
                 if kill:
                     os.kill(t.pid, signal.SIGKILL)
                 else:
-                    th.tracee.detach(th.facts.get("stop_sig", 0) if th is t.leader else 0)
+                    th.tracee.detach(th.stop_sig if th is t.leader else 0)
             except OSError as exc:
                 log.warning("could not release thread %d: %s", th.tid, exc)
     for th in stuck:
         try:
-            if _wait_frozen(th, deadline) and not th.facts.get("gone"):
+            if _wait_frozen(th, deadline) and not th.gone:
                 th.tracee.detach()
         except OSError as exc:
             log.warning("could not release thread %d: %s", th.tid, exc)

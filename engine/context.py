@@ -1,0 +1,97 @@
+"""The typed contexts that dump and restore hand to every object module: options, the image directory,
+the tasks, and each module's tree-wide state under its own name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from engine.images import ImageDir
+from engine.images.pb import seccomp_pb2
+
+if TYPE_CHECKING:
+    from engine.objects.files.table import Broker, FileTable
+    from engine.objects.ids import Ids
+    from engine.objects.mm import MmTree
+    from engine.task import Task
+
+
+@dataclass
+class DumpOptions:
+    tree: int
+    images_dir: str
+    leave_running: bool = False
+    shell_job: bool = False
+    timeout: float = 10.0
+    file_locks: bool = False
+
+
+@dataclass
+class RestoreOptions:
+    images_dir: str
+    pidfile: str | None = None
+    detached: bool = False
+    shell_job: bool = False
+
+
+@dataclass
+class Stats:
+    pages_written: int = 0
+
+
+def _files() -> FileTable:
+    from engine.objects.files.table import FileTable
+
+    return FileTable()
+
+
+def _ids() -> Ids:
+    from engine.objects.ids import Ids
+
+    return Ids()
+
+
+def _mm() -> MmTree:
+    from engine.objects.mm import MmTree
+
+    return MmTree()
+
+
+@dataclass
+class DumpContext:
+    opts: DumpOptions
+    images: ImageDir
+    tasks: list[Task] = field(default_factory=list)
+    files: FileTable = field(default_factory=_files)
+    ids: Ids = field(default_factory=_ids)
+    mm: MmTree = field(default_factory=_mm)
+    seccomp: seccomp_pb2.seccomp_entry = field(default_factory=seccomp_pb2.seccomp_entry)
+    stats: Stats = field(default_factory=Stats)
+
+    @property
+    def root(self) -> Task:
+        return self.tasks[0]
+
+
+@dataclass
+class RestoreContext:
+    opts: RestoreOptions
+    images: ImageDir
+    tasks: list[Task] = field(default_factory=list)
+    files: FileTable = field(default_factory=_files)
+    broker: Broker | None = None
+    mm: MmTree = field(default_factory=_mm)
+    seccomp: seccomp_pb2.seccomp_entry = field(default_factory=seccomp_pb2.seccomp_entry)
+    stand_ins: list[Task] = field(default_factory=list)  # temporary leaders of sessions/groups
+    scratch: int = 0  # the scratch area's address, the same in every process
+    engine_pidfd: int = -1  # the helpers' handle on the engine (the fd broker)
+    stats: Stats = field(default_factory=Stats)
+
+    @property
+    def root(self) -> Task:
+        return self.tasks[0]
+
+    @property
+    def fd_broker(self) -> Broker:
+        assert self.broker is not None, "the fd broker is not open"
+        return self.broker

@@ -1,0 +1,56 @@
+"""What one kind of file descriptor declares (see kinds.py for the table, table.py for the generic code).
+
+The generic fd code never names a kind: it finds the kind of each fd with `matches`, lets it refuse
+(`check`) and describe the open file description (`dump`), and at restore asks it for an engine fd of
+that description (`open`), which every task then takes with pidfd_getfd().
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
+    from engine.images.pb import fdinfo_pb2
+    from engine.proc import FdInfo
+    from engine.task import Task
+
+
+@dataclass(frozen=True)
+class Fd:
+    """One fd of a frozen task, as /proc shows it."""
+
+    pid: int
+    info: FdInfo
+    stat: os.stat_result  # of the open file (stat of /proc/PID/fd/N)
+    fstype: str  # of the mount it is on (from mountinfo by mnt_id), "" if unknown
+
+    @property
+    def num(self) -> int:
+        return self.info.fd
+
+    @property
+    def target(self) -> str:
+        return self.info.target
+
+    @property
+    def where(self) -> str:
+        return f"pid {self.pid} fd {self.num} ({self.target})"
+
+
+@dataclass(frozen=True)
+class FdKind:
+    name: str  # what a user reads in a refusal ("pipe", "regular file")
+    fd_type: int  # fdinfo_pb2.fd_types: in fdinfo and files.img entries
+    sub: str  # the file_entry field that holds this kind's message (it has `flags` and `fown`)
+    matches: Callable[[Fd], bool]
+    # a new open file description: fill e.<sub> (the generic code sets id, flags and fown)
+    dump: Callable[[DumpContext, Task, Fd, fdinfo_pb2.file_entry], None]
+    # an engine fd of the description, with its flags (never O_ASYNC: the task sets that itself)
+    open: Callable[[RestoreContext, fdinfo_pb2.file_entry], int]
+    check: Callable[[DumpContext, Task, Fd], None] | None = None
+    write_images: Callable[[DumpContext], None] | None = None
+    load_images: Callable[[RestoreContext], None] | None = None

@@ -1,0 +1,21 @@
+"""The table of fd kinds, in the order they are tried: the first whose `matches` is true owns the fd.
+Adding a kind: its module (one KIND = FdKind(...)) and one line here."""
+
+from __future__ import annotations
+
+from engine.objects.files import devices, paths, pipes, tty
+from engine.objects.files.kind import Fd, FdKind
+
+KINDS: tuple[FdKind, ...] = (
+    paths.KIND,  # regular files, directories, O_PATH fds of anything
+    tty.KIND,
+    devices.KIND,
+    pipes.KIND,
+)
+BY_TYPE: dict[int, FdKind] = {}  # restore opens a description by its type (kinds of one type open alike)
+for _k in KINDS:
+    BY_TYPE.setdefault(_k.fd_type, _k)
+
+
+def kind_of(fd: Fd) -> FdKind | None:
+    return next((k for k in KINDS if k.matches(fd)), None)

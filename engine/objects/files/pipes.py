@@ -1,0 +1,164 @@
+"""Pipes: every open file description of each end, with its flags, and the data in flight.
+
+The data is copied at dump with tee(), so the pipe keeps it (a leave-running dump loses nothing). At
+restore the engine makes the pipe once, refills it, and opens one description per description the
+tree had: the two ends pipe2() gave, then more by reopening /proc/self/fd/N, so descriptions that were
+separate (their own O_NONBLOCK) stay separate. Packet-mode pipes (O_DIRECT) are kept when empty: the
+image format has no packet boundaries.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from engine.abi import nr
+from engine.abi.consts import (
+    F_GETPIPE_SZ,
+    F_SETFL,
+    F_SETPIPE_SZ,
+    O_ACCMODE,
+    O_CLOEXEC,
+    O_DIRECT,
+    O_NONBLOCK,
+    O_RDONLY,
+    O_WRONLY,
+    SPLICE_F_NONBLOCK,
+)
+from engine.compel.pidfd import getfd
+from engine.errors import ImageError, RestoreError, UnsupportedError
+from engine.images.pb import fdinfo_pb2, pipe_pb2
+from engine.native import lib
+from engine.objects.files.kind import Fd, FdKind
+
+if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
+    from engine.task import Task
+
+
+@dataclass
+class PipeDump:
+    data: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # pipe_id -> (capacity, data)
+    direct: dict[int, bool] = field(default_factory=dict)  # pipe_id -> packet mode of its descriptions
+
+
+@dataclass
+class PipeRestore:
+    data: dict[int, tuple[int, bytes]] = field(default_factory=dict)
+    made: dict[int, tuple[int, int]] = field(default_factory=dict)  # pipe_id -> (r, w) from pipe2
+    used: set[tuple[int, int]] = field(default_factory=set)  # (pipe_id, end) handed out as they are
+    extra: list[int] = field(default_factory=list)  # reopened descriptions
+
+    def owned_fds(self) -> list[int]:
+        """For the broker to close at the end (it closes each fd once)."""
+        fds = [x for p in self.made.values() for x in p] + self.extra
+        self.made.clear()
+        self.extra.clear()
+        return fds
+
+
+def matches(fd: Fd) -> bool:
+    return fd.target.startswith("pipe:[")
+
+
+def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
+    st = ctx.files.state(PipeDump)
+    direct = bool(fd.info.flags & O_DIRECT)
+    if st.direct.setdefault(fd.stat.st_ino, direct) != direct:
+        raise UnsupportedError(f"{fd.where}: a pipe with packet-mode and stream descriptions (not supported)")
+
+
+def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
+    e.pipe.pipe_id = fd.stat.st_ino
+    _capture(ctx, fd)
+
+
+def _capture(ctx: DumpContext, fd: Fd) -> None:
+    st = ctx.files.state(PipeDump)
+    pipe_id = fd.stat.st_ino
+    mine = getfd(fd.pid, fd.num)
+    try:
+        size = fcntl.fcntl(mine, F_GETPIPE_SZ)
+        if fd.info.flags & O_ACCMODE != O_RDONLY:  # a write end: data is read only from a read end
+            st.data.setdefault(pipe_id, (size, b""))
+            return
+        if pipe_id in st.data and st.data[pipe_id][1]:
+            return
+        r, w = os.pipe2(os.O_CLOEXEC)
+        try:
+            fcntl.fcntl(w, F_SETPIPE_SZ, size)
+            n = lib.st_syscall(nr.tee, mine, w, size, SPLICE_F_NONBLOCK, 0, 0)
+            data = os.read(r, n) if n > 0 else b""
+        finally:
+            os.close(r)
+            os.close(w)
+        if data and fd.info.flags & O_DIRECT:
+            raise UnsupportedError(f"{fd.where}: a packet-mode pipe holds data; the image format has "
+                                   "no packet "
+                                   "boundaries (not supported)")
+        st.data[pipe_id] = (size, data)
+    finally:
+        os.close(mine)
+
+
+def write_images(ctx: DumpContext) -> None:
+    entries, extras = [], []
+    for pipe_id, (size, data) in sorted(ctx.files.state(PipeDump).data.items()):
+        entries.append(pipe_pb2.pipe_data_entry(pipe_id=pipe_id, bytes=len(data), size=size))
+        extras.append(data)
+    if entries:
+        ctx.images.write("pipes-data", entries, extras=extras)
+
+
+def load_images(ctx: RestoreContext) -> None:
+    st = ctx.files.state(PipeRestore)
+    for entry in ctx.images.read_entries("pipes-data", missing_ok=True):
+        m = entry.message
+        data = bytes(entry.extra or b"")
+        if len(data) != m.bytes:
+            raise ImageError(ctx.images.path("pipes-data"), f"pipe {m.pipe_id}: {len(data)} bytes of data, "
+                             f"the entry says {m.bytes}")
+        st.data[m.pipe_id] = (m.size if m.HasField("size") else 0, data)
+
+
+def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
+    st = ctx.files.state(PipeRestore)
+    p = e.pipe
+    write = p.flags & O_ACCMODE == O_WRONLY
+    r, w = _made(st, p.pipe_id, p.flags & O_DIRECT)
+    end = w if write else r
+    if (p.pipe_id, end) not in st.used:
+        st.used.add((p.pipe_id, end))
+        fcntl.fcntl(end, F_SETFL, p.flags & O_NONBLOCK)  # the other flags of an end are fixed by pipe2
+        return end
+    if p.flags & O_DIRECT:
+        raise RestoreError(f"pipe {p.pipe_id}: a second packet-mode description of one end (not supported)")
+    try:
+        fd = os.open(f"/proc/self/fd/{end}", (O_WRONLY if write else O_RDONLY) | (p.flags & O_NONBLOCK)
+                     | O_CLOEXEC)
+    except OSError as exc:
+        raise RestoreError(f"pipe {p.pipe_id}: cannot open another description: {exc.strerror}") from exc
+    st.extra.append(fd)
+    return fd
+
+
+def _made(st: PipeRestore, pipe_id: int, direct: int) -> tuple[int, int]:
+    if pipe_id not in st.made:
+        r, w = os.pipe2(os.O_CLOEXEC | direct)
+        st.made[pipe_id] = (r, w)
+        size, data = st.data.get(pipe_id, (0, b""))
+        try:
+            if size:
+                fcntl.fcntl(w, F_SETPIPE_SZ, size)
+            if data:
+                os.write(w, data)
+        except OSError as exc:
+            raise RestoreError(f"pipe {pipe_id}: cannot restore {size} bytes of capacity / "
+                               f"{len(data)} bytes of data: {exc.strerror}") from exc
+    return st.made[pipe_id]
+
+
+KIND = FdKind("pipe", fdinfo_pb2.PIPE, "pipe", matches, dump, open_, check=check, write_images=write_images,
+              load_images=load_images)

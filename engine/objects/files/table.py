@@ -1,0 +1,342 @@
+"""The fd table: one file_entry per open file description, fds pointing at them, and the fd broker.
+
+Fds that share a description (dup, fork) share an id, so offset and flags stay shared after restore.
+On restore the engine opens each description once itself (its kind knows how) and every task takes
+its fds from the engine with pidfd_getfd(), so sharing between processes comes for free. The owner
+and signal of a description (F_SETOWN, F_SETSIG) and O_ASYNC are set again by the task itself, where
+the kernel records them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as st
+import struct
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from engine.abi import nr
+from engine.abi.consts import (
+    F_DUPFD_CLOEXEC,
+    F_GETOWN_EX,
+    F_GETSIG,
+    F_SETFD,
+    F_SETFL,
+    F_SETOWN_EX,
+    F_SETSIG,
+    FD_CLOEXEC,
+    KCMP_FILE,
+    O_ASYNC,
+    O_CLOEXEC,
+    O_PATH,
+)
+from engine.errors import RestoreError, UnsupportedError
+from engine.images.pb import fdinfo_pb2
+from engine.native import lib
+from engine.objects.base import KernelObject, Phase, Stage
+from engine.objects.files.kind import Fd, FdKind
+from engine.objects.files.kinds import BY_TYPE, KINDS, kind_of
+
+if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
+    from engine.task import Task
+
+T = TypeVar("T")
+OWNER_EX = struct.Struct("<ii")  # struct f_owner_ex { int type; pid_t pid; }
+
+
+@dataclass
+class FileTable:
+    """files.img: every file description and path-opened file the images refer to."""
+
+    entries: list[fdinfo_pb2.file_entry] = field(default_factory=list)
+    _by_path: dict[tuple[str, int], int] = field(default_factory=dict)
+    _descs: list[tuple[int, int, int, int]] = field(default_factory=list)  # (pid, fd, key, id)
+    _kind_states: dict[type, object] = field(default_factory=dict)
+
+    def state(self, cls: type[T]) -> T:
+        """A kind's own tree-wide state (one instance per class)."""
+        if cls not in self._kind_states:
+            self._kind_states[cls] = cls()
+        return self._kind_states[cls]  # type: ignore[return-value]
+
+    def states(self) -> list[object]:
+        return list(self._kind_states.values())
+
+    def new(self, fd_type: int) -> fdinfo_pb2.file_entry:
+        e = fdinfo_pb2.file_entry(type=fd_type, id=len(self.entries) + 1)
+        self.entries.append(e)
+        return e
+
+    def by_path(self, name: str, flags: int) -> int:
+        """A path-opened file (exe, mapping, cwd): one entry per (path, open mode)."""
+        key = (name, flags)
+        if key not in self._by_path:
+            e = self.new(fdinfo_pb2.REG)
+            e.reg.id, e.reg.flags, e.reg.pos, e.reg.name = e.id, flags, 0, name
+            _no_owner(e.reg.fown)
+            try:
+                e.reg.mode = os.stat(name).st_mode
+            except OSError:
+                pass
+            self._by_path[key] = e.id
+        return self._by_path[key]
+
+    def shared_with(self, pid: int, fd: int, key: int) -> int:
+        """The id of a description already seen (in any process) that (pid, fd) also holds, or 0."""
+        for p, f, k, fid in self._descs:
+            if k == key and lib.st_syscall(nr.kcmp, pid, p, KCMP_FILE, fd, f, 0) == 0:
+                return fid
+        return 0
+
+    def remember(self, pid: int, fd: int, key: int, fid: int) -> None:
+        self._descs.append((pid, fd, key, fid))
+
+    def get(self, fid: int) -> fdinfo_pb2.file_entry:
+        e = self.entries[fid - 1] if 0 < fid <= len(self.entries) else None
+        if e is None or e.id != fid:
+            e = next((x for x in self.entries if x.id == fid), None)
+        if e is None:
+            raise RestoreError(f"files.img has no file with id {fid}")
+        return e
+
+    def path_of(self, fid: int) -> str:
+        return self.get(fid).reg.name
+
+
+def _no_owner(fown: fdinfo_pb2.fown_entry) -> None:
+    fown.uid = fown.euid = fown.signum = fown.pid_type = fown.pid = 0
+
+
+@dataclass
+class TaskFiles:
+    """One process's fd table (shared with others under CLONE_FILES: then only its first owner has it)."""
+
+    fds: list[tuple[Fd, FdKind]] = field(default_factory=list)  # dump: every fd with its kind
+    fdinfo: list[fdinfo_pb2.fdinfo_entry] = field(default_factory=list)
+    owns_table: bool = True  # the first process of the tree with this table: it dumps/restores it
+    engine_pidfd: int = -1  # restore: its handle on the engine
+
+
+def state(t: Task) -> TaskFiles:
+    if t.files is None:
+        t.files = TaskFiles()
+    return t.files
+
+
+def _fstypes(pid: int) -> dict[int, str]:
+    out: dict[int, str] = {}
+    with open(f"/proc/{pid}/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            sep = parts.index("-")
+            out[int(parts[0])] = parts[sep + 1]
+    return out
+
+
+def unsupported_kind(fd: Fd) -> str:
+    target = fd.target
+    if target.startswith("anon_inode:"):
+        name = target.removeprefix("anon_inode:").strip("[]")
+    elif ":" in target and not target.startswith("/"):
+        name = target.split(":", 1)[0]
+    elif st.S_ISFIFO(fd.stat.st_mode):
+        name = "FIFO"
+    elif st.S_ISSOCK(fd.stat.st_mode):
+        name = "socket"
+    else:
+        name = "this kind of"
+    return f"{fd.where}: {name} fds are not supported yet"
+
+
+# -- dump ------------------------------------------------------------------------------------------
+
+def check(ctx: DumpContext, t: Task) -> None:
+    """Every fd must be of a kind we can restore: refused before anything touches the task."""
+    if not t.alive:
+        return
+    tf = state(t)
+    if any(o.files is not None and o.files.owns_table and o.ids.files_id == t.ids.files_id
+           for o in ctx.tasks if o is not t and o.alive):
+        tf.owns_table = False  # an fd table shared (CLONE_FILES) with a process seen already
+        return
+    fstypes = _fstypes(t.pid) if t.facts.fds else {}
+    for info in t.facts.fds:
+        try:
+            s = os.stat(f"/proc/{t.pid}/fd/{info.fd}")
+        except OSError as exc:
+            raise UnsupportedError(f"pid {t.pid} fd {info.fd} ({info.target}): cannot stat it: "
+                                   f"{exc.strerror}") from exc
+        fd = Fd(t.pid, info, s, fstypes.get(info.mnt_id, ""))
+        kind = kind_of(fd)
+        if kind is None:
+            raise UnsupportedError(unsupported_kind(fd))
+        if kind.check:
+            kind.check(ctx, t, fd)
+        tf.fds.append((fd, kind))
+
+
+def dump(ctx: DumpContext, t: Task) -> None:
+    tf = state(t)
+    if not tf.owns_table:
+        return
+    files = ctx.files
+    for fd, kind in tf.fds:
+        key = (fd.stat.st_dev << 64) | fd.stat.st_ino
+        fid = files.shared_with(t.pid, fd.num, key)
+        if not fid:
+            e = files.new(kind.fd_type)
+            sub = getattr(e, kind.sub)
+            sub.id = e.id
+            flags = fd.info.flags & ~O_CLOEXEC
+            sub.flags = flags
+            _dump_owner(t, fd, sub.fown)
+            kind.dump(ctx, t, fd, e)
+            fid = e.id
+            files.remember(t.pid, fd.num, key, fid)
+        tf.fdinfo.append(fdinfo_pb2.fdinfo_entry(id=fid, flags=FD_CLOEXEC if fd.info.flags & O_CLOEXEC else 0,
+                                                 type=kind.fd_type, fd=fd.num))
+
+
+def _dump_owner(t: Task, fd: Fd, fown: fdinfo_pb2.fown_entry) -> None:
+    """F_GETOWN_EX and F_GETSIG, asked in the task (the kernel shows them nowhere else)."""
+    inj = t.injector
+    _no_owner(fown)
+    if fd.info.flags & O_PATH:
+        return  # an O_PATH fd has no owner (fcntl says EBADF)
+    inj.call(nr.fcntl, fd.num, F_GETOWN_EX, inj.scratch, what=f"fcntl({fd.num}, F_GETOWN_EX)")
+    typ, pid = OWNER_EX.unpack(inj.get(0, OWNER_EX.size))
+    sig = inj.call(nr.fcntl, fd.num, F_GETSIG, what=f"fcntl({fd.num}, F_GETSIG)")
+    if pid or sig:
+        status = t.leader.facts.status
+        fown.uid, fown.euid = int(status["Uid"].split()[0]), int(status["Uid"].split()[1])
+        fown.pid_type, fown.pid, fown.signum = typ, pid, sig
+
+
+def write_images(ctx: DumpContext) -> None:
+    for t in ctx.tasks:
+        if t.alive and state(t).owns_table:
+            ctx.images.write("fdinfo", state(t).fdinfo, files_id=t.ids.files_id)
+    ctx.images.write("files", ctx.files.entries)
+    for kind in KINDS:
+        if kind.write_images:
+            kind.write_images(ctx)
+
+
+# -- restore ---------------------------------------------------------------------------------------
+
+def load_images(ctx: RestoreContext) -> None:
+    ctx.files.entries.extend(ctx.images.read("files", missing_ok=True))
+    seen: set[int] = set()
+    for t in ctx.tasks:
+        if not t.alive:
+            continue
+        tf = state(t)
+        tf.engine_pidfd = ctx.engine_pidfd
+        tf.owns_table = t.ids.files_id not in seen
+        if tf.owns_table:
+            seen.add(t.ids.files_id)
+            tf.fdinfo = list(ctx.images.read("fdinfo", missing_ok=True, files_id=t.ids.files_id))
+    for kind in KINDS:
+        if kind.load_images:
+            kind.load_images(ctx)
+
+
+@dataclass
+class Broker:
+    """The engine's own copies of every file description to restore, handed out with pidfd_getfd."""
+
+    ctx: RestoreContext
+    fds: dict[int, int] = field(default_factory=dict)  # file id -> engine fd
+
+    def fd_for(self, fid: int) -> int:
+        if fid not in self.fds:
+            e = self.ctx.files.get(fid)
+            kind = BY_TYPE.get(e.type)
+            if kind is None:
+                raise RestoreError(f"files.img: file id {fid} has type {e.type}, which this engine "
+                                   "cannot open")
+            self.fds[fid] = kind.open(self.ctx, e)
+        return self.fds[fid]
+
+    def close(self) -> None:
+        """Every engine fd of the restore: the descriptions handed out and what kinds keep besides."""
+        fds = set(self.fds.values())
+        for st_ in self.ctx.files.states():
+            owned = getattr(st_, "owned_fds", None)
+            if owned:
+                fds.update(owned())
+        for fd in fds:
+            os.close(fd)
+        self.fds.clear()
+
+
+def restore(ctx: RestoreContext, t: Task) -> None:
+    """Take every fd from the engine, placing them in ascending order.
+
+    In ascending order the lowest free fd that pidfd_getfd() returns is never a target fd still
+    to be placed, so nothing placed gets clobbered.
+    """
+    tf = state(t)
+    if not tf.owns_table:
+        return  # the fd table is shared with a process restored before (CLONE_FILES)
+    inj = t.injector
+    entries = sorted(tf.fdinfo, key=lambda e: e.fd)
+    pidfd = tf.engine_pidfd
+    if any(e.fd == pidfd for e in entries):
+        top = max(e.fd for e in entries) + 1
+        newfd = inj.call(nr.fcntl, pidfd, F_DUPFD_CLOEXEC, top, what="fcntl(F_DUPFD_CLOEXEC)")
+        inj.call(nr.close, pidfd, what="close")
+        pidfd = tf.engine_pidfd = newfd
+    owned: set[int] = set()
+    for fdi in entries:
+        src = ctx.fd_broker.fd_for(fdi.id)
+        fd = inj.raw(nr.pidfd_getfd, pidfd, src, 0)
+        if fd < 0:
+            raise RestoreError(f"pid {t.pid}: pidfd_getfd for fd {fdi.fd}: {os.strerror(-fd)}")
+        if fd != fdi.fd:
+            inj.call(nr.dup3, fd, fdi.fd, O_CLOEXEC if fdi.flags & FD_CLOEXEC else 0,
+                     what=f"dup3 to fd {fdi.fd}")
+            inj.call(nr.close, fd, what="close")
+        else:
+            inj.call(nr.fcntl, fd, F_SETFD, fdi.flags & FD_CLOEXEC, what="fcntl(F_SETFD)")
+        if fdi.id not in owned:  # once per description
+            owned.add(fdi.id)
+            _restore_owner(t, fdi.fd, ctx.files.get(fdi.id))
+
+
+def _restore_owner(t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
+    kind = BY_TYPE[e.type]
+    sub = getattr(e, kind.sub)
+    inj = t.injector
+    if sub.fown.pid:
+        inj.put(OWNER_EX.pack(sub.fown.pid_type, sub.fown.pid))
+        inj.call(nr.fcntl, fd, F_SETOWN_EX, inj.scratch, what=f"fcntl({fd}, F_SETOWN_EX)")
+    if sub.fown.signum:
+        inj.call(nr.fcntl, fd, F_SETSIG, sub.fown.signum, what=f"fcntl({fd}, F_SETSIG)")
+    if sub.flags & O_ASYNC:  # in the task: the kernel records the fd number it signals
+        inj.call(nr.fcntl, fd, F_SETFL, sub.flags, what=f"fcntl({fd}, F_SETFL, O_ASYNC)")
+
+
+def close_engine_fd(ctx: RestoreContext, t: Task) -> None:
+    """Each fd table drops its handle on the engine once its fds are in place."""
+    tf = state(t)
+    if tf.owns_table:
+        t.injector.call(nr.close, tf.engine_pidfd, what="close(engine pidfd)")
+
+
+def engine_pidfd(t: Task) -> int:
+    return state(t).engine_pidfd
+
+
+OBJECT = KernelObject(
+    "files",
+    check=check,
+    dump=dump,
+    write_images=write_images,
+    load_images=load_images,
+    stages=(
+        Stage("files", Phase.PROCESS, restore),
+        Stage("engine-fd", Phase.LATE, close_engine_fd),
+    ),
+)

@@ -1,0 +1,38 @@
+"""Operations run inside a task by injected syscalls that several object modules need."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from engine.abi import nr
+from engine.abi.consts import AT_FDCWD, O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_WRONLY
+from engine.errors import RestoreError
+
+if TYPE_CHECKING:
+    from engine.task import Task
+
+
+def open_in_task(t: Task, path: str, flags: int) -> int:
+    """open() injected into the task; the path travels through the scratch area."""
+    inj = t.injector
+    inj.put_str(path)
+    flags &= ~(O_CREAT | O_EXCL | O_TRUNC)
+    ret = inj.raw(nr.openat, AT_FDCWD, inj.scratch, flags | O_NOCTTY, 0)
+    if ret < 0:
+        raise RestoreError(f"pid {t.pid}: cannot open {path}: {os.strerror(-ret)}")
+    return ret
+
+
+def write_own_proc(t: Task, path: str, data: bytes) -> None:
+    """Write a /proc/self file as the task itself (some may only be written by their own task)."""
+    inj = t.injector
+    fd = open_in_task(t, path, O_WRONLY)
+    try:
+        inj.put(data)
+        ret = inj.raw(nr.write, fd, inj.scratch, len(data))
+        if ret != len(data):
+            err = os.strerror(-ret) if ret < 0 else "short write"
+            raise RestoreError(f"pid {t.pid}: cannot write {path}: {err}")
+    finally:
+        inj.raw(nr.close, fd)

@@ -1,0 +1,111 @@
+"""Threads: created again with their TIDs once the address space is whole, and the kernel's per-thread
+pointers into it: clear_child_tid, the robust futex list, the rseq area."""
+
+from __future__ import annotations
+
+import os
+import struct
+from typing import TYPE_CHECKING
+
+from engine.abi import nr
+from engine.abi.consts import (
+    CLONE_FILES,
+    CLONE_FS,
+    CLONE_SIGHAND,
+    CLONE_SYSVSEM,
+    CLONE_THREAD,
+    CLONE_VM,
+    KCMP_FILES,
+    KCMP_FS,
+    PR_GET_TID_ADDRESS,
+)
+from engine.compel.inject import SCRATCH_DATA, Injector
+from engine.errors import RestoreError, UnsupportedError
+from engine.native import check as checked
+from engine.native import ffi, lib
+from engine.objects.base import KernelObject, Phase, Stage
+from engine.objects.clone import CLONE_ARGS
+
+if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
+    from engine.task import Task, Thread
+
+
+def check(ctx: DumpContext, t: Task) -> None:
+    if not t.alive:
+        return
+    for th in t.threads[1:]:
+        if lib.st_syscall(nr.kcmp, t.pid, th.tid, KCMP_FILES, 0, 0, 0) != 0:
+            raise UnsupportedError(f"thread {th.tid} of pid {t.pid} has an fd table of its own "
+                                   "(unshare(CLONE_FILES)): not supported yet")
+        if lib.st_syscall(nr.kcmp, t.pid, th.tid, KCMP_FS, 0, 0, 0) != 0:
+            raise UnsupportedError(f"thread {th.tid} of pid {t.pid} has a cwd/root/umask of its own "
+                                   "(unshare(CLONE_FS)): not supported yet")
+        kids = _children_of(t.pid, th.tid)
+        if kids:
+            raise UnsupportedError(f"thread {th.tid} of pid {t.pid} is the parent of {kids} (a child of a "
+                                   "thread other than the leader is not supported yet)")
+
+
+def _children_of(pid: int, tid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{tid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def dump_thread(ctx: DumpContext, t: Task, thr: Thread) -> None:
+    inj = thr.injector
+    th = thr.core.thread_core
+    inj.call(nr.prctl, PR_GET_TID_ADDRESS, inj.scratch, what="prctl(PR_GET_TID_ADDRESS)")
+    thr.core.thread_info.clear_tid_addr = struct.unpack("<Q", inj.get(0, 8))[0]
+    head = ffi.new("uint64_t *")
+    size = ffi.new("uint64_t *")
+    checked(lib.st_syscall(nr.get_robust_list, thr.tid, int(ffi.cast("uintptr_t", head)),
+                           int(ffi.cast("uintptr_t", size)), 0, 0, 0), "get_robust_list")
+    th.futex_rla, th.futex_rla_len = int(head[0]), int(size[0])
+    conf = thr.tracee.rseq_config()
+    if conf.rseq_abi_pointer:
+        th.rseq_entry.rseq_abi_pointer = conf.rseq_abi_pointer
+        th.rseq_entry.rseq_abi_size = conf.rseq_abi_size
+        th.rseq_entry.signature = conf.signature
+
+
+def create(ctx: RestoreContext, t: Task) -> None:
+    """Threads are cloned by the leader once the address space is whole; each gets its TID back."""
+    inj = t.injector
+    for th in t.threads[1:]:
+        flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
+        tid_addr = SCRATCH_DATA - 64
+        inj.put(struct.pack("<i", th.tid), tid_addr)
+        inj.put(CLONE_ARGS.pack(flags, 0, 0, 0, 0, 0, 0, 0, inj.scratch + tid_addr, 1, 0), 0)
+        ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
+        if ret != th.tid:
+            err = os.strerror(-ret) if ret < 0 else f"got tid {ret}"
+            raise RestoreError(f"cannot create thread {th.tid} in {t.pid}: clone3: {err}")
+        th.tracee.wait()
+        th.spawned = True
+        th.inj = Injector.attach(th.tracee, inj.syscall_ip, inj.mem, scratch=inj.scratch)
+
+
+def restore_thread(ctx: RestoreContext, t: Task, thr: Thread) -> None:
+    inj = thr.injector
+    th = thr.core.thread_core
+    inj.call(nr.set_tid_address, thr.core.thread_info.clear_tid_addr, what="set_tid_address")
+    if th.futex_rla:
+        inj.call(nr.set_robust_list, th.futex_rla, th.futex_rla_len, what="set_robust_list")
+    if th.HasField("rseq_entry"):
+        r = th.rseq_entry
+        inj.call(nr.rseq, r.rseq_abi_pointer, r.rseq_abi_size, 0, r.signature, what="rseq")
+
+
+OBJECT = KernelObject(
+    "threads",
+    check=check,
+    dump_thread=dump_thread,
+    stages=(
+        Stage("threads", Phase.THREADS, create),
+        Stage("thread", Phase.THREAD, restore_thread),
+    ),
+)

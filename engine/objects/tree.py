@@ -1,0 +1,293 @@
+"""The process tree: pids, parents, sessions and groups, zombies; its pstree and core images.
+
+Restore forks it top-down from the root helper (injected clone3 with set_tid), each process after
+its memory is rebuilt (so its children inherit it), after setsid/setpgid so they inherit those. A
+session or group whose leader has exited gets a stand-in: a temporary process at the leader's PID
+that creates the session (and forks the members with CLONE_PARENT, so their parent stays right) or
+the group, and exits once the members are in. Zombies exit again with their old status.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from engine import proc
+from engine.abi import nr
+from engine.abi.consts import (
+    CLONE_FILES,
+    CLONE_FS,
+    CLONE_PARENT,
+    CLONE_THREAD,
+    P_PID,
+    PR_SET_NAME,
+    TASK_DEAD,
+    WNOHANG,
+    WSTOPPED,
+)
+from engine.compel.inject import SCRATCH_DATA, Injector
+from engine.compel.memory import TaskMemory
+from engine.compel.ptrace import Tracee, TraceeGone
+from engine.errors import ImageError, RestoreError, UnsupportedError
+from engine.images.pb import core_pb2, pstree_pb2
+from engine.log import log
+from engine.native import ffi, lib
+from engine.objects.base import KernelObject
+from engine.objects.clone import CLONE_ARGS
+from engine.task import Task, Thread
+
+if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
+
+RLIMIT_CORE = 4
+
+
+# -- dump ------------------------------------------------------------------------------------------
+
+def check(ctx: DumpContext, t: Task) -> None:
+    """Sessions and groups must be ones restore can build: refused now, while the tree still runs."""
+    root = ctx.root
+    pids = {x.pid: x for x in ctx.tasks}
+    if t is root and root.sid not in pids and not ctx.opts.shell_job:
+        raise UnsupportedError(f"pid {root.pid} belongs to session {root.sid}, outside the dumped tree "
+                               "(dump the session leader, or use --shell-job)")
+    # a session or group whose leader has exited gets a stand-in at restore; a live leader
+    # outside the tree cannot be brought along
+    for kind, leader, outside_ok in (("session", t.sid, root.sid), ("process group", t.pgid, root.pgid)):
+        if leader in pids or leader == outside_ok:
+            continue
+        if os.path.exists(f"/proc/{leader}"):
+            raise UnsupportedError(f"pid {t.pid} is in {kind} {leader}, whose leader is alive outside the "
+                                   "dumped tree")
+    parent = pids.get(t.ppid)
+    if parent is not None and t.sid not in (t.pid, parent.sid) and t.sid in pids:
+        raise UnsupportedError(f"pid {t.pid} is in session {t.sid} but its parent {parent.pid} is not "
+                               "(reparented across sessions): not supported yet")
+
+
+def dump(ctx: DumpContext, t: Task) -> None:
+    exit_signal = int(t.leader.facts.stat[38])
+    if t is not ctx.root and exit_signal != signal.SIGCHLD:
+        t.core.tc.stasis.exit_signal = exit_signal
+
+
+def _zombie_core(t: Task) -> core_pb2.core_entry:
+    core = core_pb2.core_entry(mtype=core_pb2.core_entry.X86_64)
+    tc = core.tc
+    tc.task_state, tc.personality, tc.flags, tc.blk_sigset = TASK_DEAD, 0, 0, 0
+    tc.exit_code = t.exit_status
+    try:
+        tc.comm = proc.stat(t.pid)[2]
+    except FileNotFoundError:
+        tc.comm = ""
+    return core
+
+
+def write_images(ctx: DumpContext) -> None:
+    entries = []
+    for t in ctx.tasks:
+        entries.append(pstree_pb2.pstree_entry(pid=t.pid, ppid=t.ppid, pgid=t.pgid, sid=t.sid,
+                                               threads=[th.tid for th in t.threads]))
+        if not t.alive:
+            ctx.images.write("core", _zombie_core(t), tid=t.pid)
+            continue
+        if t.stop_sig and t.stop_reported:
+            t.core.tc.stasis.stop_reported = True
+        for th in t.threads:
+            ctx.images.write("core", th.core, tid=th.tid)
+    ctx.images.write("pstree", entries)
+
+
+# -- restore ---------------------------------------------------------------------------------------
+
+def load_images(ctx: RestoreContext) -> None:
+    img = ctx.images
+    entries = img.read("pstree")
+    if not entries or entries[0].ppid != 0:
+        raise ImageError(img.path("pstree"), "the first entry must be the root (ppid 0)")
+    seen: set[int] = set()
+    for e in entries:
+        if e.ppid and e.ppid not in seen:
+            raise ImageError(img.path("pstree"), f"pid {e.pid} comes before its parent {e.ppid}")
+        seen.add(e.pid)
+        t = Task(e.pid, ppid=e.ppid, pgid=e.pgid, sid=e.sid)
+        for tid in list(e.threads) or [e.pid]:
+            th = Thread(tid, Tracee(tid))
+            th.core = img.read_one("core", tid=tid)
+            t.threads.append(th)
+        if not t.core.HasField("tc"):
+            raise ImageError(img.path("core", tid=t.pid), "no task state (tc) in the leader's core")
+        t.state = t.core.tc.task_state
+        if t.alive:
+            for th in t.threads:
+                if not th.core.HasField("thread_info"):
+                    raise ImageError(img.path("core", tid=th.tid), "no registers (thread_info)")
+        ctx.tasks.append(t)
+
+
+def check_pids_free(ctx: RestoreContext) -> None:
+    for t in ctx.tasks:
+        for th in t.threads:
+            if os.path.exists(f"/proc/{th.tid}"):
+                raise RestoreError(f"pid {th.tid} is in use (a live process or a zombie not yet reaped)")
+
+
+def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
+    """Each process forks its children: sessions and groups first, so children inherit them;
+    `created(task)` runs as soon as a process exists (its memory is rebuilt there)."""
+    by_pid = {t.pid: t for t in ctx.tasks}
+    root = ctx.root
+    _set_session(ctx, root, root)
+    created(root)
+    for t in ctx.tasks[1:]:
+        parent = by_pid[t.ppid]
+        creator, flags = parent, 0
+        if t.sid != t.pid and t.sid != parent.sid:
+            if t.sid in by_pid:
+                raise RestoreError(f"pid {t.pid} is in session {t.sid} but its parent {parent.pid} is not: "
+                                   "not supported yet")
+            creator = _stand_in(ctx, parent, t.sid, session=True)
+            flags |= CLONE_PARENT
+        elif t.ids.files_id == parent.ids.files_id and t.alive:
+            flags |= CLONE_FILES
+        if creator is parent and t.ids.fs_id == parent.ids.fs_id and t.alive:
+            flags |= CLONE_FS
+        if t.pgid != t.pid and t.pgid not in by_pid and t.pgid != t.sid and t.pgid != root.pgid:
+            _stand_in(ctx, creator, t.pgid, session=False)
+        ext = t.core.tc.stasis
+        exit_signal = ext.exit_signal if ext.HasField("exit_signal") else signal.SIGCHLD
+        _clone(creator, t, flags, exit_signal)
+        t.inherited = True  # it starts as a copy of its creator's rebuilt address space
+        _set_session(ctx, t, root)
+        created(t)
+    leaders = by_pid | {h.pid: h for h in ctx.stand_ins}
+    for t in ctx.tasks:  # groups whose leader is another process, now that every process exists
+        if t.pgid != t.pid and t.pgid in leaders:
+            cur = t.injector.call(nr.getpgid, 0, what="getpgid")
+            if cur != t.pgid:
+                t.injector.call(nr.setpgid, 0, t.pgid, what=f"setpgid({t.pgid})")
+    for h in reversed(ctx.stand_ins):  # their work is done: they exit and their parents reap them
+        _exit_stand_in(h)
+    for t in reversed(ctx.tasks):  # zombies die now; their parents' signals are restored later
+        if not t.alive:
+            _make_zombie(t)
+
+
+def _stand_in(ctx: RestoreContext, creator: Task, pid: int, session: bool) -> Task:
+    for h in ctx.stand_ins:
+        if h.pid == pid:
+            return h
+    if os.path.exists(f"/proc/{pid}"):
+        kind = "session" if session else "group"
+        raise RestoreError(f"pid {pid} (the exited leader of a {kind}) is in use")
+    h = Task(pid, threads=[Thread(pid, Tracee(pid))], ppid=creator.pid, pgid=pid, sid=pid if session else 0)
+    h.creator = creator
+    h.ids = creator.ids
+    _clone(creator, h, 0, signal.SIGCHLD)
+    h.injector.call(nr.setsid if session else nr.setpgid, *(() if session else (0, 0)),
+                    what="setsid" if session else "setpgid")
+    ctx.stand_ins.append(h)
+    log.debug("pid %d stands in for an exited %s leader", pid, "session" if session else "group")
+    return h
+
+
+def _exit_stand_in(h: Task) -> None:
+    try:
+        h.injector.raw(nr.exit_group, 0)
+    except TraceeGone:
+        pass
+    h.leader.inj = None
+    if h.mem:
+        h.mem.close()
+    assert h.creator is not None
+    ret = h.creator.injector.raw(nr.wait4, h.pid, 0, 0, 0)  # reap it, so nothing shows it existed
+    if ret != h.pid:
+        raise RestoreError(f"cannot reap the stand-in {h.pid}: {os.strerror(-ret) if ret < 0 else ret}")
+    h.spawned = False
+
+
+def _set_session(ctx: RestoreContext, t: Task, root: Task) -> None:
+    inj = t.injector
+    if t.sid == t.pid:
+        inj.call(nr.setsid, what="setsid")
+    elif t.pgid == t.pid:
+        inj.call(nr.setpgid, 0, 0, what="setpgid")
+    elif t is root and not ctx.opts.shell_job:
+        raise RestoreError(f"pid {t.pid} was in session {t.sid} outside the dump: restore with --shell-job")
+
+
+def _clone(parent: Task, child: Task, flags: int, exit_signal: int) -> None:
+    """An injected clone3(set_tid) in the parent's helper; the child stops at its first instruction."""
+    inj = parent.injector
+    tid_addr = SCRATCH_DATA - 64
+    inj.put(struct.pack("<i", child.pid), tid_addr)
+    # with CLONE_PARENT the child inherits the creator's exit signal; clone3 wants 0 here
+    if flags & (CLONE_THREAD | CLONE_PARENT):
+        exit_signal = 0
+    args = CLONE_ARGS.pack(flags, 0, 0, 0, exit_signal, 0, 0, 0, inj.scratch + tid_addr, 1, 0)
+    inj.put(args, 0)
+    ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
+    if ret != child.pid:
+        err = os.strerror(-ret) if ret < 0 else f"got pid {ret}"
+        raise RestoreError(f"cannot create pid {child.pid} in {parent.pid}: clone3: {err}")
+    child.tracee.wait()  # auto-attached: its first stop
+    child.spawned = True
+    child.mem = TaskMemory(child.pid)
+    child.leader.inj = Injector.attach(child.tracee, inj.syscall_ip, child.mem, scratch=inj.scratch)
+    log.debug("pid %d forked by %d (flags %#x)", child.pid, parent.pid, flags)
+
+
+def _make_zombie(t: Task) -> None:
+    status = t.core.tc.exit_code
+    inj = t.injector
+    inj.put_str(t.core.tc.comm[:15])
+    inj.call(nr.prctl, PR_SET_NAME, inj.scratch, what="prctl(PR_SET_NAME)")
+    if os.WIFSIGNALED(status):
+        # die by the same signal: unblocked, default action, no core file
+        sig = os.WTERMSIG(status)
+        no_core = ffi.new("uint64_t[2]", [0, 0])
+        lib.st_syscall(nr.prlimit64, t.pid, RLIMIT_CORE, int(ffi.cast("uintptr_t", no_core)), 0, 0, 0)
+        if sig != signal.SIGKILL:  # SIGKILL has no disposition to set
+            inj.put(struct.pack("<QQQQ", 0, 0, 0, 0))
+            inj.call(nr.rt_sigaction, sig, inj.scratch, 0, 8, what="rt_sigaction")
+        t.tracee.set_sigmask(0)
+        inj.hand_over()
+        t.tracee.detach(sig)
+        try:
+            while True:  # the tracer sees the death first; the zombie then waits for its parent
+                t.tracee.wait()
+        except TraceeGone:
+            pass
+    else:
+        try:
+            inj.raw(nr.exit_group, os.WEXITSTATUS(status))  # the tracer sees the exit, no return
+        except TraceeGone:
+            pass
+        else:
+            raise RestoreError(f"pid {t.pid}: exit_group returned")
+    t.leader.inj = None
+    log.debug("pid %d is a zombie again (status %#x)", t.pid, status)
+
+
+def stopped_again(ctx: RestoreContext, t: Task, parent: Task | None) -> None:
+    """A stop its parent had collected already (wait WUNTRACED) is collected again by the parent, in
+    the parent, so the parent does not see it twice; the SIGCHLD of the new stop goes with it unless
+    one was pending at the dump."""
+    if parent is None or not parent.alive or not t.core.tc.stasis.stop_reported:
+        return
+    inj = parent.injector
+    ret = inj.raw(nr.waitid, P_PID, t.pid, inj.scratch, WSTOPPED | WNOHANG, 0)
+    if ret < 0:
+        raise RestoreError(f"pid {parent.pid}: cannot collect the stop of {t.pid} again: {os.strerror(-ret)}")
+    pending = any(struct.unpack_from("<i", e.siginfo)[0] == signal.SIGCHLD
+                  for e in parent.core.tc.signals_s.signals)
+    if not pending:
+        inj.put(struct.pack("<Q", 1 << (signal.SIGCHLD - 1)) + struct.pack("<qq", 0, 0), 0)
+        inj.raw(nr.rt_sigtimedwait, inj.scratch, 0, inj.scratch + 8, 8)
+
+
+OBJECT = KernelObject("process tree", check=check, dump=dump, write_images=write_images,
+                      load_images=load_images)
