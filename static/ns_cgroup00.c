@@ -177,8 +177,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (now != mine) {
 		errno = 0;
-		fail("the cgroup namespace is %lu after C/R, was %lu (%s)", (unsigned long)now, (unsigned long)mine,
-		     now == outer ? "the outer one" : "another one");
+		fail("the cgroup namespace is %lu after C/R, was %lu (now in %s)", (unsigned long)now, (unsigned long)mine,
+		     now == outer ? "the outer one" : "yet another one");
 		goto out;
 	}
 	if (v2_path(cg, sizeof(cg)))

@@ -65,8 +65,8 @@ int main(int argc, char **argv)
 		goto err;
 	if (now != mine) {
 		errno = 0;
-		fail("the IPC namespace is %lu after C/R, was %lu (%s)", (unsigned long)now, (unsigned long)mine,
-		     now == outer ? "the outer one" : "another one");
+		fail("the IPC namespace is %lu after C/R, was %lu (now in %s)", (unsigned long)now, (unsigned long)mine,
+		     now == outer ? "the outer one" : "yet another one");
 		goto err;
 	}
 	id2 = msgget(KEY, 0);

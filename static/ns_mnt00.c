@@ -71,8 +71,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (now != mine) {
 		errno = 0;
-		fail("the mount namespace is %lu after C/R, was %lu (%s)", (unsigned long)now, (unsigned long)mine,
-		     now == outer ? "the outer one" : "another one");
+		fail("the mount namespace is %lu after C/R, was %lu (now in %s)", (unsigned long)now, (unsigned long)mine,
+		     now == outer ? "the outer one" : "yet another one");
 		goto out;
 	}
 	if (stat(dirname, &st) || st.st_dev != st_mnt.st_dev || st.st_ino != st_mnt.st_ino ||

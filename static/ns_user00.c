@@ -83,8 +83,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (now.ns != mine.ns) {
 		errno = 0;
-		fail("the user namespace is %lu after C/R, was %lu (%s)", (unsigned long)now.ns,
-		     (unsigned long)mine.ns, now.ns == outer.ns ? "the outer one" : "another one");
+		fail("the user namespace is %lu after C/R, was %lu (now in %s)", (unsigned long)now.ns,
+		     (unsigned long)mine.ns, now.ns == outer.ns ? "the outer one" : "yet another one");
 		return 1;
 	}
 	if (now.uid != 0 || now.gid != 0) {

@@ -52,8 +52,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (now != mine) {
 		errno = 0;
-		fail("the UTS namespace is %lu after C/R, was %lu (%s)", (unsigned long)now, (unsigned long)mine,
-		     now == outer ? "the outer one" : "another one");
+		fail("the UTS namespace is %lu after C/R, was %lu (now in %s)", (unsigned long)now, (unsigned long)mine,
+		     now == outer ? "the outer one" : "yet another one");
 		return 1;
 	}
 	if (uname(&u)) {

@@ -107,7 +107,8 @@ int main(int argc, char **argv)
 	/* the pipe is still in packet mode: two new writes are read back one by one */
 	if (write_packet(p[1], 10, 300) || write_packet(p[1], 11, 5))
 		return 1;
-	if (read_packet(p[0], 10, 300, "after C/R, a new packet") || read_packet(p[0], 11, 5, "after C/R, a new packet"))
+	if (read_packet(p[0], 10, 300, "after C/R, a new packet") ||
+	    read_packet(p[0], 11, 5, "after C/R, a new packet"))
 		return 1;
 	pass();
 	return 0;

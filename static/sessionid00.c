@@ -34,7 +34,8 @@ int main(int argc, char **argv)
 		return 1;
 	sess2 = read_ll("/proc/self/sessionid");
 	luid = read_ll("/proc/self/loginuid");
-	if (luid != LOGINUID || sess1 < 0 || sess2 < 0 || sess1 == sess0 || sess2 == sess1 || sess2 == 4294967295LL) {
+	if (luid != LOGINUID || sess1 < 0 || sess2 < 0 || sess1 == sess0 || sess2 == sess1 ||
+	    sess2 == 4294967295LL) {
 		pr_err("setting loginuid: loginuid %lld, sessionid %lld -> %lld -> %lld\n", luid, sess0, sess1, sess2);
 		return 1;
 	}
