@@ -47,6 +47,7 @@ static int dispatched(const char *when)
 
 	hits = 0;
 	last_nr = -1;
+	last_code = -1;
 	selector = SYSCALL_DISPATCH_FILTER_BLOCK;
 	ret = syscall(SYS_getppid);
 	selector = SYSCALL_DISPATCH_FILTER_ALLOW;
