@@ -50,7 +50,24 @@ _STAT_NAMES = [
 ]
 # stat fields status already shows (State, PPid, Threads, SigPnd/SigBlk/SigIgn/SigCgt, VmSize)
 _STAT_DUP = {"state", "ppid", "num_threads", "signal", "blocked", "sigignore", "sigcatch", "vsize"}
-_PROC_FILES = ("personality", "oom_score_adj", "coredump_filter", "timerslack_ns", "loginuid", "sessionid")
+_PROC_FILES = ("personality", "oom_score_adj", "coredump_filter", "timerslack_ns", "loginuid")
+# status and stat fields of the process (its mm, signal struct, ids), read from the leader's files only
+_PROCESS_STATUS = re.compile(
+    r"^(Vm|Rss|HugetlbPages$|CoreDumping$|THP_enabled$|untag_mask$|Threads$|Tgid$|Ngid$)"
+)
+_PROCESS_STAT = {
+    "pgrp", "session", "tty_nr", "tpgid", "itrealvalue", "rsslim", "startcode", "endcode", "startstack",
+    "cnswap", "nswap", "start_data", "end_data", "start_brk", "arg_start", "arg_end", "env_start", "env_end",
+}
+# PF_* of include/linux/sched.h, to name the bits of stat.flags
+_PF = {
+    0x1: "VCPU", 0x2: "IDLE", 0x4: "EXITING", 0x8: "POSTCOREDUMP", 0x10: "IO_WORKER", 0x20: "WQ_WORKER",
+    0x40: "FORKNOEXEC", 0x80: "MCE_PROCESS", 0x100: "SUPERPRIV", 0x200: "DUMPCORE", 0x400: "SIGNALED",
+    0x800: "MEMALLOC", 0x1000: "NPROC_EXCEEDED", 0x2000: "USED_MATH", 0x4000: "USER_WORKER",
+    0x8000: "NOFREEZE", 0x20000: "KSWAPD", 0x40000: "MEMALLOC_NOFS", 0x80000: "MEMALLOC_NOIO",
+    0x100000: "LOCAL_THROTTLE", 0x200000: "KTHREAD", 0x400000: "RANDOMIZE", 0x4000000: "NO_SETAFFINITY",
+    0x8000000: "MCE_EARLY", 0x10000000: "MEMALLOC_PIN", 0x20000000: "BLOCK_TS", 0x80000000: "SUSPEND_TASK",
+}
 _LINKS = ("cwd", "root", "exe")
 _SYS_IOPRIO_GET, _SYS_SCHED_GETATTR, _IOPRIO_WHO_PROCESS = 252, 315, 1
 
@@ -139,22 +156,32 @@ def _keep(name: str) -> bool:
 # ---- per thread
 
 
-def _status(text: str, prefix: str, out: dict[str, str]) -> None:
+def _status(text: str, prefix: str, out: dict[str, str], leader: bool) -> None:
     for line in text.splitlines():
         key, _, value = line.partition(":")
         name = f"status.{key}"
-        if not _keep(name):
+        if not _keep(name) or (not leader and _PROCESS_STATUS.match(key)):
             continue
         value = value.strip()
         if key == "SigQ":  # state_exceptions.PARTIAL
             value = "*/" + value.partition("/")[2]
+        elif key == "State" and value[:1] in "RSD":
+            value = "RSD"
         out[f"{prefix}{name}"] = value
 
 
-def _stat(text: str, prefix: str, out: dict[str, str]) -> None:
+def _pf_flags(value: str) -> str:
+    flags = int(value)
+    names = [n for bit, n in sorted(_PF.items()) if flags & bit]
+    unknown = flags & ~sum(_PF)
+    return f"{flags:#x} {'|'.join(names)}" + (f"|{unknown:#x}" if unknown else "")
+
+
+def _stat(text: str, prefix: str, out: dict[str, str], leader: bool) -> None:
     for name, value in zip(_STAT_NAMES, text.rsplit(")", 1)[1].split(), strict=False):
-        if name not in _STAT_DUP and _keep(f"stat.{name}"):
-            out[f"{prefix}stat.{name}"] = value
+        if name in _STAT_DUP or not _keep(f"stat.{name}") or (not leader and name in _PROCESS_STAT):
+            continue
+        out[f"{prefix}stat.{name}"] = _pf_flags(value) if name == "flags" else value
 
 
 class _SchedAttr(ctypes.Structure):
@@ -184,9 +211,9 @@ def _syscalls(tid: int, prefix: str, out: dict[str, str]) -> None:
 
 
 def _thread(tdir: Path, tid: int, out: dict[str, str], zombie: bool, syscalls: bool) -> None:
-    prefix = f"tid {tid} "
-    _status(_read(tdir / "status"), prefix, out)
-    _stat(_read(tdir / "stat"), prefix, out)
+    prefix, leader = f"tid {tid} ", tdir.name == tdir.parent.parent.name
+    _status(_read(tdir / "status"), prefix, out, leader)
+    _stat(_read(tdir / "stat"), prefix, out, leader)
     if zombie:
         return
     out[f"{prefix}children"] = " ".join(sorted(_read(tdir / "children").split(), key=int))
@@ -315,6 +342,8 @@ def _process(pdir: Path, labels: Labels, out: dict[str, str]) -> None:
         out[name] = _read(pdir / name).strip()
     _limits(_read(pdir / "limits"), out)
     out["cgroup"] = " ".join(_read(pdir / "cgroup").split())
+    sessionid = _read(pdir / "sessionid").strip()  # state_exceptions.PARTIAL
+    out["sessionid"] = sessionid if sessionid == "4294967295" else labels("sessionid", sessionid)
     out["autogroup"] = _AUTOGROUP.sub(lambda m: labels("autogroup", m[1]), _read(pdir / "autogroup").strip())
     out["cmdline"] = repr(_read(pdir / "cmdline"))
     out["environ"] = repr(_read(pdir / "environ"))
@@ -371,35 +400,41 @@ def _zombie(pdir: Path, tids: list[int], syscalls: bool) -> PidState:
 
 
 def visible_state(root_pid: int, newns: bool) -> State:
+    """The state of the test's tree (tree_pids)."""
     proc = Path(f"/proc/{root_pid}/root/proc") if newns else Path("/proc")
-    labels, epolls = Labels(), []
+    return snapshot(tree_pids(root_pid, newns), proc, syscalls=not newns)
+
+
+def snapshot(pids: list[int], proc: Path = Path("/proc"), syscalls: bool = True) -> State:
+    """The state of `pids` as `proc` shows them; `syscalls`: also what only a syscall tells (ioprio,
+    sched_getattr), for pids of our own pid namespace."""
+    labels: Labels = Labels()
+    epolls: list = []
     _seed(Path("/proc"), labels)
     state: State = {}
-    pids = tree_pids(root_pid, newns)
     for pid in pids:
-        pdir = proc / str(pid)
+        pdir, tids = proc / str(pid), []
         try:
             tids = sorted(int(t) for t in os.listdir(pdir / "task"))
             if stat_state(pid, proc) == "Z":  # no fds, mm or mounts to read: a zombie is only that
-                state[pid] = _zombie(pdir, tids, not newns)
+                state[pid] = _zombie(pdir, tids, syscalls)
                 continue
             fields: dict[str, str] = {}
             for tid in tids:
                 try:
-                    _thread(pdir / "task" / str(tid), tid, fields, False, not newns)
+                    _thread(pdir / "task" / str(tid), tid, fields, False, syscalls)
                 except FileNotFoundError:
                     pass  # the thread exited meanwhile: the tid list shows it
             _process(pdir, labels, fields)
             fds = _fds(pdir, labels, fields, epolls)
             state[pid] = PidState(tids, fds, _maps(pdir), _mounts(pdir), fields)
-        except FileNotFoundError:
-            if os.path.exists(pdir):
+        except OSError:
+            now = stat_state(pid, proc)
+            if now is None:
+                continue  # exited meanwhile (e.g. a launcher still on its way out)
+            if now != "Z":
                 raise
-            continue  # exited meanwhile (e.g. a launcher still on its way out)
-        except OSError:  # died between the two reads: a zombie now
-            if stat_state(pid, proc) != "Z":
-                raise
-            state[pid] = _zombie(pdir, tids, not newns)
+            state[pid] = _zombie(pdir, tids, syscalls)  # died between two reads: a zombie now
     _epoll_targets(labels, epolls)
     _locks(proc, set(state), state)
     return state
@@ -418,7 +453,7 @@ def _diff(kind: str, pid: int, before: set, after: set, limit: int = 12) -> list
     return lines
 
 
-def _fields_diff(pid: int, before: dict[str, str], after: dict[str, str], limit: int = 40) -> list[str]:
+def _fields_diff(pid: int, before: dict[str, str], after: dict[str, str], limit: int = 60) -> list[str]:
     lines = []
     for key in sorted(before.keys() | after.keys()):
         old, new = before.get(key, "<none>"), after.get(key, "<none>")
@@ -444,7 +479,7 @@ def _show(attrs: tuple | None, other: tuple | None) -> str:
                     if mine.get(k) != theirs.get(k))
 
 
-def _maps_diff(pid: int, before: list[Range], after: list[Range], limit: int = 12) -> list[str]:
+def _maps_diff(pid: int, before: list[Range], after: list[Range], limit: int = 16) -> list[str]:
     """Per byte range: every range whose attributes (or mapped-ness) differ, with what differs."""
     if before == after:
         return []

@@ -49,12 +49,24 @@ EXCEPTIONS: dict[str, str] = {
     "(no interface sets it)",
     "stat.rss": _RESIDENCY,
     "stat.processor": "the CPU the task last ran on: the scheduler's choice",
+    "stat.wchan": "1 while the task is blocked in the kernel, 0 while it runs: the running/sleeping state "
+    "of the moment (see status.State)",
     "fdinfo.ticks": "timerfd expirations not yet read: grows with time while the snapshot is taken, "
     "dumped and restored",
 }
 
 # fields of which only a part is compared: field -> (what is dropped, why)
 PARTIAL: dict[str, tuple[str, str]] = {
+    "status.State": (
+        "running (R), sleeping (S) or in disk sleep (D): all three read as 'RSD'",
+        "which of them a task is in at the instant of the read is the scheduler's and the moment's (a "
+        "sleeping program runs when it wakes); stopped, traced, zombie, dead are compared",
+    ),
+    "sessionid": (
+        "the number",
+        "the audit session id is taken from a global counter of the kernel when loginuid is written "
+        "(read-only, no interface sets it); whether it is set and which processes share one is compared",
+    ),
     "status.SigQ": (
         "the queued count before the '/'",
         "it counts the pending queued signals of every process of the real uid (items of other tests "
