@@ -73,6 +73,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "lists them)",
     )
     g.addoption(
+        "--stress",
+        dest="zdtm_stress",
+        action="store_true",
+        help="load the machine while the items run: one busy-loop process per core and one that keeps "
+        "touching a quarter of the free memory (started by the controller, killed at the end)",
+    )
+    g.addoption(
         "--zdtm-timeout",
         dest="zdtm_timeout",
         type=float,
@@ -102,6 +109,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from zdtm.junit import JunitWriter
 
         config.pluginmanager.register(JunitWriter(Path(junit)), "zdtm-junit")
+    if config.getoption("zdtm_stress") and not hasattr(config, "workerinput"):  # the controller only
+        from zdtm.stress import Stress
+
+        config.pluginmanager.register(Stress(), "zdtm-stress")
 
 
 def fault_points(config: pytest.Config) -> list[str]:
