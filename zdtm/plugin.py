@@ -128,6 +128,9 @@ def fault_points(config: pytest.Config) -> list[str]:
     from zdtm.engine_cli import NoFaultPoints
     from zdtm.faultwalk import default_points
 
+    worker = getattr(config, "workerinput", {})
+    if "zdtm_fault_points" in worker:  # the controller asked the engine and checked the option
+        return list(worker["zdtm_fault_points"])
     try:
         known = default_points(config.zdtm_engine)  # type: ignore[attr-defined]
     except NoFaultPoints as e:
@@ -142,6 +145,12 @@ def fault_points(config: pytest.Config) -> list[str]:
     if bad:
         raise pytest.UsageError(f"--fault-points: unknown {bad}; the engine's points: {','.join(known)}")
     return points
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # noqa: ANN001 (xdist's WorkerController)
+    """xdist: the workers get the fault points the controller got from the engine (asked once)."""
+    node.workerinput["zdtm_fault_points"] = node.config.zdtm_fault_points
 
 
 def pytest_report_header(config: pytest.Config) -> str:
