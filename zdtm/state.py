@@ -469,14 +469,23 @@ def _attrs_at(ranges: list[Range], starts: list[int], addr: int) -> tuple | None
     return ranges[i][2] if i >= 0 and addr < ranges[i][1] else None
 
 
-def _show(attrs: tuple | None, other: tuple | None) -> str:
+def _show(attrs: tuple | None, other: tuple | None, lo: int) -> str:
+    """The attributes of a range at `lo` that differ from `other` (all of them if other is unmapped)."""
+
+    def value(k: str, v: str | None) -> str:
+        if v is None:
+            return "<none>"
+        return f"{int(v) + lo:#x}" if k == "base" else repr(v)  # base: the file offset at lo
+
     if attrs is None:
         return "unmapped"
-    if other is None:
-        return " ".join(f"{k}={v}" for k, v in attrs)
-    mine, theirs = dict(attrs), dict(other)
-    return " ".join(f"{k}={mine.get(k, '<none>')!r}" for k in sorted(mine.keys() | theirs.keys())
-                    if mine.get(k) != theirs.get(k))
+    mine, theirs = dict(attrs), dict(other or ())
+    keys = sorted(mine.keys() | theirs.keys())
+    return " ".join(
+        f"{'offset' if k == 'base' else k}={value(k, mine.get(k))}"
+        for k in keys
+        if other is None or mine.get(k) != theirs.get(k)
+    )
 
 
 def _maps_diff(pid: int, before: list[Range], after: list[Range], limit: int = 16) -> list[str]:
@@ -495,7 +504,8 @@ def _maps_diff(pid: int, before: list[Range], after: list[Range], limit: int = 1
         else:
             out.append((lo, hi, old, new))
     lines = [
-        f"  pid {pid} vma {lo:x}-{hi:x}: {_show(old, new)} -> {_show(new, old)}" for lo, hi, old, new in out
+        f"  pid {pid} vma {lo:x}-{hi:x}: {_show(old, new, lo)} -> {_show(new, old, lo)}"
+        for lo, hi, old, new in out
     ]
     if len(lines) > limit:
         lines[limit:] = [f"  pid {pid} vma ... {len(lines) - limit} more ranges differ"]

@@ -175,3 +175,17 @@ def test_pipes_compared_structurally(child: Child) -> None:
     child.do(f"r3, w3 = os.pipe(); os.dup2(r3, {r}, False); os.close(r3); os.close(w3)")
     lines = about(state.compare(before, child.snap()), *fds)
     assert any(f"fd {w} link: 'pipe:" in line for line in lines), lines
+
+
+def test_file_offset(child: Child, tmp_path) -> None:  # noqa: ANN001 (pytest's tmp_path)
+    path = tmp_path / "data"
+    path.write_bytes(b"x" * 4 * PAGE)
+    addr = anon_region(child, 4)
+    child.do(f"fd = os.open({str(path)!r}, os.O_RDONLY)")
+    assert int(child.do(f"out = libc.mmap({addr}, {4 * PAGE}, 1, 0x12, fd, 0)")) == addr  # MAP_PRIVATE|FIXED
+    before = child.snap()
+    page = addr + PAGE
+    assert int(child.do(f"out = libc.mmap({page}, {PAGE}, 1, 0x12, fd, {3 * PAGE})")) == page
+    diff = state.compare(region(before, addr, addr + 4 * PAGE), region(child.snap(), addr, addr + 4 * PAGE))
+    expected = f"  pid {child.pid} vma {page:x}-{page + PAGE:x}: offset={PAGE:#x} -> offset={3 * PAGE:#x}"
+    assert diff == expected, diff
