@@ -108,6 +108,37 @@ def check_argv(engine: list[str], feature: str) -> list[str]:
     ]
 
 
+def fault_points_argv(engine: list[str]) -> list[str]:
+    return [*engine, "check", "--no-default-config", "--fault-points"]
+
+
+class NoFaultPoints(Exception):
+    """The engine cannot list its fault points (no `check --fault-points`, or it failed)."""
+
+
+def fault_points(engine: list[str]) -> list[str]:
+    """The engine's fault points as `<engine> check --fault-points` prints them: one per line, dump points
+    then restore points, in the order the engine passes them."""
+    argv = fault_points_argv(engine)
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=ENGINE_TIMEOUT, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise NoFaultPoints(f"`{' '.join(argv)}`: {e}") from None
+    points = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode != 0:
+        why = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or [""]
+        raise NoFaultPoints(f"`{' '.join(argv)}` exit {proc.returncode}: {why[0]}")
+    bad = [p for p in points if not p.startswith(("dump:", "restore:"))]
+    if not points or bad:
+        raise NoFaultPoints(
+            f"`{' '.join(argv)}` printed {'no fault points' if not points else f'non-points {bad[:3]}'}"
+            " (expected one dump:/restore: point per line)"
+        )
+    return points
+
+
 def run(
     argv: list[str], cwd: Path, images: Path, log_name: str, output: Path, env: dict[str, str] | None = None
 ) -> EngineRun:

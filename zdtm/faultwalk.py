@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from zdtm import state
+from zdtm import engine_cli, state
 from zdtm.procs import alive, stat_state, traced, wait_reaped
 from zdtm.program import StepFailure
 
@@ -29,11 +29,10 @@ FAULT_ENV = "STASIS_FAULT"
 REAP_TIMEOUT = 10  # seconds for pid 1 to reap what a failed restore killed
 
 
-def default_points() -> list[str]:
-    """The engine's fault points, dump then restore, in the order it passes them."""
-    from engine.fault import all_points
-
-    return all_points()
+def default_points(engine: list[str]) -> list[str]:
+    """The engine's fault points, dump then restore, in the order it passes them: the engine is asked
+    (`<engine> check --fault-points`), never imported. Raises engine_cli.NoFaultPoints."""
+    return engine_cli.fault_points(engine)
 
 
 @contextmanager

@@ -69,7 +69,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fault-points",
         dest="zdtm_fault_points",
         metavar="P1,P2",
-        help="with --fault-walk: only these points (default: engine.fault's DUMP_POINTS and RESTORE_POINTS)",
+        help="with --fault-walk: only these points (default: all, as `<engine> check --fault-points` "
+        "lists them)",
+    )
+    g.addoption(
+        "--stress",
+        dest="zdtm_stress",
+        action="store_true",
+        help="load the machine while the items run: one busy-loop process per core and one that keeps "
+        "touching a quarter of the free memory (started by the controller, killed at the end)",
     )
     g.addoption(
         "--zdtm-timeout",
@@ -93,14 +101,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if bad:
         raise pytest.UsageError(f"--flavor: unknown {bad}; choose from {','.join(ALL_FLAVORS)}")
     config.option.zdtm_flavors = flavors
-    config.zdtm_fault_points = fault_points(config)  # type: ignore[attr-defined]
     given = config.getoption("zdtm_engine")
     config.zdtm_engine = shlex.split(given) if given else default_engine()  # type: ignore[attr-defined]
+    config.zdtm_fault_points = fault_points(config)  # type: ignore[attr-defined]
     junit = config.getoption("zdtm_junit")
     if junit and not hasattr(config, "workerinput"):  # under xdist, only the controller writes the file
         from zdtm.junit import JunitWriter
 
         config.pluginmanager.register(JunitWriter(Path(junit)), "zdtm-junit")
+    if config.getoption("zdtm_stress") and not hasattr(config, "workerinput"):  # the controller only
+        from zdtm.stress import Stress
+
+        config.pluginmanager.register(Stress(), "zdtm-stress")
 
 
 def fault_points(config: pytest.Config) -> list[str]:
@@ -113,9 +125,19 @@ def fault_points(config: pytest.Config) -> list[str]:
         raise pytest.UsageError("--fault-walk needs C/R: not with --nocr or --norst")
     if "STASIS_FAULT" in os.environ:
         raise pytest.UsageError("--fault-walk sets STASIS_FAULT itself: unset it in the environment")
+    from zdtm.engine_cli import NoFaultPoints
     from zdtm.faultwalk import default_points
 
-    known = default_points()
+    worker = getattr(config, "workerinput", {})
+    if "zdtm_fault_points" in worker:  # the controller asked the engine and checked the option
+        return list(worker["zdtm_fault_points"])
+    try:
+        known = default_points(config.zdtm_engine)  # type: ignore[attr-defined]
+    except NoFaultPoints as e:
+        raise pytest.UsageError(
+            f"--fault-walk: the engine cannot list its fault points: {e}. "
+            "The walk needs an engine with `check --fault-points` (and STASIS_FAULT)"
+        ) from None
     if not given:
         return known
     points = [p for p in given.split(",") if p]
@@ -123,6 +145,12 @@ def fault_points(config: pytest.Config) -> list[str]:
     if bad:
         raise pytest.UsageError(f"--fault-points: unknown {bad}; the engine's points: {','.join(known)}")
     return points
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # noqa: ANN001 (xdist's WorkerController)
+    """xdist: the workers get the fault points the controller got from the engine (asked once)."""
+    node.workerinput["zdtm_fault_points"] = node.config.zdtm_fault_points
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,0 +1,191 @@
+"""The harness's visible-state comparison (zdtm.state) against real processes: a child Python process
+changes one thing about itself on command, and the comparison must report exactly that (or nothing, for a
+change a program cannot tell: a VMA split, a pipe recreated with the same sharing). The interpreter itself
+does not hold still (its heap grows as it runs the commands), so each test looks at the part it changed:
+its own region, or the fields of the fds or the thread it changed."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from zdtm import state
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# the child: runs each line of stdin (Python), answers "ok <repr of `out`>" or "err ..."
+CHILD = r"""
+import ctypes, fcntl, mmap, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t] + [ctypes.c_int] * 3 + [ctypes.c_long]
+libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc.mremap.restype = ctypes.c_void_p
+libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
+env = {"libc": libc, "ctypes": ctypes, "fcntl": fcntl, "mmap": mmap, "os": os, "signal": signal}
+for line in sys.stdin:
+    env["out"] = None
+    try:
+        exec(line, env)
+        print("ok", repr(env["out"]), flush=True)
+    except Exception as e:
+        print("err", repr(e), flush=True)
+"""
+
+
+class Child:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.pid = self.proc.pid
+
+    def do(self, code: str) -> str:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(code + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        assert answer.startswith("ok "), f"{code!r}: {answer}"
+        return answer[3:]
+
+    def snap(self) -> state.State:
+        return state.snapshot([self.pid])
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def child() -> Iterator[Child]:
+    c = Child()
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def anon_region(child: Child, pages: int) -> int:
+    """A private anonymous RW region of `pages`, every page touched, between two PROT_NONE pages (so that
+    it merges with no neighbour); its address."""
+    addr = int(child.do(f"out = libc.mmap(None, {(pages + 2) * PAGE}, 0, 0x22, -1, 0)")) + PAGE
+    child.do(f"assert libc.mprotect({addr}, {pages * PAGE}, 3) == 0")
+    child.do(f"ctypes.memset({addr}, 1, {pages * PAGE})")
+    return addr
+
+
+def region(snap: state.State, lo: int, hi: int) -> state.State:
+    """Only the ranges of [lo, hi) of each pid, and no fields."""
+    return {
+        pid: state.PidState(s.tids, s.fds, [r for r in s.maps if lo <= r[0] < hi], s.mounts)
+        for pid, s in snap.items()
+    }
+
+
+def about(diff: str | None, *keys: str) -> list[str]:
+    """The lines of a diff that name one of `keys` (as ' KEY' or ' KEY:' in the line)."""
+    lines = (diff or "").splitlines()
+    return [line for line in lines if any(f" {k} " in line or f" {k}:" in line for k in keys)]
+
+
+def smaps_starts(pid: int, lo: int, hi: int) -> list[int]:
+    starts = []
+    with open(f"/proc/{pid}/smaps") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) ", line)
+        if m and lo <= int(m[1], 16) < hi:
+            starts.append(int(m[1], 16))
+    return starts
+
+
+def test_same_process_twice_is_no_difference(child: Child) -> None:
+    child.do("r, w = os.pipe(); out = (r, w)")
+    before = child.snap()  # the interpreter is idle between two snapshots: nothing may differ
+    assert state.compare(before, child.snap()) is None
+
+
+def test_vma_split_alone_is_no_difference(child: Child) -> None:
+    addr = anon_region(child, 8)
+    before = child.snap()
+    # the second half replaced by another touched region moved there (mremap): same prot, flags and
+    # contents, but its own anon_vma, so the kernel keeps two VMAs
+    half = addr + 4 * PAGE
+    child.do(f"ctypes.memmove(b := libc.mmap(None, {4 * PAGE}, 3, 0x22, -1, 0), {half}, {4 * PAGE})")
+    child.do(f"assert libc.munmap({half}, {4 * PAGE}) == 0")
+    assert int(child.do(f"out = libc.mremap(b, {4 * PAGE}, {4 * PAGE}, 3, {half})")) == half
+    assert smaps_starts(child.pid, addr, addr + 8 * PAGE) == [addr, half], "no split to test"
+    end = addr + 8 * PAGE
+    assert state.compare(region(before, addr, end), region(child.snap(), addr, end)) is None
+    # and a real change in that region is seen: the second half read-only
+    child.do(f"assert libc.mprotect({half}, {4 * PAGE}, 1) == 0")
+    diff = state.compare(region(before, addr, end), region(child.snap(), addr, end))
+    assert diff == (
+        f"  pid {child.pid} vma {half:x}-{end:x}: VmFlags='ac me mr mw rd wr' prot='rw-p'"
+        " -> VmFlags='ac me mr mw rd' prot='r--p'"
+    ), diff
+
+
+def test_vmflag_on_part_of_a_range(child: Child) -> None:
+    addr = anon_region(child, 8)
+    before = child.snap()
+    page = addr + 3 * PAGE
+    child.do(f"assert libc.madvise({page}, {PAGE}, 16) == 0")  # MADV_DONTDUMP: VmFlags gains dd
+    diff = state.compare(region(before, addr, addr + 8 * PAGE), region(child.snap(), addr, addr + 8 * PAGE))
+    assert diff is not None
+    lines = diff.splitlines()
+    assert lines == [
+        f"  pid {child.pid} vma {page:x}-{page + PAGE:x}: VmFlags='ac me mr mw rd wr'"
+        f" -> VmFlags='ac dd me mr mw rd wr'"
+    ], diff
+
+
+def test_fdinfo_flags(child: Child) -> None:
+    r, w = eval(child.do("r, w = os.pipe(); out = (r, w)"))
+    before = child.snap()
+    child.do(f"os.set_blocking({r}, False)")
+    lines = about(state.compare(before, child.snap()), f"fd {r}", f"fd {w}")
+    assert lines == [f"  pid {child.pid} fd {r} fdinfo.flags: '02000000' -> '02004000'"], lines
+
+
+def test_sigblk(child: Child) -> None:
+    before = child.snap()
+    child.do("signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})")
+    lines = about(state.compare(before, child.snap()), "status.SigBlk", "stat.blocked")
+    blocked = f"{1 << (10 - 1):016x}"  # SIGUSR1 is 10
+    assert lines == [f"  pid {child.pid} tid {child.pid} status.SigBlk: '0000000000000000' -> '{blocked}'"]
+
+
+def test_pipes_compared_structurally(child: Child) -> None:
+    r, w = eval(child.do("r, w = os.pipe(); out = (r, w)"))
+    before = child.snap()
+    # the same sharing with a new pipe (a new inode): no difference
+    new = "os.pipe(); os.dup2(r2, {r}, False); os.dup2(w2, {w}, False); os.close(r2); os.close(w2)"
+    child.do(f"r2, w2 = {new}".format(r=r, w=w))
+    fds = (f"fd {r}", f"fd {w}")
+    assert about(state.compare(before, child.snap()), *fds) == []
+    # the read end of another pipe: fds r and w are no longer the same pipe
+    child.do(f"r3, w3 = os.pipe(); os.dup2(r3, {r}, False); os.close(r3); os.close(w3)")
+    lines = about(state.compare(before, child.snap()), *fds)
+    assert any(f"fd {w} link: 'pipe:" in line for line in lines), lines
+
+
+def test_file_offset(child: Child, tmp_path) -> None:  # noqa: ANN001 (pytest's tmp_path)
+    path = tmp_path / "data"
+    path.write_bytes(b"x" * 4 * PAGE)
+    addr = anon_region(child, 4)
+    child.do(f"fd = os.open({str(path)!r}, os.O_RDONLY)")
+    assert int(child.do(f"out = libc.mmap({addr}, {4 * PAGE}, 1, 0x12, fd, 0)")) == addr  # MAP_PRIVATE|FIXED
+    before = child.snap()
+    page = addr + PAGE
+    assert int(child.do(f"out = libc.mmap({page}, {PAGE}, 1, 0x12, fd, {3 * PAGE})")) == page
+    diff = state.compare(region(before, addr, addr + 4 * PAGE), region(child.snap(), addr, addr + 4 * PAGE))
+    expected = f"  pid {child.pid} vma {page:x}-{page + PAGE:x}: offset={PAGE:#x} -> offset={3 * PAGE:#x}"
+    assert diff == expected, diff

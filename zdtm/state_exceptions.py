@@ -1,0 +1,79 @@
+"""The one place that says which visible fields may differ across C/R, and why (zdtm.state reads it).
+
+A field is here only if the kernel itself gives a restored process a different value that no checkpoint
+tool could set: a counter or clock of the kernel since the task was created, a residency the kernel's
+memory management decides, or a count shared with processes outside the tree. Never because an engine
+has a bug: those are reported as differences.
+
+Keys are the names zdtm.state gives its fields: `status.<Field>` (/proc/PID/task/TID/status),
+`stat.<field>` (/proc/PID/task/TID/stat, named as in proc(5)), `fdinfo.<key>` (/proc/PID/fdinfo/FD).
+
+Not exceptions, but compared structurally (zdtm.state): the inode numbers of objects a restore must
+recreate (pipes, sockets, anon inodes, memfds, deleted files, namespaces), the autogroup id and the
+eventfd id are replaced by labels in order of first appearance in the snapshot, so that sharing is still
+compared but the kernel's new number is not.
+"""
+
+from __future__ import annotations
+
+_RESIDENCY = (
+    "memory residency: which pages are present is decided by the kernel (lazy faults, readahead, "
+    "reclaim), not by the process; a restored process has the pages the restore touched"
+)
+_SCHED_COUNTER = "a scheduler counter since the kernel created the task: a new task starts at 0"
+_CPU_TIME = "CPU time the kernel accounted to the task since it was created: a new task starts at 0"
+_FAULTS = "page-fault counter since the kernel created the task: a new task starts at 0"
+
+EXCEPTIONS: dict[str, str] = {
+    "status.VmHWM": "high-water mark of the resident set: " + _RESIDENCY,
+    "status.VmRSS": _RESIDENCY,
+    "status.RssAnon": _RESIDENCY,
+    "status.RssFile": _RESIDENCY,
+    "status.RssShmem": _RESIDENCY,
+    "status.VmPTE": "page-table memory follows the residency: " + _RESIDENCY,
+    "status.VmSwap": "swapped-out pages: reclaim is the kernel's decision",
+    "status.voluntary_ctxt_switches": _SCHED_COUNTER,
+    "status.nonvoluntary_ctxt_switches": _SCHED_COUNTER,
+    "stat.minflt": _FAULTS,
+    "stat.cminflt": _FAULTS + " (of waited-for children)",
+    "stat.majflt": _FAULTS,
+    "stat.cmajflt": _FAULTS + " (of waited-for children)",
+    "stat.utime": _CPU_TIME,
+    "stat.stime": _CPU_TIME,
+    "stat.cutime": _CPU_TIME + " (of waited-for children)",
+    "stat.cstime": _CPU_TIME + " (of waited-for children)",
+    "stat.guest_time": _CPU_TIME,
+    "stat.cguest_time": _CPU_TIME,
+    "stat.delayacct_blkio_ticks": "block-I/O delay accounted since the task was created",
+    "stat.starttime": "boot-relative creation time of the task: a restored task is created at restore "
+    "(no interface sets it)",
+    "stat.rss": _RESIDENCY,
+    "stat.processor": "the CPU the task last ran on: the scheduler's choice",
+    "stat.wchan": "1 while the task is blocked in the kernel, 0 while it runs: the running/sleeping state "
+    "of the moment (see status.State)",
+    "fdinfo.ticks": "timerfd expirations not yet read: grows with time while the snapshot is taken, "
+    "dumped and restored",
+}
+
+# fields of which only a part is compared: field -> (what is dropped, why)
+PARTIAL: dict[str, tuple[str, str]] = {
+    "status.State": (
+        "running (R), sleeping (S) or in disk sleep (D): all three read as 'RSD'",
+        "which of them a task is in at the instant of the read is the scheduler's and the moment's (a "
+        "sleeping program runs when it wakes); stopped, traced, zombie, dead are compared",
+    ),
+    "sessionid": (
+        "the number",
+        "the audit session id is taken from a global counter of the kernel when loginuid is written "
+        "(read-only, no interface sets it); whether it is set and which processes share one is compared",
+    ),
+    "status.SigQ": (
+        "the queued count before the '/'",
+        "it counts the pending queued signals of every process of the real uid (items of other tests "
+        "run as the same uid); the limit after the '/' is compared",
+    ),
+    "fdinfo.it_value": (
+        "the time left",
+        "the time left of an armed timerfd decreases while time passes; whether it is armed is compared",
+    ),
+}
