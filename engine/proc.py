@@ -45,8 +45,16 @@ class Vma:
 
     @property
     def is_anon_shared(self) -> bool:
-        # shmem behind MAP_SHARED|MAP_ANONYMOUS shows as "/dev/zero (deleted)"
-        return self.shared and self.path.startswith("/dev/zero")
+        # shmem behind MAP_SHARED|MAP_ANONYMOUS shows as "/dev/zero (deleted)" ([anon_shmem:NAME] if named)
+        return self.shared and (self.path.startswith("/dev/zero") or self.path.startswith("[anon_shmem:"))
+
+    @property
+    def anon_name(self) -> str | None:
+        """The name given with PR_SET_VMA_ANON_NAME, if any."""
+        for prefix in ("[anon:", "[anon_shmem:"):
+            if self.path.startswith(prefix) and self.path.endswith("]"):
+                return self.path[len(prefix):-1]
+        return None
 
 
 _MAPS_RE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$")

@@ -170,6 +170,9 @@ def _status(text: str, prefix: str, out: dict[str, str], leader: bool) -> None:
         out[f"{prefix}{name}"] = value
 
 
+_PF_ACCOUNTING = 0x40 | 0x100  # PF_FORKNOEXEC, PF_SUPERPRIV
+
+
 def _pf_flags(value: str) -> str:
     flags = int(value)
     names = [n for bit, n in sorted(_PF.items()) if flags & bit]
@@ -181,7 +184,9 @@ def _stat(text: str, prefix: str, out: dict[str, str], leader: bool) -> None:
     for name, value in zip(_STAT_NAMES, text.rsplit(")", 1)[1].split(), strict=False):
         if name in _STAT_DUP or not _keep(f"stat.{name}") or (not leader and name in _PROCESS_STAT):
             continue
-        out[f"{prefix}stat.{name}"] = _pf_flags(value) if name == "flags" else value
+        if name == "flags":  # state_exceptions.PARTIAL: without the accounting bits
+            value = _pf_flags(str(int(value) & ~_PF_ACCOUNTING))
+        out[f"{prefix}stat.{name}"] = value
 
 
 class _SchedAttr(ctypes.Structure):

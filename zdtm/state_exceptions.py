@@ -51,6 +51,9 @@ EXCEPTIONS: dict[str, str] = {
     "stat.processor": "the CPU the task last ran on: the scheduler's choice",
     "stat.wchan": "1 while the task is blocked in the kernel, 0 while it runs: the running/sleeping state "
     "of the moment (see status.State)",
+    "status.VmPeak": "the largest the address space ever was: a restore builds it piece by piece in a fresh "
+    "process, and a forked process starts with its parent's size, which raises the peak; no interface "
+    "lowers it",
     "fdinfo.ticks": "timerfd expirations not yet read: grows with time while the snapshot is taken, "
     "dumped and restored",
 }
@@ -71,6 +74,13 @@ PARTIAL: dict[str, tuple[str, str]] = {
         "the queued count before the '/'",
         "it counts the pending queued signals of every process of the real uid (items of other tests "
         "run as the same uid); the limit after the '/' is compared",
+    ),
+    "stat.flags": (
+        "PF_SUPERPRIV and PF_FORKNOEXEC",
+        "acct(2) bookkeeping: the kernel sets PF_SUPERPRIV on a task's first privileged syscall, and "
+        "restoring credentials, ids and mm fields takes privileged syscalls in the task; a restored root starts "
+        "by exec (clearing PF_FORKNOEXEC), and the engine that waits for it must be its parent; neither bit "
+        "can be set or cleared by any interface",
     ),
     "fdinfo.it_value": (
         "the time left",

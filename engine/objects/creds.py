@@ -23,9 +23,11 @@ from engine.abi.consts import (
     SECBIT_NO_SETUID_FIXUP,
 )
 from engine.errors import UnsupportedError
+from engine.images.pb import creds_pb2
 from engine.objects.base import KernelObject, Phase, Stage
 
 if TYPE_CHECKING:
+    from engine.compel.inject import Injector
     from engine.context import DumpContext, RestoreContext
     from engine.task import Task, Thread
 
@@ -52,8 +54,13 @@ def check(ctx: DumpContext, t: Task) -> None:
 
 
 def dump_thread(ctx: DumpContext, t: Task, th: Thread) -> None:
-    st = th.facts.status
-    c = th.core.thread_core.creds
+    from_status(th.facts.status, th.core.thread_core.creds)
+    secbits = th.injector.call(nr.prctl, PR_GET_SECUREBITS, what="prctl(PR_GET_SECUREBITS)")
+    th.core.thread_core.creds.secbits = secbits
+
+
+def from_status(st: dict[str, str], c: creds_pb2.creds_entry) -> None:
+    """The ids, groups and capability sets /proc/PID/status shows (a zombie's too)."""
     c.uid, c.euid, c.suid, c.fsuid = (int(x) for x in st["Uid"].split())
     c.gid, c.egid, c.sgid, c.fsgid = (int(x) for x in st["Gid"].split())
     c.cap_inh.extend(_words(st["CapInh"]))
@@ -62,22 +69,24 @@ def dump_thread(ctx: DumpContext, t: Task, th: Thread) -> None:
     c.cap_bnd.extend(_words(st["CapBnd"]))
     c.cap_amb.extend(_words(st["CapAmb"]))
     c.groups.extend(int(g) for g in st["Groups"].split())
-    c.secbits = th.injector.call(nr.prctl, PR_GET_SECUREBITS, what="prctl(PR_GET_SECUREBITS)")
+    c.secbits = 0
     c.no_new_privs = int(st.get("NoNewPrivs", "0"))
 
 
-def _capset(inj, eff: int, prm: int, inh: int) -> None:  # type: ignore[no-untyped-def]
+def _capset(inj: Injector, eff: int, prm: int, inh: int) -> None:
     words = [eff & 0xFFFFFFFF, prm & 0xFFFFFFFF, inh & 0xFFFFFFFF, eff >> 32, prm >> 32, inh >> 32]
     inj.put(struct.pack("<Ii", CAP_VERSION_3, 0) + struct.pack("<6I", *words))
     inj.call(nr.capset, inj.scratch, inj.scratch + 8, what="capset")
 
 
 def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
+    apply(th.injector, th.core.thread_core.creds)
+
+
+def apply(inj: Injector, c: creds_pb2.creds_entry) -> None:
     """The order is what the kernel allows, and it works for locked securebits too: ids change with
     NO_SETUID_FIXUP (capabilities stay), CAP_SETPCAP is kept until the final securebits are set, and
     ambient capabilities are raised before a NO_CAP_AMBIENT_RAISE lock could forbid it."""
-    inj = th.injector
-    c = th.core.thread_core.creds
     bnd = c.cap_bnd[0] | c.cap_bnd[1] << 32
     prm = c.cap_prm[0] | c.cap_prm[1] << 32
     eff = c.cap_eff[0] | c.cap_eff[1] << 32

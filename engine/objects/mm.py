@@ -23,12 +23,14 @@ from engine.abi.consts import (
     MADV_DONTNEED,
     MADV_POPULATE_WRITE,
     MAP_ANONYMOUS,
+    MAP_DROPPABLE,
     MAP_FIXED,
     MAP_GROWSDOWN,
     MAP_LOCKED,
     MAP_NORESERVE,
     MAP_PRIVATE,
     MAP_SHARED,
+    MLOCK_ONFAULT,
     MREMAP_FIXED,
     MREMAP_MAYMOVE,
     O_RDONLY,
@@ -39,11 +41,14 @@ from engine.abi.consts import (
     PR_SET_MM,
     PR_SET_MM_MAP,
     PR_SET_THP_DISABLE,
+    PR_SET_VMA,
+    PR_SET_VMA_ANON_NAME,
     PROT_READ,
     PROT_WRITE,
 )
 from engine.compel.memory import (
     PAGE_IS_FILE,
+    PAGE_IS_GUARD,
     PAGE_IS_PFNZERO,
     PAGE_IS_PRESENT,
     PAGE_IS_SWAPPED,
@@ -77,7 +82,7 @@ PE_PRESENT, PE_LAZY = 4, 2
 # VmFlags mnemonic -> madvise() advice that sets it (vma_entry.madv is a bitmap of 1 << advice)
 MADV_BY_VMFLAG = {"sr": 2, "rr": 1, "dc": 10, "dd": 16, "mg": 12, "hg": 14, "nh": 15, "wf": 18}
 UNSUPPORTED_VMFLAGS = {"ht": "hugetlb mapping", "um": "userfaultfd (missing)", "uw": "userfaultfd (wp)",
-                       "ss": "shadow stack"}
+                       "ss": "shadow stack", "ui": "userfaultfd (minor)"}
 
 PRCTL_MM_MAP = struct.Struct("<11QQII")
 
@@ -131,6 +136,7 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
             raise UnsupportedError(f"pid {pid}: {what} at {v.start:#x}-{v.end:#x} is not supported yet")
     extra = (MAP_GROWSDOWN if "gd" in v.vmflags else 0) | (MAP_LOCKED if "lo" in v.vmflags else 0) | (
         MAP_NORESERVE if "nr" in v.vmflags else 0)
+    private = MAP_DROPPABLE if "dp" in v.vmflags else MAP_PRIVATE  # droppable is a mapping type of its own
     if v.path == "[vsyscall]":
         return VMA_AREA_VSYSCALL | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS
     if v.path in ("[vvar]", "[vvar_vclock]"):
@@ -138,13 +144,13 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
     if v.path == "[vdso]":
         return VMA_AREA_REGULAR | VMA_AREA_VDSO | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS
     if v.path == "[heap]":
-        return VMA_AREA_REGULAR | VMA_AREA_HEAP | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS | extra
+        return VMA_AREA_REGULAR | VMA_AREA_HEAP | VMA_ANON_PRIVATE, private | MAP_ANONYMOUS | extra
     if v.is_anon_shared:
         return VMA_AREA_REGULAR | VMA_ANON_SHARED, MAP_SHARED | MAP_ANONYMOUS | extra
     if v.inode == 0 and (not v.path or v.path.startswith("[stack") or v.path.startswith("[anon:")):
         if v.shared:
             raise UnsupportedError(f"pid {pid}: shared mapping {v.path or 'anon'} at {v.start:#x}")
-        return VMA_AREA_REGULAR | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS | extra
+        return VMA_AREA_REGULAR | VMA_ANON_PRIVATE, private | MAP_ANONYMOUS | extra
     if v.is_file and not v.path.endswith(" (deleted)") and v.path.startswith("/") and os.path.exists(v.path):
         if v.shared:
             return VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | extra
@@ -155,8 +161,22 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
 def check(ctx: DumpContext, t: Task) -> None:
     if not t.alive:
         return
-    for v in t.facts.vmas:
-        _vma_kind(v, t.pid)
+    mem = TaskMemory(t.pid)
+    try:
+        for v in t.facts.vmas:
+            _vma_kind(v, t.pid)
+            if v.path in ("[vsyscall]", "[vvar]", "[vvar_vclock]", "[vdso]"):
+                continue
+            try:
+                guards = mem.scan(v.start, v.end, PAGE_IS_GUARD, 0)
+            except OSError:  # a kernel without guard regions (or without this category): none to find
+                guards = []
+            if guards:
+                s, e = guards[0]
+                raise UnsupportedError(f"pid {t.pid}: guard pages (MADV_GUARD_INSTALL) at {s:#x}-{e:#x} "
+                                       "are not supported yet")
+    finally:
+        mem.close()
 
 
 def dump(ctx: DumpContext, t: Task) -> None:
@@ -186,6 +206,7 @@ def dump(ctx: DumpContext, t: Task) -> None:
         madv = sum(1 << a for f, a in MADV_BY_VMFLAG.items() if f in v.vmflags)
         if madv:
             e.madv = madv
+        _dump_vma_extras(v, e)
         if status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
             e.pgoff = v.pgoff
             mode = os.lstat(f"/proc/{t.pid}/map_files/{v.start:x}-{v.end:x}").st_mode
@@ -206,6 +227,21 @@ def dump(ctx: DumpContext, t: Task) -> None:
             private.ranges.append((r, PE_PRESENT | lazy))
 
 
+def _dump_vma_extras(v: proc.Vma, e: mm_pb2.vma_entry) -> None:
+    """What CRIU's vma_entry cannot say: the anon name, lock-on-fault, a seal, VM_ACCOUNT."""
+    x = e.stasis
+    x.SetInParent()  # present: this image says what the VMA's extras are (none, if empty)
+    name = v.anon_name
+    if name is not None:
+        x.anon_name = name
+    if "lf" in v.vmflags:
+        x.lock_onfault = True
+    if "sl" in v.vmflags:
+        x.sealed = True
+    if "ac" in v.vmflags:
+        x.account = True
+
+
 def _shmem_data(pid: int, v: proc.Vma) -> list[tuple[Range, int]]:
     """Data extents of a shared anonymous mapping, from its shmem file (SEEK_DATA/SEEK_HOLE).
 
@@ -215,7 +251,7 @@ def _shmem_data(pid: int, v: proc.Vma) -> list[tuple[Range, int]]:
     fd = os.open(f"/proc/{pid}/map_files/{v.start:x}-{v.end:x}", os.O_RDONLY)
     try:
         out: list[tuple[Range, int]] = []
-        pos, end = v.pgoff, v.pgoff + v.size
+        pos, end = 0, max(os.fstat(fd).st_size, v.pgoff + v.size)  # the whole object, whoever maps which part
         while pos < end:
             try:
                 data = os.lseek(fd, pos, os.SEEK_DATA)
@@ -397,6 +433,9 @@ def _same_private(ctx: RestoreContext, c: proc.Vma, v: mm_pb2.vma_entry) -> bool
         return False
     if bool(v.flags & MAP_GROWSDOWN) != ("gd" in c.vmflags):
         return False
+    if v.HasField("stasis") and (bool(v.stasis.account) != ("ac" in c.vmflags) or v.stasis.lock_onfault
+                                 or v.stasis.sealed or v.stasis.HasField("anon_name")):
+        return False
     madv = sum(1 << a for f, a in MADV_BY_VMFLAG.items() if f in c.vmflags)
     if madv != (v.madv if v.HasField("madv") else 0):
         return False
@@ -405,8 +444,54 @@ def _same_private(ctx: RestoreContext, c: proc.Vma, v: mm_pb2.vma_entry) -> bool
     return bool(v.status & VMA_ANON_PRIVATE) and c.inode == 0 and not c.path.startswith("/")
 
 
+def fill_prot(v: mm_pb2.vma_entry) -> int:
+    """The protection a VMA is mapped with while its pages are filled.
+
+    Writable only where the VMA was charged as writable memory (VM_ACCOUNT) or is writable anyway:
+    mapping a read-only private VMA writable would charge it and leave VM_ACCOUNT behind. Pages of a
+    non-writable mapping go in through /proc/PID/mem. Images without Stasis's VMA extras (CRIU's) are
+    filled writable, as CRIU does."""
+    if v.status & (VMA_FILE_SHARED | VMA_ANON_SHARED):
+        return v.prot  # never filled through the mapping
+    if not v.HasField("stasis") or v.stasis.account:
+        return v.prot | PROT_READ | PROT_WRITE
+    return v.prot
+
+
+def _shmem_sizes(ctx: RestoreContext) -> dict[int, int]:
+    """Each shared anonymous object is as large as the furthest any mapping of it reaches."""
+    sizes: dict[int, int] = {}
+    for t in ctx.tasks:
+        if t.mm is not None:
+            for v in t.mm.img.vmas:
+                if v.status & VMA_ANON_SHARED:
+                    sizes[v.shmid] = max(sizes.get(v.shmid, 0), v.pgoff + v.end - v.start)
+    return sizes
+
+
+def _map_new_shmem(ctx: RestoreContext, t: Task, v: mm_pb2.vma_entry, prot: int, flags: int) -> None:
+    """Create the object whole, then move the part this VMA maps to its place: later mappings of the
+    object (at other offsets, in other processes) map it through this one's map_files."""
+    inj = t.injector
+    size = v.end - v.start
+    total = _shmem_sizes(ctx)[v.shmid]
+    if total == size and not v.pgoff:
+        ret = inj.raw(nr.mmap, v.start, size, prot, flags, -1, 0)
+    else:
+        tmp = inj.call(nr.mmap, 0, total, prot, MAP_SHARED | MAP_ANONYMOUS, -1, 0, what="mmap(shmem object)")
+        ret = inj.raw(nr.mremap, tmp + v.pgoff, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, v.start)
+        for s, e in ((tmp, tmp + v.pgoff), (tmp + v.pgoff + size, tmp + total)):
+            if e > s:
+                inj.call(nr.munmap, s, e - s, what="munmap(rest of the shmem object)")
+    if ret != v.start:
+        raise RestoreError(f"pid {t.pid}: shared mapping at {v.start:#x}-{v.end:#x} failed: "
+                           f"{os.strerror(-ret) if ret < 0 else hex(ret)}")
+    ctx.mm.shmem_owner[v.shmid] = (t.pid, v.start, v.end, v.pgoff)
+    state(t).shmem_fill.append(v.shmid)
+
+
 def restore_vmas(ctx: RestoreContext, t: Task) -> None:
-    """Map every VMA at its address, writable while pages are filled; protections come after."""
+    """Map every VMA at its address (see fill_prot); protections come after."""
     inj = t.injector
     mm = state(t).img
     open_fds: dict[tuple[int, int], int] = {}
@@ -416,36 +501,31 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
         for v in mm.vmas:
             if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR or (v.start, v.end) in kept:
                 continue
-            prot = v.prot | PROT_READ | PROT_WRITE
+            prot = fill_prot(v)
             flags = (v.flags | MAP_FIXED) & ~MAP_LOCKED
             fd = -1
             pgoff = v.pgoff
-            if v.status & VMA_ANON_SHARED and v.shmid in ctx.mm.shmem_owner:
+            if v.status & VMA_ANON_SHARED:
+                if v.shmid not in ctx.mm.shmem_owner:
+                    _map_new_shmem(ctx, t, v, prot, flags)
+                    continue
                 # the same shmem object as another mapping: map it through that one's map_files
-                opid, ostart, oend, opgoff = ctx.mm.shmem_owner[v.shmid]
-                if v.pgoff < opgoff:
-                    raise RestoreError(f"pid {t.pid}: shared mapping at {v.start:#x} starts before the "
-                                       "part of its object restored first (not supported yet)")
+                opid, ostart, oend, _ = ctx.mm.shmem_owner[v.shmid]
                 key = (-v.shmid, 0)
                 if key not in open_fds:
                     open_fds[key] = open_in_task(t, f"/proc/{opid}/map_files/{ostart:x}-{oend:x}", O_RDWR)
-                fd, pgoff = open_fds[key], v.pgoff - opgoff
+                fd = open_fds[key]
                 flags &= ~MAP_ANONYMOUS
             if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
                 key = (v.shmid, v.fdflags)
                 if key not in open_fds:
                     open_fds[key] = open_in_task(t, ctx.files.get(v.shmid).reg.name, v.fdflags)
                 fd = open_fds[key]
-                if v.status & VMA_FILE_SHARED:
-                    prot = v.prot  # a shared file mapping is never filled from the image
             ret = inj.raw(nr.mmap, v.start, v.end - v.start, prot, flags, fd,
                           pgoff if v.status & (VMA_ANON_SHARED | VMA_FILE_PRIVATE | VMA_FILE_SHARED) else 0)
             if ret != v.start:
                 raise RestoreError(f"pid {t.pid}: mmap at {v.start:#x}-{v.end:#x} failed: "
                                    f"{os.strerror(-ret) if ret < 0 else hex(ret)}")
-            if v.status & VMA_ANON_SHARED and v.shmid not in ctx.mm.shmem_owner:
-                ctx.mm.shmem_owner[v.shmid] = (t.pid, v.start, v.end, v.pgoff)
-                state(t).shmem_fill.append(v.shmid)
     finally:
         for fd in open_fds.values():
             inj.raw(nr.close, fd)
@@ -459,12 +539,16 @@ def restore_pages(ctx: RestoreContext, t: Task) -> None:
     mem = t.memory
     inj = t.injector
     kept = sorted(state(t).kept)
+    readonly = sorted((v.start, v.end) for v in state(t).img.vmas if v.status & VMA_AREA_REGULAR
+                      and not v.status & SPECIAL and not fill_prot(v) & PROT_WRITE)
 
     def fill(ranges: list[Range], addr: int) -> None:
         """Copy pages in; big ranges are first allocated by the task itself (MADV_POPULATE_WRITE),
         one piece ahead of the copy, so allocation (task's CPU) and copy (ours) overlap."""
         if kept:
             ranges, addr = _fill_inherited(t, kept, ranges, addr)
+        if readonly:
+            ranges, addr = _fill_readonly(t, readonly, ranges, addr)
         groups: list[tuple[list[Range], int, bool]] = []  # (ranges, local address, populate first)
         off = addr
         for s, e in ranges:
@@ -494,10 +578,40 @@ def restore_pages(ctx: RestoreContext, t: Task) -> None:
     for buf in state(t).buffers:
         buf.close()
     state(t).buffers.clear()
-    for shmid in state(t).shmem_fill:  # objects this task created: their contents
-        _, start, _, pgoff = ctx.mm.shmem_owner[shmid]
-        _fill(ctx, ("pagemap-shmem", {"shmid": shmid}),
-              lambda ranges, addr, d=start - pgoff: mem.write_from([(s + d, e + d) for s, e in ranges], addr))
+    for shmid in state(t).shmem_fill:  # objects this task created: their contents, into the object itself
+        _, start, end, _ = ctx.mm.shmem_owner[shmid]
+        fd = os.open(f"/proc/{t.pid}/map_files/{start:x}-{end:x}", os.O_RDWR | os.O_CLOEXEC)
+        try:
+            _fill(ctx, ("pagemap-shmem", {"shmid": shmid}),
+                  lambda ranges, addr, fd=fd: _pwrite(fd, ranges, addr))
+        finally:
+            os.close(fd)
+
+
+def _pwrite(fd: int, ranges: list[Range], addr: int) -> None:
+    off = addr
+    for s, e in ranges:  # object offsets
+        if os.pwritev(fd, [ffi.buffer(ffi.cast("char *", off), e - s)], s) != e - s:
+            raise RestoreError(f"short write into a shared memory object at {s:#x}")
+        off += e - s
+
+
+def _fill_readonly(t: Task, readonly: list[tuple[int, int]], ranges: list[Range],
+                   addr: int) -> tuple[list[Range], int]:
+    """Pages of mappings that are not writable go in through /proc/PID/mem; returns the rest, gathered
+    into a buffer of their own when some were taken out."""
+    mem = t.memory
+    rest: list[tuple[Range, int]] = []
+    off = addr
+    for s, e in ranges:
+        if any(rs <= s < re_ for rs, re_ in readonly):
+            mem.write_from([(s, e)], off, writable=False)
+        else:
+            rest.append(((s, e), off))
+        off += e - s
+    if len(rest) == len(ranges):
+        return ranges, addr
+    return _gather(t, rest)
 
 
 COMPARE_BLOCK = 64 << 10
@@ -542,7 +656,13 @@ def _fill_inherited(t: Task, kept: list[tuple[int, int]], ranges: list[Range],
         scratch.close()
     if not rest:
         return [], addr
-    # the remaining ranges are not contiguous in the image any more: gather them
+    return _gather(t, rest)
+
+
+def _gather(t: Task, rest: list[tuple[Range, int]]) -> tuple[list[Range], int]:
+    """Ranges that are not contiguous in the image any more, copied into one local buffer."""
+    if not rest:
+        return [], 0
     total = sum(e - s for (s, e), _ in rest)
     buf = mmap.mmap(-1, total)
     base = int(ffi.cast("uintptr_t", ffi.from_buffer(buf)))
@@ -588,14 +708,20 @@ def restore_protections(ctx: RestoreContext, t: Task) -> None:
     for v in state(t).img.vmas:
         if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR or (v.start, v.end) in kept:
             continue
-        if v.prot != v.prot | PROT_READ | PROT_WRITE and not v.status & VMA_FILE_SHARED:
+        if fill_prot(v) != v.prot:
             inj.call(nr.mprotect, v.start, v.end - v.start, v.prot, what=f"mprotect {v.start:#x}")
         if v.HasField("madv"):
             for advice in range(64):
                 if v.madv & (1 << advice):
                     inj.call(nr.madvise, v.start, v.end - v.start, advice, what=f"madvise {advice}")
-        if v.flags & MAP_LOCKED:
+        if v.stasis.lock_onfault:
+            inj.call(nr.mlock2, v.start, v.end - v.start, MLOCK_ONFAULT, what="mlock2(MLOCK_ONFAULT)")
+        elif v.flags & MAP_LOCKED:
             inj.call(nr.mlock, v.start, v.end - v.start, what="mlock")
+        if v.stasis.HasField("anon_name"):
+            inj.put_str(v.stasis.anon_name)
+            inj.call(nr.prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, v.start, v.end - v.start, inj.scratch,
+                     what="prctl(PR_SET_VMA_ANON_NAME)")
 
 
 def restore_mm(ctx: RestoreContext, t: Task) -> None:
@@ -617,6 +743,13 @@ def restore_mm(ctx: RestoreContext, t: Task) -> None:
         inj.raw(nr.close, exe_fd)
     if mm.thp_disabled:
         inj.call(nr.prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, what="prctl(PR_SET_THP_DISABLE)")
+
+
+def restore_seals(ctx: RestoreContext, t: Task) -> None:
+    """mseal() last: a sealed mapping can no longer be changed, and children forked earlier needed to."""
+    for v in state(t).img.vmas:
+        if v.stasis.sealed:
+            t.injector.call(nr.mseal, v.start, v.end - v.start, 0, what=f"mseal {v.start:#x}")
 
 
 def restore_dumpable(ctx: RestoreContext, t: Task) -> None:
@@ -676,5 +809,6 @@ OBJECT = KernelObject(
         Stage("protections", Phase.MEMORY, restore_protections),
         Stage("mm", Phase.PROCESS, restore_mm, doc="PR_SET_MM_MAP once every VMA is in place"),
         Stage("dumpable", Phase.LATE, restore_dumpable, doc="after the credentials: changing uids resets it"),
+        Stage("seals", Phase.LATE, restore_seals),
     ),
 )

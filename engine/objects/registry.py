@@ -14,6 +14,7 @@ from engine.objects import (
     creds,
     fs,
     ids,
+    keyrings,
     locks,
     mm,
     namespaces,
@@ -36,6 +37,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     ids.OBJECT,  # who shares what (kcmp): needed by files, fs, mm
     process.OBJECT,
     audit.OBJECT,
+    keyrings.OBJECT,
     sched.OBJECT,
     signals.OBJECT,
     timers.OBJECT,

@@ -35,6 +35,7 @@ from engine.errors import ImageError, RestoreError, UnsupportedError
 from engine.images.pb import core_pb2, pstree_pb2
 from engine.log import log
 from engine.native import ffi, lib
+from engine.objects import creds, signals
 from engine.objects.base import KernelObject
 from engine.objects.clone import CLONE_ARGS
 from engine.task import Task, Thread
@@ -74,15 +75,29 @@ def dump(ctx: DumpContext, t: Task) -> None:
         t.core.tc.stasis.exit_signal = exit_signal
 
 
+ZOMBIE_CAUGHT = 2  # a zombie's "caught" signals: no handler runs in a zombie, only the set shows
+
+
 def _zombie_core(t: Task) -> core_pb2.core_entry:
+    """What a zombie still shows: its exit status, name, credentials and signal sets."""
     core = core_pb2.core_entry(mtype=core_pb2.core_entry.X86_64)
     tc = core.tc
     tc.task_state, tc.personality, tc.flags, tc.blk_sigset = TASK_DEAD, 0, 0, 0
     tc.exit_code = t.exit_status
     try:
         tc.comm = proc.stat(t.pid)[2]
+        st = proc.status(t.pid)
     except FileNotFoundError:
         tc.comm = ""
+        return core
+    creds.from_status(st, core.thread_core.creds)
+    core.thread_core.futex_rla, core.thread_core.futex_rla_len = 0, 0
+    tc.blk_sigset = int(st["SigBlk"], 16)
+    ign, cgt = int(st["SigIgn"], 16), int(st["SigCgt"], 16)
+    for sig in signals.SIGNALS:
+        bit = 1 << (sig - 1)
+        handler = 1 if ign & bit else ZOMBIE_CAUGHT if cgt & bit else 0
+        tc.sigactions.add(sigaction=handler, flags=0, restorer=0, mask=0, compat_sigaction=False)
     return core
 
 
@@ -241,19 +256,25 @@ def _clone(parent: Task, child: Task, flags: int, exit_signal: int) -> None:
 
 
 def _make_zombie(t: Task) -> None:
-    status = t.core.tc.exit_code
+    """Exit again as it did, with what a zombie still shows (name, credentials, signal sets) in place."""
+    tc = t.core.tc
+    status = tc.exit_code
     inj = t.injector
-    inj.put_str(t.core.tc.comm[:15])
+    inj.put_str(tc.comm[:15])
     inj.call(nr.prctl, PR_SET_NAME, inj.scratch, what="prctl(PR_SET_NAME)")
-    if os.WIFSIGNALED(status):
-        # die by the same signal: unblocked, default action, no core file
-        sig = os.WTERMSIG(status)
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    for signo, sa in zip(signals.SIGNALS, tc.sigactions, strict=False):
+        if signo != sig:  # the killing signal keeps its default action
+            inj.put(struct.pack("<QQQQ", sa.sigaction, 0, 0, 0))
+            inj.call(nr.rt_sigaction, signo, inj.scratch, 0, 8, what=f"rt_sigaction({signo})")
+    if sig:  # no core file: set from outside while the uids still allow it
         no_core = ffi.new("uint64_t[2]", [0, 0])
         lib.st_syscall(nr.prlimit64, t.pid, RLIMIT_CORE, int(ffi.cast("uintptr_t", no_core)), 0, 0, 0)
-        if sig != signal.SIGKILL:  # SIGKILL has no disposition to set
-            inj.put(struct.pack("<QQQQ", 0, 0, 0, 0))
-            inj.call(nr.rt_sigaction, sig, inj.scratch, 0, 8, what="rt_sigaction")
-        t.tracee.set_sigmask(0)
+    if t.core.HasField("thread_core") and t.core.thread_core.HasField("creds"):
+        creds.apply(inj, t.core.thread_core.creds)
+    mask = tc.blk_sigset & ~(1 << (sig - 1) if sig else 0)  # the mask it leaves with
+    if sig:
+        t.tracee.set_sigmask(mask)
         inj.hand_over()
         t.tracee.detach(sig)
         try:
@@ -262,6 +283,7 @@ def _make_zombie(t: Task) -> None:
         except TraceeGone:
             pass
     else:
+        t.tracee.set_sigmask(mask)
         try:
             inj.raw(nr.exit_group, os.WEXITSTATUS(status))  # the tracer sees the exit, no return
         except TraceeGone:

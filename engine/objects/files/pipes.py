@@ -3,7 +3,7 @@
 The data is copied at dump with tee(), so the pipe keeps it (a leave-running dump loses nothing). At
 restore the engine makes the pipe once, refills it, and opens one description per description the
 tree had: the two ends pipe2() gave, then more by reopening /proc/self/fd/N, so descriptions that were
-separate (their own O_NONBLOCK) stay separate. Packet-mode pipes (O_DIRECT) are kept when empty: the
+separate (their own O_NONBLOCK, O_DIRECT) stay separate. Packet-mode pipes are kept when empty: the
 image format has no packet boundaries.
 """
 
@@ -49,6 +49,7 @@ class PipeRestore:
     data: dict[int, tuple[int, bytes]] = field(default_factory=dict)
     made: dict[int, tuple[int, int]] = field(default_factory=dict)  # pipe_id -> (r, w) from pipe2
     used: set[tuple[int, int]] = field(default_factory=set)  # (pipe_id, end) handed out as they are
+    direct: set[int] = field(default_factory=set)  # packet-mode pipes (a write end had O_DIRECT)
     extra: list[int] = field(default_factory=list)  # reopened descriptions
 
     def owned_fds(self) -> list[int]:
@@ -64,10 +65,13 @@ def matches(fd: Fd) -> bool:
 
 
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
+    """pipe2(O_DIRECT) marks the write end only (the kernel clears it on the read end)."""
+    if fd.info.flags & O_ACCMODE == O_RDONLY:
+        return
     st = ctx.files.state(PipeDump)
     direct = bool(fd.info.flags & O_DIRECT)
     if st.direct.setdefault(fd.stat.st_ino, direct) != direct:
-        raise UnsupportedError(f"{fd.where}: a pipe with packet-mode and stream descriptions (not supported)")
+        raise UnsupportedError(f"{fd.where}: a pipe with packet-mode and stream write ends (not supported)")
 
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
@@ -94,7 +98,7 @@ def _capture(ctx: DumpContext, fd: Fd) -> None:
         finally:
             os.close(r)
             os.close(w)
-        if data and fd.info.flags & O_DIRECT:
+        if data and st.direct.get(pipe_id):
             raise UnsupportedError(f"{fd.where}: a packet-mode pipe holds data; the image format has "
                                    "no packet "
                                    "boundaries (not supported)")
@@ -121,26 +125,26 @@ def load_images(ctx: RestoreContext) -> None:
             raise ImageError(ctx.images.path("pipes-data"), f"pipe {m.pipe_id}: {len(data)} bytes of data, "
                              f"the entry says {m.bytes}")
         st.data[m.pipe_id] = (m.size if m.HasField("size") else 0, data)
+    st.direct = {e.pipe.pipe_id for e in ctx.files.entries
+                 if e.type == fdinfo_pb2.PIPE and e.pipe.flags & O_DIRECT}
 
 
 def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
     st = ctx.files.state(PipeRestore)
     p = e.pipe
     write = p.flags & O_ACCMODE == O_WRONLY
-    r, w = _made(st, p.pipe_id, p.flags & O_DIRECT)
+    r, w = _made(st, p.pipe_id, O_DIRECT if p.pipe_id in st.direct else 0)
     end = w if write else r
     if (p.pipe_id, end) not in st.used:
         st.used.add((p.pipe_id, end))
-        fcntl.fcntl(end, F_SETFL, p.flags & O_NONBLOCK)  # the other flags of an end are fixed by pipe2
+        fcntl.fcntl(end, F_SETFL, p.flags & (O_NONBLOCK | O_DIRECT))
         return end
-    if p.flags & O_DIRECT:
-        raise RestoreError(f"pipe {p.pipe_id}: a second packet-mode description of one end (not supported)")
     try:
-        fd = os.open(f"/proc/self/fd/{end}", (O_WRONLY if write else O_RDONLY) | (p.flags & O_NONBLOCK)
-                     | O_CLOEXEC)
+        fd = os.open(f"/proc/self/fd/{end}", (O_WRONLY if write else O_RDONLY) | O_NONBLOCK | O_CLOEXEC)
     except OSError as exc:
         raise RestoreError(f"pipe {p.pipe_id}: cannot open another description: {exc.strerror}") from exc
     st.extra.append(fd)
+    fcntl.fcntl(fd, F_SETFL, p.flags & (O_NONBLOCK | O_DIRECT))  # packet mode is a flag of the description
     return fd
 
 
