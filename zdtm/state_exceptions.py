@@ -78,9 +78,9 @@ PARTIAL: dict[str, tuple[str, str]] = {
     "stat.flags": (
         "PF_SUPERPRIV and PF_FORKNOEXEC",
         "acct(2) bookkeeping: the kernel sets PF_SUPERPRIV on a task's first privileged syscall, and "
-        "restoring credentials, ids and mm fields takes privileged syscalls in the task; a restored root starts "
-        "by exec (clearing PF_FORKNOEXEC), and the engine that waits for it must be its parent; neither bit "
-        "can be set or cleared by any interface",
+        "restoring credentials, ids and mm fields takes privileged syscalls in the task; a restored root "
+        "starts by exec (clearing PF_FORKNOEXEC), and the engine that waits for it must be its parent; "
+        "neither bit can be set or cleared by any interface",
     ),
     "fdinfo.it_value": (
         "the time left",

@@ -25,6 +25,7 @@ from engine.native import check as checked
 from engine.native import ffi, lib
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.clone import CLONE_ARGS
+from engine.objects.files import paths
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
@@ -38,13 +39,23 @@ def check(ctx: DumpContext, t: Task) -> None:
         if lib.st_syscall(nr.kcmp, t.pid, th.tid, KCMP_FILES, 0, 0, 0) != 0:
             raise UnsupportedError(f"thread {th.tid} of pid {t.pid} has an fd table of its own "
                                    "(unshare(CLONE_FILES)): not supported yet")
-        if lib.st_syscall(nr.kcmp, t.pid, th.tid, KCMP_FS, 0, 0, 0) != 0:
-            raise UnsupportedError(f"thread {th.tid} of pid {t.pid} has a cwd/root/umask of its own "
-                                   "(unshare(CLONE_FS)): not supported yet")
+        if _own_fs(t, th):
+            for other in t.threads[1:]:
+                if other is not th and lib.st_syscall(nr.kcmp, th.tid, other.tid, KCMP_FS, 0, 0, 0) == 0:
+                    raise UnsupportedError(f"threads {th.tid} and {other.tid} of pid {t.pid} share fs info "
+                                           "other than their process's: not supported yet")
+            for what in ("cwd", "root"):
+                path = os.readlink(f"/proc/{t.pid}/task/{th.tid}/{what}")
+                paths.check_path(t.pid, path, os.stat(f"/proc/{t.pid}/task/{th.tid}/{what}"),
+                                 f"thread {th.tid} {what} {path}")
         kids = _children_of(t.pid, th.tid)
         if kids:
             raise UnsupportedError(f"thread {th.tid} of pid {t.pid} is the parent of {kids} (a child of a "
                                    "thread other than the leader is not supported yet)")
+
+
+def _own_fs(t: Task, th: Thread) -> bool:
+    return th is not t.leader and lib.st_syscall(nr.kcmp, t.pid, th.tid, KCMP_FS, 0, 0, 0) != 0
 
 
 def _children_of(pid: int, tid: int) -> list[int]:
@@ -65,6 +76,11 @@ def dump_thread(ctx: DumpContext, t: Task, thr: Thread) -> None:
     checked(lib.st_syscall(nr.get_robust_list, thr.tid, int(ffi.cast("uintptr_t", head)),
                            int(ffi.cast("uintptr_t", size)), 0, 0, 0), "get_robust_list")
     th.futex_rla, th.futex_rla_len = int(head[0]), int(size[0])
+    if _own_fs(t, thr):
+        x = th.stasis
+        x.fs_cwd = os.readlink(f"/proc/{t.pid}/task/{thr.tid}/cwd")
+        x.fs_root = os.readlink(f"/proc/{t.pid}/task/{thr.tid}/root")
+        x.fs_umask = int(thr.facts.status["Umask"], 8)
     conf = thr.tracee.rseq_config()
     if conf.rseq_abi_pointer:
         th.rseq_entry.rseq_abi_pointer = conf.rseq_abi_pointer
@@ -76,7 +92,9 @@ def create(ctx: RestoreContext, t: Task) -> None:
     """Threads are cloned by the leader once the address space is whole; each gets its TID back."""
     inj = t.injector
     for th in t.threads[1:]:
-        flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
+        flags = CLONE_VM | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
+        if not th.core.thread_core.stasis.HasField("fs_cwd"):
+            flags |= CLONE_FS
         tid_addr = SCRATCH_DATA - 64
         inj.put(struct.pack("<i", th.tid), tid_addr)
         inj.put(CLONE_ARGS.pack(flags, 0, 0, 0, 0, 0, 0, 0, inj.scratch + tid_addr, 1, 0), 0)
@@ -92,6 +110,14 @@ def create(ctx: RestoreContext, t: Task) -> None:
 def restore_thread(ctx: RestoreContext, t: Task, thr: Thread) -> None:
     inj = thr.injector
     th = thr.core.thread_core
+    x = th.stasis
+    if x.HasField("fs_cwd"):  # fs info of its own: set in this thread only
+        for call, path in ((nr.chroot, x.fs_root), (nr.chdir, x.fs_cwd)):
+            if call == nr.chroot and path == "/":
+                continue
+            inj.put_str(path)
+            inj.call(call, inj.scratch, what=f"{'chroot' if call == nr.chroot else 'chdir'}({path})")
+        inj.call(nr.umask, x.fs_umask, what="umask")
     inj.call(nr.set_tid_address, thr.core.thread_info.clear_tid_addr, what="set_tid_address")
     if th.futex_rla:
         inj.call(nr.set_robust_list, th.futex_rla, th.futex_rla_len, what="set_robust_list")

@@ -65,6 +65,10 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
 
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
+    if st.S_ISDIR(fd.stat.st_mode) and e.reg.fown.pid:
+        # F_NOTIFY makes the process the directory's owner; the dnotify watch itself cannot be read
+        raise UnsupportedError(f"{fd.where}: a directory with an owner (F_SETOWN, as dnotify's F_NOTIFY "
+                               "leaves it): dnotify watches cannot be read, so they are not supported")
     flags = fd.info.flags & ~O_CLOEXEC
     reg = e.reg
     reg.name, reg.pos, reg.mode = fd.target, fd.info.pos, fd.stat.st_mode
