@@ -77,24 +77,29 @@ int main(int argc, char **argv)
 			if (pid < 0)
 				_exit(1);
 			if (pid == 0) {
-				int j;
+				int j, msg[2] = { i, getpid() };
 
 				for (j = 0; j < NR_ORPHANS; j++)
 					close(cmd[j][1]);
+				/* reported once its fds are as they stay: then the root may say it is ready */
+				if (write(rep[1], msg, sizeof(msg)) != sizeof(msg))
+					_exit(1);
 				orphan(i, root);
 			}
-			if (write(rep[1], &pid, sizeof(pid)) != sizeof(pid))
-				_exit(1);
 		}
 		_exit(0);
 	}
-	for (i = 0; i < NR_ORPHANS; i++) {
+	for (i = 0; i < NR_ORPHANS; i++)
 		close(cmd[i][0]);
-		if (read(rep[0], &orphans[i], sizeof(pid_t)) != sizeof(pid_t)) {
+	for (i = 0; i < NR_ORPHANS; i++) {
+		int msg[2];
+
+		if (read(rep[0], msg, sizeof(msg)) != sizeof(msg) || msg[0] < 0 || msg[0] >= NR_ORPHANS) {
 			pr_perror("no pid of orphan %d", i);
 			kill_orphans();
 			return 1;
 		}
+		orphans[msg[0]] = msg[1];
 	}
 	if (waitpid(middle, &status, 0) != middle || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		pr_err("middle process status %#x\n", status);

@@ -17,15 +17,22 @@ static int status_blocked = -1;
 static pid_t wait_ret = -2;
 static int wait_errno;
 
+static int ready[2]; /* each child and the waiter thread say they are set up: then the test is ready */
+static volatile int waiter_running;
+
 static pid_t spawn(int fd_read, int fd_close, int code)
 {
 	pid_t pid = fork();
-	char c;
+	char c = 'r';
 
 	if (pid)
 		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close(fd_close);
+	close(ready[0]);
+	if (write(ready[1], &c, 1) != 1)
+		_exit(101);
+	close(ready[1]);
 	/* Exit only when the parent says so; EOF (the parent died) means failure */
 	if (read(fd_read, &c, 1) != 1 || c != 'x')
 		_exit(100);
@@ -34,6 +41,7 @@ static pid_t spawn(int fd_read, int fd_close, int code)
 
 static void *waiter(void *arg)
 {
+	waiter_running = 1; /* its signal mask is the creator's by now (glibc sets it before this runs) */
 	wait_ret = waitpid(child_blocked, &status_blocked, 0);
 	wait_errno = errno;
 	return NULL;
@@ -47,7 +55,7 @@ int main(int argc, char **argv)
 
 	test_init(argc, argv);
 
-	if (pipe(p1) || pipe(p2)) {
+	if (pipe(ready) || pipe(p1) || pipe(p2)) {
 		pr_perror("pipe");
 		return 1;
 	}
@@ -59,10 +67,22 @@ int main(int argc, char **argv)
 	}
 	close(p1[0]);
 	close(p2[0]);
+	close(ready[1]);
+	for (int i = 0; i < 2; i++) {
+		char c;
+
+		if (read(ready[0], &c, 1) != 1) {
+			pr_perror("a child did not get ready");
+			return 1;
+		}
+	}
+	close(ready[0]);
 	if (pthread_create(&th, NULL, waiter, NULL)) {
 		pr_err("pthread_create\n");
 		return 1;
 	}
+	while (!waiter_running)
+		usleep(1000);
 	if (waitpid(child_late, &status, WNOHANG) != 0) {
 		pr_err("child %d is gone before C/R\n", child_late);
 		return 1;
