@@ -6,6 +6,7 @@ import argparse
 import os
 import re
 import sys
+from typing import NoReturn
 
 from engine import log as logmod
 from engine.errors import StasisError
@@ -15,7 +16,7 @@ ACTIONS = ("check", "dump", "restore", "show")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 with usage; criu users expect 1
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 with usage; criu users expect 1
         m = re.search(r"unrecognized arguments: (\S+)", message)
         if m:
             message = f"option {m[1]} is not supported (yet) by stasis"

@@ -97,7 +97,7 @@ def status_of(pid: int, tid: int) -> dict[str, str]:
     return status(pid) if pid == tid else _parse_status(f"/proc/{pid}/task/{tid}/status")
 
 
-def status(pid: int) -> dict[str, str]:
+def status(pid: int | str) -> dict[str, str]:
     return _parse_status(f"/proc/{pid}/status")
 
 

@@ -39,14 +39,16 @@ def generate(out_dir: Path = PB_DIR) -> list[Path]:
         raise SystemExit(f"grpcio-tools {have} found, {GRPCIO_TOOLS} pinned")
     protos = sorted(PROTO_DIR.glob("*.proto"))
     with tempfile.TemporaryDirectory() as tmp:
-        args = ["protoc", f"-I{PROTO_DIR}", f"--python_out={tmp}", *(p.name for p in protos)]
+        # .pyi stubs too: a type checker follows the messages' fields
+        args = ["protoc", f"-I{PROTO_DIR}", f"--python_out={tmp}", f"--pyi_out={tmp}",
+                *(p.name for p in protos)]
         if protoc.main(args) != 0:
             raise SystemExit("protoc failed")
         out_dir.mkdir(parents=True, exist_ok=True)
-        for old in out_dir.glob("*_pb2.py"):
+        for old in [*out_dir.glob("*_pb2.py"), *out_dir.glob("*_pb2.pyi")]:
             old.unlink()
         written = []
-        for gen in sorted(Path(tmp).glob("*_pb2.py")):
+        for gen in sorted([*Path(tmp).glob("*_pb2.py"), *Path(tmp).glob("*_pb2.pyi")]):
             dst = out_dir / gen.name
             dst.write_text(_relative_imports(gen.read_text()))
             written.append(dst)

@@ -28,7 +28,7 @@ SOCK_FPROG = struct.Struct("<HxxxxxxQ")
 def dump_thread(ctx: DumpContext, t: Task, thr: Thread) -> None:
     th = thr.core.thread_core
     mode = int(thr.facts.status.get("Seccomp", "0"))
-    th.seccomp_mode = mode
+    th.seccomp_mode = mode  # type: ignore[assignment]  # the enum value itself
     if mode != core_pb2.filter:
         return
     filters = thr.tracee.seccomp_filters()  # oldest first

@@ -44,7 +44,7 @@ class Fd:
 @dataclass(frozen=True)
 class FdKind:
     name: str  # what a user reads in a refusal ("pipe", "regular file")
-    fd_type: int  # fdinfo_pb2.fd_types: in fdinfo and files.img entries
+    fd_type: fdinfo_pb2.fd_types  # in fdinfo and files.img entries
     sub: str  # the file_entry field that holds this kind's message (it has `flags` and `fown`)
     matches: Callable[[Fd], bool]
     # a new open file description: fill e.<sub> (the generic code sets id, flags and fown)

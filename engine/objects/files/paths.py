@@ -24,7 +24,7 @@ from engine.abi.consts import (
     O_WRONLY,
 )
 from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import fdinfo_pb2
+from engine.images.pb import fdinfo_pb2, regfile_pb2
 from engine.objects.files.kind import Fd, FdKind
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
         reg.size = fd.stat.st_size
 
 
-def open_reg(reg: fdinfo_pb2.reg_file_entry) -> int:
+def open_reg(reg: regfile_pb2.reg_file_entry) -> int:
     flags = reg.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_ASYNC)
     try:
         fd = os.open(reg.name, flags | O_NOCTTY | O_CLOEXEC)

@@ -31,7 +31,7 @@ from engine.abi.consts import (
     O_PATH,
 )
 from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import fdinfo_pb2
+from engine.images.pb import fdinfo_pb2, fown_pb2
 from engine.native import lib
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files.kind import Fd, FdKind
@@ -63,7 +63,7 @@ class FileTable:
     def states(self) -> list[object]:
         return list(self._kind_states.values())
 
-    def new(self, fd_type: int) -> fdinfo_pb2.file_entry:
+    def new(self, fd_type: fdinfo_pb2.fd_types) -> fdinfo_pb2.file_entry:
         e = fdinfo_pb2.file_entry(type=fd_type, id=len(self.entries) + 1)
         self.entries.append(e)
         return e
@@ -104,7 +104,7 @@ class FileTable:
         return self.get(fid).reg.name
 
 
-def _no_owner(fown: fdinfo_pb2.fown_entry) -> None:
+def _no_owner(fown: fown_pb2.fown_entry) -> None:
     fown.uid = fown.euid = fown.signum = fown.pid_type = fown.pid = 0
 
 
@@ -198,7 +198,7 @@ def dump(ctx: DumpContext, t: Task) -> None:
                                                  type=kind.fd_type, fd=fd.num))
 
 
-def _dump_owner(t: Task, fd: Fd, fown: fdinfo_pb2.fown_entry) -> None:
+def _dump_owner(t: Task, fd: Fd, fown: fown_pb2.fown_entry) -> None:
     """F_GETOWN_EX and F_GETSIG, asked in the task (the kernel shows them nowhere else)."""
     inj = t.injector
     _no_owner(fown)
