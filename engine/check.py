@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from engine.abi import nr
 from engine.abi.consts import PR_SET_MM, PR_SET_MM_MAP_SIZE
 from engine.native import ffi, lib
+from engine.record import record
 
 CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_CHECKPOINT_RESTORE = 21, 24, 40
 
@@ -59,7 +59,7 @@ def _xsave() -> bool:
     return bool(regs[2] & (1 << 27))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Feature:
     name: str
     probe: Callable[[], bool]

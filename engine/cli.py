@@ -74,6 +74,34 @@ def normalize(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    rc = _main(argv)
+    if argv is None:  # the real command line (`stasis`, `python -m engine`): end the process now
+        _exit(rc)
+    return rc
+
+
+def _exit(rc: int) -> None:
+    """Exit without the interpreter's finalization (tearing down a few hundred modules costs more than a
+    small dump's work): what it would do that matters is done here first (atexit handlers such as
+    coverage's, the log file, stdio)."""
+    import atexit
+    import logging
+
+    if "threading" in sys.modules and sys.modules["threading"].active_count() > 1:
+        sys.exit(rc)  # a thread still runs: let the interpreter join it
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(rc)  # under a profiler or tracer (cProfile, coverage): it writes its data after main
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            rc = rc or 1
+    os._exit(rc)
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(normalize(sys.argv[1:] if argv is None else argv))
     work = args.work_dir or args.images_dir
     log_path = os.path.join(work, args.log_file) if args.log_file else None

@@ -3,11 +3,11 @@ the tasks, and each module's tree-wide state under its own name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.images import ImageDir
 from engine.images.pb import seccomp_pb2
+from engine.record import field, record
 
 if TYPE_CHECKING:
     from engine.objects.files.table import Broker, FileTable
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from engine.task import Task
 
 
-@dataclass
+@record
 class DumpOptions:
     tree: int
     images_dir: str
@@ -26,7 +26,7 @@ class DumpOptions:
     file_locks: bool = False
 
 
-@dataclass
+@record
 class RestoreOptions:
     images_dir: str
     pidfile: str | None = None
@@ -34,7 +34,7 @@ class RestoreOptions:
     shell_job: bool = False
 
 
-@dataclass
+@record
 class Stats:
     pages_written: int = 0
 
@@ -57,7 +57,7 @@ def _mm() -> MmTree:
     return MmTree()
 
 
-@dataclass
+@record
 class DumpContext:
     opts: DumpOptions
     images: ImageDir
@@ -73,7 +73,7 @@ class DumpContext:
         return self.tasks[0]
 
 
-@dataclass
+@record
 class RestoreContext:
     opts: RestoreOptions
     images: ImageDir

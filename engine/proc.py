@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+
+from engine.record import field, record
 
 RLIMIT_NAMES = (
     "Max cpu time", "Max file size", "Max data size", "Max stack size", "Max core file size",
@@ -15,7 +16,7 @@ RLIMIT_NAMES = (
 RLIM_INFINITY = (1 << 64) - 1
 
 
-@dataclass
+@record
 class Vma:
     start: int
     end: int
@@ -126,7 +127,7 @@ def _limit(s: str) -> int:
     return RLIM_INFINITY if s == "unlimited" else int(s)
 
 
-@dataclass
+@record
 class FdInfo:
     fd: int
     target: str  # readlink of /proc/PID/fd/N

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from importlib import resources
 
 from engine import fault, proc
 from engine.abi import nr
@@ -61,7 +60,11 @@ def points() -> list[str]:
 
 
 def helper_path() -> str:
-    return str(resources.files("engine.helper").joinpath("stasis-helper"))
+    # next to engine/helper/__init__.py (never zipped: the helper must be executable); importlib.resources
+    # would cost pathlib, tempfile, zipfile at every restore
+    import engine.helper
+
+    return os.path.join(os.path.dirname(engine.helper.__file__), "stasis-helper")
 
 
 def restore(opts: RestoreOptions) -> int:

@@ -7,7 +7,6 @@ type checker can follow who writes and who reads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.abi.consts import TASK_ALIVE, TASK_DEAD, TASK_STOPPED
@@ -15,6 +14,7 @@ from engine.compel.inject import Injector
 from engine.compel.memory import TaskMemory
 from engine.compel.ptrace import Tracee
 from engine.images.pb import core_pb2, ids_pb2
+from engine.record import field, record
 
 if TYPE_CHECKING:
     from engine.objects.files.table import TaskFiles
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["TASK_ALIVE", "TASK_DEAD", "TASK_STOPPED", "Task", "Thread", "ThreadProc", "TaskProc"]
 
 
-@dataclass
+@record
 class ThreadProc:
     """What /proc and ptrace showed of a thread at the freeze (dump only)."""
 
@@ -35,7 +35,7 @@ class ThreadProc:
     sigmask: int
 
 
-@dataclass
+@record
 class TaskProc:
     """What /proc showed of a process at the freeze (dump only)."""
 
@@ -44,7 +44,7 @@ class TaskProc:
     vmas: list[Vma]
 
 
-@dataclass
+@record
 class Thread:
     tid: int
     tracee: Tracee
@@ -69,7 +69,7 @@ class Thread:
         return self.proc
 
 
-@dataclass
+@record
 class Task:
     """One process. threads[0] is the thread-group leader, whose core carries the process state."""
 

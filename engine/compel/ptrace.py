@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
 
 from engine.abi.consts import (
     NT_X86_XSTATE,
@@ -33,6 +32,7 @@ from engine.abi.consts import (
     WALL,
 )
 from engine.native import check, ffi, lib
+from engine.record import record
 
 XSTATE_MAX = 1 << 16  # larger than any XSAVE area (AMX makes it 11 KiB)
 SIGINFO_SIZE = 128
@@ -46,7 +46,7 @@ class TraceeGone(OSError):
     """The traced thread died under us."""
 
 
-@dataclass
+@record
 class Stop:
     """What waitpid reported for a traced thread."""
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from google.protobuf.message import Message
+
+from engine.record import record
 
 from . import magic
 from .pb import (
@@ -28,7 +29,7 @@ from .pb import (
 ExtraLen = Callable[[Message], int]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Schema:
     """How to decode the entries of one image type (selected by its type magic)."""
 
@@ -73,7 +74,7 @@ def schema_for_magic(type_magic: int) -> Schema | None:
     return SCHEMAS.get(name) if name else None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageFile:
     """One kind of file in an image directory: its name template and its image type."""
 

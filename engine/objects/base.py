@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from engine.record import record
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
@@ -27,7 +28,7 @@ class Phase(enum.IntEnum):
     LATE = 5  # after its threads, before it is let go
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Stage:
     name: str  # also the fault point restore:<name>
     phase: Phase
@@ -40,7 +41,7 @@ TaskHook = Callable[["DumpContext", "Task"], None]
 ThreadHook = Callable[["DumpContext", "Task", "Thread"], None]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KernelObject:
     """One kind of kernel object. Every hook is optional.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -11,13 +10,14 @@ from engine.abi.consts import O_DIRECTORY
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fs_pb2
 from engine.objects.base import KernelObject, Phase, Stage
+from engine.record import field, record
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
     from engine.task import Task
 
 
-@dataclass
+@record
 class TaskFs:
     img: fs_pb2.fs_entry = field(default_factory=fs_pb2.fs_entry)
 

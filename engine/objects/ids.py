@@ -6,7 +6,6 @@ The ids are small dump-local integers, as CRIU's are; processes with equal ids s
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -15,6 +14,7 @@ from engine.errors import UnsupportedError
 from engine.images.pb import ids_pb2
 from engine.native import lib
 from engine.objects.base import KernelObject
+from engine.record import field, record
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
@@ -27,7 +27,7 @@ def same(kind: int, pid1: int, pid2: int) -> bool:
     return lib.st_syscall(nr.kcmp, pid1, pid2, kind, 0, 0, 0) == 0
 
 
-@dataclass
+@record
 class Ids:
     next_id: int = 1
     reps: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # kind -> [(pid, id)]

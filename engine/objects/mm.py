@@ -13,8 +13,6 @@ import os
 import struct
 import sys
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine import proc
@@ -60,6 +58,7 @@ from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.native import PAGE_SIZE, ffi
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.intask import open_in_task
+from engine.record import field, record
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
@@ -87,7 +86,7 @@ UNSUPPORTED_VMFLAGS = {"ht": "hugetlb mapping", "um": "userfaultfd (missing)", "
 PRCTL_MM_MAP = struct.Struct("<11QQII")
 
 
-@dataclass
+@record
 class PageSet:
     """Ranges of one pagemap, and the pages image that holds their bytes back to back."""
 
@@ -98,7 +97,7 @@ class PageSet:
         return sum(e - s for (s, e), _ in self.ranges)
 
 
-@dataclass
+@record
 class TaskMm:
     """One process's address space: its image, and what dump and restore keep about it meanwhile."""
 
@@ -110,7 +109,7 @@ class TaskMm:
     buffers: list[mmap.mmap] = field(default_factory=list)  # restore: alive until the copy is done
 
 
-@dataclass
+@record
 class MmTree:
     """Tree-wide: which shared anonymous objects are dumped already / restored by whom."""
 
@@ -379,6 +378,13 @@ def _write_pageset(ctx: DumpContext, pagemap: tuple[str, dict], pages_id: int, p
 def _copy_out(fd: int, ranges: list[Range], total: int, copy, progress: Progress) -> None:
     size = min(CHUNK, total)
     flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
+    if total <= size:  # one buffer's worth: nothing to overlap, no writer thread
+        with mmap.mmap(-1, size, flags=flags) as buf:
+            copy(ranges, int(ffi.cast("uintptr_t", ffi.from_buffer(buf))))
+            _write_all(fd, memoryview(buf)[:total])
+        return
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     bufs = [mmap.mmap(-1, size, flags=flags) for _ in range(2)]
     addrs = [int(ffi.cast("uintptr_t", ffi.from_buffer(b))) for b in bufs]
     pending: list[Future | None] = [None, None]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from engine.record import record
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from engine.task import Task
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fd:
     """One fd of a frozen task, as /proc shows it."""
 
@@ -41,7 +42,7 @@ class Fd:
         return f"pid {self.pid} fd {self.num} ({self.target})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FdKind:
     name: str  # what a user reads in a refusal ("pipe", "regular file")
     fd_type: fdinfo_pb2.fd_types  # in fdinfo and files.img entries

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -32,19 +31,20 @@ from engine.errors import ImageError, RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, pipe_pb2
 from engine.native import lib
 from engine.objects.files.kind import Fd, FdKind
+from engine.record import field, record
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
     from engine.task import Task
 
 
-@dataclass
+@record
 class PipeDump:
     data: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # pipe_id -> (capacity, data)
     direct: dict[int, bool] = field(default_factory=dict)  # pipe_id -> packet mode of its descriptions
 
 
-@dataclass
+@record
 class PipeRestore:
     data: dict[int, tuple[int, bytes]] = field(default_factory=dict)
     made: dict[int, tuple[int, int]] = field(default_factory=dict)  # pipe_id -> (r, w) from pipe2

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import stat as st
 import struct
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from engine.abi import nr
@@ -36,6 +35,7 @@ from engine.native import lib
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files.kind import Fd, FdKind
 from engine.objects.files.kinds import BY_TYPE, KINDS, kind_of
+from engine.record import field, record
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
@@ -45,7 +45,7 @@ T = TypeVar("T")
 OWNER_EX = struct.Struct("<ii")  # struct f_owner_ex { int type; pid_t pid; }
 
 
-@dataclass
+@record
 class FileTable:
     """files.img: every file description and path-opened file the images refer to."""
 
@@ -108,7 +108,7 @@ def _no_owner(fown: fown_pb2.fown_entry) -> None:
     fown.uid = fown.euid = fown.signum = fown.pid_type = fown.pid = 0
 
 
-@dataclass
+@record
 class TaskFiles:
     """One process's fd table (shared with others under CLONE_FILES: then only its first owner has it)."""
 
@@ -242,7 +242,7 @@ def load_images(ctx: RestoreContext) -> None:
             kind.load_images(ctx)
 
 
-@dataclass
+@record
 class Broker:
     """The engine's own copies of every file description to restore, handed out with pidfd_getfd."""
 
