@@ -11,12 +11,16 @@ from functools import cache
 
 from engine.objects import (
     audit,
+    cgroup,
     creds,
     fs,
     ids,
     locks,
     mm,
+    mmflags,
     namespaces,
+    numa,
+    prctls,
     process,
     regs,
     rlimits,
@@ -36,17 +40,21 @@ OBJECTS: tuple[KernelObject, ...] = (
     ids.OBJECT,  # who shares what (kcmp): needed by files, fs, mm
     process.OBJECT,
     audit.OBJECT,
+    cgroup.OBJECT,  # before the threads: they inherit it
     sched.OBJECT,
     signals.OBJECT,
     timers.OBJECT,
     rlimits.OBJECT,
     mm.OBJECT,
+    numa.OBJECT,  # VMA policies once the VMAs exist
+    mmflags.OBJECT,  # late: after every mapping and protection
     fs.OBJECT,
     files.OBJECT,
     locks.OBJECT,
     threads.OBJECT,
     seccomp.OBJECT,
     creds.OBJECT,
+    prctls.OBJECT,  # syscall user dispatch last
     regs.OBJECT,
 )
 
