@@ -74,9 +74,11 @@ def xcomp_perm(inj: Injector, pid: int) -> int | None:
 
 
 def _scratch_vmflags(t: Task) -> set[str]:
+    """The VmFlags of the VMA holding the scratch mapping: the kernel may have merged it with a neighbour,
+    which then has the same flags."""
     scratch = t.injector.scratch
     for v in proc.vmas(t.pid):
-        if v.start == scratch:
+        if v.start <= scratch < v.end:
             return v.vmflags
     raise OSError(errno.ENOENT, f"pid {t.pid}: the engine's scratch mapping at {scratch:#x} is not in smaps")
 
