@@ -39,7 +39,7 @@ from engine.abi.consts import (
     PR_SET_MEMORY_MERGE,
 )
 from engine.compel.inject import Injector
-from engine.errors import RestoreError
+from engine.errors import RestoreError, UnsupportedError
 from engine.log import log
 from engine.objects.base import KernelObject, Phase, Stage
 
@@ -99,6 +99,9 @@ def dump(ctx: DumpContext, t: Task) -> None:
     if regs is None:
         log.warning("pid %d: membarrier registrations cannot be read on this kernel (before 6.3): they are "
                     "not restored", t.pid)
+    elif regs & ~sum(MEMBARRIER_REGISTRATIONS):
+        raise UnsupportedError(f"pid {t.pid}: membarrier registrations {regs:#x} include ones this engine "
+                               "does not know")
     elif regs:
         tc.membarrier_registration_mask = regs
     s.coredump_filter = int(proc.read_str(f"/proc/{t.pid}/coredump_filter"), 16)
