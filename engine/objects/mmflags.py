@@ -17,6 +17,7 @@ On a kernel without a query the state cannot exist there, except membarrier regi
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import struct
 from typing import TYPE_CHECKING
@@ -97,8 +98,9 @@ def dump(ctx: DumpContext, t: Task) -> None:
     regs = _query(inj, t.pid, "membarrier(GET_REGISTRATIONS)", nr.membarrier,
                   MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0)
     if regs is None:
-        log.warning("pid %d: membarrier registrations cannot be read on this kernel (before 6.3): they are "
-                    "not restored", t.pid)
+        log.log(logging.WARNING if t is ctx.tasks[0] else logging.DEBUG,  # once a dump, then quietly
+                "pid %d: membarrier registrations cannot be read on this kernel (before 6.3): they are not "
+                "restored", t.pid)
     elif regs & ~sum(MEMBARRIER_REGISTRATIONS):
         raise UnsupportedError(f"pid {t.pid}: membarrier registrations {regs:#x} include ones this engine "
                                "does not know")

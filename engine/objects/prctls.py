@@ -10,6 +10,7 @@ selector byte in memory says ALLOW by then, as it did at the dump).
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import struct
 from typing import TYPE_CHECKING
@@ -82,8 +83,9 @@ def check(ctx: DumpContext, t: Task) -> None:
             raise UnsupportedError(f"thread {th.tid}: its syscall user dispatch selector ({state}) blocks "
                                    "syscalls right now: the engine's own would be sent to SIGSYS")
     if unseen:
-        log.warning("pid %d: this kernel (< 6.2) cannot show syscall user dispatch from outside; threads %s "
-                    "lose it if they use it", t.pid, unseen)
+        log.log(logging.WARNING if t is ctx.tasks[0] else logging.DEBUG,
+                "pid %d: this kernel (< 6.2) cannot show syscall user dispatch from outside; threads %s lose "
+                "it if they use it", t.pid, unseen)
 
 
 def dump_thread(ctx: DumpContext, t: Task, th: Thread) -> None:
