@@ -7,7 +7,14 @@ import sys
 from collections.abc import Callable
 
 from engine.abi import nr
-from engine.abi.consts import PR_SET_MM, PR_SET_MM_MAP_SIZE
+from engine.abi.consts import (
+    ARCH_GET_XCOMP_PERM,
+    MEMBARRIER_CMD_GET_REGISTRATIONS,
+    PR_GET_MDWE,
+    PR_GET_MEMORY_MERGE,
+    PR_SET_MM,
+    PR_SET_MM_MAP_SIZE,
+)
 from engine.native import ffi, lib
 from engine.record import record
 
@@ -59,6 +66,27 @@ def _xsave() -> bool:
     return bool(regs[2] & (1 << 27))
 
 
+def _syscall_ok(num: int, *args: int) -> bool:
+    """The engine's own call of a query succeeds (EINVAL/ENOSYS: the kernel does not have it)."""
+    return lib.st_syscall(num, *(list(args) + [0] * (6 - len(args)))) >= 0
+
+
+def _xcomp_perm() -> bool:
+    perm = ffi.new("uint64_t *")
+    return _syscall_ok(nr.arch_prctl, ARCH_GET_XCOMP_PERM, int(ffi.cast("uintptr_t", perm)))
+
+
+def _numa() -> bool:
+    mode = ffi.new("int *")
+    return _syscall_ok(nr.get_mempolicy, int(ffi.cast("uintptr_t", mode)), 0, 0, 0, 0)
+
+
+def _cgroup2() -> bool:
+    from engine.objects.cgroup import cgroup2_mount
+
+    return cgroup2_mount() is not None
+
+
 @record(frozen=True)
 class Feature:
     name: str
@@ -86,6 +114,22 @@ FEATURES = (
             "hard rlimits above the engine's and lowered oom_score_adj cannot be restored"),
     Feature("mem_dirty_track", lambda: os.path.exists("/proc/self/clear_refs") and _soft_dirty(),
             "soft-dirty page tracking", "incremental dumps must use PAGEMAP_SCAN write-protection instead"),
+    Feature("membarrier_regs", lambda: _syscall_ok(nr.membarrier, MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0),
+            "MEMBARRIER_CMD_GET_REGISTRATIONS (6.3)",
+            "membarrier registrations cannot be seen: lost at restore (expedited membarrier then fails "
+            "with EPERM)"),
+    Feature("sud_config", lambda: _kernel_at_least(6, 2), "PTRACE_GET/SET_SYSCALL_USER_DISPATCH_CONFIG (6.2)",
+            "syscall user dispatch (5.11+) cannot be seen from outside: lost at restore"),
+    Feature("mdwe", lambda: _syscall_ok(nr.prctl, PR_GET_MDWE), "PR_GET/SET_MDWE (6.3)",
+            "nothing: a kernel without it has no memory-deny-write-execute to keep"),
+    Feature("memory_merge", lambda: _syscall_ok(nr.prctl, PR_GET_MEMORY_MERGE), "PR_GET/SET_MEMORY_MERGE "
+            "(6.4, KSM)", "nothing: a kernel without it has no merge-any address space to keep"),
+    Feature("xcomp_perm", _xcomp_perm, "ARCH_GET/REQ_XCOMP_PERM (5.16)",
+            "nothing: a kernel without it has no dynamic xstate (AMX) permission to keep"),
+    Feature("numa", _numa, "NUMA memory policies (get_mempolicy)",
+            "nothing: a kernel without NUMA has no memory policy to keep"),
+    Feature("cgroup2", _cgroup2, "a cgroup2 mount the engine can see",
+            "processes in another cgroup v2 than the engine's are refused at dump"),
     Feature("userns", lambda: False, "checkpoint/restore of user namespaces",
             "containers with their own user namespace cannot be dumped (not implemented yet)"),
 )

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "zdtmtst.h"
 
@@ -80,6 +81,7 @@ static void cleanup(void)
 int main(int argc, char **argv)
 {
 	char path[1400], now[1024];
+	struct timespec ts;
 
 	test_init(argc, argv);
 
@@ -90,7 +92,11 @@ int main(int argc, char **argv)
 		pass();
 		return 0;
 	}
-	snprintf(dir, sizeof(dir), "%s%szdtm-cgroup00-%d", orig, strcmp(orig, "/") ? "/" : "", getpid());
+	/* Every item's container has its own pid namespace (the test is pid 4 in each): the time tells
+	 * concurrent runs on one host apart */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(dir, sizeof(dir), "%s%szdtm-cgroup00-%d-%lx%lx", orig, strcmp(orig, "/") ? "/" : "", getpid(),
+		 (long)ts.tv_sec, ts.tv_nsec);
 	snprintf(path, sizeof(path), "%s%s", mnt, dir);
 	if (mkdir(path, 0755)) {
 		pr_perror("mkdir %s", path);

@@ -11,13 +11,17 @@ from functools import cache
 
 from engine.objects import (
     audit,
+    cgroup,
     creds,
     fs,
     ids,
     keyrings,
     locks,
     mm,
+    mmflags,
     namespaces,
+    numa,
+    prctls,
     process,
     regs,
     rlimits,
@@ -38,17 +42,21 @@ OBJECTS: tuple[KernelObject, ...] = (
     process.OBJECT,
     audit.OBJECT,
     keyrings.OBJECT,
+    cgroup.OBJECT,  # before the threads: they inherit it
     sched.OBJECT,
     signals.OBJECT,
     timers.OBJECT,
     rlimits.OBJECT,
     mm.OBJECT,
+    numa.OBJECT,  # VMA policies once the VMAs exist
+    mmflags.OBJECT,  # late: after every mapping and protection
     fs.OBJECT,
     files.OBJECT,
     locks.OBJECT,
     threads.OBJECT,
     seccomp.OBJECT,
     creds.OBJECT,
+    prctls.OBJECT,  # syscall user dispatch last
     regs.OBJECT,
 )
 

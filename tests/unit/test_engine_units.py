@@ -79,3 +79,50 @@ def test_criu_verbosity_spellings() -> None:
     assert normalize(["-v4"]) == ["--verbosity=4"]
     assert normalize(["-vvv"]) == ["--verbosity=5"]
     assert normalize(["--verbosity=4", "-t", "1"]) == ["--verbosity=4", "-t", "1"]
+
+
+def test_numa_maps_shows_a_vma_with_its_own_policy() -> None:
+    import ctypes
+    import mmap
+
+    from engine.abi import nr
+    from engine.abi.consts import MPOL_INTERLEAVE
+    from engine.objects.numa import _policied_starts
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    node0 = ctypes.c_ulong(1)
+    with mmap.mmap(-1, 2 * 4096) as bound, mmap.mmap(-1, 2 * 4096) as plain:
+        b = ctypes.addressof(ctypes.c_char.from_buffer(bound))
+        p = ctypes.addressof(ctypes.c_char.from_buffer(plain))
+        ret = libc.syscall(nr.mbind, ctypes.c_void_p(b), ctypes.c_size_t(2 * 4096), MPOL_INTERLEAVE,
+                           ctypes.byref(node0), ctypes.c_ulong(64), 0)
+        if ret and ctypes.get_errno() == 38:  # ENOSYS: no NUMA
+            return
+        assert ret == 0, os.strerror(ctypes.get_errno())
+        starts = _policied_starts(os.getpid())
+        assert b in starts and p not in starts
+
+
+def test_cgroup_paths_the_engine_can_and_cannot_reach() -> None:
+    from engine.objects.cgroup import _unescape, cgroup2_mount, directory, v2_path
+
+    assert _unescape(r"/a\040b") == "/a b"
+    assert directory("/../elsewhere") is None and directory("relative") is None
+    mine = v2_path("/proc/self/cgroup")
+    if cgroup2_mount() is None or mine is None:
+        return
+    d = directory(mine)
+    assert d is not None and os.path.isfile(os.path.join(d, "cgroup.procs"))
+    assert directory(mine.rstrip("/") + "/no-such-cgroup-here") is None
+
+
+def test_late_stages_keep_syscall_user_dispatch_last_and_mdwe_after_the_mappings() -> None:
+    from engine.objects.base import Phase
+    from engine.objects.registry import stages
+
+    late = [s.name for s in stages(Phase.LATE)]
+    assert late[-1] == "sud"
+    assert late.index("mdwe") > late.index("mlockall")
+    process = [s.name for s in stages(Phase.PROCESS)]
+    assert process.index("vma-mempolicy") > process.index("mm")

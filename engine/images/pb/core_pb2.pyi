@@ -71,7 +71,7 @@ class task_core_entry(_message.Message):
     def __init__(self, task_state: _Optional[int] = ..., exit_code: _Optional[int] = ..., personality: _Optional[int] = ..., flags: _Optional[int] = ..., blk_sigset: _Optional[int] = ..., comm: _Optional[str] = ..., timers: _Optional[_Union[_timer_pb2.task_timers_entry, _Mapping]] = ..., rlimits: _Optional[_Union[_rlimit_pb2.task_rlimits_entry, _Mapping]] = ..., cg_set: _Optional[int] = ..., signals_s: _Optional[_Union[_siginfo_pb2.signal_queue_entry, _Mapping]] = ..., old_seccomp_mode: _Optional[_Union[seccomp_mode, str]] = ..., old_seccomp_filter: _Optional[int] = ..., loginuid: _Optional[int] = ..., oom_score_adj: _Optional[int] = ..., sigactions: _Optional[_Iterable[_Union[_sa_pb2.sa_entry, _Mapping]]] = ..., child_subreaper: bool = ..., blk_sigset_extended: _Optional[int] = ..., stop_signo: _Optional[int] = ..., membarrier_registration_mask: _Optional[int] = ..., timerslack_ns: _Optional[int] = ..., stasis: _Optional[_Union[stasis_task_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_task_entry(_message.Message):
-    __slots__ = ("exit_signal", "stop_reported", "coredump_filter", "autogroup_nice", "cgroup", "mlockall", "mdwe", "xcomp_perm")
+    __slots__ = ("exit_signal", "stop_reported", "coredump_filter", "autogroup_nice", "cgroup", "mlockall", "mdwe", "xcomp_perm", "memory_merge", "vma_policies")
     EXIT_SIGNAL_FIELD_NUMBER: _ClassVar[int]
     STOP_REPORTED_FIELD_NUMBER: _ClassVar[int]
     COREDUMP_FILTER_FIELD_NUMBER: _ClassVar[int]
@@ -80,6 +80,8 @@ class stasis_task_entry(_message.Message):
     MLOCKALL_FIELD_NUMBER: _ClassVar[int]
     MDWE_FIELD_NUMBER: _ClassVar[int]
     XCOMP_PERM_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_MERGE_FIELD_NUMBER: _ClassVar[int]
+    VMA_POLICIES_FIELD_NUMBER: _ClassVar[int]
     exit_signal: int
     stop_reported: bool
     coredump_filter: int
@@ -88,7 +90,21 @@ class stasis_task_entry(_message.Message):
     mlockall: int
     mdwe: int
     xcomp_perm: int
-    def __init__(self, exit_signal: _Optional[int] = ..., stop_reported: bool = ..., coredump_filter: _Optional[int] = ..., autogroup_nice: _Optional[int] = ..., cgroup: _Optional[str] = ..., mlockall: _Optional[int] = ..., mdwe: _Optional[int] = ..., xcomp_perm: _Optional[int] = ...) -> None: ...
+    memory_merge: bool
+    vma_policies: _containers.RepeatedCompositeFieldContainer[stasis_vma_policy]
+    def __init__(self, exit_signal: _Optional[int] = ..., stop_reported: bool = ..., coredump_filter: _Optional[int] = ..., autogroup_nice: _Optional[int] = ..., cgroup: _Optional[str] = ..., mlockall: _Optional[int] = ..., mdwe: _Optional[int] = ..., xcomp_perm: _Optional[int] = ..., memory_merge: bool = ..., vma_policies: _Optional[_Iterable[_Union[stasis_vma_policy, _Mapping]]] = ...) -> None: ...
+
+class stasis_vma_policy(_message.Message):
+    __slots__ = ("start", "end", "mode", "nodes")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    mode: int
+    nodes: bytes
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., mode: _Optional[int] = ..., nodes: _Optional[bytes] = ...) -> None: ...
 
 class stasis_thread_entry(_message.Message):
     __slots__ = ("sched_policy", "sched_flags", "sched_nice", "sched_priority", "sched_runtime", "sched_deadline", "sched_period", "sched_util_min", "sched_util_max", "affinity", "ioprio", "timerslack_ns", "mce_kill", "tsc", "sud_mode", "sud_offset", "sud_len", "sud_selector", "mempolicy_mode", "mempolicy_nodes", "fs_cwd", "fs_root", "fs_umask")
