@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -75,9 +76,24 @@ int main(int argc, char **argv)
 			reaped++;
 		}
 	}
-	if (waitpid(-1, &status, WNOHANG) != -1 || errno != ECHILD) {
-		fail("an unexpected child is left");
-		return 1;
+	{
+		pid_t left = waitpid(-1, &status, WNOHANG);
+
+		if (left != -1 || errno != ECHILD) {
+			char path[64], buf[256] = "";
+			int fd;
+
+			snprintf(path, sizeof(path), "/proc/%d/stat", left);
+			fd = open(path, O_RDONLY);
+			if (fd >= 0) {
+				if (read(fd, buf, sizeof(buf) - 1) < 0)
+					buf[0] = 0;
+				close(fd);
+			}
+			fail("an unexpected child is left: waitpid(-1, WNOHANG) = %d (status %#x; %s)", left,
+			     left > 0 ? status : 0, buf);
+			return 1;
+		}
 	}
 	test_msg("%lu children forked and reaped\n", reaped);
 	if (reaped == 0) {
