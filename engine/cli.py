@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="check: probe every feature")
     p.add_argument("--fault-points", action="store_true",
                    help="check: print the engine's fault points (STASIS_FAULT values), one per line")
+    p.add_argument("--stages", action="store_true", help="check: print the restore stages in their order")
     return p
 
 
@@ -136,6 +137,14 @@ def _run(args: argparse.Namespace) -> int:
         print(show_json(args.target))
         return 0
     if args.action == "check":
+        if args.stages:
+            from engine.objects.base import Phase
+            from engine.objects.registry import stages
+
+            for phase in Phase:
+                for stage in stages(phase):
+                    print(f"{phase.name.lower():8} {stage.name:16} {stage.doc}".rstrip())
+            return 0
         if args.fault_points:
             from engine import fault
 
