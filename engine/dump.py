@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from engine import fault, freeze, proc
 from engine.compel.inject import Injector
 from engine.compel.memory import TaskMemory
+from engine.compel.ptrace import TraceeGone
 from engine.context import DumpContext, DumpOptions
 from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir
@@ -93,7 +96,8 @@ def _dump_objects(ctx: DumpContext, t: Task) -> None:
             fault.point("dump:inject")
             for obj in OBJECTS:
                 if obj.dump:
-                    obj.dump(ctx, t)
+                    with _reported(t, obj.name):
+                        obj.dump(ctx, t)
             for th in t.threads:
                 _dump_thread(ctx, t, th, inj)
         finally:
@@ -108,7 +112,8 @@ def _dump_thread(ctx: DumpContext, t: Task, th: Thread, leader_inj: Injector) ->
     def run() -> None:
         for obj in OBJECTS:
             if obj.dump_thread:
-                obj.dump_thread(ctx, t, th)
+                with _reported(t, obj.name, th.tid):
+                    obj.dump_thread(ctx, t, th)
 
     if th is t.leader:
         run()
@@ -120,6 +125,18 @@ def _dump_thread(ctx: DumpContext, t: Task, th: Thread, leader_inj: Injector) ->
         finally:
             inj.forget_scratch()  # one scratch area per address space: the leader's session unmaps it
             th.inj = None
+
+
+@contextmanager
+def _reported(t: Task, what: str, tid: int = 0) -> Iterator[None]:
+    """An injected syscall or a /proc read that fails: one line naming the process, thread and object."""
+    try:
+        yield
+    except TraceeGone as exc:
+        raise DumpError(f"pid {t.pid} died while its {what} were read: {exc}") from exc
+    except OSError as exc:
+        where = f"pid {t.pid}" + (f" thread {tid}" if tid and tid != t.pid else "")
+        raise DumpError(f"{where}: reading its {what}: {exc}") from exc
 
 
 def _vdso_syscall(t: Task) -> int:

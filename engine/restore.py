@@ -228,7 +228,10 @@ def _build(ctx: RestoreContext) -> None:
     fault.point("restore:address-space")
     # A process's memory is rebuilt before it forks its children: what they still shared
     # copy-on-write at the dump is inherited, and stays shared (mm.restore_vmas keeps it).
-    tree.fork_all(ctx, lambda t: _run(ctx, t, Phase.MEMORY))
+    try:
+        tree.fork_all(ctx, lambda t: _run(ctx, t, Phase.MEMORY))
+    except OSError as exc:
+        raise RestoreError(f"building the process tree: {exc}") from exc
     fault.point("restore:tree")
     for t in ctx.tasks:
         if not t.alive:
@@ -236,19 +239,27 @@ def _build(ctx: RestoreContext) -> None:
         for phase in (Phase.PROCESS, Phase.THREADS, Phase.THREAD, Phase.LATE):
             _run(ctx, t, phase)
     fault.point("restore:final")
-    _finish(ctx)
+    try:
+        _finish(ctx)
+    except OSError as exc:
+        raise RestoreError(f"letting the restored tree go: {exc}") from exc
 
 
 def _run(ctx: RestoreContext, t: Task, phase: Phase) -> None:
     if not t.alive:
         return
     for stage in stages(phase):
-        if phase == Phase.THREAD:
-            for th in t.threads:
-                stage.run(ctx, t, th)
-        else:
-            log.debug("pid %d: %s", t.pid, stage.name)
-            stage.run(ctx, t)
+        try:
+            if phase == Phase.THREAD:
+                for th in t.threads:
+                    stage.run(ctx, t, th)
+            else:
+                log.debug("pid %d: %s", t.pid, stage.name)
+                stage.run(ctx, t)
+        except TraceeGone as exc:
+            raise RestoreError(f"pid {t.pid} died in restore stage {stage.name}: {exc}") from exc
+        except OSError as exc:  # an injected syscall or a /proc write that failed: one line, with where
+            raise RestoreError(f"pid {t.pid}: restore stage {stage.name}: {exc}") from exc
         fault.point(f"restore:{stage.name}")
 
 
