@@ -40,7 +40,8 @@ def _kernel_at_least(major: int, minor: int) -> bool:
 
 
 def _pagemap_scan() -> bool:
-    from engine.compel.memory import PAGE_IS_PRESENT, TaskMemory
+    from engine.abi.consts import PAGE_IS_PRESENT
+    from engine.compel.memory import TaskMemory
 
     buf = bytearray(4096)
     addr = int(ffi.cast("uintptr_t", ffi.from_buffer(buf)))

@@ -13,16 +13,6 @@ from engine.native import PAGE_SIZE, check, ffi, lib
 
 IOV_MAX = 1024
 
-# PAGEMAP_SCAN categories (linux/fs.h)
-PAGE_IS_WPALLOWED = 1 << 0
-PAGE_IS_WRITTEN = 1 << 1
-PAGE_IS_FILE = 1 << 2
-PAGE_IS_PRESENT = 1 << 3
-PAGE_IS_SWAPPED = 1 << 4
-PAGE_IS_PFNZERO = 1 << 5
-PAGE_IS_HUGE = 1 << 6
-PAGE_IS_GUARD = 1 << 8
-
 Range = tuple[int, int]  # [start, end) in the target
 
 

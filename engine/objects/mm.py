@@ -33,6 +33,11 @@ from engine.abi.consts import (
     MREMAP_MAYMOVE,
     O_RDONLY,
     O_RDWR,
+    PAGE_IS_FILE,
+    PAGE_IS_GUARD,
+    PAGE_IS_PFNZERO,
+    PAGE_IS_PRESENT,
+    PAGE_IS_SWAPPED,
     PR_GET_DUMPABLE,
     PR_GET_THP_DISABLE,
     PR_SET_DUMPABLE,
@@ -44,15 +49,7 @@ from engine.abi.consts import (
     PROT_READ,
     PROT_WRITE,
 )
-from engine.compel.memory import (
-    PAGE_IS_FILE,
-    PAGE_IS_GUARD,
-    PAGE_IS_PFNZERO,
-    PAGE_IS_PRESENT,
-    PAGE_IS_SWAPPED,
-    Range,
-    TaskMemory,
-)
+from engine.compel.memory import Range, TaskMemory
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.native import PAGE_SIZE, ffi
