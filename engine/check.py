@@ -155,6 +155,13 @@ def _soft_dirty() -> bool:
     return bool(entry & (1 << 55))
 
 
+def fault_points() -> list[str]:
+    """Every fault point, dump then restore, in the order the engine passes them."""
+    from engine import dump, restore
+
+    return [*(f"dump:{s}" for s in dump.STEPS), *restore.points()]
+
+
 def run(feature: str | None, verbose: bool = True) -> int:
     if feature:
         f = next((x for x in FEATURES if x.name == feature), None)

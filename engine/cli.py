@@ -146,9 +146,9 @@ def _run(args: argparse.Namespace) -> int:
                     print(f"{phase.name.lower():8} {stage.name:16} {stage.doc}".rstrip())
             return 0
         if args.fault_points:
-            from engine import fault
+            from engine.check import fault_points
 
-            print("\n".join(fault.all_points()))
+            print("\n".join(fault_points()))
             return 0
         from engine import check
 

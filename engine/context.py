@@ -39,32 +39,14 @@ class Stats:
     pages_written: int = 0
 
 
-def _files() -> FileTable:
-    from engine.objects.files.table import FileTable
-
-    return FileTable()
-
-
-def _ids() -> Ids:
-    from engine.objects.ids import Ids
-
-    return Ids()
-
-
-def _mm() -> MmTree:
-    from engine.objects.mm import MmTree
-
-    return MmTree()
-
-
 @record
 class DumpContext:
     opts: DumpOptions
     images: ImageDir
+    files: FileTable  # each module's tree-wide state: made by dump.py, which knows the modules
+    ids: Ids
+    mm: MmTree
     tasks: list[Task] = field(default_factory=list)
-    files: FileTable = field(default_factory=_files)
-    ids: Ids = field(default_factory=_ids)
-    mm: MmTree = field(default_factory=_mm)
     seccomp: seccomp_pb2.seccomp_entry = field(default_factory=seccomp_pb2.seccomp_entry)
     stats: Stats = field(default_factory=Stats)
 
@@ -77,10 +59,10 @@ class DumpContext:
 class RestoreContext:
     opts: RestoreOptions
     images: ImageDir
+    files: FileTable  # made by restore.py, which knows the modules
+    mm: MmTree
     tasks: list[Task] = field(default_factory=list)
-    files: FileTable = field(default_factory=_files)
     broker: Broker | None = None
-    mm: MmTree = field(default_factory=_mm)
     seccomp: seccomp_pb2.seccomp_entry = field(default_factory=seccomp_pb2.seccomp_entry)
     stand_ins: list[Task] = field(default_factory=list)  # temporary leaders of sessions/groups
     scratch: int = 0  # the scratch area's address, the same in every process

@@ -22,6 +22,9 @@ from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir
 from engine.images.pb import inventory_pb2
 from engine.log import log
+from engine.objects.files.table import FileTable
+from engine.objects.ids import Ids
+from engine.objects.mm import MmTree
 from engine.objects.registry import OBJECTS
 from engine.task import Task, TaskProc, Thread, ThreadProc
 
@@ -32,7 +35,7 @@ __all__ = ["DumpOptions", "dump", "STEPS"]
 
 
 def dump(opts: DumpOptions) -> None:
-    ctx = DumpContext(opts, ImageDir(opts.images_dir))
+    ctx = DumpContext(opts, ImageDir(opts.images_dir), files=FileTable(), ids=Ids(), mm=MmTree())
     t0 = time.monotonic()
     fault.point("dump:collect")
     root = opts.tree

@@ -2,7 +2,7 @@
 failure there leaves the tree running (dump) or nothing behind (restore).
 
 The points are not listed here: dump's come from its STEPS, restore's from its fixed points and the
-stages of the object registry (`stasis check --fault-points` prints them all).
+stages of the object registry (engine.check.fault_points(), `stasis check --fault-points`).
 """
 
 from __future__ import annotations
@@ -10,13 +10,6 @@ from __future__ import annotations
 import os
 
 from engine.errors import StasisError
-
-
-def all_points() -> list[str]:
-    """Every point, dump then restore, in the order the engine passes them."""
-    from engine import dump, restore
-
-    return [*(f"dump:{s}" for s in dump.STEPS), *restore.points()]
 
 
 class FaultInjected(StasisError):

@@ -38,7 +38,8 @@ from engine.log import log
 from engine.native import PAGE_SIZE, ffi, lib
 from engine.objects import regs, signals, tree
 from engine.objects.base import Phase
-from engine.objects.files.table import Broker
+from engine.objects.files.table import Broker, FileTable
+from engine.objects.mm import MmTree
 from engine.objects.registry import OBJECTS, stages
 from engine.task import Task
 
@@ -69,7 +70,7 @@ def helper_path() -> str:
 
 def restore(opts: RestoreOptions) -> int:
     """Returns the exit status to leave with (the root's, when not detached)."""
-    ctx = RestoreContext(opts, ImageDir(opts.images_dir))
+    ctx = RestoreContext(opts, ImageDir(opts.images_dir), files=FileTable(), mm=MmTree())
     t0 = time.monotonic()
     _load(ctx)
     if opts.pidfile and os.path.lexists(opts.pidfile):

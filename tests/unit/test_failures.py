@@ -30,7 +30,7 @@ from conftest import (
     proc_status,
     stasis,
 )
-from engine.fault import all_points
+from engine.check import fault_points as all_points
 
 pytestmark = needs_root
 
