@@ -6,9 +6,13 @@ import os
 import sys
 from collections.abc import Callable
 
+from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
     ARCH_GET_XCOMP_PERM,
+    CAP_CHECKPOINT_RESTORE,
+    CAP_SYS_ADMIN,
+    CAP_SYS_RESOURCE,
     MEMBARRIER_CMD_GET_REGISTRATIONS,
     PR_GET_MDWE,
     PR_GET_MEMORY_MERGE,
@@ -18,20 +22,9 @@ from engine.abi.consts import (
 from engine.native import ffi, lib
 from engine.record import record
 
-CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_CHECKPOINT_RESTORE = 21, 24, 40
-
 
 def _caps() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("CapEff:"):
-                return int(line.split()[1], 16)
-    return 0
-
-
-def has_cap(cap: int) -> bool:
-    """The engine's effective set has `cap`."""
-    return bool(_caps() & (1 << cap))
+    return int(proc.status("self")["CapEff"], 16)
 
 
 def _kernel_at_least(major: int, minor: int) -> bool:

@@ -178,3 +178,9 @@ def read_bytes(path: str) -> bytes:
 def read_str(path: str) -> str:
     with open(path) as f:
         return f.read().strip()
+
+
+def own_cap(cap: int) -> bool:
+    """The engine's own effective capability set has `cap`."""
+    return bool(int(status("self")["CapEff"], 16) & (1 << cap))
+

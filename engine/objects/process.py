@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
+    CAP_SYS_RESOURCE,
     PR_GET_CHILD_SUBREAPER,
     PR_GET_PDEATHSIG,
     PR_SET_CHILD_SUBREAPER,
@@ -26,11 +27,10 @@ def check(ctx: DumpContext, t: Task) -> None:
     """Lowering oom_score_adj below the engine's needs CAP_SYS_RESOURCE: refuse now rather than at restore."""
     if not t.alive:
         return
-    from engine.check import CAP_SYS_RESOURCE, has_cap
 
     theirs = int(proc.read_str(f"/proc/{t.pid}/oom_score_adj"))
     mine = int(proc.read_str("/proc/self/oom_score_adj"))
-    if theirs < mine and not has_cap(CAP_SYS_RESOURCE):
+    if theirs < mine and not proc.own_cap(CAP_SYS_RESOURCE):
         raise UnsupportedError(f"pid {t.pid}: oom_score_adj {theirs} is below the engine's ({mine}); "
                                "setting it "
                                "at restore needs CAP_SYS_RESOURCE")

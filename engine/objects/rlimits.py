@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine import proc
 from engine.abi import nr
+from engine.abi.consts import CAP_SYS_RESOURCE
 from engine.errors import RestoreError, UnsupportedError
 from engine.native import ffi, lib
 from engine.objects.base import KernelObject, Phase, Stage
@@ -18,9 +20,8 @@ NAMES = ("CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEM
 
 
 def _sys_resource() -> bool:
-    from engine.check import CAP_SYS_RESOURCE, has_cap
 
-    return has_cap(CAP_SYS_RESOURCE)
+    return proc.own_cap(CAP_SYS_RESOURCE)
 
 
 def check(ctx: DumpContext, t: Task) -> None:
