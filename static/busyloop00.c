@@ -59,13 +59,13 @@ int main(int argc, char **argv)
 	while (!stop) {
 		unsigned i;
 
-		for (i = 0; i < (1u << 20); i++) {
+		for (i = 0; i < (1u << 14); i++) {
 			x = x * MUL + INC;
 			y = ~(~y * MUL + INC);
 			if (x != ~y)
 				goto bad_pair;
 		}
-		n += 1u << 20;
+		n += 1u << 14;
 		if (lcg_jump(SEED, n) != x)
 			goto bad_jump;
 		checks++;
