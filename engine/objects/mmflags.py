@@ -17,7 +17,6 @@ On a kernel without a query the state cannot exist there, except membarrier regi
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import struct
 from typing import TYPE_CHECKING
@@ -41,7 +40,7 @@ from engine.abi.consts import (
 )
 from engine.compel.inject import Injector
 from engine.errors import RestoreError, UnsupportedError
-from engine.log import log
+from engine.log import DEBUG, WARNING, log
 from engine.objects.base import KernelObject, Phase, Stage
 
 if TYPE_CHECKING:
@@ -98,7 +97,7 @@ def dump(ctx: DumpContext, t: Task) -> None:
     regs = _query(inj, t.pid, "membarrier(GET_REGISTRATIONS)", nr.membarrier,
                   MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0)
     if regs is None:
-        log.log(logging.WARNING if t is ctx.tasks[0] else logging.DEBUG,  # once a dump, then quietly
+        log.log(WARNING if t is ctx.tasks[0] else DEBUG,  # once a dump, then quietly
                 "pid %d: membarrier registrations cannot be read on this kernel (before 6.3): they are not "
                 "restored", t.pid)
     elif regs & ~sum(MEMBARRIER_REGISTRATIONS):

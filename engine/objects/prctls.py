@@ -10,7 +10,6 @@ selector byte in memory says ALLOW by then, as it did at the dump).
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import struct
 from typing import TYPE_CHECKING
@@ -31,7 +30,7 @@ from engine.abi.consts import (
 )
 from engine.compel.memory import TaskMemory
 from engine.errors import RestoreError, UnsupportedError
-from engine.log import log
+from engine.log import DEBUG, WARNING, log
 from engine.native import ffi, lib
 from engine.objects.base import KernelObject, Phase, Stage
 
@@ -83,7 +82,7 @@ def check(ctx: DumpContext, t: Task) -> None:
             raise UnsupportedError(f"thread {th.tid}: its syscall user dispatch selector ({state}) blocks "
                                    "syscalls right now: the engine's own would be sent to SIGSYS")
     if unseen:
-        log.log(logging.WARNING if t is ctx.tasks[0] else logging.DEBUG,
+        log.log(WARNING if t is ctx.tasks[0] else DEBUG,
                 "pid %d: this kernel (< 6.2) cannot show syscall user dispatch from outside; threads %s lose "
                 "it if they use it", t.pid, unseen)
 

@@ -1,0 +1,40 @@
+"""engine.cli.fast_parse must read every command line it accepts exactly as argparse does."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import cli
+
+SAME = [
+    ["dump", "-t", "42", "-D", "/tmp/img", "-o", "dump.log", "-v4"],
+    ["restore", "-D", "imgs", "-o", "restore.log", "--verbosity=4", "-d", "--pidfile", "/run/p"],
+    ["-v4", "restore", "--images-dir=x", "-Wwork", "-j", "--timeout", "2.5"],
+    ["dump", "--tree=7", "--leave-running", "-R", "--external", "a", "--external=b", "--root", "/r"],
+    ["check", "--feature", "userns", "--all", "--no-default-config"],
+    ["check", "--fault-points"],
+    ["check", "--stages"],
+    ["dump", "-t", "3", "--file-locks", "-l"],
+    ["show", "images/core-1.img"],
+    ["dump", "-t", "1", "-t", "2", "--pre-dump-mode", "read"],
+]
+ARGPARSE_DECIDES = [
+    [], ["frobnicate"], ["--version"], ["dump", "--help"], ["dump", "-t", "x"], ["dump", "-t", "-1"],
+    ["dump", "--tcp-established"], ["dump", "--images", "x"], ["restore", "-dj"],
+    ["dump", "--pre-dump-mode", "z"],
+    ["show", "a", "b"], ["dump", "--", "x"], ["dump", "-t"], ["dump", "--shell-job=1"],
+    ["dump", "-D", "-"],
+]
+
+
+@pytest.mark.parametrize("argv", SAME, ids=" ".join)
+def test_fast_parse_agrees_with_argparse(argv: list[str]) -> None:
+    argv = cli.normalize(argv)
+    fast = cli.fast_parse(argv)
+    assert fast is not None
+    assert vars(fast) == vars(cli._parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", ARGPARSE_DECIDES, ids=" ".join)
+def test_fast_parse_leaves_the_rest_to_argparse(argv: list[str]) -> None:
+    assert cli.fast_parse(cli.normalize(argv)) is None
