@@ -89,6 +89,12 @@ class Feature:
     cost: str  # what is lost without it
 
 
+def _timer_restore_ids() -> bool:
+    from engine.abi.consts import PR_TIMER_CREATE_RESTORE_IDS
+
+    return lib.st_syscall(nr.prctl, PR_TIMER_CREATE_RESTORE_IDS, 2, 0, 0, 0, 0) >= 0  # 2: get
+
+
 FEATURES = (
     Feature("clone3_set_tid", lambda: _kernel_at_least(5, 5) and bool(
         _caps() & ((1 << CAP_CHECKPOINT_RESTORE) | (1 << CAP_SYS_ADMIN))),
@@ -126,6 +132,8 @@ FEATURES = (
             "processes in another cgroup v2 than the engine's are refused at dump"),
     Feature("userns", lambda: False, "checkpoint/restore of user namespaces",
             "containers with their own user namespace cannot be dumped (not implemented yet)"),
+    Feature("timer_restore_ids", _timer_restore_ids, "prctl(PR_TIMER_CREATE_RESTORE_IDS)",
+            "POSIX timer ids are reached by creating placeholder timers up to them (slower, same result)"),
 )
 
 
