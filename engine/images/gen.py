@@ -52,14 +52,40 @@ def generate(out_dir: Path = PB_DIR) -> list[Path]:
             dst = out_dir / gen.name
             dst.write_text(_relative_imports(gen.read_text()))
             written.append(dst)
-    init = out_dir / "__init__.py"
-    if not init.exists():
-        init.write_text('"""Generated protobuf modules (python -m engine.images.gen). Do not edit."""\n')
+    written.append(write_descriptors(out_dir))
     shutil.rmtree(out_dir / "__pycache__", ignore_errors=True)
     return written
 
 
+_SERIALIZED = re.compile(r"AddSerializedFile\((b'.*?')\)\n", re.DOTALL)
+_DEP = re.compile(r"^from \. import (\w+)_pb2 as ", re.MULTILINE)
+
+
+def write_descriptors(out_dir: Path = PB_DIR) -> Path:
+    """_descriptors.py: each generated module's serialized FileDescriptorProto and the modules it
+    depends on, so that engine.images.pb can build message classes without the protobuf runtime."""
+    import ast
+
+    lines = ['"""Written by python -m engine.images.gen from the *_pb2.py next to it. Do not edit."""', "",
+             "FILES: dict[str, tuple[bytes, tuple[str, ...]]] = {"]
+    for mod in sorted(out_dir.glob("*_pb2.py")):
+        src = mod.read_text()
+        m = _SERIALIZED.search(src)
+        if not m:
+            raise SystemExit(f"{mod}: no serialized descriptor")
+        blob = ast.literal_eval(m[1])
+        deps = tuple(_DEP.findall(src))
+        lines.append(f"    {mod.stem.removesuffix('_pb2')!r}: ({blob!r}, {deps!r}),")
+    lines.append("}")
+    dst = out_dir / "_descriptors.py"
+    dst.write_text("\n".join(lines) + "\n")
+    return dst
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--descriptors"]:
+        print(write_descriptors().relative_to(HERE.parent.parent))
+        return 0
     for path in generate():
         print(path.relative_to(HERE.parent.parent))
     return 0
