@@ -106,12 +106,13 @@ def check(ctx: DumpContext, t: Task) -> None:
         for line in lines:
             words = _parse(line)
             kind = KINDS.get(words[0] if words else "", "lock")
+            if len(words) < 7 or words[0] not in FLAGS:
+                raise UnsupportedError(f"{where} holds a {kind} ({line!r}): leases and delegations are not "
+                                       "restored, not even with --file-locks (a lease's owner and pending "
+                                       "break cannot be set again)")
             if not ctx.opts.file_locks:
                 raise UnsupportedError(f"{where} holds a {kind}: file locks are dumped only with "
                                        "--file-locks (-l)")
-            if len(words) < 7 or words[0] not in FLAGS:
-                raise UnsupportedError(f"{where} holds a {kind} ({line!r}): leases and delegations are not "
-                                       "restored (a lease cannot be taken again with its pending breaks)")
             if words[1] != "ADVISORY" or words[2] not in TYPES:
                 raise UnsupportedError(f"{where} holds a {words[1].lower()} {words[2]} {kind}: only advisory "
                                        "READ and WRITE locks are restored")
