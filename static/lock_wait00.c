@@ -6,19 +6,24 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "zdtmtst.h"
 
 const char *test_doc = "Processes of the tree blocked on locks held by the test: one child in F_SETLKW on the "
-		       "test's POSIX write lock, another in flock(LOCK_EX) on the test's LOCK_EX. After C/R both "
-		       "still wait (their syscalls restarted); each gets its lock exactly when the test releases it";
+		       "test's POSIX write lock, one in flock(LOCK_EX) on the test's LOCK_EX, one in F_OFD_SETLKW "
+		       "on the test's OFD write lock. After C/R all still wait (their syscalls restarted); each "
+		       "gets its lock exactly when the test releases it";
 const char *test_author = "Stasis developers";
 
 static char *filename;
 TEST_OPTION(filename, string, "base name of the test files", 1);
 
-static char path_p[PATH_MAX], path_f[PATH_MAX];
+static char path_p[PATH_MAX], path_f[PATH_MAX], path_o[PATH_MAX];
+
+enum { POSIX, FLOCK, OFD, NKIDS };
+static const char *names[] = { "p", "f", "o" };
 
 static int setlk(int fd, int cmd, short type, off_t start, off_t len)
 {
@@ -28,51 +33,68 @@ static int setlk(int fd, int cmd, short type, off_t start, off_t len)
 }
 
 /* The waiters: block on the lock, say which one they got, hold it until the pipe closes */
-static int waiter(int posix, int ack, int end)
+static int waiter(int kind, int ack, int end)
 {
 	char c;
-	int fd;
+	int fd, r;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	fd = open(posix ? path_p : path_f, O_RDWR);
+	fd = open(kind == POSIX ? path_p : kind == FLOCK ? path_f : path_o, O_RDWR);
 	if (fd < 0)
 		return 1;
-	if (posix ? setlk(fd, F_SETLKW, F_WRLCK, 10, 20) : flock(fd, LOCK_EX))
+	if (kind == POSIX)
+		r = setlk(fd, F_SETLKW, F_WRLCK, 10, 20);
+	else if (kind == FLOCK)
+		r = flock(fd, LOCK_EX);
+	else
+		r = setlk(fd, F_OFD_SETLKW, F_WRLCK, 5, 5);
+	if (r)
 		return 2;
-	if (write(ack, posix ? "p" : "f", 1) != 1)
+	if (write(ack, names[kind], 1) != 1)
 		return 3;
 	if (read(end, &c, 1) != 0)
 		return 4;
 	return 0;
 }
 
-/* /proc/locks shows pid waiting ("-> KIND ... pid ...") */
-static int waiting(pid_t pid, const char *kind)
+/* /proc/locks shows a waiter on the file of fd ("-> KIND ... [pid] dev:ino ..."; OFD waiters show pid -1) */
+static int waiting(int fd, pid_t pid, const char *kind)
 {
-	char line[256], want[64];
+	char line[256], want_pid[64], want_ino[64];
 	FILE *f = fopen("/proc/locks", "r");
+	struct stat st;
 	int found = 0;
 
-	if (!f)
+	if (!f || fstat(fd, &st)) {
+		if (f)
+			fclose(f);
 		return -1;
-	snprintf(want, sizeof(want), " %d ", pid);
+	}
+	snprintf(want_pid, sizeof(want_pid), " %d ", pid);
+	snprintf(want_ino, sizeof(want_ino), ":%llu ", (unsigned long long)st.st_ino);
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "-> ") && strstr(line, kind) && strstr(line, want))
+		if (strstr(line, "-> ") && strstr(line, kind) && strstr(line, want_pid) && strstr(line, want_ino))
 			found = 1;
 	fclose(f);
 	return found;
 }
 
-static int wait_waiting(pid_t pid, const char *kind)
+static int wait_waiting(int fd, pid_t pid, const char *kind)
 {
 	int i;
 
 	for (i = 0; i < 500; i++) {
-		if (waiting(pid, kind) == 1)
+		if (waiting(fd, pid, kind) == 1)
 			return 0;
 		usleep(10000);
 	}
 	return -1;
+}
+
+static int all_waiting(int fd_p, int fd_f, int fd_o, pid_t *kids)
+{
+	return wait_waiting(fd_p, kids[POSIX], "POSIX") || wait_waiting(fd_f, kids[FLOCK], "FLOCK") ||
+	       wait_waiting(fd_o, -1, "OFDLCK");
 }
 
 /* nothing from the waiters for 200 ms */
@@ -95,25 +117,28 @@ static int got(int ack, char want)
 
 int main(int argc, char **argv)
 {
-	int fd_p = -1, fd_f = -1, ack[2], end[2], status, i, ret = 1;
-	pid_t kids[2] = {};
+	int fd_p = -1, fd_f = -1, fd_o = -1, ack[2], end[2], status, i, ret = 1;
+	pid_t kids[NKIDS] = {};
 	struct flock fl;
 
 	test_init(argc, argv);
 
 	ssprintf(path_p, "%s.posix", filename);
 	ssprintf(path_f, "%s.flock", filename);
+	ssprintf(path_o, "%s.ofd", filename);
 	fd_p = open(path_p, O_CREAT | O_EXCL | O_RDWR, 0644);
 	fd_f = open(path_f, O_CREAT | O_EXCL | O_RDWR, 0644);
-	if (fd_p < 0 || fd_f < 0 || pipe(ack) || pipe(end)) {
+	fd_o = open(path_o, O_CREAT | O_EXCL | O_RDWR, 0644);
+	if (fd_p < 0 || fd_f < 0 || fd_o < 0 || pipe(ack) || pipe(end)) {
 		pr_perror("create the test files and pipes");
 		goto out;
 	}
-	if (setlk(fd_p, F_SETLK, F_WRLCK, 0, 100) || flock(fd_f, LOCK_EX | LOCK_NB)) {
+	if (setlk(fd_p, F_SETLK, F_WRLCK, 0, 100) || flock(fd_f, LOCK_EX | LOCK_NB) ||
+	    setlk(fd_o, F_OFD_SETLK, F_WRLCK, 0, 0)) {
 		pr_perror("lock");
 		goto out;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NKIDS; i++) {
 		kids[i] = fork();
 		if (kids[i] < 0) {
 			pr_perror("fork");
@@ -122,12 +147,12 @@ int main(int argc, char **argv)
 		if (kids[i] == 0) {
 			close(ack[0]);
 			close(end[1]);
-			_exit(waiter(i == 0, ack[1], end[0]));
+			_exit(waiter(i, ack[1], end[0]));
 		}
 	}
 	close(ack[1]);
 	close(end[0]);
-	if (wait_waiting(kids[0], "POSIX") || wait_waiting(kids[1], "FLOCK")) {
+	if (all_waiting(fd_p, fd_f, fd_o, kids)) {
 		pr_err("the children do not wait on the locks\n");
 		goto kill;
 	}
@@ -139,7 +164,7 @@ int main(int argc, char **argv)
 		fail("a waiter got its lock while the test still holds it");
 		goto kill;
 	}
-	if (wait_waiting(kids[0], "POSIX") || wait_waiting(kids[1], "FLOCK")) {
+	if (all_waiting(fd_p, fd_f, fd_o, kids)) {
 		fail("after C/R the children do not wait on the locks");
 		goto kill;
 	}
@@ -174,8 +199,27 @@ int main(int argc, char **argv)
 		fail("the flock waiter does not hold LOCK_EX");
 		goto kill;
 	}
+	if (!quiet(ack[0])) {
+		fail("the OFD waiter got its lock while the test still holds it");
+		goto kill;
+	}
+	if (setlk(fd_o, F_OFD_SETLK, F_UNLCK, 0, 0)) {
+		fail("F_OFD_SETLK F_UNLCK");
+		goto kill;
+	}
+	if (!got(ack[0], 'o')) {
+		fail("the OFD waiter did not get the lock once the test released it");
+		goto kill;
+	}
+	fl = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+	if (fcntl(fd_o, F_OFD_GETLK, &fl) || fl.l_type != F_WRLCK || fl.l_pid != -1 || fl.l_start != 5 ||
+	    fl.l_len != 5) {
+		fail("the OFD waiter's lock: type %d pid %d [%lld, +%lld)", fl.l_type, fl.l_pid,
+		     (long long)fl.l_start, (long long)fl.l_len);
+		goto kill;
+	}
 	close(end[1]);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NKIDS; i++) {
 		if (waitpid(kids[i], &status, 0) != kids[i] || !WIFEXITED(status) || WEXITSTATUS(status)) {
 			fail("waiter %d exited with status %#x", i, status);
 			goto out;
@@ -185,7 +229,7 @@ int main(int argc, char **argv)
 	ret = 0;
 	goto out;
 kill:
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NKIDS; i++)
 		if (kids[i] > 0) {
 			kill(kids[i], SIGKILL);
 			waitpid(kids[i], NULL, 0);
@@ -195,7 +239,10 @@ out:
 		close(fd_p);
 	if (fd_f >= 0)
 		close(fd_f);
+	if (fd_o >= 0)
+		close(fd_o);
 	unlink(path_p);
 	unlink(path_f);
+	unlink(path_o);
 	return ret;
 }
