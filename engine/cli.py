@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-R", "--leave-running", action="store_true")
     p.add_argument("-d", "--restore-detached", action="store_true")
     p.add_argument("-j", "--shell-job", action="store_true")
-    p.add_argument("-l", "--file-locks", action="store_true", help="dump: file locks (refused until they "
-                   "are restored)")
+    p.add_argument("-l", "--file-locks", action="store_true", help="dump: the tree's flock, POSIX and OFD "
+                   "locks (without it a held lock is refused; restore takes the dumped locks again)")
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--pre-dump-mode", choices=("splice", "read"), default="splice")
     p.add_argument("--root")
