@@ -65,7 +65,7 @@ class ProgramFile(pytest.File):
             raise
         except Exception as e:  # a descriptor that does not even import
             raise ImportError(f"{self.path}: {e!r}") from None
-        return Desc(timeout=program.timeout)
+        return Desc(timeout=program.timeout, opts=tuple(program.opts))
 
 
 class ZdtmItem(pytest.Item):

@@ -39,6 +39,7 @@ class Real:
     timeout: int = 30  # seconds for each wait: mid-work, the end after stop
     check_state: bool = False  # compare the visible state across C/R (only for a program that holds still)
     env: dict[str, str] = field(default_factory=dict)
+    opts: list[str] = field(default_factory=list)  # engine options for dump and restore (the desc's opts)
 
 
 def load(path: Path) -> Real:

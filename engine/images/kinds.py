@@ -12,6 +12,7 @@ from . import magic
 from .pb import (
     core_pb2,
     fdinfo_pb2,
+    file_lock_pb2,
     fs_pb2,
     ids_pb2,
     inventory_pb2,
@@ -61,6 +62,7 @@ SCHEMAS: dict[str, Schema] = {
         Schema("FILES", fdinfo_pb2.file_entry),
         Schema("PIPES_DATA", pipe_pb2.pipe_data_entry, extra=_pipe_data_len),
         Schema("FIFO_DATA", pipe_pb2.pipe_data_entry, extra=_pipe_data_len),
+        Schema("FILE_LOCKS", file_lock_pb2.file_lock_entry),
         Schema("MEMFD_INODE", memfd_pb2.memfd_inode_entry),
         Schema("SECCOMP", seccomp_pb2.seccomp_entry),
         Schema("TIMENS", timens_pb2.timens_entry),
@@ -109,6 +111,7 @@ FILES: dict[str, ImageFile] = {
     "files": ImageFile("files.img", "FILES"),
     "pipes-data": ImageFile("pipes-data.img", "PIPES_DATA"),
     "fifo-data": ImageFile("fifo-data.img", "FIFO_DATA"),
+    "filelocks": ImageFile("filelocks.img", "FILE_LOCKS"),
     "memfd": ImageFile("memfd.img", "MEMFD_INODE"),
     "seccomp": ImageFile("seccomp.img", "SECCOMP"),
     "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
