@@ -75,6 +75,12 @@ def _numa() -> bool:
     return _syscall_ok(nr.get_mempolicy, int(ffi.cast("uintptr_t", mode)), 0, 0, 0, 0)
 
 
+def _timerfd_set_ticks() -> bool:
+    from engine.objects.files.timerfd import set_ticks_supported
+
+    return set_ticks_supported()
+
+
 def _cgroup2() -> bool:
     from engine.objects.cgroup import cgroup2_mount
 
@@ -124,6 +130,8 @@ FEATURES = (
             "nothing: a kernel without NUMA has no memory policy to keep"),
     Feature("cgroup2", _cgroup2, "a cgroup2 mount the engine can see",
             "processes in another cgroup v2 than the engine's are refused at dump"),
+    Feature("timerfd_ticks", _timerfd_set_ticks, "TFD_IOC_SET_TICKS ioctl (CONFIG_CHECKPOINT_RESTORE)",
+            "timerfds with expirations not yet read are refused at dump"),
     Feature("userns", lambda: False, "checkpoint/restore of user namespaces",
             "containers with their own user namespace cannot be dumped (not implemented yet)"),
 )
