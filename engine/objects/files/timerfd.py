@@ -9,7 +9,9 @@ an absolute one (TFD_TIMER_ABSTIME) expires at the same instant of its clock as 
 kept in a Stasis extension (CRIU's image has the time left only). Ticks have no syscall: the
 TFD_IOC_SET_TICKS ioctl (kernels with CONFIG_CHECKPOINT_RESTORE) sets them after timerfd_settime(), which
 zeroes them; without it a timerfd with unread ticks is refused. The *_ALARM clocks need CAP_WAKE_ALARM
-to create a timer: refused at dump when the engine lacks it.
+to create a timer: refused at dump when the engine lacks it. A cancel-on-set timer with unread ticks is
+refused: a change of the clock also counts as a tick there (and makes the read fail with ECANCELED), and
+neither fdinfo nor any call tells the two apart or can set a timer cancelled.
 """
 
 from __future__ import annotations
@@ -129,6 +131,11 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
         raise UnsupportedError(f"{fd.where}: cannot read the timerfd's state: {exc.strerror}") from exc
     finally:
         os.close(mine)
+    cancel = TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET
+    if ticks and flags & cancel == cancel and CLOCKS[clockid] == CLOCK_REALTIME:
+        raise UnsupportedError(f"{fd.where}: a cancel-on-set timerfd with {ticks} unread expirations: they "
+                               "may be a cancellation by a change of the clock (its read fails with "
+                               "ECANCELED), which fdinfo does not tell apart and no interface can restore")
     if ticks and not set_ticks_supported():
         raise UnsupportedError(f"{fd.where}: the timerfd has {ticks} expirations not yet read; restoring "
                                "them needs the TFD_IOC_SET_TICKS ioctl (CONFIG_CHECKPOINT_RESTORE), which "
