@@ -197,6 +197,7 @@ def test_a_timerfd_is_armed_while_it_runs_even_when_fdinfo_shows_no_time_left() 
     import ctypes
     import struct
     import time
+    from pathlib import Path
 
     libc = ctypes.CDLL(None, use_errno=True)
 
@@ -210,7 +211,7 @@ def test_a_timerfd_is_armed_while_it_runs_even_when_fdinfo_shows_no_time_left() 
     periodic, one_shot, parked = timer(1_000_000, 1_000_000), timer(1_000_000, 0), timer(0, 10**9)
     try:
         time.sleep(0.05)
-        info = {fd: open(f"/proc/self/fdinfo/{fd}").read() for fd in (periodic, one_shot, parked)}
+        info = {fd: Path(f"/proc/self/fdinfo/{fd}").read_text() for fd in (periodic, one_shot, parked)}
         assert "it_value: (0, 0)" in info[periodic] and "ticks: 1" in info[periodic], info[periodic]
         assert state._timerfd_armed(info[periodic])
         assert not state._timerfd_armed(info[one_shot])
