@@ -8,10 +8,10 @@ the state. A relative timer keeps the time it had left (as in CRIU: the time of 
 an absolute one (TFD_TIMER_ABSTIME) expires at the same instant of its clock as before: the instant is
 kept in a Stasis extension (CRIU's image has the time left only); the engine reads the clock in its own
 time namespace, which is the tree's (a tree with a time namespace of its own is refused today; once they
-are restored, an absolute CLOCK_MONOTONIC/BOOTTIME timer must follow the namespace's offsets). Ticks have no syscall: the
-TFD_IOC_SET_TICKS ioctl (kernels with CONFIG_CHECKPOINT_RESTORE) sets them after timerfd_settime(), which
-zeroes them; without it a timerfd with unread ticks is refused. The *_ALARM clocks need CAP_WAKE_ALARM
-to create a timer: refused at dump when the engine lacks it. A cancel-on-set timer with unread ticks is
+are restored, an absolute CLOCK_MONOTONIC/BOOTTIME timer must follow the namespace's offsets).
+Ticks have no syscall: the TFD_IOC_SET_TICKS ioctl (kernels with CONFIG_CHECKPOINT_RESTORE) sets them
+after timerfd_settime(), which zeroes them; without it a timerfd with unread ticks is refused. The
+*_ALARM clocks need CAP_WAKE_ALARM to create a timer: refused at dump when the engine lacks it. A cancel-on-set timer with unread ticks is
 refused: a change of the clock also counts as a tick there (and makes the read fail with ECANCELED), and
 neither fdinfo nor any call tells the two apart or can set a timer cancelled.
 """
@@ -114,7 +114,10 @@ def _state(mine: int) -> dict[str, str]:
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
     tfd = e.tfd
-    mine = getfd(fd.pid, fd.num)
+    try:
+        mine = getfd(fd.pid, fd.num)
+    except OSError as exc:
+        raise UnsupportedError(f"{fd.where}: cannot take a copy of the timerfd: {exc.strerror}") from exc
     try:
         for _ in range(8):
             info = _state(mine)
