@@ -2,18 +2,19 @@
 the expirations not yet read (ticks).
 
 At dump the engine takes a copy of the fd and calls timerfd_gettime() on it first: an interval timer that
-expired and was not read yet is only forwarded (its missed expirations counted into ticks, its next expiry
-set) when it is read or queried, and fdinfo shows it disarmed until then. fdinfo, read right after, gives
-the state. A relative timer keeps the time it had left (as in CRIU: the time of the C/R does not count);
-an absolute one (TFD_TIMER_ABSTIME) expires at the same instant of its clock as before: the instant is
-kept in a Stasis extension (CRIU's image has the time left only); the engine reads the clock in its own
-time namespace, which is the tree's (a tree with a time namespace of its own is refused today; once they
-are restored, an absolute CLOCK_MONOTONIC/BOOTTIME timer must follow the namespace's offsets).
+expired and was not read yet is only forwarded (its missed expirations counted into ticks, its next
+expiry set) when it is read or queried, and fdinfo shows it disarmed until then. fdinfo, read right
+after, gives the state. A relative timer keeps the time it had left (as in CRIU: the time of the C/R does
+not count); an absolute one (TFD_TIMER_ABSTIME) expires at the same instant of its clock as before: the
+instant is kept in a Stasis extension (CRIU's image has the time left only); the engine reads the clock
+in its own time namespace, which is the tree's (a tree with a time namespace of its own is refused today;
+once they are restored, an absolute CLOCK_MONOTONIC/BOOTTIME timer must follow the namespace's offsets).
 Ticks have no syscall: the TFD_IOC_SET_TICKS ioctl (kernels with CONFIG_CHECKPOINT_RESTORE) sets them
 after timerfd_settime(), which zeroes them; without it a timerfd with unread ticks is refused. The
-*_ALARM clocks need CAP_WAKE_ALARM to create a timer: refused at dump when the engine lacks it. A cancel-on-set timer with unread ticks is
-refused: a change of the clock also counts as a tick there (and makes the read fail with ECANCELED), and
-neither fdinfo nor any call tells the two apart or can set a timer cancelled.
+*_ALARM clocks need CAP_WAKE_ALARM to create a timer: refused at dump when the engine lacks it. A
+cancel-on-set timer with unread ticks is refused: a change of the clock also counts as a tick there (and makes
+the read fail with ECANCELED), and neither fdinfo nor any call tells the two apart or can set a timer
+cancelled.
 """
 
 from __future__ import annotations
