@@ -8,12 +8,14 @@ const char *test_doc = "Two threads blocked in read() on an eventfd in semaphore
 		       "thread before the dump reads 5";
 const char *test_author = "Stasis developers";
 
-static int sem, plain;
+static int sem, plain, started;
 
 static void *reader(void *arg)
 {
 	eventfd_t v = 0;
 
+	/* glibc starts a thread with every signal blocked and sets its mask before calling us */
+	__atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
 	if (eventfd_read(sem, &v))
 		return (void *)-1L;
 	return (void *)(long)v;
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
 			return pr_perror("pthread_create");
 	if (pthread_create(&w, NULL, writer, NULL) || pthread_join(w, &wres) || wres)
 		return pr_perror("writer thread");
+	while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < 2)
+		usleep(1000);
 
 	test_daemon();
 	test_waitsig();

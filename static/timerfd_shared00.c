@@ -16,12 +16,14 @@ const char *test_doc = "A timerfd that expired (not read) shared by a parent and
 		       "thread's read returns 1 expiration";
 const char *test_author = "Stasis developers";
 
-static int slow;
+static int slow, started;
 
 static void *reader(void *arg)
 {
 	uint64_t v = 0;
 
+	/* glibc starts a thread with every signal blocked and sets its mask before calling us */
+	__atomic_store_n(&started, 1, __ATOMIC_SEQ_CST);
 	if (read(slow, &v, sizeof(v)) != sizeof(v))
 		return (void *)-1L;
 	return (void *)(long)v;
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
 	}
 	if (timerfd_settime(slow, 0, &three, NULL) || pthread_create(&th, NULL, reader, NULL))
 		return pr_perror("timerfd_settime/pthread_create");
+	while (!__atomic_load_n(&started, __ATOMIC_SEQ_CST))
+		usleep(1000);
 
 	test_daemon();
 	test_waitsig();
