@@ -75,6 +75,18 @@ def _numa() -> bool:
     return _syscall_ok(nr.get_mempolicy, int(ffi.cast("uintptr_t", mode)), 0, 0, 0, 0)
 
 
+def _eventfd_semaphore() -> bool:
+    from engine.objects.files.eventfd import semaphore_shown
+
+    return semaphore_shown()
+
+
+def _timerfd_set_ticks() -> bool:
+    from engine.objects.files.timerfd import set_ticks_supported
+
+    return set_ticks_supported()
+
+
 def _cgroup2() -> bool:
     from engine.objects.cgroup import cgroup2_mount
 
@@ -130,6 +142,10 @@ FEATURES = (
             "nothing: a kernel without NUMA has no memory policy to keep"),
     Feature("cgroup2", _cgroup2, "a cgroup2 mount the engine can see",
             "processes in another cgroup v2 than the engine's are refused at dump"),
+    Feature("eventfd_sem", _eventfd_semaphore, "eventfd-semaphore in an eventfd's fdinfo",
+            "eventfds are refused at dump (their EFD_SEMAPHORE mode cannot be seen)"),
+    Feature("timerfd_ticks", _timerfd_set_ticks, "TFD_IOC_SET_TICKS ioctl (CONFIG_CHECKPOINT_RESTORE)",
+            "timerfds with expirations not yet read are refused at dump"),
     Feature("userns", lambda: False, "checkpoint/restore of user namespaces",
             "containers with their own user namespace cannot be dumped (not implemented yet)"),
     Feature("timer_restore_ids", _timer_restore_ids, "prctl(PR_TIMER_CREATE_RESTORE_IDS)",

@@ -234,6 +234,16 @@ def _anonymous(link: str) -> bool:
     return not link.startswith("/") or link.endswith(" (deleted)") or link.startswith("/memfd:")
 
 
+def _timerfd_armed(info: str) -> bool:
+    """A timerfd is armed when it has time left, or when it is periodic and has fired: the kernel forwards
+    an expired interval timer (and shows its time left) only when it is read or queried, so until then
+    fdinfo shows it_value (0, 0) although it runs (disarming it zeroes its ticks)."""
+    f = {k.strip(): v.replace(" ", "") for k, _, v in (line.partition(":") for line in info.splitlines())}
+    if f.get("it_value", "(0,0)") != "(0,0)":
+        return True
+    return f.get("it_interval", "(0,0)") != "(0,0)" and f.get("ticks", "0") not in ("", "0")
+
+
 def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list) -> set[str]:
     names = os.listdir(pdir / "fd")
     for fd in sorted(names, key=int):
@@ -262,7 +272,7 @@ def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list) -> set[s
             elif key == "eventfd-id":
                 value = labels("eventfd-id", value)
             elif key == "it_value":  # state_exceptions.PARTIAL: armed or not
-                value = "disarmed" if value.replace(" ", "") == "(0,0)" else "armed"
+                value = "armed" if _timerfd_armed(info) else "disarmed"
             out[f"fd {fd} {name}"] = value
         for key, values in multi.items():
             if key == "tfd":  # the target's ino (hex) is labelled once every object of the snapshot is

@@ -84,6 +84,7 @@ PARTIAL: dict[str, tuple[str, str]] = {
     ),
     "fdinfo.it_value": (
         "the time left",
-        "the time left of an armed timerfd decreases while time passes; whether it is armed is compared",
+        "the time left of an armed timerfd decreases while time passes; whether it is armed is compared "
+        "(an interval timer that fired is armed, though fdinfo shows no time left until it is read)",
     ),
 }

@@ -49,6 +49,7 @@ SECBITS_LOCKS = (1 << 1) | (1 << 3) | (1 << 5) | (1 << 7)  # the *_LOCKED bits
 SECBIT_NO_CAP_AMBIENT_RAISE = 1 << 6
 CAP_VERSION_3 = 0x20080522
 CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_CHECKPOINT_RESTORE = 8, 21, 24, 40
+CAP_WAKE_ALARM = 35
 
 # <asm/prctl.h>
 ARCH_GET_XCOMP_PERM = 0x1022
@@ -175,3 +176,11 @@ SS_AUTODISARM = 1 << 31
 
 # task states of core_entry.tc.task_state (CRIU's values)
 TASK_ALIVE, TASK_DEAD, TASK_STOPPED = 1, 2, 3
+
+# <linux/time.h>: clock ids
+CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM = 0, 1, 7, 8, 9
+
+# <linux/eventfd.h>, <linux/signalfd.h>, <linux/timerfd.h>
+EFD_SEMAPHORE = 1
+TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET = 1 << 0, 1 << 1
+TFD_IOC_SET_TICKS = 0x40085400  # _IOW('T', 0, __u64), with CONFIG_CHECKPOINT_RESTORE

@@ -34,9 +34,9 @@ from engine.check import fault_points as all_points
 
 pytestmark = needs_root
 
-EVENTFD_TARGET = r"""
+PIDFD_TARGET = r"""
 import os, sys, time
-efd = os.eventfd(0)
+pidfd = os.pidfd_open(os.getpid())
 n = 0
 while True:
     n += 1
@@ -88,8 +88,8 @@ def fd_of(pid: int, prefix: str) -> list[int]:
 # --- dump failures: the tree keeps running untouched ----------------------------------------------
 
 @pytest.mark.parametrize(("code", "kind"),
-                         [(EVENTFD_TARGET, "anon_inode:[eventfd]"), (SOCKET_TARGET, "socket")],
-                         ids=["eventfd", "socket"])
+                         [(PIDFD_TARGET, "anon_inode:[pidfd]"), (SOCKET_TARGET, "socket")],
+                         ids=["pidfd", "socket"])
 def test_unsupported_fd_leaves_target_untouched(spawn: Spawner, tmp_path: Path, code: str, kind: str) -> None:
     t = spawn.python(code)
     fds = fd_of(t.pid, kind if kind.endswith("]") else f"{kind}:[")

@@ -189,3 +189,33 @@ def test_file_offset(child: Child, tmp_path) -> None:  # noqa: ANN001 (pytest's 
     diff = state.compare(region(before, addr, addr + 4 * PAGE), region(child.snap(), addr, addr + 4 * PAGE))
     expected = f"  pid {child.pid} vma {page:x}-{page + PAGE:x}: offset={PAGE:#x} -> offset={3 * PAGE:#x}"
     assert diff == expected, diff
+
+
+def test_a_timerfd_is_armed_while_it_runs_even_when_fdinfo_shows_no_time_left() -> None:
+    """Real timerfds: an expired interval timer shows it_value (0, 0) until it is read, yet runs; an expired
+    one-shot and a timer disarmed with an interval left in place are disarmed."""
+    import ctypes
+    import struct
+    import time
+    from pathlib import Path
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def timer(value_ns: int, interval_ns: int) -> int:
+        fd = libc.timerfd_create(1, 0)  # CLOCK_MONOTONIC
+        assert fd >= 0
+        spec = struct.pack("<qqqq", *divmod(interval_ns, 10**9), *divmod(value_ns, 10**9))
+        assert libc.timerfd_settime(fd, 0, spec, None) == 0
+        return fd
+
+    periodic, one_shot, parked = timer(1_000_000, 1_000_000), timer(1_000_000, 0), timer(0, 10**9)
+    try:
+        time.sleep(0.05)
+        info = {fd: Path(f"/proc/self/fdinfo/{fd}").read_text() for fd in (periodic, one_shot, parked)}
+        assert "it_value: (0, 0)" in info[periodic] and "ticks: 1" in info[periodic], info[periodic]
+        assert state._timerfd_armed(info[periodic])
+        assert not state._timerfd_armed(info[one_shot])
+        assert not state._timerfd_armed(info[parked])
+    finally:
+        for fd in (periodic, one_shot, parked):
+            os.close(fd)

@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from . import fown_pb2 as fown__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\reventfd.proto\x12\rstasis.images\x1a\nfown.proto\"i\n\x12\x65ventfd_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x03 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\x0f\n\x07\x63ounter\x18\x04 \x02(\x04')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\reventfd.proto\x12\rstasis.images\x1a\nfown.proto\"\x9f\x01\n\x12\x65ventfd_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x03 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\x0f\n\x07\x63ounter\x18\x04 \x02(\x04\x12\x34\n\x06stasis\x18\xe8\x07 \x01(\x0b\x32#.stasis.images.stasis_eventfd_entry\")\n\x14stasis_eventfd_entry\x12\x11\n\tsemaphore\x18\x01 \x01(\x08')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'eventfd_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENTFD_FILE_ENTRY']._serialized_start=44
-  _globals['_EVENTFD_FILE_ENTRY']._serialized_end=149
+  _globals['_EVENTFD_FILE_ENTRY']._serialized_start=45
+  _globals['_EVENTFD_FILE_ENTRY']._serialized_end=204
+  _globals['_STASIS_EVENTFD_ENTRY']._serialized_start=206
+  _globals['_STASIS_EVENTFD_ENTRY']._serialized_end=247
 # @@protoc_insertion_point(module_scope)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import fown_pb2 as fown__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rtimerfd.proto\x12\rstasis.images\x1a\nfown.proto\"\xc4\x01\n\rtimerfd_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x03 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\x0f\n\x07\x63lockid\x18\x04 \x02(\r\x12\r\n\x05ticks\x18\x05 \x02(\x04\x12\x15\n\rsettime_flags\x18\x06 \x02(\r\x12\x0c\n\x04vsec\x18\x07 \x02(\x04\x12\r\n\x05vnsec\x18\x08 \x02(\x04\x12\x0c\n\x04isec\x18\t \x02(\x04\x12\r\n\x05insec\x18\n \x02(\x04')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rtimerfd.proto\x12\rstasis.images\x1a\nfown.proto\"\xfa\x01\n\rtimerfd_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x03 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\x0f\n\x07\x63lockid\x18\x04 \x02(\r\x12\r\n\x05ticks\x18\x05 \x02(\x04\x12\x15\n\rsettime_flags\x18\x06 \x02(\r\x12\x0c\n\x04vsec\x18\x07 \x02(\x04\x12\r\n\x05vnsec\x18\x08 \x02(\x04\x12\x0c\n\x04isec\x18\t \x02(\x04\x12\r\n\x05insec\x18\n \x02(\x04\x12\x34\n\x06stasis\x18\xe8\x07 \x01(\x0b\x32#.stasis.images.stasis_timerfd_entry\"9\n\x14stasis_timerfd_entry\x12\x0f\n\x07\x61\x62s_sec\x18\x01 \x01(\x04\x12\x10\n\x08\x61\x62s_nsec\x18\x02 \x01(\x04')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'timerfd_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TIMERFD_ENTRY']._serialized_start=45
-  _globals['_TIMERFD_ENTRY']._serialized_end=241
+  _globals['_TIMERFD_ENTRY']._serialized_end=295
+  _globals['_STASIS_TIMERFD_ENTRY']._serialized_start=297
+  _globals['_STASIS_TIMERFD_ENTRY']._serialized_end=354
 # @@protoc_insertion_point(module_scope)
