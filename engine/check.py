@@ -107,6 +107,12 @@ def _timer_restore_ids() -> bool:
     return lib.st_syscall(nr.prctl, PR_TIMER_CREATE_RESTORE_IDS, 2, 0, 0, 0, 0) >= 0  # 2: get
 
 
+def _inotify_setnextwd() -> bool:
+    from engine.objects.files.inotify import can_set_wd
+
+    return can_set_wd()
+
+
 FEATURES = (
     Feature("clone3_set_tid", lambda: _kernel_at_least(5, 5) and bool(
         _caps() & ((1 << CAP_CHECKPOINT_RESTORE) | (1 << CAP_SYS_ADMIN))),
@@ -150,6 +156,8 @@ FEATURES = (
             "containers with their own user namespace cannot be dumped (not implemented yet)"),
     Feature("timer_restore_ids", _timer_restore_ids, "prctl(PR_TIMER_CREATE_RESTORE_IDS)",
             "POSIX timer ids are reached by creating placeholder timers up to them (slower, same result)"),
+    Feature("inotify_setnextwd", _inotify_setnextwd, "ioctl(INOTIFY_IOC_SETNEXTWD)",
+            "inotify watches must be numbered 1, 2, ... to be restored"),
 )
 
 

@@ -1,6 +1,5 @@
 /* Small helpers shared by many tests: task_waiter barriers, proc/sys values, pidfiles. */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -123,11 +122,19 @@ int write_value(const char *name, const char *val)
  */
 int write_pidfile(int pid)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
 	int fd;
 
+	/* not dirname(3): upstream's test programs define a global `dirname` option of their own */
 	snprintf(dir, sizeof(dir), "%s", pidfile);
-	if (snprintf(tmp, sizeof(tmp), "%s/.zdtm.pidfile.XXXXXX", dirname(dir)) >= (int)sizeof(tmp)) {
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (snprintf(tmp, sizeof(tmp), "%s/.zdtm.pidfile.XXXXXX", dir) >= (int)sizeof(tmp)) {
 		fprintf(stderr, "pidfile path too long: %s\n", pidfile);
 		return -1;
 	}

@@ -3,7 +3,7 @@ Adding a kind: its module (one KIND = FdKind(...)) and one line here."""
 
 from __future__ import annotations
 
-from engine.objects.files import devices, eventfd, paths, pipes, signalfd, timerfd, tty
+from engine.objects.files import devices, eventfd, inotify, paths, pipes, signalfd, timerfd, tty
 from engine.objects.files.kind import Fd, FdKind
 
 KINDS: tuple[FdKind, ...] = (
@@ -14,6 +14,7 @@ KINDS: tuple[FdKind, ...] = (
     eventfd.KIND,
     signalfd.KIND,
     timerfd.KIND,
+    inotify.KIND,
 )
 BY_TYPE: dict[int, FdKind] = {}  # restore opens a description by its type (kinds of one type open alike)
 for _k in KINDS:
