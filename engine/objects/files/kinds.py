@@ -3,10 +3,11 @@ Adding a kind: its module (one KIND = FdKind(...)) and one line here."""
 
 from __future__ import annotations
 
-from engine.objects.files import devices, fifo, paths, pipes, tty
+from engine.objects.files import devices, fifo, memfd, paths, pipes, tty
 from engine.objects.files.kind import Fd, FdKind
 
 KINDS: tuple[FdKind, ...] = (
+    memfd.KIND,  # before paths: a memfd looks like a deleted regular file
     paths.KIND,  # regular files, directories, O_PATH fds of anything
     tty.KIND,
     devices.KIND,
