@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--shell-job", action="store_true")
     p.add_argument("-l", "--file-locks", action="store_true", help="dump: file locks (refused until they "
                    "are restored)")
+    p.add_argument("--ghost-limit", default="1M", help="dump: the most data (bytes, K, M, G) a deleted "
+                   "file may hold to be saved with its content (criu's option; 1M by default)")
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--pre-dump-mode", choices=("splice", "read"), default="splice")
     p.add_argument("--root")
@@ -161,7 +163,8 @@ def _run(args: argparse.Namespace) -> int:
             raise StasisError("dump needs -t/--tree PID")
         _refuse_externals(args)
         dump(DumpOptions(tree=args.tree, images_dir=args.images_dir, leave_running=args.leave_running,
-                         shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks))
+                         shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks,
+                         ghost_limit=_ghost_limit(args.ghost_limit)))
         return 0
     from engine.context import RestoreOptions
     from engine.restore import restore
@@ -169,6 +172,15 @@ def _run(args: argparse.Namespace) -> int:
     _refuse_externals(args)
     return restore(RestoreOptions(images_dir=args.images_dir, pidfile=args.pidfile,
                                   detached=args.restore_detached, shell_job=args.shell_job))
+
+
+def _ghost_limit(text: str) -> int:
+    from engine.objects.files.ghost import parse_limit
+
+    try:
+        return parse_limit(text)
+    except ValueError as exc:
+        raise StasisError(str(exc)) from None
 
 
 def _refuse_externals(args: argparse.Namespace) -> None:

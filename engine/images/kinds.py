@@ -13,6 +13,7 @@ from .pb import (
     core_pb2,
     fdinfo_pb2,
     fs_pb2,
+    ghost_file_pb2,
     ids_pb2,
     inventory_pb2,
     memfd_pb2,
@@ -47,6 +48,10 @@ def _pipe_data_len(entry: Message) -> int:
     return entry.bytes  # type: ignore[attr-defined]
 
 
+def _ghost_chunk_len(entry: Message) -> int:
+    return entry.len  # type: ignore[attr-defined]
+
+
 SCHEMAS: dict[str, Schema] = {
     s.name: s
     for s in (
@@ -62,6 +67,9 @@ SCHEMAS: dict[str, Schema] = {
         Schema("PIPES_DATA", pipe_pb2.pipe_data_entry, extra=_pipe_data_len),
         Schema("FIFO_DATA", pipe_pb2.pipe_data_entry, extra=_pipe_data_len),
         Schema("MEMFD_INODE", memfd_pb2.memfd_inode_entry),
+        Schema("GHOST_FILE", ghost_file_pb2.ghost_chunk_entry, head=ghost_file_pb2.ghost_file_entry,
+               extra=_ghost_chunk_len),
+        Schema("REMAP_FPATH", ghost_file_pb2.remap_file_path_entry),
         Schema("SECCOMP", seccomp_pb2.seccomp_entry),
         Schema("TIMENS", timens_pb2.timens_entry),
         Schema("STATS", stats_pb2.stats_entry),
@@ -110,6 +118,8 @@ FILES: dict[str, ImageFile] = {
     "pipes-data": ImageFile("pipes-data.img", "PIPES_DATA"),
     "fifo-data": ImageFile("fifo-data.img", "FIFO_DATA"),
     "memfd": ImageFile("memfd.img", "MEMFD_INODE"),
+    "ghost-file": ImageFile("ghost-file-{id}.img", "GHOST_FILE"),
+    "remap-fpath": ImageFile("remap-fpath.img", "REMAP_FPATH"),
     "seccomp": ImageFile("seccomp.img", "SECCOMP"),
     "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
     "stats-dump": ImageFile("stats-dump", "STATS"),
