@@ -21,6 +21,7 @@ import os
 import stat as st
 from typing import TYPE_CHECKING
 
+from engine import proc
 from engine.abi.consts import O_ASYNC, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_PATH, O_RDWR, O_TRUNC
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, ghost_file_pb2, regfile_pb2
@@ -40,6 +41,13 @@ class GhostDump:
     entries: list[ghost_file_pb2.remap_file_path_entry] = field(default_factory=list)
     ghosts: dict[int, tuple[ghost_file_pb2.ghost_file_entry, list[tuple[int, bytes]]]] = field(
         default_factory=dict)
+
+
+@record
+class GhostMaps:
+    """Dump: the REG entries that mappings of deleted files map, one per (dev, ino, open mode)."""
+
+    ids: dict[tuple[int, int, int], int] = field(default_factory=dict)
 
 
 @record
@@ -157,6 +165,56 @@ def _ghost(src: str, s: os.stat_result) -> tuple[ghost_file_pb2.ghost_file_entry
     finally:
         os.close(fd)
     return g, chunks
+
+
+# -- mappings (asked by mm.py) ---------------------------------------------------------------------
+
+def _mounted_devs(pid: int) -> set[str]:
+    with open(f"/proc/{pid}/mountinfo") as f:
+        return {line.split()[2] for line in f}
+
+
+def _map_file(pid: int, v: proc.Vma) -> str:
+    return f"/proc/{pid}/map_files/{v.start:x}-{v.end:x}"
+
+
+def is_deleted_vma(v: proc.Vma, pid: int) -> bool:
+    """A mapping of a deleted file of a mounted file system (not SysV shm or other objects of the
+    kernel's internal mounts, which also show as "(deleted)")."""
+    if not (v.is_file and v.path.startswith("/") and is_deleted(v.path)):
+        return False
+    maj, mnr = (int(x, 16) for x in v.dev.split(":"))
+    return f"{maj}:{mnr}" in _mounted_devs(pid)
+
+
+def check_vma(ctx: DumpContext, pid: int, v: proc.Vma) -> None:
+    where = f"pid {pid}: mapping {v.path} at {v.start:#x}-{v.end:#x}"
+    try:
+        s = os.stat(_map_file(pid, v))
+    except OSError as exc:
+        raise UnsupportedError(f"{where}: cannot open it: {exc.strerror}") from exc
+    check(ctx, pid, v.path, s, where)
+
+
+def dump_vma(ctx: DumpContext, pid: int, v: proc.Vma, fdflags: int) -> int:
+    """The id of the REG entry (remapped to its ghost or other link) the mapping maps."""
+    path = _map_file(pid, v)
+    s = os.stat(path)
+    ids = ctx.files.state(GhostMaps).ids
+    key = (s.st_dev, s.st_ino, fdflags)
+    if key not in ids:
+        e = ctx.files.new(fdinfo_pb2.REG)
+        reg = e.reg
+        reg.id, reg.flags, reg.pos, reg.mode = e.id, fdflags, 0, s.st_mode
+        reg.name = v.path.removesuffix(DELETED)
+        reg.fown.uid = reg.fown.euid = reg.fown.signum = reg.fown.pid_type = reg.fown.pid = 0
+        dump(ctx, pid, path, reg, s)
+        ids[key] = e.id
+    return ids[key]
+
+
+def is_remapped(ctx: RestoreContext, fid: int) -> bool:
+    return fid in ctx.files.state(GhostRestore).remaps
 
 
 def write_images(ctx: DumpContext) -> None:

@@ -4,7 +4,7 @@ mode, owner, seals), and mappings of a memfd, which are the same object as its f
 Images as CRIU's: a MEMFD file_entry (memfd_file_entry) per description, memfd.img with one
 memfd_inode_entry per inode, its data in pagemap-shmem-<shmid>.img + pages-<id>.img (data extents
 only: SEEK_DATA/SEEK_HOLE). A mapping of a memfd is a VMA with VMA_AREA_MEMFD whose shmid is a MEMFD
-file entry (mm.py asks this module through `is_memfd_vma`, `dump_vma` and `task_fd`).
+file entry (mm.py asks this module through `is_memfd_vma` and `dump_vma`, and maps the broker's fd).
 
 At restore the engine makes each inode once (memfd_create with the exec mode it had, the content copied
 in through the fd, the size, owner and mode set, the seals added last) and opens every description
@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine import proc
-from engine.abi import nr
 from engine.abi.consts import (
     F_ADD_SEALS,
     F_GET_SEALS,
@@ -163,16 +162,6 @@ def dump_vma(ctx: DumpContext, t: Task, v: proc.Vma, fdflags: int) -> int:
         m.fown.uid = m.fown.euid = m.fown.signum = m.fown.pid_type = m.fown.pid = 0
         maps[key] = e.id
     return maps[key]
-
-
-def task_fd(ctx: RestoreContext, t: Task, fid: int) -> int:
-    """An fd of the restored memfd in the task, to map (the caller closes it)."""
-    src = ctx.fd_broker.fd_for(fid)
-    assert t.files is not None
-    fd = t.injector.raw(nr.pidfd_getfd, t.files.engine_pidfd, src, 0)
-    if fd < 0:
-        raise RestoreError(f"pid {t.pid}: cannot take the memfd of file {fid}: {os.strerror(-fd)}")
-    return fd
 
 
 # -- images ----------------------------------------------------------------------------------------
