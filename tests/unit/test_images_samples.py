@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from google.protobuf.message import Message
+
 from engine.images import ImageDir
 from engine.images.pb import (
-    ghost_file_pb2,
     core_pb2,
     core_x86_pb2,
     creds_pb2,
@@ -20,6 +21,7 @@ from engine.images.pb import (
     fifo_pb2,
     fown_pb2,
     fs_pb2,
+    ghost_file_pb2,
     ids_pb2,
     inventory_pb2,
     memfd_pb2,
@@ -413,7 +415,7 @@ def timens() -> timens_pb2.timens_entry:
 GHOST_DATA = b"ghost data, two chunks"
 
 
-def ghost_file() -> list:
+def ghost_file() -> list[Message]:
     g = ghost_file_pb2.ghost_file_entry(uid=1000, gid=1000, mode=0o100640, dev=2049, ino=1234, chunks=True,
                                         size=1 << 20)
     g.atim.tv_sec, g.atim.tv_usec, g.mtim.tv_sec, g.mtim.tv_usec = 1234567890, 123456, 1500000000, 987654
