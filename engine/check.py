@@ -14,6 +14,8 @@ from engine.abi.consts import (
     CAP_SYS_ADMIN,
     CAP_SYS_RESOURCE,
     MEMBARRIER_CMD_GET_REGISTRATIONS,
+    MFD_CLOEXEC,
+    MFD_EXEC,
     PR_GET_MDWE,
     PR_GET_MEMORY_MERGE,
     PR_SET_MM,
@@ -75,6 +77,15 @@ def _numa() -> bool:
     return _syscall_ok(nr.get_mempolicy, int(ffi.cast("uintptr_t", mode)), 0, 0, 0, 0)
 
 
+def _memfd_exec() -> bool:
+    """memfd_create() knows MFD_EXEC (6.3): memfds have an exec mode and F_SEAL_EXEC."""
+    try:
+        os.close(os.memfd_create("stasis-probe", MFD_CLOEXEC | MFD_EXEC))
+    except OSError:
+        return False
+    return True
+
+
 def _cgroup2() -> bool:
     from engine.objects.cgroup import cgroup2_mount
 
@@ -124,6 +135,9 @@ FEATURES = (
             "nothing: a kernel without NUMA has no memory policy to keep"),
     Feature("cgroup2", _cgroup2, "a cgroup2 mount the engine can see",
             "processes in another cgroup v2 than the engine's are refused at dump"),
+    Feature("memfd_exec", _memfd_exec, "memfd_create MFD_EXEC / MFD_NOEXEC_SEAL and F_SEAL_EXEC (6.3)",
+            "nothing to keep on a kernel without it; images with F_SEAL_EXEC from a newer one fail to "
+            "restore"),
     Feature("userns", lambda: False, "checkpoint/restore of user namespaces",
             "containers with their own user namespace cannot be dumped (not implemented yet)"),
 )
