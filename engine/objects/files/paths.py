@@ -66,6 +66,9 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     if fd.fstype in STATEFUL_FS:
         raise UnsupportedError(f"{fd.where}: {STATEFUL_FS[fd.fstype]} fds are not supported yet")
     if ghost.is_deleted(fd.target):
+        if not fd.fstype:  # no mount of the task has it: secretmem, SysV shm, ... not a file to save
+            raise UnsupportedError(f"{fd.where}: an unlinked file of a kernel-internal mount: not "
+                                   "supported")
         ghost.check(ctx, t.pid, fd.target, fd.stat, fd.where)
         return
     check_path(t.pid, fd.target, fd.stat, fd.where)
