@@ -33,6 +33,7 @@ from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2
 from engine.objects.files import pipebuf
+from engine.objects.files.ghost import free_name, remove_dirs
 from engine.objects.files.kind import Fd, FdKind
 from engine.objects.files.paths import check_path
 from engine.record import field, record
@@ -120,11 +121,13 @@ def _keeper(st_: FifoRestore, e: fdinfo_pb2.file_entry) -> int:
     what = f"FIFO {reg.name}"
     unlinked = reg.HasField("stasis") and reg.stasis.unlinked
     path = reg.name
+    made: list[str] = []
     if unlinked:
-        path = _free_name(reg.name, pipe_id)
+        path, made = free_name(reg.name, f"fifo-{pipe_id}")
         try:
             os.mkfifo(path, reg.mode & 0o7777)
         except OSError as exc:
+            remove_dirs(made)
             raise RestoreError(f"{what} (unlinked): cannot make it again at {path}: {exc.strerror}") from exc
     try:
         if unlinked:
@@ -136,6 +139,7 @@ def _keeper(st_: FifoRestore, e: fdinfo_pb2.file_entry) -> int:
     finally:
         if unlinked:
             os.unlink(path)
+            remove_dirs(made)
     if not st.S_ISFIFO(os.fstat(fd).st_mode):
         os.close(fd)
         raise RestoreError(f"{what}: the path is not a FIFO any more")
@@ -143,14 +147,6 @@ def _keeper(st_: FifoRestore, e: fdinfo_pb2.file_entry) -> int:
     size, data = st_.data.get(pipe_id, (0, b""))
     pipebuf.refill(fd, size, data, what)
     return fd
-
-
-def _free_name(name: str, pipe_id: int) -> str:
-    """The FIFO's own name if nothing took it since, else a name of ours in the same directory."""
-    if not os.path.lexists(name):
-        return name
-    d = os.path.dirname(name) or "/"
-    return os.path.join(d, f".stasis-fifo-{pipe_id}-{os.getpid()}")
 
 
 def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:

@@ -7,8 +7,9 @@ data extents as chunks, holes left out with SEEK_DATA/SEEK_HOLE; LINKED: the id 
 names another link). A ghost larger than --ghost-limit (criu's option, 1 MiB by default; the bytes
 of data count, not the holes) is refused.
 
-At restore the engine makes the file once at its old name (or, if that is taken, a name of its own in
-the same directory or the nearest existing parent), fills it, sets size, owner, mode and times, opens
+At restore the engine makes the file once at its old name (its directory made again for that moment
+if it was removed too; if the name is taken, a name of its own in the same directory or the nearest
+existing parent), fills it, sets size, owner, mode and times, opens
 it and unlinks the name; a linked file gets a second link at its old name for that open. Every
 description is then opened through /proc/self/fd of that first fd, so they all reach one inode and
 show the old name as "(deleted)".
@@ -231,23 +232,46 @@ def load_images(ctx: RestoreContext) -> None:
     gr.remaps = {e.orig_id: e for e in ctx.images.read("remap-fpath", missing_ok=True)}
 
 
-def _free_name(name: str, tag: str) -> str:
-    """The old name if free, else a name of ours in its directory or the nearest parent that exists."""
+def free_name(name: str, tag: str) -> tuple[str, list[str]]:
+    """Where to make the file again: its old name if free (directories removed since are made again
+    for the time it takes, so the fd shows the old name), else a name of ours in its directory or the
+    nearest parent that exists. Also the directories made, to remove after."""
     d = os.path.dirname(name) or "/"
-    if os.path.isdir(d) and not os.path.lexists(name):
-        return name
+    made: list[str] = []
+    missing: list[str] = []
     while not os.path.isdir(d):
+        missing.append(d)
         d = os.path.dirname(d)
-    return os.path.join(d, f".stasis-{tag}-{os.getpid()}")
+    try:
+        for m in reversed(missing):
+            os.mkdir(m, 0o700)
+            made.append(m)
+    except OSError:
+        remove_dirs(made)
+        made = []
+    if made or not missing:
+        if not os.path.lexists(name):
+            return name, made
+        d = os.path.dirname(name) or "/"
+    return os.path.join(d, f".stasis-{tag}-{os.getpid()}"), made
+
+
+def remove_dirs(made: list[str]) -> None:
+    for m in reversed(made):
+        try:
+            os.rmdir(m)
+        except OSError:
+            pass
 
 
 def _make_ghost(ctx: RestoreContext, name: str, gid: int) -> int:
     head, *chunks = ctx.images.read_entries("ghost-file", id=gid)
     g = head.message
-    path = _free_name(name, f"ghost-{gid}")
+    path, made = free_name(name, f"ghost-{gid}")
     try:
         fd = os.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     except OSError as exc:
+        remove_dirs(made)
         raise RestoreError(f"deleted file {name}: cannot make it again at {path}: {exc.strerror}") from exc
     try:
         for c in chunks:
@@ -266,14 +290,16 @@ def _make_ghost(ctx: RestoreContext, name: str, gid: int) -> int:
                            f"{exc.strerror}") from exc
     finally:
         os.unlink(path)
+        remove_dirs(made)
     return fd
 
 
 def _relink(name: str, other: str) -> int:
-    path = _free_name(name, "link")
+    path, made = free_name(name, "link")
     try:
         os.link(other, path)
     except OSError as exc:
+        remove_dirs(made)
         raise RestoreError(f"deleted file {name}: cannot link it again from {other}: {exc.strerror}") from exc
     try:
         return os.open(path, O_PATH | O_CLOEXEC)
@@ -281,6 +307,7 @@ def _relink(name: str, other: str) -> int:
         raise RestoreError(f"deleted file {name}: cannot open it: {exc.strerror}") from exc
     finally:
         os.unlink(path)
+        remove_dirs(made)
 
 
 def open_remapped(ctx: RestoreContext, reg: regfile_pb2.reg_file_entry) -> int | None:
