@@ -14,6 +14,8 @@ from engine.abi.consts import (
     CAP_SYS_ADMIN,
     CAP_SYS_RESOURCE,
     MEMBARRIER_CMD_GET_REGISTRATIONS,
+    MFD_CLOEXEC,
+    MFD_EXEC,
     PR_GET_MDWE,
     PR_GET_MEMORY_MERGE,
     PR_SET_MM,
@@ -87,6 +89,15 @@ def _timerfd_set_ticks() -> bool:
     return set_ticks_supported()
 
 
+def _memfd_exec() -> bool:
+    """memfd_create() knows MFD_EXEC (6.3): memfds have an exec mode and F_SEAL_EXEC."""
+    try:
+        os.close(os.memfd_create("stasis-probe", MFD_CLOEXEC | MFD_EXEC))
+    except OSError:
+        return False
+    return True
+
+
 def _cgroup2() -> bool:
     from engine.objects.cgroup import cgroup2_mount
 
@@ -152,6 +163,9 @@ FEATURES = (
             "eventfds are refused at dump (their EFD_SEMAPHORE mode cannot be seen)"),
     Feature("timerfd_ticks", _timerfd_set_ticks, "TFD_IOC_SET_TICKS ioctl (CONFIG_CHECKPOINT_RESTORE)",
             "timerfds with expirations not yet read are refused at dump"),
+    Feature("memfd_exec", _memfd_exec, "memfd_create MFD_EXEC / MFD_NOEXEC_SEAL and F_SEAL_EXEC (6.3)",
+            "nothing to keep on a kernel without it; images with F_SEAL_EXEC from a newer one fail to "
+            "restore"),
     Feature("userns", lambda: False, "checkpoint/restore of user namespaces",
             "containers with their own user namespace cannot be dumped (not implemented yet)"),
     Feature("timer_restore_ids", _timer_restore_ids, "prctl(PR_TIMER_CREATE_RESTORE_IDS)",

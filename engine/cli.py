@@ -35,6 +35,8 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
     (("-j", "--shell-job"), "shell_job", "flag", False, None, None),
     (("-l", "--file-locks"), "file_locks", "flag", False, None,
      "dump: the tree's flock, POSIX and OFD locks (without it a held lock is refused)"),
+    (("--ghost-limit",), "ghost_limit", "str", "1M", None,
+     "dump: the most data (bytes, K, M, G) a deleted file may hold to be saved with its content (1M)"),
     (("--timeout",), "timeout", "float", 10.0, None, None),
     (("--pre-dump-mode",), "pre_dump_mode", "str", "splice", ("splice", "read"), None),
     (("--root",), "root", "str", None, None, None),
@@ -235,7 +237,8 @@ def _run(args: Any) -> int:
             raise StasisError("dump needs -t/--tree PID")
         _refuse_externals(args)
         dump(DumpOptions(tree=args.tree, images_dir=args.images_dir, leave_running=args.leave_running,
-                         shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks))
+                         shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks,
+                         ghost_limit=_ghost_limit(args.ghost_limit)))
         return 0
     from engine.context import RestoreOptions
     from engine.restore import restore
@@ -243,6 +246,15 @@ def _run(args: Any) -> int:
     _refuse_externals(args)
     return restore(RestoreOptions(images_dir=args.images_dir, pidfile=args.pidfile,
                                   detached=args.restore_detached, shell_job=args.shell_job))
+
+
+def _ghost_limit(text: str) -> int:
+    from engine.objects.files.ghost import parse_limit
+
+    try:
+        return parse_limit(text)
+    except ValueError as exc:
+        raise StasisError(str(exc)) from None
 
 
 def _refuse_externals(args: Any) -> None:

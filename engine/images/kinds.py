@@ -14,6 +14,7 @@ from .pb import (
     fdinfo_pb2,
     file_lock_pb2,
     fs_pb2,
+    ghost_file_pb2,
     ids_pb2,
     inventory_pb2,
     memfd_pb2,
@@ -48,6 +49,10 @@ def _pipe_data_len(entry: Message) -> int:
     return entry.bytes  # type: ignore[attr-defined]
 
 
+def _ghost_chunk_len(entry: Message) -> int:
+    return entry.len  # type: ignore[attr-defined]
+
+
 SCHEMAS: dict[str, Schema] = {
     s.name: s
     for s in (
@@ -64,6 +69,9 @@ SCHEMAS: dict[str, Schema] = {
         Schema("FIFO_DATA", pipe_pb2.pipe_data_entry, extra=_pipe_data_len),
         Schema("FILE_LOCKS", file_lock_pb2.file_lock_entry),
         Schema("MEMFD_INODE", memfd_pb2.memfd_inode_entry),
+        Schema("GHOST_FILE", ghost_file_pb2.ghost_chunk_entry, head=ghost_file_pb2.ghost_file_entry,
+               extra=_ghost_chunk_len),
+        Schema("REMAP_FPATH", ghost_file_pb2.remap_file_path_entry),
         Schema("SECCOMP", seccomp_pb2.seccomp_entry),
         Schema("TIMENS", timens_pb2.timens_entry),
         Schema("STATS", stats_pb2.stats_entry),
@@ -113,6 +121,8 @@ FILES: dict[str, ImageFile] = {
     "fifo-data": ImageFile("fifo-data.img", "FIFO_DATA"),
     "filelocks": ImageFile("filelocks.img", "FILE_LOCKS"),
     "memfd": ImageFile("memfd.img", "MEMFD_INODE"),
+    "ghost-file": ImageFile("ghost-file-{id}.img", "GHOST_FILE"),
+    "remap-fpath": ImageFile("remap-fpath.img", "REMAP_FPATH"),
     "seccomp": ImageFile("seccomp.img", "SECCOMP"),
     "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
     "stats-dump": ImageFile("stats-dump", "STATS"),

@@ -10,6 +10,7 @@ from engine.abi.consts import AT_FDCWD, O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_WR
 from engine.errors import RestoreError
 
 if TYPE_CHECKING:
+    from engine.context import RestoreContext
     from engine.task import Task
 
 
@@ -36,3 +37,14 @@ def write_own_proc(t: Task, path: str, data: bytes) -> None:
             raise RestoreError(f"pid {t.pid}: cannot write {path}: {err}")
     finally:
         inj.raw(nr.close, fd)
+
+
+def fd_from_broker(ctx: RestoreContext, t: Task, fid: int) -> int:
+    """The engine's fd of file `fid` (the fd broker opens it once), taken into the task with
+    pidfd_getfd(): for what the task maps that has no name to open (memfds, deleted files)."""
+    src = ctx.fd_broker.fd_for(fid)
+    assert t.files is not None
+    fd = t.injector.raw(nr.pidfd_getfd, t.files.engine_pidfd, src, 0)
+    if fd < 0:
+        raise RestoreError(f"pid {t.pid}: cannot take file {fid} from the engine: {os.strerror(-fd)}")
+    return fd

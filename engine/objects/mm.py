@@ -54,7 +54,8 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.native import PAGE_SIZE, ffi
 from engine.objects.base import KernelObject, Phase, Stage
-from engine.objects.intask import open_in_task
+from engine.objects.files import ghost, memfd
+from engine.objects.intask import fd_from_broker, open_in_task
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ VMA_FILE_SHARED = 1 << 7
 VMA_ANON_SHARED = 1 << 8
 VMA_ANON_PRIVATE = 1 << 9
 VMA_AREA_VVAR = 1 << 12
+VMA_AREA_MEMFD = 1 << 14
 SPECIAL = VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL
 
 PE_PRESENT, PE_LAZY = 4, 2
@@ -147,6 +149,12 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
         if v.shared:
             raise UnsupportedError(f"pid {pid}: shared mapping {v.path or 'anon'} at {v.start:#x}")
         return VMA_AREA_REGULAR | VMA_ANON_PRIVATE, private | MAP_ANONYMOUS | extra
+    if memfd.is_memfd_vma(v, pid):  # the memfd module dumps and makes the object; the mapping maps it
+        return VMA_AREA_REGULAR | VMA_AREA_MEMFD | (VMA_FILE_SHARED if v.shared else VMA_FILE_PRIVATE), (
+            MAP_SHARED if v.shared else MAP_PRIVATE) | extra
+    if ghost.is_deleted_vma(v, pid):  # saved by ghost.py (checked there), mapped like any file
+        return VMA_AREA_REGULAR | (VMA_FILE_SHARED if v.shared else VMA_FILE_PRIVATE), (
+            MAP_SHARED if v.shared else MAP_PRIVATE) | extra
     if v.is_file and not v.path.endswith(" (deleted)") and v.path.startswith("/") and os.path.exists(v.path):
         if v.shared:
             return VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | extra
@@ -160,7 +168,9 @@ def check(ctx: DumpContext, t: Task) -> None:
     mem = TaskMemory(t.pid)
     try:
         for v in t.facts.vmas:
-            _vma_kind(v, t.pid)
+            status, _ = _vma_kind(v, t.pid)
+            if status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE) and ghost.is_deleted_vma(v, t.pid):
+                ghost.check_vma(ctx, t.pid, v)
             if v.path in ("[vsyscall]", "[vvar]", "[vvar_vclock]", "[vdso]"):
                 continue
             try:
@@ -207,7 +217,12 @@ def dump(ctx: DumpContext, t: Task) -> None:
             e.pgoff = v.pgoff
             mode = os.lstat(f"/proc/{t.pid}/map_files/{v.start:x}-{v.end:x}").st_mode
             e.fdflags = O_RDWR if mode & 0o200 else O_RDONLY
-            e.shmid = ctx.files.by_path(v.path, e.fdflags)
+            if status & VMA_AREA_MEMFD:
+                e.shmid = memfd.dump_vma(ctx, t, v, e.fdflags)
+            elif ghost.is_deleted_vma(v, t.pid):
+                e.shmid = ghost.dump_vma(ctx, t.pid, v, e.fdflags)
+            else:
+                e.shmid = ctx.files.by_path(v.path, e.fdflags)
         if status & VMA_ANON_SHARED:
             e.shmid = v.inode
             e.pgoff = v.pgoff
@@ -522,7 +537,9 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
             if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
                 key = (v.shmid, v.fdflags)
                 if key not in open_fds:
-                    open_fds[key] = open_in_task(t, ctx.files.get(v.shmid).reg.name, v.fdflags)
+                    nameless = v.status & VMA_AREA_MEMFD or ghost.is_remapped(ctx, v.shmid)
+                    open_fds[key] = (fd_from_broker(ctx, t, v.shmid) if nameless
+                                     else open_in_task(t, ctx.files.get(v.shmid).reg.name, v.fdflags))
                 fd = open_fds[key]
             ret = inj.raw(nr.mmap, v.start, v.end - v.start, prot, flags, fd,
                           pgoff if v.status & (VMA_ANON_SHARED | VMA_FILE_PRIVATE | VMA_FILE_SHARED) else 0)

@@ -15,6 +15,7 @@ SAME = [
     ["check", "--fault-points"],
     ["check", "--stages"],
     ["dump", "-t", "3", "--file-locks", "-l"],
+    ["dump", "-t", "3", "--ghost-limit", "3M"],
     ["show", "images/core-1.img"],
     ["dump", "-t", "1", "-t", "2", "--pre-dump-mode", "read"],
 ]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from engine import proc
 from engine.cli import normalize
+from engine.native import PAGE_SIZE
+from engine.objects.files import ghost, memfd
 from engine.objects.mm import _chunks
 from engine.objects.regs import fixup_restart
 
@@ -126,3 +128,43 @@ def test_late_stages_keep_syscall_user_dispatch_last_and_mdwe_after_the_mappings
     assert late.index("mdwe") > late.index("mlockall")
     process = [s.name for s in stages(Phase.PROCESS)]
     assert process.index("vma-mempolicy") > process.index("mm")
+
+
+def test_ghost_limit_sizes_as_criu_writes_them() -> None:
+    assert ghost.parse_limit("1M") == 1 << 20
+    assert ghost.parse_limit("64k") == 64 << 10
+    assert ghost.parse_limit("2G") == 2 << 30
+    assert ghost.parse_limit("12345") == 12345
+    try:
+        ghost.parse_limit("lots")
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a size without digits was accepted")
+
+
+def test_memfd_extents_skip_holes_and_round_the_tail_to_a_page() -> None:
+    fd = os.memfd_create("extents")
+    try:
+        os.pwrite(fd, b"a" * 100, 0)
+        os.pwrite(fd, b"b" * 10, 5 * PAGE_SIZE + 7)
+        size = os.fstat(fd).st_size
+        assert memfd._extents(fd, size) == [(0, PAGE_SIZE), (5 * PAGE_SIZE, 6 * PAGE_SIZE)]
+        os.ftruncate(fd, 0)
+        assert memfd._extents(fd, 0) == []
+    finally:
+        os.close(fd)
+
+
+def test_ghost_chunks_are_the_data_of_a_sparse_file(tmp_path: Path) -> None:
+    f = tmp_path / "sparse"
+    with open(f, "wb") as out:
+        out.write(b"x" * 5000)
+        out.seek(4 << 20)
+        out.write(b"tail")
+    g, chunks = ghost._ghost(str(f), os.stat(f))
+    assert g.size == (4 << 20) + 4 and g.chunks
+    data = sum(len(b) for _, b in chunks)
+    assert data < 1 << 20, "the hole was read"
+    assert chunks[0][1][:5000] == b"x" * 5000 and chunks[-1][1].endswith(b"tail")
+    assert chunks[-1][0] + len(chunks[-1][1]) == g.size

@@ -68,7 +68,7 @@ def _compare(crit_val: Any, ours: Any, kind: str, where: str) -> None:
 
 def test_crit_show_every_image(dump: ImageDir) -> None:
     files = image_files(dump)
-    assert len(files) == 21, [p.name for p in files]
+    assert len(files) == 24, [p.name for p in files]
     for path in files:
         shown = json.loads(crit("show", str(path)))
         schema, entries = read_image(path)

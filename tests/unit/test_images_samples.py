@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from google.protobuf.message import Message
+
 from engine.images import ImageDir
 from engine.images.pb import (
     core_pb2,
@@ -19,6 +21,7 @@ from engine.images.pb import (
     fifo_pb2,
     fown_pb2,
     fs_pb2,
+    ghost_file_pb2,
     ids_pb2,
     inventory_pb2,
     memfd_pb2,
@@ -409,6 +412,17 @@ def timens() -> timens_pb2.timens_entry:
     )
 
 
+GHOST_DATA = b"ghost data, two chunks"
+
+
+def ghost_file() -> list[Message]:
+    g = ghost_file_pb2.ghost_file_entry(uid=1000, gid=1000, mode=0o100640, dev=2049, ino=1234, chunks=True,
+                                        size=1 << 20)
+    g.atim.tv_sec, g.atim.tv_usec, g.mtim.tv_sec, g.mtim.tv_usec = 1234567890, 123456, 1500000000, 987654
+    return [g, ghost_file_pb2.ghost_chunk_entry(len=4, off=0),
+            ghost_file_pb2.ghost_chunk_entry(len=len(GHOST_DATA) - 4, off=65536)]
+
+
 def write_dump(path: Path) -> ImageDir:
     """Every image kind of an ordinary dump, plus pipes-data, into ``path``."""
     d = ImageDir(path)
@@ -436,7 +450,15 @@ def write_dump(path: Path) -> ImageDir:
         [pipe_pb2.pipe_data_entry(pipe_id=PIPE_ID, bytes=len(PIPE_DATA), size=65536)],
         extras=[PIPE_DATA],
     )
+    d.write(
+        "fifo-data",
+        [pipe_pb2.pipe_data_entry(pipe_id=PIPE_ID + 1, bytes=len(PIPE_DATA), size=65536)],
+        extras=[PIPE_DATA],
+    )
     d.write("memfd", memfd_inodes())
+    d.write("ghost-file", ghost_file(), extras=[b"", GHOST_DATA[:4], GHOST_DATA[4:]], id=1)
+    d.write("remap-fpath", [ghost_file_pb2.remap_file_path_entry(orig_id=4, remap_id=1,
+                                                                 remap_type=ghost_file_pb2.GHOST)])
     d.write("seccomp", seccomp())
     d.write("timens", timens(), ns_id=0)
     d.write("stats-dump", stats())

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import fown_pb2 as fown__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0bmemfd.proto\x12\rstasis.images\x1a\nfown.proto\"u\n\x10memfd_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\x0b\n\x03pos\x18\x03 \x02(\x04\x12\'\n\x04\x66own\x18\x04 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\x10\n\x08inode_id\x18\x05 \x02(\r\"\x8f\x01\n\x11memfd_inode_entry\x12\x0c\n\x04name\x18\x01 \x02(\t\x12\x0b\n\x03uid\x18\x02 \x02(\r\x12\x0b\n\x03gid\x18\x03 \x02(\r\x12\x0c\n\x04size\x18\x04 \x02(\x04\x12\r\n\x05shmid\x18\x05 \x02(\r\x12\r\n\x05seals\x18\x06 \x02(\r\x12\x10\n\x08inode_id\x18\x07 \x02(\x04\x12\x14\n\x0chugetlb_flag\x18\x08 \x01(\r')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0bmemfd.proto\x12\rstasis.images\x1a\nfown.proto\"u\n\x10memfd_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\x0b\n\x03pos\x18\x03 \x02(\x04\x12\'\n\x04\x66own\x18\x04 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\x10\n\x08inode_id\x18\x05 \x02(\r\"\xc9\x01\n\x11memfd_inode_entry\x12\x0c\n\x04name\x18\x01 \x02(\t\x12\x0b\n\x03uid\x18\x02 \x02(\r\x12\x0b\n\x03gid\x18\x03 \x02(\r\x12\x0c\n\x04size\x18\x04 \x02(\x04\x12\r\n\x05shmid\x18\x05 \x02(\r\x12\r\n\x05seals\x18\x06 \x02(\r\x12\x10\n\x08inode_id\x18\x07 \x02(\x04\x12\x14\n\x0chugetlb_flag\x18\x08 \x01(\r\x12\x38\n\x06stasis\x18\xe9\x07 \x01(\x0b\x32\'.stasis.images.stasis_memfd_inode_entry\"(\n\x18stasis_memfd_inode_entry\x12\x0c\n\x04mode\x18\x01 \x01(\r')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,5 +35,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MEMFD_FILE_ENTRY']._serialized_start=42
   _globals['_MEMFD_FILE_ENTRY']._serialized_end=159
   _globals['_MEMFD_INODE_ENTRY']._serialized_start=162
-  _globals['_MEMFD_INODE_ENTRY']._serialized_end=305
+  _globals['_MEMFD_INODE_ENTRY']._serialized_end=363
+  _globals['_STASIS_MEMFD_INODE_ENTRY']._serialized_start=365
+  _globals['_STASIS_MEMFD_INODE_ENTRY']._serialized_end=405
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class reg_file_entry(_message.Message):
-    __slots__ = ("id", "flags", "pos", "fown", "name", "mnt_id", "size", "ext", "mode", "build_id", "checksum", "checksum_config", "checksum_parameter")
+    __slots__ = ("id", "flags", "pos", "fown", "name", "mnt_id", "size", "ext", "mode", "build_id", "checksum", "checksum_config", "checksum_parameter", "stasis")
     ID_FIELD_NUMBER: _ClassVar[int]
     FLAGS_FIELD_NUMBER: _ClassVar[int]
     POS_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,7 @@ class reg_file_entry(_message.Message):
     CHECKSUM_FIELD_NUMBER: _ClassVar[int]
     CHECKSUM_CONFIG_FIELD_NUMBER: _ClassVar[int]
     CHECKSUM_PARAMETER_FIELD_NUMBER: _ClassVar[int]
+    STASIS_FIELD_NUMBER: _ClassVar[int]
     id: int
     flags: int
     pos: int
@@ -35,4 +36,15 @@ class reg_file_entry(_message.Message):
     checksum: int
     checksum_config: int
     checksum_parameter: int
-    def __init__(self, id: _Optional[int] = ..., flags: _Optional[int] = ..., pos: _Optional[int] = ..., fown: _Optional[_Union[_fown_pb2.fown_entry, _Mapping]] = ..., name: _Optional[str] = ..., mnt_id: _Optional[int] = ..., size: _Optional[int] = ..., ext: bool = ..., mode: _Optional[int] = ..., build_id: _Optional[_Iterable[int]] = ..., checksum: _Optional[int] = ..., checksum_config: _Optional[int] = ..., checksum_parameter: _Optional[int] = ...) -> None: ...
+    stasis: stasis_reg_file_entry
+    def __init__(self, id: _Optional[int] = ..., flags: _Optional[int] = ..., pos: _Optional[int] = ..., fown: _Optional[_Union[_fown_pb2.fown_entry, _Mapping]] = ..., name: _Optional[str] = ..., mnt_id: _Optional[int] = ..., size: _Optional[int] = ..., ext: bool = ..., mode: _Optional[int] = ..., build_id: _Optional[_Iterable[int]] = ..., checksum: _Optional[int] = ..., checksum_config: _Optional[int] = ..., checksum_parameter: _Optional[int] = ..., stasis: _Optional[_Union[stasis_reg_file_entry, _Mapping]] = ...) -> None: ...
+
+class stasis_reg_file_entry(_message.Message):
+    __slots__ = ("unlinked", "uid", "gid")
+    UNLINKED_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    GID_FIELD_NUMBER: _ClassVar[int]
+    unlinked: bool
+    uid: int
+    gid: int
+    def __init__(self, unlinked: bool = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ...) -> None: ...

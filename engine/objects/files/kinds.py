@@ -3,10 +3,22 @@ Adding a kind: its module (one KIND = FdKind(...)) and one line here."""
 
 from __future__ import annotations
 
-from engine.objects.files import devices, eventfd, inotify, paths, pipes, signalfd, timerfd, tty
+from engine.objects.files import (
+    devices,
+    eventfd,
+    fifo,
+    inotify,
+    memfd,
+    paths,
+    pipes,
+    signalfd,
+    timerfd,
+    tty,
+)
 from engine.objects.files.kind import Fd, FdKind
 
 KINDS: tuple[FdKind, ...] = (
+    memfd.KIND,  # before paths: a memfd looks like a deleted regular file
     paths.KIND,  # regular files, directories, O_PATH fds of anything
     tty.KIND,
     devices.KIND,
@@ -15,6 +27,7 @@ KINDS: tuple[FdKind, ...] = (
     signalfd.KIND,
     timerfd.KIND,
     inotify.KIND,
+    fifo.KIND,
 )
 BY_TYPE: dict[int, FdKind] = {}  # restore opens a description by its type (kinds of one type open alike)
 for _k in KINDS:

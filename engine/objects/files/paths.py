@@ -25,6 +25,7 @@ from engine.abi.consts import (
 )
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, regfile_pb2
+from engine.objects.files import ghost
 from engine.objects.files.kind import Fd, FdKind
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ def matches(fd: Fd) -> bool:
 def check_path(pid: int, path: str, s: os.stat_result, what: str) -> None:
     """The path must name the same file in the task's root now: else a reopen finds another file."""
     if path.endswith(" (deleted)"):
+        if st.S_ISDIR(s.st_mode):
+            raise UnsupportedError(f"{what}: the directory was removed: an unlinked directory cannot be "
+                                   "made again, so it is not supported")
         raise UnsupportedError(f"{what}: the file is unlinked (not supported yet)")
     try:
         now = os.stat(f"/proc/{pid}/root{path}", follow_symlinks=False)
@@ -61,6 +65,12 @@ def check_path(pid: int, path: str, s: os.stat_result, what: str) -> None:
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     if fd.fstype in STATEFUL_FS:
         raise UnsupportedError(f"{fd.where}: {STATEFUL_FS[fd.fstype]} fds are not supported yet")
+    if ghost.is_deleted(fd.target):
+        if not fd.fstype:  # no mount of the task has it: secretmem, SysV shm, ... not a file to save
+            raise UnsupportedError(f"{fd.where}: an unlinked file of a kernel-internal mount: not "
+                                   "supported")
+        ghost.check(ctx, t.pid, fd.target, fd.stat, fd.where)
+        return
     check_path(t.pid, fd.target, fd.stat, fd.where)
 
 
@@ -71,9 +81,11 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
                                "leaves it): dnotify watches cannot be read, so they are not supported")
     flags = fd.info.flags & ~O_CLOEXEC
     reg = e.reg
-    reg.name, reg.pos, reg.mode = fd.target, fd.info.pos, fd.stat.st_mode
+    reg.name, reg.pos, reg.mode = fd.target.removesuffix(ghost.DELETED), fd.info.pos, fd.stat.st_mode
     if st.S_ISREG(fd.stat.st_mode) and flags & (O_ACCMODE | O_APPEND) != (O_WRONLY | O_APPEND):
         reg.size = fd.stat.st_size
+    if ghost.is_deleted(fd.target):
+        ghost.dump(ctx, t.pid, f"/proc/{t.pid}/fd/{fd.num}", reg, fd.stat)
 
 
 def open_reg(reg: regfile_pb2.reg_file_entry) -> int:
@@ -93,7 +105,9 @@ def open_reg(reg: regfile_pb2.reg_file_entry) -> int:
 
 
 def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
-    return open_reg(e.reg)
+    fd = ghost.open_remapped(ctx, e.reg)  # a file deleted at dump
+    return fd if fd is not None else open_reg(e.reg)
 
 
-KIND = FdKind("file", fdinfo_pb2.REG, "reg", matches, dump, open_, check=check)
+KIND = FdKind("file", fdinfo_pb2.REG, "reg", matches, dump, open_, check=check,
+              write_images=ghost.write_images, load_images=ghost.load_images)

@@ -13,23 +13,19 @@ import fcntl
 import os
 from typing import TYPE_CHECKING
 
-from engine.abi import nr
 from engine.abi.consts import (
-    F_GETPIPE_SZ,
     F_SETFL,
-    F_SETPIPE_SZ,
     O_ACCMODE,
     O_CLOEXEC,
     O_DIRECT,
     O_NONBLOCK,
     O_RDONLY,
     O_WRONLY,
-    SPLICE_F_NONBLOCK,
 )
 from engine.compel.pidfd import getfd
-from engine.errors import ImageError, RestoreError, UnsupportedError
-from engine.images.pb import fdinfo_pb2, pipe_pb2
-from engine.native import lib
+from engine.errors import RestoreError, UnsupportedError
+from engine.images.pb import fdinfo_pb2
+from engine.objects.files import pipebuf
 from engine.objects.files.kind import Fd, FdKind
 from engine.record import field, record
 
@@ -84,47 +80,28 @@ def _capture(ctx: DumpContext, fd: Fd) -> None:
     pipe_id = fd.stat.st_ino
     mine = getfd(fd.pid, fd.num)
     try:
-        size = fcntl.fcntl(mine, F_GETPIPE_SZ)
+        size = pipebuf.capacity(mine)
         if fd.info.flags & O_ACCMODE != O_RDONLY:  # a write end: data is read only from a read end
             st.data.setdefault(pipe_id, (size, b""))
             return
         if pipe_id in st.data and st.data[pipe_id][1]:
             return
-        r, w = os.pipe2(os.O_CLOEXEC)
-        try:
-            fcntl.fcntl(w, F_SETPIPE_SZ, size)
-            n = lib.st_syscall(nr.tee, mine, w, size, SPLICE_F_NONBLOCK, 0, 0)
-            data = os.read(r, n) if n > 0 else b""
-        finally:
-            os.close(r)
-            os.close(w)
+        data = pipebuf.peek(mine, size)
         if data and st.direct.get(pipe_id):
             raise UnsupportedError(f"{fd.where}: a packet-mode pipe holds data; the image format has "
-                                   "no packet "
-                                   "boundaries (not supported)")
+                                   "no packet boundaries (not supported)")
         st.data[pipe_id] = (size, data)
     finally:
         os.close(mine)
 
 
 def write_images(ctx: DumpContext) -> None:
-    entries, extras = [], []
-    for pipe_id, (size, data) in sorted(ctx.files.state(PipeDump).data.items()):
-        entries.append(pipe_pb2.pipe_data_entry(pipe_id=pipe_id, bytes=len(data), size=size))
-        extras.append(data)
-    if entries:
-        ctx.images.write("pipes-data", entries, extras=extras)
+    pipebuf.write_image(ctx, "pipes-data", ctx.files.state(PipeDump).data)
 
 
 def load_images(ctx: RestoreContext) -> None:
     st = ctx.files.state(PipeRestore)
-    for entry in ctx.images.read_entries("pipes-data", missing_ok=True):
-        m = entry.message
-        data = bytes(entry.extra or b"")
-        if len(data) != m.bytes:
-            raise ImageError(ctx.images.path("pipes-data"), f"pipe {m.pipe_id}: {len(data)} bytes of data, "
-                             f"the entry says {m.bytes}")
-        st.data[m.pipe_id] = (m.size if m.HasField("size") else 0, data)
+    st.data = pipebuf.read_image(ctx, "pipes-data")
     st.direct = {e.pipe.pipe_id for e in ctx.files.entries
                  if e.type == fdinfo_pb2.PIPE and e.pipe.flags & O_DIRECT}
 
@@ -153,14 +130,7 @@ def _made(st: PipeRestore, pipe_id: int, direct: int) -> tuple[int, int]:
         r, w = os.pipe2(os.O_CLOEXEC | direct)
         st.made[pipe_id] = (r, w)
         size, data = st.data.get(pipe_id, (0, b""))
-        try:
-            if size:
-                fcntl.fcntl(w, F_SETPIPE_SZ, size)
-            if data:
-                os.write(w, data)
-        except OSError as exc:
-            raise RestoreError(f"pipe {pipe_id}: cannot restore {size} bytes of capacity / "
-                               f"{len(data)} bytes of data: {exc.strerror}") from exc
+        pipebuf.refill(w, size, data, f"pipe {pipe_id}")
     return st.made[pipe_id]
 
 
