@@ -3,7 +3,7 @@ Adding a kind: its module (one KIND = FdKind(...)) and one line here."""
 
 from __future__ import annotations
 
-from engine.objects.files import devices, paths, pipes, tty
+from engine.objects.files import devices, epoll, paths, pipes, tty
 from engine.objects.files.kind import Fd, FdKind
 
 KINDS: tuple[FdKind, ...] = (
@@ -11,6 +11,7 @@ KINDS: tuple[FdKind, ...] = (
     tty.KIND,
     devices.KIND,
     pipes.KIND,
+    epoll.KIND,
 )
 BY_TYPE: dict[int, FdKind] = {}  # restore opens a description by its type (kinds of one type open alike)
 for _k in KINDS:
