@@ -3,7 +3,8 @@
 Dump: the registrations are the `tfd:` lines of the epoll fd's fdinfo (fd number at registration,
 events, data, and the target's inode). The fd number may have been closed or dup'ed since, so the
 target's file is found with kcmp(KCMP_EPOLL_TFD) among every fd of the tree (the same fd number of the
-same process first); a target that no fd of the tree holds any more is refused. Its file id goes in the
+same process first). A target that no fd of the tree holds (the epoll holds no reference: the file
+lives on only because something outside the tree has it open) is refused. Its file id goes in the
 eventpoll_tfd_entry (CRIU's layout: the targets inline in file_entry.epfd).
 
 Restore: the engine makes the instance (epoll_create1), and each registration is made in a task that
@@ -141,8 +142,8 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
                 break
         if holder is None:
             raise UnsupportedError(f"{fd.where}: the target registered as fd {r.tfd} (inode {r.ino}) is held "
-                                   "by no fd of the tree any more (closed after EPOLL_CTL_ADD): such an epoll "
-                                   "cannot be restored (not supported)")
+                                   "by no fd of the tree (its fds in the tree were closed after EPOLL_CTL_ADD; "
+                                   "something outside the tree keeps it open): not supported")
         found.append((r, holder))
     st.targets[(t.pid, fd.num)] = found
 
