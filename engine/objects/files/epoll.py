@@ -43,7 +43,6 @@ from engine.abi.consts import (
     EPOLLWRBAND,
     EPOLLWRNORM,
     F_DUPFD_CLOEXEC,
-    F_SETFL,
     FD_CLOEXEC,
     KCMP_EPOLL_TFD,
     O_CLOEXEC,
@@ -51,7 +50,7 @@ from engine.abi.consts import (
 )
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import fdinfo_pb2
+from engine.images.pb import eventpoll_pb2, fdinfo_pb2
 from engine.native import ffi, lib
 from engine.native import syscall as native_syscall
 from engine.objects.base import KernelObject, Phase, Stage
@@ -83,8 +82,12 @@ class Registration:
 
     @property
     def fired(self) -> bool:
-        """A EPOLLONESHOT registration that fired: the kernel masked its events to the private bits."""
-        return bool(self.events & EPOLLONESHOT) and not self.events & ~EP_PRIVATE_BITS
+        return fired(self.events)
+
+
+def fired(events: int) -> bool:
+    """A EPOLLONESHOT registration that fired: the kernel masked its events to the private bits."""
+    return bool(events & EPOLLONESHOT) and not events & ~EP_PRIVATE_BITS
 
 
 def registrations(pid: int, fd: int) -> list[Registration]:
@@ -114,7 +117,7 @@ def matches(fd: Fd) -> bool:
 # -- dump ------------------------------------------------------------------------------------------
 
 def same_target(pid: int, fd: int, epoll_pid: int, epfd: int, tfd: int, toff: int) -> bool:
-    """kcmp(KCMP_EPOLL_TFD): is fd `fd` of `pid` the file of epoll_pid's epoll epfd registered as (tfd, toff)?"""
+    """kcmp(KCMP_EPOLL_TFD): is fd `fd` of `pid` the file that epoll_pid's epoll `epfd` has as (tfd, toff)?"""
     slot = ffi.new("uint32_t[3]", [epfd, tfd, toff])  # struct kcmp_epoll_slot
     return lib.st_syscall(nr.kcmp, pid, epoll_pid, KCMP_EPOLL_TFD, fd, int(ffi.cast("uintptr_t", slot)),
                           0) == 0
@@ -141,9 +144,9 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
                     _check_fired(fd, r, o.pid, holder[1], next(i for i in cands if i.fd == holder[1]).target)
                 break
         if holder is None:
-            raise UnsupportedError(f"{fd.where}: the target registered as fd {r.tfd} (inode {r.ino}) is held "
-                                   "by no fd of the tree (its fds in the tree were closed after EPOLL_CTL_ADD; "
-                                   "something outside the tree keeps it open): not supported")
+            raise UnsupportedError(f"{fd.where}: the target registered as fd {r.tfd} (inode {r.ino}) is "
+                                   "held by no fd of the tree (its fds in the tree were closed after "
+                                   "EPOLL_CTL_ADD; something outside the tree keeps it open): not supported")
         found.append((r, holder))
     st.targets[(t.pid, fd.num)] = found
 
@@ -151,8 +154,8 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
 def _check_fired(fd: Fd, r: Registration, pid: int, num: int, target: str) -> None:
     """A fired oneshot is restored by firing it again: its target must be ready for some event now."""
     if target == TARGET:
-        raise UnsupportedError(f"{fd.where}: a EPOLLONESHOT registration of fd {r.tfd} that fired, on an epoll "
-                               "(not supported: it could not be restored disarmed)")
+        raise UnsupportedError(f"{fd.where}: a EPOLLONESHOT registration of fd {r.tfd} that fired, on an "
+                               "epoll (not supported: it could not be restored disarmed)")
     mine = getfd(pid, num)
     try:
         p = select.poll()
@@ -161,14 +164,15 @@ def _check_fired(fd: Fd, r: Registration, pid: int, num: int, target: str) -> No
     finally:
         os.close(mine)
     if not ready:
-        raise UnsupportedError(f"{fd.where}: a EPOLLONESHOT registration of fd {r.tfd} that fired, on a target "
-                               "ready for no event (not supported: it could not be restored disarmed)")
+        raise UnsupportedError(f"{fd.where}: a EPOLLONESHOT registration of fd {r.tfd} that fired, on a "
+                               "target ready for no event (not supported: it could not be restored disarmed)")
 
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
     st = ctx.files.state(EpollDump)
     for r, holder in st.targets[(t.pid, fd.num)]:
-        e.epfd.tfd.add(id=0, tfd=r.tfd, events=r.events, data=r.data, dev=r.sdev, inode=r.ino, pos=r.pos)
+        e.epfd.tfd.add(id=0, tfd=r.tfd, events=r.events, data=r.data, dev=r.sdev, inode=r.ino,
+                       pos=r.pos)
         st.pending.append((e, len(e.epfd.tfd) - 1, holder))
 
 
@@ -225,10 +229,9 @@ def _register(ctx: RestoreContext, t: Task, epfd: int, e: fdinfo_pb2.file_entry,
         ep = inj.call(nr.fcntl, epfd, F_DUPFD_CLOEXEC, top, what="fcntl(F_DUPFD_CLOEXEC)")
     try:
         # fired oneshots first, each alone with the others already disarmed: the epoll_wait fires only it
-        for x in sorted(e.epfd.tfd, key=lambda x: not Registration(x.tfd, x.events, 0, 0, 0, 0).fired):
-            fired = Registration(x.tfd, x.events, 0, 0, 0, 0).fired
-            _add(ctx, t, ep, x, x.events | ALL_EVENTS if fired else x.events, placed)
-            if fired:
+        for x in sorted(e.epfd.tfd, key=lambda x: not fired(x.events)):
+            _add(ctx, t, ep, x, x.events | ALL_EVENTS if fired(x.events) else x.events, placed)
+            if fired(x.events):
                 n = inj.call(nr.epoll_wait, ep, inj.scratch, 1, 0, what="epoll_wait")
                 if n != 1:
                     raise RestoreError(f"pid {t.pid} fd {epfd}: the fired EPOLLONESHOT registration of fd "
@@ -239,7 +242,7 @@ def _register(ctx: RestoreContext, t: Task, epfd: int, e: fdinfo_pb2.file_entry,
     _verify(t, epfd, e)
 
 
-def _add(ctx: RestoreContext, t: Task, ep: int, x: fdinfo_pb2.eventpoll_tfd_entry, events: int,
+def _add(ctx: RestoreContext, t: Task, ep: int, x: eventpoll_pb2.eventpoll_tfd_entry, events: int,
          placed: dict[int, fdinfo_pb2.fdinfo_entry]) -> None:
     """EPOLL_CTL_ADD in the task with the registration's fd number, the target put there for the call."""
     tf = t.files
@@ -254,7 +257,8 @@ def _add(ctx: RestoreContext, t: Task, ep: int, x: fdinfo_pb2.eventpoll_tfd_entr
     src = ctx.fd_broker.fd_for(x.id)
     tmp = inj.raw(nr.pidfd_getfd, tf.engine_pidfd, src, 0)
     if tmp < 0:
-        raise RestoreError(f"pid {t.pid}: pidfd_getfd for the epoll target of fd {x.tfd}: {os.strerror(-tmp)}")
+        raise RestoreError(f"pid {t.pid}: pidfd_getfd for the epoll target of fd {x.tfd}: "
+                           f"{os.strerror(-tmp)}")
     saved = -1
     try:
         if here is not None:  # the number holds another file now: keep it aside
@@ -265,7 +269,8 @@ def _add(ctx: RestoreContext, t: Task, ep: int, x: fdinfo_pb2.eventpoll_tfd_entr
         inj.call(nr.epoll_ctl, ep, EPOLL_CTL_ADD, x.tfd, inj.scratch, what=what)
     finally:
         if here is not None and saved >= 0:
-            inj.call(nr.dup3, saved, x.tfd, O_CLOEXEC if here.flags & FD_CLOEXEC else 0, what=f"dup3 to fd {x.tfd}")
+            inj.call(nr.dup3, saved, x.tfd, O_CLOEXEC if here.flags & FD_CLOEXEC else 0,
+                     what=f"dup3 to fd {x.tfd}")
             inj.call(nr.close, saved, what="close")
         elif here is None:
             inj.call(nr.close, x.tfd, what="close")
@@ -277,8 +282,8 @@ def _verify(t: Task, epfd: int, e: fdinfo_pb2.file_entry) -> None:
     want = sorted((x.tfd, x.events, x.data) for x in e.epfd.tfd)
     got = sorted((r.tfd, r.events, r.data) for r in registrations(t.pid, epfd))
     if got != want:
-        raise RestoreError(f"pid {t.pid} fd {epfd}: the epoll's registrations are {got} after restore, the "
-                           f"image has {want} (a flag the kernel dropped: EPOLLWAKEUP needs CAP_BLOCK_SUSPEND)")
+        raise RestoreError(f"pid {t.pid} fd {epfd}: the epoll's registrations (tfd, events, data) are {got} "
+                           f"after restore, the image has {want} (EPOLLWAKEUP needs CAP_BLOCK_SUSPEND)")
 
 
 KIND = FdKind("epoll", fdinfo_pb2.EVENTPOLL, "epfd", matches, dump, open_, check=check)
