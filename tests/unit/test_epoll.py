@@ -1,0 +1,62 @@
+"""The epoll kind's reading of the kernel: fdinfo tfd lines and kcmp(KCMP_EPOLL_TFD), on real epolls."""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+
+import pytest
+
+from engine.abi import nr
+from engine.abi.consts import EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLET, EPOLLIN, EPOLLONESHOT, EPOLLOUT
+from engine.native import ffi, syscall
+from engine.objects.files.epoll import fired, registrations, same_target
+
+
+def _add(ep: int, fd: int, events: int, data: int) -> None:
+    buf = ffi.new("char[12]", struct.pack("<IQ", events, data))
+    syscall(nr.epoll_ctl, ep, EPOLL_CTL_ADD, fd, int(ffi.cast("uintptr_t", buf)), what="epoll_ctl")
+
+
+@pytest.fixture
+def fds() -> Iterator[list[int]]:
+    opened: list[int] = []
+    yield opened
+    for fd in opened:
+        os.close(fd)
+
+
+def test_registrations_are_read_with_events_data_and_inode(fds: list[int]) -> None:
+    ep = syscall(nr.epoll_create1, EPOLL_CLOEXEC)
+    r, w = os.pipe()
+    fds += [ep, r, w]
+    _add(ep, r, EPOLLIN | EPOLLET, 0xFEEDFACE_00000001)
+    _add(ep, w, EPOLLOUT | EPOLLONESHOT, 7)
+    regs = {x.tfd: x for x in registrations(os.getpid(), ep)}
+    assert set(regs) == {r, w}
+    assert regs[r].events == EPOLLIN | EPOLLET | 0x18  # the kernel adds EPOLLERR | EPOLLHUP
+    assert regs[r].data == 0xFEEDFACE_00000001 and regs[r].ino == os.fstat(r).st_ino
+    assert regs[w].data == 7 and not regs[w].fired
+    out = ffi.new("char[24]")
+    assert syscall(nr.epoll_wait, ep, int(ffi.cast("uintptr_t", out)), 2, 0) == 1  # the write end only
+    regs = {x.tfd: x for x in registrations(os.getpid(), ep)}
+    assert regs[w].fired and regs[w].events == EPOLLONESHOT  # masked to the private bits
+    assert not regs[r].fired and fired(EPOLLONESHOT | EPOLLET) and not fired(EPOLLONESHOT | EPOLLIN)
+
+
+def test_a_target_is_found_under_another_fd_number(fds: list[int]) -> None:
+    ep = syscall(nr.epoll_create1, EPOLL_CLOEXEC)
+    r, w = os.pipe()
+    r2, w2 = os.pipe()
+    fds += [ep, w, r2, w2]
+    _add(ep, r, EPOLLIN, 1)
+    moved = os.dup(r)
+    fds.append(moved)
+    os.close(r)
+    me = os.getpid()
+    assert registrations(me, ep)[0].tfd == r  # fdinfo still shows the number it was registered with
+    assert same_target(me, moved, me, ep, r, 0)
+    assert not same_target(me, r2, me, ep, r, 0)  # another pipe
+    assert not same_target(me, w, me, ep, r, 0)  # the other end of the same pipe: another file
+    assert not same_target(me, moved, me, ep, r, 1)  # no second registration under that number
