@@ -51,6 +51,7 @@ from engine.abi.consts import (
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import eventpoll_pb2, fdinfo_pb2
+from engine.log import log
 from engine.native import ffi, lib
 from engine.native import syscall as native_syscall
 from engine.objects.base import KernelObject, Phase, Stage
@@ -223,6 +224,8 @@ def _register(ctx: RestoreContext, t: Task, epfd: int, e: fdinfo_pb2.file_entry,
     if tf.engine_pidfd in tfds:  # a registration's number is where the engine's pidfd sits: move it
         newfd = inj.call(nr.fcntl, tf.engine_pidfd, F_DUPFD_CLOEXEC, top, what="fcntl(F_DUPFD_CLOEXEC)")
         inj.call(nr.close, tf.engine_pidfd, what="close")
+        log.debug("pid %d: the engine's pidfd moves from fd %d to %d (an epoll registration's number)", t.pid,
+                  tf.engine_pidfd, newfd)
         tf.engine_pidfd = newfd
     ep = epfd
     if epfd in tfds:  # the instance itself must not be covered while a target sits at its number
