@@ -13,13 +13,14 @@ const char *test_author = "Stasis developers";
 int main(int argc, char **argv)
 {
 	char before[TFD_TEXT], buf[1];
-	int p[2], s[2], ep, status;
+	int p[2], s[2], r[2], ep, status;
+	ssize_t n;
 	pid_t pid;
 
 	test_init(argc, argv);
 
 	ep = epoll_create1(0);
-	if (ep < 0 || pipe(p) || pipe(s)) {
+	if (ep < 0 || pipe(p) || pipe(s) || pipe(r)) {
 		pr_perror("epoll_create1/pipe");
 		return 1;
 	}
@@ -27,10 +28,15 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		return pr_perror("fork");
 	if (pid == 0) {
-		/* the grandchild keeps p[0] until the test closes s[1] (or exits) */
+		/*
+		 * the grandchild keeps p[0] until the test closes s[1] (or exits); it is settled (its fds
+		 * stay as they are) once r's last writer is closed
+		 */
 		if (fork() == 0) {
 			close(p[1]);
 			close(s[1]);
+			close(r[0]);
+			close(r[1]);
 			while (read(s[0], buf, 1) < 0 && errno == EINTR)
 				;
 			_exit(0);
@@ -40,6 +46,11 @@ int main(int argc, char **argv)
 	if (waitpid(pid, &status, 0) != pid || status)
 		return pr_perror("waitpid");
 	close(s[0]);
+	close(r[1]);
+	do
+		n = read(r[0], buf, 1);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	close(r[0]);
 	if (ep_add(ep, p[0], EPOLLIN, COOKIE) || close(p[0]) || epoll_tfds(ep, before, sizeof(before)))
 		return 1;
 	if (epoll_count(ep) != 1) {
