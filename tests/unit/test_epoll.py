@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -60,3 +61,22 @@ def test_a_target_is_found_under_another_fd_number(fds: list[int]) -> None:
     assert not same_target(me, r2, me, ep, r, 0)  # another pipe
     assert not same_target(me, w, me, ep, r, 0)  # the other end of the same pipe: another file
     assert not same_target(me, moved, me, ep, r, 1)  # no second registration under that number
+
+
+def test_the_target_comes_from_the_stasis_field_or_as_criu_means_it() -> None:
+    from types import SimpleNamespace
+
+    from engine.errors import RestoreError
+    from engine.images.pb import eventpoll_pb2, fdinfo_pb2
+    from engine.objects.files.epoll import _target
+
+    t: Any = SimpleNamespace(pid=42)
+    placed = {5: fdinfo_pb2.fdinfo_entry(id=3, flags=0, type=fdinfo_pb2.PIPE, fd=5)}
+    ours = eventpoll_pb2.eventpoll_tfd_entry(id=9, tfd=20, events=1, data=0)
+    ours.stasis.target = 7
+    assert _target(t, 4, ours, placed) == 7  # a number closed since: the image names the file
+    criu = eventpoll_pb2.eventpoll_tfd_entry(id=9, tfd=5, events=1, data=0)
+    assert _target(t, 4, criu, placed) == 3  # CRIU's image: the task's fd numbered tfd
+    criu.tfd = 6
+    with pytest.raises(RestoreError, match="registered as fd 6"):
+        _target(t, 4, criu, placed)

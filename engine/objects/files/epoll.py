@@ -1,11 +1,11 @@
 """epoll instances: every registration with its events and data, the target found by kcmp.
 
 Dump: the registrations are the `tfd:` lines of the epoll fd's fdinfo (fd number at registration,
-events, data, and the target's inode). The fd number may have been closed or dup'ed since, so the
-target's file is found with kcmp(KCMP_EPOLL_TFD) among every fd of the tree (the same fd number of the
-same process first). A target that no fd of the tree holds (the epoll holds no reference: the file
-lives on only because something outside the tree has it open) is refused. Its file id goes in the
-eventpoll_tfd_entry (CRIU's layout: the targets inline in file_entry.epfd).
+events, data, and the target's inode), inline in file_entry.epfd as CRIU writes them (each entry's `id`
+is the epoll's own). The fd number may have been closed or dup'ed since, so the target's file is found
+with kcmp(KCMP_EPOLL_TFD) among every fd of the tree (the same fd number of the same process first), and
+its file id goes in a Stasis extension of the entry. A target that no fd of the tree holds (the epoll
+holds no reference: the file lives on only because something outside the tree has it open) is refused.
 
 Restore: the engine makes the instance (epoll_create1), and each registration is made in a task that
 holds the instance, with EPOLL_CTL_ADD on the registration's own fd number (the kernel keys an item by
@@ -172,7 +172,7 @@ def _check_fired(fd: Fd, r: Registration, pid: int, num: int, target: str) -> No
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
     st = ctx.files.state(EpollDump)
     for r, holder in st.targets[(t.pid, fd.num)]:
-        e.epfd.tfd.add(id=0, tfd=r.tfd, events=r.events, data=r.data, dev=r.sdev, inode=r.ino,
+        e.epfd.tfd.add(id=e.id, tfd=r.tfd, events=r.events, data=r.data, dev=r.sdev, inode=r.ino,
                        pos=r.pos)
         st.pending.append((e, len(e.epfd.tfd) - 1, holder))
 
@@ -186,7 +186,7 @@ def fill_target_ids(ctx: DumpContext) -> None:
             for fdi in t.files.fdinfo:
                 ids[(t.ids.files_id, fdi.fd)] = fdi.id
     for e, i, holder in st.pending:
-        e.epfd.tfd[i].id = ids[holder]
+        e.epfd.tfd[i].stasis.target = ids[holder]
 
 
 # -- restore ---------------------------------------------------------------------------------------
@@ -233,7 +233,8 @@ def _register(ctx: RestoreContext, t: Task, epfd: int, e: fdinfo_pb2.file_entry,
     try:
         # fired oneshots first, each alone with the others already disarmed: the epoll_wait fires only it
         for x in sorted(e.epfd.tfd, key=lambda x: not fired(x.events)):
-            _add(ctx, t, ep, x, x.events | ALL_EVENTS if fired(x.events) else x.events, placed)
+            events = x.events | ALL_EVENTS if fired(x.events) else x.events
+            _add(ctx, t, ep, x, _target(t, epfd, x, placed), events, placed)
             if fired(x.events):
                 n = inj.call(nr.epoll_wait, ep, inj.scratch, 1, 0, what="epoll_wait")
                 if n != 1:
@@ -245,19 +246,30 @@ def _register(ctx: RestoreContext, t: Task, epfd: int, e: fdinfo_pb2.file_entry,
     _verify(t, epfd, e)
 
 
-def _add(ctx: RestoreContext, t: Task, ep: int, x: eventpoll_pb2.eventpoll_tfd_entry, events: int,
-         placed: dict[int, fdinfo_pb2.fdinfo_entry]) -> None:
+def _target(t: Task, epfd: int, x: eventpoll_pb2.eventpoll_tfd_entry,
+            placed: dict[int, fdinfo_pb2.fdinfo_entry]) -> int:
+    """The target's file id: Stasis's images name it; CRIU's mean the task's fd numbered tfd."""
+    if x.HasField("stasis"):
+        return x.stasis.target
+    if x.tfd in placed:
+        return placed[x.tfd].id
+    raise RestoreError(f"pid {t.pid} fd {epfd}: the epoll target registered as fd {x.tfd} names no file "
+                       f"(an image without Stasis's target id, and the task has no fd {x.tfd})")
+
+
+def _add(ctx: RestoreContext, t: Task, ep: int, x: eventpoll_pb2.eventpoll_tfd_entry, target: int,
+         events: int, placed: dict[int, fdinfo_pb2.fdinfo_entry]) -> None:
     """EPOLL_CTL_ADD in the task with the registration's fd number, the target put there for the call."""
     tf = t.files
     assert tf is not None
     inj = t.injector
     what = f"epoll_ctl(EPOLL_CTL_ADD, fd {x.tfd})"
     here = placed.get(x.tfd)
-    if here is not None and here.id == x.id:
+    if here is not None and here.id == target:
         inj.put(EVENT.pack(events, x.data))
         inj.call(nr.epoll_ctl, ep, EPOLL_CTL_ADD, x.tfd, inj.scratch, what=what)
         return
-    src = ctx.fd_broker.fd_for(x.id)
+    src = ctx.fd_broker.fd_for(target)
     tmp = inj.raw(nr.pidfd_getfd, tf.engine_pidfd, src, 0)
     if tmp < 0:
         raise RestoreError(f"pid {t.pid}: pidfd_getfd for the epoll target of fd {x.tfd}: "
