@@ -1,13 +1,18 @@
+#include <linux/kcmp.h>
+#include <sys/syscall.h>
+
 #include "epoll_common.h"
 
 const char *test_doc = "Sixteen pipes registered under the low fd numbers 4..19, then moved to 100.. and the low "
-		       "numbers closed (the restore must lend those numbers to the targets, wherever its own fds "
-		       "sit): after C/R the sixteen registrations are as before, 4..19 are closed, and each pipe's "
-		       "data wakes the epoll with its own cookie";
+		       "numbers closed, the epoll dup'ed to 10 (the restore must lend those numbers to the targets, "
+		       "wherever its own fds and the epoll sit): after C/R the sixteen registrations are as before, "
+		       "4..19 but 10 are closed, fd 10 is the epoll, and each pipe's data wakes the epoll with its "
+		       "own cookie";
 const char *test_author = "Stasis developers";
 
 #define NR 16
 #define LOW 4
+#define EPFD2 10
 #define COOKIE(i) (0x10000000000ULL * ((i) + 1) + (i))
 
 int main(int argc, char **argv)
@@ -32,7 +37,8 @@ int main(int argc, char **argv)
 		if (dup2(100 + i, LOW + i) != LOW + i || ep_add(ep, LOW + i, EPOLLIN, COOKIE(i)) || close(LOW + i))
 			return 1;
 	}
-	if (epoll_tfds(ep, before, sizeof(before)) || epoll_count(ep) != NR)
+	/* the epoll also sits at a registration's number now (fd 10, besides 300) */
+	if (dup2(ep, EPFD2) != EPFD2 || epoll_tfds(ep, before, sizeof(before)) || epoll_count(ep) != NR)
 		return 1;
 	if (write(200 + 3, "3", 1) != 1)
 		return pr_perror("write");
@@ -43,10 +49,14 @@ int main(int argc, char **argv)
 	if (same_tfds(ep, before, "after C/R"))
 		return 1;
 	for (i = LOW; i < LOW + NR; i++)
-		if (fcntl(i, F_GETFD) != -1) {
+		if (i != EPFD2 && fcntl(i, F_GETFD) != -1) {
 			fail("fd %d is open after C/R", i);
 			return 1;
 		}
+	if (syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, ep, EPFD2)) {
+		fail("fd %d is not the epoll after C/R", EPFD2);
+		return 1;
+	}
 	if (expect_wait(ep, 1, EPOLLIN, COOKIE(3), "the pipe with data"))
 		return 1;
 	if (read(100 + 3, &c, 1) != 1 || c != '3')
