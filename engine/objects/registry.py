@@ -33,6 +33,7 @@ from engine.objects import (
     tree,
 )
 from engine.objects.base import KernelObject, Phase, Stage
+from engine.objects.files import epoll
 from engine.objects.files import table as files
 
 OBJECTS: tuple[KernelObject, ...] = (
@@ -51,6 +52,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     numa.OBJECT,  # VMA policies once the VMAs exist
     mmflags.OBJECT,  # late: after every mapping and protection
     fs.OBJECT,
+    epoll.OBJECT,  # before files: its write_images gives the targets' file ids before files.img
     files.OBJECT,
     locks.OBJECT,
     threads.OBJECT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engine.objects.files import (
     devices,
+    epoll,
     eventfd,
     fifo,
     inotify,
@@ -28,6 +29,7 @@ KINDS: tuple[FdKind, ...] = (
     timerfd.KIND,
     inotify.KIND,
     fifo.KIND,
+    epoll.KIND,
 )
 BY_TYPE: dict[int, FdKind] = {}  # restore opens a description by its type (kinds of one type open alike)
 for _k in KINDS:
