@@ -26,15 +26,25 @@ from . import fh_pb2 as fh__pb2
 from . import fown_pb2 as fown__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0e\x66snotify.proto\x12\rstasis.images\x1a\x08\x66h.proto\x1a\nfown.proto\"\x97\x01\n\x10inotify_wd_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05i_ino\x18\x02 \x02(\x04\x12\x0c\n\x04mask\x18\x03 \x02(\r\x12\x14\n\x0cignored_mask\x18\x04 \x02(\r\x12\r\n\x05s_dev\x18\x05 \x02(\r\x12\n\n\x02wd\x18\x06 \x02(\r\x12)\n\x08\x66_handle\x18\x07 \x02(\x0b\x32\x17.stasis.images.fh_entry\"\x85\x01\n\x12inotify_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x04 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12+\n\x02wd\x18\x05 \x03(\x0b\x32\x1f.stasis.images.inotify_wd_entry')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0e\x66snotify.proto\x12\rstasis.images\x1a\x08\x66h.proto\x1a\nfown.proto\"\x97\x01\n\x10inotify_wd_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05i_ino\x18\x02 \x02(\x04\x12\x0c\n\x04mask\x18\x03 \x02(\r\x12\x14\n\x0cignored_mask\x18\x04 \x02(\r\x12\r\n\x05s_dev\x18\x05 \x02(\r\x12\n\n\x02wd\x18\x06 \x02(\r\x12)\n\x08\x66_handle\x18\x07 \x02(\x0b\x32\x17.stasis.images.fh_entry\"\x85\x01\n\x12inotify_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x04 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12+\n\x02wd\x18\x05 \x03(\x0b\x32\x1f.stasis.images.inotify_wd_entry\"U\n\x19\x66\x61notify_inode_mark_entry\x12\r\n\x05i_ino\x18\x01 \x02(\x04\x12)\n\x08\x66_handle\x18\x02 \x02(\x0b\x32\x17.stasis.images.fh_entry\":\n\x19\x66\x61notify_mount_mark_entry\x12\x0e\n\x06mnt_id\x18\x01 \x02(\r\x12\r\n\x04path\x18\xe8\x07 \x01(\t\"\xf8\x01\n\x13\x66\x61notify_mark_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12&\n\x04type\x18\x02 \x02(\x0e\x32\x18.stasis.images.mark_type\x12\x0e\n\x06mflags\x18\x03 \x02(\r\x12\x0c\n\x04mask\x18\x04 \x02(\r\x12\x14\n\x0cignored_mask\x18\x05 \x02(\r\x12\r\n\x05s_dev\x18\x06 \x02(\r\x12\x34\n\x02ie\x18\x07 \x01(\x0b\x32(.stasis.images.fanotify_inode_mark_entry\x12\x34\n\x02me\x18\x08 \x01(\x0b\x32(.stasis.images.fanotify_mount_mark_entry\"\xad\x01\n\x13\x66\x61notify_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x03 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\x0f\n\x07\x66\x61\x66lags\x18\x04 \x02(\r\x12\x0f\n\x07\x65vflags\x18\x05 \x02(\r\x12\x30\n\x04mark\x18\x06 \x03(\x0b\x32\".stasis.images.fanotify_mark_entry*!\n\tmark_type\x12\t\n\x05INODE\x10\x01\x12\t\n\x05MOUNT\x10\x02')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fsnotify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_MARK_TYPE']._serialized_start=919
+  _globals['_MARK_TYPE']._serialized_end=952
   _globals['_INOTIFY_WD_ENTRY']._serialized_start=56
   _globals['_INOTIFY_WD_ENTRY']._serialized_end=207
   _globals['_INOTIFY_FILE_ENTRY']._serialized_start=210
   _globals['_INOTIFY_FILE_ENTRY']._serialized_end=343
+  _globals['_FANOTIFY_INODE_MARK_ENTRY']._serialized_start=345
+  _globals['_FANOTIFY_INODE_MARK_ENTRY']._serialized_end=430
+  _globals['_FANOTIFY_MOUNT_MARK_ENTRY']._serialized_start=432
+  _globals['_FANOTIFY_MOUNT_MARK_ENTRY']._serialized_end=490
+  _globals['_FANOTIFY_MARK_ENTRY']._serialized_start=493
+  _globals['_FANOTIFY_MARK_ENTRY']._serialized_end=741
+  _globals['_FANOTIFY_FILE_ENTRY']._serialized_start=744
+  _globals['_FANOTIFY_FILE_ENTRY']._serialized_end=917
 # @@protoc_insertion_point(module_scope)

@@ -67,7 +67,7 @@ def _watches(pid: int, fd: int) -> list[Watch]:
     return out
 
 
-def _dev_to_mounts(pid: int) -> dict[int, str]:
+def dev_to_mounts(pid: int) -> dict[int, str]:
     """The kernel's internal dev numbers (major << 20 | minor) of the task's mounts, to a mount point."""
     out: dict[int, str] = {}
     with open(f"/proc/{pid}/mountinfo") as f:
@@ -78,8 +78,8 @@ def _dev_to_mounts(pid: int) -> dict[int, str]:
     return out
 
 
-def _open_handle(pid: int, w: Watch) -> int:
-    mounts = _dev_to_mounts(pid)
+def open_handle(pid: int, w: Watch) -> int:
+    mounts = dev_to_mounts(pid)
     mount = mounts.get(w.sdev)
     if mount is None:
         raise OSError(2, "no mount of the task has the watched inode's device")
@@ -113,7 +113,7 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
                                "without INOTIFY_IOC_SETNEXTWD")
     for w in watches:
         try:
-            hfd = _open_handle(t.pid, w)
+            hfd = open_handle(t.pid, w)
         except OSError as exc:
             raise UnsupportedError(f"{fd.where}: watch {w.wd} (inode {w.ino}): the watched file cannot be "
                                    f"found again: {exc.strerror}") from exc
@@ -127,7 +127,7 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
     for w in sorted(_watches(t.pid, fd.num), key=lambda w: w.wd):
-        hfd = _open_handle(t.pid, w)
+        hfd = open_handle(t.pid, w)
         try:
             path = os.readlink(f"/proc/self/fd/{hfd}")
         finally:

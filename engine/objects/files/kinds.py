@@ -7,6 +7,7 @@ from engine.objects.files import (
     devices,
     epoll,
     eventfd,
+    fanotify,
     fifo,
     inotify,
     memfd,
@@ -28,6 +29,7 @@ KINDS: tuple[FdKind, ...] = (
     signalfd.KIND,
     timerfd.KIND,
     inotify.KIND,
+    fanotify.KIND,
     fifo.KIND,
     epoll.KIND,
 )
