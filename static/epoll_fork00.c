@@ -21,6 +21,8 @@ static int child(void)
 
 	close(go[1]);
 	close(done[0]);
+	if (write(done[1], "r", 1) != 1) /* set up: the parent may say it is ready */
+		return 1;
 	if (read(go[0], buf, 1) != 1)
 		return 2;
 	if (syscall(SYS_kcmp, getpid(), ppid, KCMP_FILE, ep, ep)) {
@@ -62,6 +64,10 @@ int main(int argc, char **argv)
 		_exit(child());
 	close(go[0]);
 	close(done[1]);
+	if (read(done[0], buf, 1) != 1 || buf[0] != 'r') {
+		pr_err("the child did not get ready\n");
+		return 1;
+	}
 
 	test_daemon();
 	test_waitsig();
