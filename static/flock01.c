@@ -69,6 +69,8 @@ int main(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(cmd[1]);
 		close(ack[0]);
+		if (write(ack[1], "r", 1) != 1) /* set up: the parent may say it is ready */
+			_exit(5);
 		if (read(cmd[0], &c, 1) != 1 || c != 'u')
 			_exit(1);
 		/* the lock is the description's: our LOCK_UN releases the parent's lock too */
@@ -80,6 +82,10 @@ int main(int argc, char **argv)
 	}
 	close(cmd[0]);
 	close(ack[1]);
+	if (read(ack[0], &c, 1) != 1 || c != 'r') {
+		pr_err("the child did not get ready\n");
+		goto kill;
+	}
 	if (other(1, "before C/R"))
 		goto kill;
 

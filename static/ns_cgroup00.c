@@ -87,18 +87,22 @@ static int helper_fd = -1;
 
 static int start_helper(pid_t test)
 {
-	int p[2];
+	int p[2], r[2];
+	char c;
 
-	if (pipe(p))
+	if (pipe(p) || pipe(r))
 		return pr_perror("pipe");
 	helper = fork();
 	if (helper < 0)
 		return pr_perror("fork");
 	if (helper == 0) {
-		char orig[PATH_MAX * 2 + 2], c;
+		char orig[PATH_MAX * 2 + 2];
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(p[1]);
+		/* set up once r's last writer is closed: then its fds stay as they are */
+		close(r[0]);
+		close(r[1]);
 		if (read(p[0], &c, 1) != 1)
 			_exit(1);
 		ssprintf(orig, "%s%s", cg_root, cg_orig);
@@ -110,6 +114,16 @@ static int start_helper(pid_t test)
 	}
 	close(p[0]);
 	helper_fd = p[1];
+	close(r[1]);
+	if (read(r[0], &c, 1) != 0) {
+		pr_perror("the helper did not get ready");
+		close(r[0]);
+		kill(helper, SIGKILL);
+		waitpid(helper, NULL, 0);
+		helper = 0;
+		return 1;
+	}
+	close(r[0]);
 	return 0;
 }
 

@@ -88,15 +88,18 @@ int main(int argc, char **argv)
 		pid_t pid;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/*
+		 * before the child exists: the root waits for the child's 'R' only, so the middle must
+		 * not change its fds after that
+		 */
+		close(cmd_middle[1]);
 		pid = fork();
 		if (pid < 0)
 			_exit(1);
 		if (pid == 0) {
 			close(cmd_child[1]);
-			close(cmd_middle[1]);
 			child();
 		}
-		close(cmd_middle[1]);
 		/* exit when told to (or when the root is gone) */
 		if (read(cmd_middle[0], &c, 1) != 1)
 			_exit(4);

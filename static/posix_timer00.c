@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "zdtmtst.h"
+#include "lock.h"
 
 const char *test_doc = "POSIX timers keep their ids, clocks, notifications (signal with value, SIGEV_NONE, a "
 		       "thread's SIGEV_THREAD_ID), intervals and remaining times across C/R, and keep firing";
@@ -17,6 +18,7 @@ const char *test_author = "Stasis developers";
 static timer_t ids[NR];
 static volatile sig_atomic_t fired_a, fired_t, bad_value;
 static volatile pid_t thread_tid;
+static futex_t ready; /* the thread has its tid and its signal mask */
 static pthread_t th;
 
 static void on_a(int sig, siginfo_t *si, void *uc)
@@ -41,6 +43,7 @@ static void *thread_main(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIG_A);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* SIG_A goes to the main thread */
+	futex_set_and_wake(&ready, 1);
 	while (1)
 		pause();
 	return NULL;
@@ -90,8 +93,7 @@ int main(int argc, char **argv)
 		pr_err("pthread_create\n");
 		return 1;
 	}
-	while (!thread_tid)
-		usleep(1000);
+	futex_wait_until(&ready, 1);
 
 	/* ids 0..4, then one more deleted so that the ids have a hole at 4 and the next is 5 */
 	if (make(0, CLOCK_MONOTONIC, SIGEV_SIGNAL, SIG_A, 0x5eed) || make(1, CLOCK_REALTIME, SIGEV_NONE, 0, 0) ||

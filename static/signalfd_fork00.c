@@ -29,10 +29,11 @@ static int own_signal(int fd, int value)
 
 int main(int argc, char **argv)
 {
-	int fd, ping, status, r;
+	int fd, ping, ready[2], status, r;
 	union sigval sv;
 	sigset_t set;
 	eventfd_t e;
+	char c;
 	pid_t pid;
 
 	test_init(argc, argv);
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
 		return pr_perror("sigprocmask");
 	fd = signalfd(-1, &set, SFD_NONBLOCK);
 	ping = eventfd(0, 0);
-	if (fd < 0 || ping < 0)
+	if (fd < 0 || ping < 0 || pipe(ready))
 		return pr_perror("signalfd/eventfd");
 	pid = fork();
 	if (pid < 0)
@@ -53,6 +54,8 @@ int main(int argc, char **argv)
 		sv.sival_int = 200;
 		if (sigqueue(getpid(), SIGUSR1, sv))
 			_exit(10);
+		if (write(ready[1], "r", 1) != 1) /* its signal is pending: the parent may say it is ready */
+			_exit(12);
 		if (eventfd_read(ping, &e))
 			_exit(11);
 		_exit(own_signal(fd, 200));
@@ -60,6 +63,12 @@ int main(int argc, char **argv)
 	sv.sival_int = 100;
 	if (sigqueue(getpid(), SIGUSR1, sv))
 		return pr_perror("sigqueue");
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1 || c != 'r') {
+		pr_err("the child did not get ready\n");
+		kill(pid, SIGKILL);
+		return 1;
+	}
 
 	test_daemon();
 	test_waitsig();
