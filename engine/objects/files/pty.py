@@ -1,7 +1,7 @@
 """Unix98 pty pairs: /dev/ptmx (the master) and /dev/pts/N (the slave), both ends or only one.
 
 Each end is one tty_info_entry in tty-info.img (CRIU's layout: the pair's index, termios, window size,
-packet mode, lock, this end's exclusive mode, the slave node's owner); each description a
+packet mode, lock, locked termios, this end's exclusive mode, the slave node's owner); each description a
 tty_file_entry. The state is read at dump through the engine's own copy of an fd (pidfd_getfd; only
 getters are used, so the tree keeps running untouched).
 
@@ -39,11 +39,13 @@ from engine.abi.consts import (
     TCSETS2,
     TIOCEXCL,
     TIOCGEXCL,
+    TIOCGLCKTRMIOS,
     TIOCGPKT,
     TIOCGPTLCK,
     TIOCGPTN,
     TIOCGWINSZ,
     TIOCPKT,
+    TIOCSLCKTRMIOS,
     TIOCSPTLCK,
     TIOCSWINSZ,
     UNIX98_PTY_MAJOR_COUNT,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from engine.task import Task
 
 TERMIOS2 = struct.Struct("<IIIIB19sII")  # struct termios2 (NCCS 19)
+TERMIOS = struct.Struct("<IIIIB19s")  # the kernel's struct termios (locked termios)
 WINSIZE = struct.Struct("<HHHH")
 INT = struct.Struct("<i")
 PTMX_RDEV = os.makedev(PTMX_MAJOR, PTMX_MINOR)
@@ -197,6 +200,12 @@ def _info(ctx: DumpContext, fd: Fd, mine: int, index: int, master: bool) -> tty_
     tm.c_cc.extend(cc)
     if line:
         raise UnsupportedError(f"{fd.where}: line discipline {line} (only N_TTY is supported)")
+    lk = TERMIOS.unpack(fcntl.ioctl(mine, TIOCGLCKTRMIOS, bytes(TERMIOS.size)))
+    if any(lk[:5]) or any(lk[5]):
+        tl = i.termios_locked
+        tl.c_iflag, tl.c_oflag, tl.c_cflag, tl.c_lflag, tl.c_line = lk[:5]
+        tl.c_ispeed = tl.c_ospeed = 0
+        tl.c_cc.extend(lk[5])
     w = i.winsize
     w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel = WINSIZE.unpack(
         fcntl.ioctl(mine, TIOCGWINSZ, bytes(WINSIZE.size)))
@@ -208,8 +217,12 @@ def _info(ctx: DumpContext, fd: Fd, mine: int, index: int, master: bool) -> tty_
         i.packet_mode = bool(_ioctl_int(m, TIOCGPKT))
         if master:
             p = select.poll()
-            p.register(m, select.POLLIN)
-            i.stasis.slave_closed = any(ev & select.POLLHUP for _, ev in p.poll(0))
+            p.register(m, select.POLLIN | select.POLLPRI)
+            ev = sum(e for _, e in p.poll(0))
+            i.stasis.slave_closed = bool(ev & select.POLLHUP)
+            if ev & (select.POLLIN | select.POLLPRI) and not ev & select.POLLHUP:
+                raise UnsupportedError(f"{fd.where}: the master is readable with no data queued: a "
+                                       "packet-mode status byte is pending (not supported)")
     finally:
         if m != mine:
             os.close(m)
@@ -309,6 +322,10 @@ def _apply_pair(fd: int, i: tty_pb2.tty_info_entry) -> None:
     tm = i.termios
     fcntl.ioctl(fd, TCSETS2, TERMIOS2.pack(tm.c_iflag, tm.c_oflag, tm.c_cflag, tm.c_lflag, tm.c_line,
                                            bytes(tm.c_cc), tm.c_ispeed, tm.c_ospeed))
+    if i.HasField("termios_locked"):  # after termios: it constrains later changes
+        tl = i.termios_locked
+        lk = TERMIOS.pack(tl.c_iflag, tl.c_oflag, tl.c_cflag, tl.c_lflag, tl.c_line, bytes(tl.c_cc))
+        fcntl.ioctl(fd, TIOCSLCKTRMIOS, lk)
     w = i.winsize
     fcntl.ioctl(fd, TIOCSWINSZ, WINSIZE.pack(w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel))
     _set_int(fd, TIOCPKT, int(i.packet_mode))
