@@ -10,8 +10,11 @@ lowest free one; the others are closed again): a taken N is a RestoreError. Term
 packet mode are set through the master (the kernel applies termios and window size to the slave's
 tty), slaves are opened as /dev/pts/N (unlocked for that moment if the pair was locked), then the
 lock and exclusive mode are set. A master whose slave had been opened and closed is left so again
-(its reads give EIO). Refused: data queued in either direction (FIONREAD), a pty of a devpts other
-than the engine's, and a pty that is the controlling terminal of a session of the tree. A slave
+(its reads give EIO). A session whose controlling terminal is such a slave gets it again: its leader
+takes it (TIOCSCTTY) before it forks its children, and sets the foreground group (TIOCSPGRP) once
+every group exists. Refused: data queued in either direction (FIONREAD), a pending packet-mode
+status byte, a pty of a devpts other than the engine's, a controlling pty whose session leader,
+foreground group or slave fd is not in the tree. A slave
 whose master is outside the tree is the caller's terminal: reopened by path with --shell-job.
 Not visible to the engine, so not checked: an unfinished line in canonical mode and data queued to
 a slave that no fd of the tree holds.
@@ -26,6 +29,7 @@ import stat as st
 import struct
 from typing import TYPE_CHECKING
 
+from engine.abi import nr
 from engine.abi.consts import (
     FIONREAD,
     O_ACCMODE,
@@ -45,7 +49,9 @@ from engine.abi.consts import (
     TIOCGPTN,
     TIOCGWINSZ,
     TIOCPKT,
+    TIOCSCTTY,
     TIOCSLCKTRMIOS,
+    TIOCSPGRP,
     TIOCSPTLCK,
     TIOCSWINSZ,
     UNIX98_PTY_MAJOR_COUNT,
@@ -54,6 +60,7 @@ from engine.abi.consts import (
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, tty_pb2
+from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import paths
 from engine.objects.files.kind import Fd, FdKind
 from engine.record import field, record
@@ -93,6 +100,7 @@ class PtyDump:
     masters: dict[int, tuple[int, int]] = field(default_factory=dict)  # index -> (pid, fd) of a master
     devpts: dict[int, int] = field(default_factory=dict)  # index -> st_dev of its devpts
     infos: dict[tuple[int, bool], tty_pb2.tty_info_entry] = field(default_factory=dict)  # (index, master)
+    ctty: dict[int, tuple[int, int]] = field(default_factory=dict)  # index -> (sid, foreground pgrp)
 
 
 @record
@@ -103,6 +111,7 @@ class PtyRestore:
     masters: dict[int, int] = field(default_factory=dict)  # index -> engine fd of the new master
     handed: set[int] = field(default_factory=set)  # masters handed out as they are
     extra: list[int] = field(default_factory=list)  # slaves opened
+    ctty: dict[int, tuple[int, int]] = field(default_factory=dict)  # sid -> (slave file id, foreground pgrp)
 
     def owned_fds(self) -> list[int]:
         fds = list(self.masters.values()) + self.extra
@@ -138,15 +147,46 @@ def _scan(ctx: DumpContext) -> PtyDump:
                 os.close(mine)
             s.masters.setdefault(index, (t.pid, info.fd))
             s.devpts[index] = os.stat(f"/proc/{t.pid}/root/dev/pts").st_dev
-    for t in ctx.tasks:
-        if not t.alive or not s.masters:
-            continue
-        with open(f"/proc/{t.pid}/stat") as f:
-            tty_nr = int(f.read().rsplit(")", 1)[1].split()[4])
-        if tty_nr and _is_slave_rdev(tty_nr) and _slave_index(tty_nr) in s.masters:
-            raise UnsupportedError(f"pid {t.pid}: the controlling terminal of its session is the tree's own "
-                                   f"pty /dev/pts/{_slave_index(tty_nr)} (not supported yet)")
+    if s.masters:
+        _scan_ctty(ctx, s)
     return s
+
+
+def _stat_fields(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()  # from state on: pgrp 2, session 3, tty_nr 4, tpgid 5
+
+
+def _scan_ctty(ctx: DumpContext, s: PtyDump) -> None:
+    """A pty of the tree that is a session's controlling terminal: the session leader must be in the tree,
+    every process of its session with it as terminal, a slave fd in the tree and the foreground group
+    one of the tree's."""
+    alive = [t for t in ctx.tasks if t.alive]
+    pgids = {t.pgid for t in alive}
+    for t in alive:
+        f = _stat_fields(t.pid)
+        tty_nr, tpgid = int(f[4]), int(f[5])
+        if not (tty_nr and _is_slave_rdev(tty_nr) and _slave_index(tty_nr) in s.masters):
+            continue
+        index = _slave_index(tty_nr)
+        where = f"pid {t.pid}: the controlling terminal of its session is the tree's own pty /dev/pts/{index}"
+        leader = next((x for x in alive if x.pid == t.sid and x.sid == x.pid), None)
+        if leader is None:
+            raise UnsupportedError(f"{where}, and its session leader {t.sid} is not in the tree "
+                                   "(not supported)")
+        if tpgid not in pgids:
+            raise UnsupportedError(f"{where}, and its foreground group {tpgid} is not in the tree "
+                                   "(not supported)")
+        if not any(i.target == f"/dev/pts/{index}" for x in alive for i in x.facts.fds):
+            raise UnsupportedError(f"{where}, but no process of the tree has it open (not supported)")
+        if s.ctty.setdefault(index, (t.sid, tpgid)) != (t.sid, tpgid):
+            raise UnsupportedError(f"{where}: two sessions or foreground groups for it (not supported)")
+    for t in alive:  # a process of such a session without that terminal (forked before it was taken)
+        for index, (sid, _) in s.ctty.items():
+            tn = int(_stat_fields(t.pid)[4])
+            if t.sid == sid and not (tn and _is_slave_rdev(tn) and _slave_index(tn) == index):
+                raise UnsupportedError(f"pid {t.pid}: in session {sid} but without its controlling terminal "
+                                       f"/dev/pts/{index} (not supported)")
 
 
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
@@ -192,6 +232,8 @@ def _info(ctx: DumpContext, fd: Fd, mine: int, index: int, master: bool) -> tty_
     s = ctx.files.state(PtyDump)
     i = tty_pb2.tty_info_entry(id=len(s.infos) + 1, type=tty_pb2.PTY, sid=0, pgrp=0, rdev=fd.stat.st_rdev)
     i.pty.index = index
+    if not master and index in s.ctty:
+        i.sid, i.pgrp = s.ctty[index]
     iflag, oflag, cflag, lflag, line, cc, ispeed, ospeed = TERMIOS2.unpack(
         fcntl.ioctl(mine, TCGETS2, bytes(TERMIOS2.size)))
     tm = i.termios
@@ -272,6 +314,10 @@ def load_images(ctx: RestoreContext) -> None:
             s.master_flags[i.pty.index] = e.tty.flags
         else:
             s.has_slaves.add(i.pty.index)
+    for e in ctx.files.entries:
+        i = s.infos.get(e.tty.tty_info_id) if e.type == fdinfo_pb2.TTY else None
+        if i is not None and i.type == tty_pb2.PTY and i.rdev != PTMX_RDEV and i.sid:
+            s.ctty.setdefault(i.sid, (e.id, i.pgrp))
     for index in s.has_slaves - s.master_flags.keys():
         raise RestoreError(f"tty-info.img: the pty slave /dev/pts/{index} has no master in the images")
 
@@ -372,6 +418,45 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
         raise RestoreError(f"pty {index}: cannot open /dev/pts/{index}: {exc.strerror}") from exc
     return fd
 
+
+def _in_task(ctx: RestoreContext, t: Task, fid: int) -> int:
+    """The slave description as an fd of the task (for the ioctls that act on the caller's session)."""
+    assert t.files is not None
+    fd = t.injector.raw(nr.pidfd_getfd, t.files.engine_pidfd, ctx.fd_broker.fd_for(fid), 0)
+    if fd < 0:
+        raise RestoreError(f"pid {t.pid}: pidfd_getfd of its controlling terminal: {os.strerror(-fd)}")
+    return fd
+
+
+def restore_ctty(ctx: RestoreContext, t: Task) -> None:
+    s = ctx.files.state(PtyRestore)
+    if t.pid not in s.ctty or t.sid != t.pid:
+        return
+    fd = _in_task(ctx, t, s.ctty[t.pid][0])
+    t.injector.call(nr.ioctl, fd, TIOCSCTTY, 0, what=f"ioctl({fd}, TIOCSCTTY)")
+    t.injector.call(nr.close, fd, what="close")
+
+
+def restore_fg(ctx: RestoreContext, t: Task) -> None:
+    s = ctx.files.state(PtyRestore)
+    if t.pid not in s.ctty or t.sid != t.pid or s.ctty[t.pid][1] in (0, t.pgid):
+        return
+    fd = _in_task(ctx, t, s.ctty[t.pid][0])
+    inj = t.injector
+    inj.put(INT.pack(s.ctty[t.pid][1]))
+    inj.call(nr.ioctl, fd, TIOCSPGRP, inj.scratch, what=f"ioctl({fd}, TIOCSPGRP, {s.ctty[t.pid][1]})")
+    inj.call(nr.close, fd, what="close")
+
+
+OBJECT = KernelObject(
+    "pty",
+    stages=(
+        Stage("ctty", Phase.MEMORY, restore_ctty,
+              doc="the session leader takes its terminal before it forks: its children inherit it"),
+        Stage("ctty-pgrp", Phase.PROCESS, restore_fg, after=("files",),
+              doc="the foreground group, once every group exists"),
+    ),
+)
 
 KIND = FdKind("pty", fdinfo_pb2.TTY, "tty", matches, dump, open_, check=check, write_images=write_images,
               load_images=load_images)
