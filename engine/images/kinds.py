@@ -25,6 +25,7 @@ from .pb import (
     seccomp_pb2,
     stats_pb2,
     timens_pb2,
+    tty_pb2,
 )
 
 # length of the EXTRA raw payload that follows an entry, computed from the entry itself
@@ -75,6 +76,7 @@ SCHEMAS: dict[str, Schema] = {
         Schema("SECCOMP", seccomp_pb2.seccomp_entry),
         Schema("TIMENS", timens_pb2.timens_entry),
         Schema("STATS", stats_pb2.stats_entry),
+        Schema("TTY_INFO", tty_pb2.tty_info_entry),
     )
 }
 
@@ -123,6 +125,7 @@ FILES: dict[str, ImageFile] = {
     "memfd": ImageFile("memfd.img", "MEMFD_INODE"),
     "ghost-file": ImageFile("ghost-file-{id}.img", "GHOST_FILE"),
     "remap-fpath": ImageFile("remap-fpath.img", "REMAP_FPATH"),
+    "tty-info": ImageFile("tty-info.img", "TTY_INFO"),
     "seccomp": ImageFile("seccomp.img", "SECCOMP"),
     "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
     "stats-dump": ImageFile("stats-dump", "STATS"),

@@ -316,8 +316,8 @@ def test_unknown_magic(tmp_path: Path) -> None:
     p = tmp_path / "x.img"
     p.write_bytes(u32(magic.IMG_COMMON) + u32(0x12345678) + u32(0))
     assert "unknown magic 0x12345678" in str(_err(p, None))
-    p.write_bytes(u32(magic.IMG_COMMON) + u32(magic.MAGICS["TTY_INFO"]))
-    assert "no schema for TTY_INFO" in str(_err(p, None))
+    p.write_bytes(u32(magic.IMG_COMMON) + u32(magic.MAGICS["TTY_DATA"]))
+    assert "no schema for TTY_DATA" in str(_err(p, None))
 
 
 def test_read_one_needs_exactly_one(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from engine.objects.files import (
     memfd,
     paths,
     pipes,
+    pty,
     signalfd,
     timerfd,
     tty,
@@ -22,6 +23,7 @@ from engine.objects.files.kind import Fd, FdKind
 KINDS: tuple[FdKind, ...] = (
     memfd.KIND,  # before paths: a memfd looks like a deleted regular file
     paths.KIND,  # regular files, directories, O_PATH fds of anything
+    pty.KIND,  # before tty: /dev/ptmx and /dev/pts/N
     tty.KIND,
     devices.KIND,
     pipes.KIND,

@@ -1,5 +1,4 @@
-"""Terminals the caller owns (--shell-job): reopened by path. Terminals of the tree's own are not
-supported yet."""
+"""Terminals other than ptys (pty.py) that the caller owns (--shell-job): reopened by path."""
 
 from __future__ import annotations
 
