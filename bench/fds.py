@@ -181,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.repeat):
                 runs.append(cycle(cmd, exe, work, n, procs, args.verbosity, env))
                 if sys.stderr.isatty() and not args.json:
-                    print(f"{n} fds, run {i + 1}/{args.repeat}: dump {1000 * runs[-1]['dump_wall_s']:.0f} ms, "
-                          f"restore {1000 * runs[-1]['restore_wall_s']:.0f} ms", file=sys.stderr, flush=True)
+                    last = runs[-1]
+                    print(f"{n} fds, run {i + 1}/{args.repeat}: dump {1000 * last['dump_wall_s']:.0f} ms, "
+                          f"restore {1000 * last['restore_wall_s']:.0f} ms", file=sys.stderr, flush=True)
             rows.append(summarize(n, runs))
     except (tiny.BenchError, subprocess.SubprocessError, OSError) as exc:
         print(f"bench: FAILED: {exc}", file=sys.stderr)

@@ -5,8 +5,8 @@
  *   3 eventfds (counters k + 1, k + 2, k + 3; the third EFD_SEMAPHORE), 2 timerfds (CLOCK_MONOTONIC and
  *   CLOCK_BOOTTIME, interval k + 100 s), 1 signalfd (SIGUSR2 and SIGRTMIN + k % 8), 1 epoll with 5
  *   registrations (the unit's eventfds and pipe read ends), 1 inotify with 2 watches (the work dir and
- *   the unit's first file; made after every unit, so no event is queued), 2 memfds (size 4096 * (k % 4 + 1), the last byte k), 1 FIFO (both ends,
- *   k % 50 + 1 bytes in flight).
+ *   the unit's first file; made after every unit, so that no event is queued), 2 memfds (size
+ *   4096 * (k % 4 + 1), the last byte k), 1 FIFO (both ends, k % 50 + 1 bytes in flight).
  * It prints "ready N" and waits in sigsuspend. On SIGUSR1 it checks every fd (kind-specific state:
  * counters, bytes queued, intervals, sizes, offsets, epoll readiness, the number of open fds) and prints
  * "verify ok N" or "verify BAD <what>". SIGTERM ends it.
