@@ -19,10 +19,12 @@ Afterwards the task's fdinfo must show every registration as the image has it.
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 import select
 import struct
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -60,6 +62,7 @@ from engine.record import field, record
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
+    from engine.proc import FdInfo
     from engine.task import Task
 
 TARGET = "anon_inode:[eventpoll]"
@@ -98,12 +101,39 @@ def registrations(pid: int, fd: int) -> list[Registration]:
             for m in _TFD.finditer(text)]
 
 
+class FdIndex:
+    """One process's fds by inode and by number, built once: the candidates for a registration's target
+    are found without going through every fd of the process for every registration."""
+
+    def __init__(self, fds: list[FdInfo]) -> None:
+        self.by_num = {i.fd: i for i in fds}
+        self.by_ino: dict[int, list[FdInfo]] = {}
+        for i in fds:
+            self.by_ino.setdefault(i.ino, []).append(i)
+
+    def candidates(self, ino: int, tfd: int) -> Iterator[FdInfo]:
+        """The fds with the target's inode (or none shown), the one numbered tfd first, then by number."""
+        pools = [self.by_ino.get(ino, [])]
+        if ino:
+            pools.append(self.by_ino.get(0, []))
+        first = self.by_num.get(tfd)
+        if first is not None and first.ino in (ino, 0):
+            yield first
+        yield from (i for i in heapq.merge(*pools, key=lambda i: i.fd) if i.fd != tfd)
+
+
 @record
 class EpollDump:
     # (pid, epoll fd) -> its registrations, each with the (files_id, fd) of an fd that holds the target
     targets: dict[tuple[int, int], list[tuple[Registration, tuple[int, int]]]] = field(default_factory=dict)
     # tfd entries whose target's file id is known only once every fd table is dumped
     pending: list[tuple[fdinfo_pb2.file_entry, int, tuple[int, int]]] = field(default_factory=list)
+    indexes: dict[int, FdIndex] = field(default_factory=dict)  # pid -> its fds
+
+    def index(self, pid: int, fds: list[FdInfo]) -> FdIndex:
+        if pid not in self.indexes:
+            self.indexes[pid] = FdIndex(fds)
+        return self.indexes[pid]
 
 
 @record
@@ -137,12 +167,13 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
         seen[r.tfd] = toff + 1
         holder = None
         for o in holders:
-            cands = sorted((i for i in o.facts.fds if i.ino in (r.ino, 0)), key=lambda i: i.fd != r.tfd)
-            holder = next(((o.ids.files_id, i.fd) for i in cands
-                           if same_target(o.pid, i.fd, t.pid, fd.num, r.tfd, toff)), None)
-            if holder:
+            index = st.index(o.pid, o.facts.fds)
+            found_fd = next((i for i in index.candidates(r.ino, r.tfd)
+                             if same_target(o.pid, i.fd, t.pid, fd.num, r.tfd, toff)), None)
+            if found_fd is not None:
+                holder = (o.ids.files_id, found_fd.fd)
                 if r.fired:
-                    _check_fired(fd, r, o.pid, holder[1], next(i for i in cands if i.fd == holder[1]).target)
+                    _check_fired(fd, r, o.pid, found_fd.fd, found_fd.target)
                 break
         if holder is None:
             raise UnsupportedError(f"{fd.where}: the target registered as fd {r.tfd} (inode {r.ino}) is "

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from engine.task import Task
 
 T = TypeVar("T")
+ShareKey = tuple[int, int, str, str]  # see share_key
 OWNER_EX = struct.Struct("<ii")  # struct f_owner_ex { int type; pid_t pid; }
 
 
@@ -51,7 +52,7 @@ class FileTable:
 
     entries: list[fdinfo_pb2.file_entry] = field(default_factory=list)
     _by_path: dict[tuple[str, int], int] = field(default_factory=dict)
-    _descs: list[tuple[int, int, int, int]] = field(default_factory=list)  # (pid, fd, key, id)
+    _descs: dict[ShareKey, list[tuple[int, int, int]]] = field(default_factory=dict)  # key: (pid, fd, id)
     _kind_states: dict[type, object] = field(default_factory=dict)
 
     def state(self, cls: type[T]) -> T:
@@ -82,15 +83,16 @@ class FileTable:
             self._by_path[key] = e.id
         return self._by_path[key]
 
-    def shared_with(self, pid: int, fd: int, key: int) -> int:
-        """The id of a description already seen (in any process) that (pid, fd) also holds, or 0."""
-        for p, f, k, fid in self._descs:
-            if k == key and lib.st_syscall(nr.kcmp, pid, p, KCMP_FILE, fd, f, 0) == 0:
+    def shared_with(self, pid: int, fd: int, key: ShareKey) -> int:
+        """The id of a description already seen (in any process) that (pid, fd) also holds, or 0: kcmp
+        against the descriptions seen with the same key only."""
+        for p, f, fid in self._descs.get(key, ()):
+            if lib.st_syscall(nr.kcmp, pid, p, KCMP_FILE, fd, f, 0) == 0:
                 return fid
         return 0
 
-    def remember(self, pid: int, fd: int, key: int, fid: int) -> None:
-        self._descs.append((pid, fd, key, fid))
+    def remember(self, pid: int, fd: int, key: ShareKey, fid: int) -> None:
+        self._descs.setdefault(key, []).append((pid, fd, fid))
 
     def get(self, fid: int) -> fdinfo_pb2.file_entry:
         e = self.entries[fid - 1] if 0 < fid <= len(self.entries) else None
@@ -176,13 +178,24 @@ def check(ctx: DumpContext, t: Task) -> None:
         tf.fds.append((fd, kind))
 
 
+def share_key(fd: Fd) -> ShareKey:
+    """What every fd of one open file description has in common, so that shared_with compares (by kcmp)
+    a new fd only with the few seen fds that may be the same description: the file's device and inode
+    (a pipe's, a memfd's, a regular file's own); for an anon inode, which the kernel shares among every
+    eventfd, timerfd, signalfd, epoll, inotify..., also its kind (the link's name) and the object's own
+    number where fdinfo shows one (eventfd-id, not on every kernel: then the kind alone)."""
+    if not fd.target.startswith("anon_inode:"):
+        return (fd.stat.st_dev, fd.stat.st_ino, "", "")
+    return (fd.stat.st_dev, fd.stat.st_ino, fd.target, fd.info.extra.get("eventfd-id", ""))
+
+
 def dump(ctx: DumpContext, t: Task) -> None:
     tf = state(t)
     if not tf.owns_table:
         return
     files = ctx.files
     for fd, kind in tf.fds:
-        key = (fd.stat.st_dev << 64) | fd.stat.st_ino
+        key = share_key(fd)
         fid = files.shared_with(t.pid, fd.num, key)
         if not fid:
             e = files.new(kind.fd_type)
