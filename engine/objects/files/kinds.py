@@ -9,6 +9,7 @@ from engine.objects.files import (
     eventfd,
     fifo,
     inotify,
+    io_uring,
     memfd,
     paths,
     pipes,
@@ -30,6 +31,7 @@ KINDS: tuple[FdKind, ...] = (
     inotify.KIND,
     fifo.KIND,
     epoll.KIND,
+    io_uring.KIND,
 )
 BY_TYPE: dict[int, FdKind] = {}  # restore opens a description by its type (kinds of one type open alike)
 for _k in KINDS:
