@@ -543,8 +543,10 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
             if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
                 key = (v.shmid, v.fdflags)
                 if key not in open_fds:
-                    nameless = (v.status & VMA_AREA_MEMFD or ghost.is_remapped(ctx, v.shmid)
-                                or io_uring.is_ring_file(ctx, v.shmid))
+                    ring = io_uring.is_ring_file(ctx, v.shmid)
+                    if ring:
+                        io_uring.prepare(ctx, t, v.shmid)  # made by the task: it is charged what it pins
+                    nameless = v.status & VMA_AREA_MEMFD or ghost.is_remapped(ctx, v.shmid) or ring
                     open_fds[key] = (fd_from_broker(ctx, t, v.shmid) if nameless
                                      else open_in_task(t, ctx.files.get(v.shmid).reg.name, v.fdflags))
                 fd = open_fds[key]

@@ -33,12 +33,14 @@ import fcntl
 import mmap
 import os
 import re
+import struct
 from typing import TYPE_CHECKING
 
 from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
     F_SETFL,
+    KCMP_FILE,
     IORING_ENTER_GETEVENTS,
     IORING_OFF_SQ_RING,
     IORING_OFF_SQES,
@@ -67,11 +69,13 @@ if TYPE_CHECKING:
     from engine.task import Task
 
 TARGET = "anon_inode:[io_uring]"
+PF_IO_WORKER = 0x10  # task flags in /proc/PID/stat
 RINGS_HEAD = 64  # sizeof(struct io_rings) before the CQEs (cq_off.cqes)
 SQE_SIZE, CQE_SIZE = 64, 16
 USER_TOP = (1 << 47) - PAGE_SIZE  # the top of the default mmap window (x86_64)
 PROT_NONE = 0
 PLACEHOLDER = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE
+_OCTAL = re.compile(r"\\([0-7]{3})")
 _SLOT = re.compile(r"^\s*(\d+):\s?(.*)$")
 
 
@@ -100,8 +104,8 @@ def parse_fdinfo(text: str) -> Fdinfo:
         if not line.strip():
             continue
         m = _SLOT.match(line)
-        if section == "UserFiles" and m:
-            out.files[int(m[1])] = m[2]
+        if section == "UserFiles" and m:  # the path as seq_file_path writes it: " \t\n\\" as octal escapes
+            out.files[int(m[1])] = _OCTAL.sub(lambda x: chr(int(x[1], 8)), m[2])
         elif section == "UserBufs" and m:
             addr, _, n = m[2].partition("/")
             out.bufs.append((int(addr, 16), int(n)))
@@ -253,6 +257,10 @@ def _register(ctx: DumpContext, t: Task, fd: Fd) -> Instance:
             if not nums:
                 raise UnsupportedError(f"{where}: registered file {slot} ({name}) is held by no fd of the "
                                        "process: the engine cannot reach it")
+            if any(lib.st_syscall(nr.kcmp, t.pid, t.pid, KCMP_FILE, nums[0], n, 0) != 0 for n in nums[1:]):
+                raise UnsupportedError(f"{where}: registered file {slot} ({name}): fds {nums} of the process "
+                                       "have that name but are different files, and fdinfo does not say "
+                                       "which one is registered")
             files.append(nums[0])
     elif v.get("UserFiles", "0") != "0":
         files = [-1] * int(v["UserFiles"])
@@ -283,7 +291,26 @@ def _register(ctx: DumpContext, t: Task, fd: Fd) -> Instance:
     return inst[fd.stat.st_ino]
 
 
+def _io_workers(pid: int) -> list[int]:
+    """Threads the kernel made for io-wq (iou-wrk-N: PF_IO_WORKER): they run no user code, so nothing
+    can be injected into them, and restore could not make them."""
+    out = []
+    for tid in proc.threads(pid):
+        try:
+            stat = proc.read_str(f"/proc/{pid}/task/{tid}/stat")
+        except OSError:
+            continue
+        if int(stat.rpartition(")")[2].split()[6]) & PF_IO_WORKER:
+            out.append(tid)
+    return out
+
+
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
+    workers = _io_workers(t.pid)
+    if workers:
+        raise UnsupportedError(f"{fd.where}: the process has io_uring worker threads (iou-wrk: {workers}), "
+                               "which served requests that could not complete inline; they leave after a "
+                               "few idle seconds: dump again then")
     _register(ctx, t, fd)
 
 
@@ -389,24 +416,40 @@ def _set_u32(m: mmap.mmap, off: int, value: int) -> None:
     m[off:off + 4] = (value & 0xFFFFFFFF).to_bytes(4, "little")
 
 
-def _setup(msg: io_uring_pb2.stasis_io_uring_instance, what: str) -> tuple[int, object]:
-    p = ffi.new("uint32_t[30]")  # struct io_uring_params: 120 bytes
-    p[0], p[1], p[2] = msg.sq_entries, msg.cq_entries, msg.setup_flags
-    ret = lib.st_syscall(nr.io_uring_setup, msg.sq_entries, int(ffi.cast("uintptr_t", p)), 0, 0, 0, 0)
+def _setup(msg: io_uring_pb2.stasis_io_uring_instance, what: str, t: Task | None) -> tuple[int, list[int]]:
+    """The new instance, made in task `t` if given (the ring charges the memory it pins to its maker's
+    mm: VmPin), else in the engine; the engine's fd of it and struct io_uring_params as the kernel
+    filled it (30 u32)."""
+    params = struct.pack("<3I", msg.sq_entries, msg.cq_entries, msg.setup_flags) + bytes(108)
+    if t is None:
+        p = ffi.new("uint8_t[120]", params)
+        ret = lib.st_syscall(nr.io_uring_setup, msg.sq_entries, int(ffi.cast("uintptr_t", p)), 0, 0, 0, 0)
+        out = bytes(ffi.buffer(p))
+    else:
+        inj = t.injector
+        inj.put(params)
+        ret = inj.raw(nr.io_uring_setup, msg.sq_entries, inj.scratch)
+        out = inj.get(0, 120)
+        if ret >= 0:
+            try:
+                fd = getfd(t.pid, ret)
+            finally:
+                inj.raw(nr.close, ret)
+            ret = fd
     if ret < 0:
         raise RestoreError(f"{what}: io_uring_setup({msg.sq_entries}, flags {msg.setup_flags:#x}): "
                            f"{os.strerror(-ret)}")
-    if (p[0], p[1]) != (msg.sq_entries, msg.cq_entries):
+    q = list(struct.unpack("<30I", out))
+    if (q[0], q[1]) != (msg.sq_entries, msg.cq_entries):
         os.close(ret)
-        raise RestoreError(f"{what}: io_uring_setup made rings of {p[0]}/{p[1]} entries, the image has "
+        raise RestoreError(f"{what}: io_uring_setup made rings of {q[0]}/{q[1]} entries, the image has "
                            f"{msg.sq_entries}/{msg.cq_entries}")
-    return ret, p
+    return ret, q
 
 
-def _advance(fd: int, p: object, rings: mmap.mmap, sqes: mmap.mmap, target: int, sqe_size: int,
+def _advance(fd: int, q: list[int], rings: mmap.mmap, sqes: mmap.mmap, target: int, sqe_size: int,
              what: str) -> None:
     """Submit and reap NOPs until the kernel's counters are `target` (mod 2^32)."""
-    q: list[int] = p  # type: ignore[assignment]
     sq_head, sq_tail, sq_mask, sq_array = q[10], q[11], q[12], q[16]
     cq_head, cq_tail = q[20], q[21]
     n = q[0]
@@ -430,7 +473,12 @@ def _advance(fd: int, p: object, rings: mmap.mmap, sqes: mmap.mmap, target: int,
         raise RestoreError(f"{what}: the counters are {got} after {target} NOPs")
 
 
-def _keeper(ctx: RestoreContext, ino: int) -> int:
+def prepare(ctx: RestoreContext, t: Task, fid: int) -> None:
+    """Make the instance of file `fid` in task `t` (for mm.py, before it maps the ring) unless made."""
+    _keeper(ctx, ctx.files.get(fid).io_uring.inode_id, t)
+
+
+def _keeper(ctx: RestoreContext, ino: int, t: Task | None = None) -> int:
     st_ = ctx.files.state(UringRestore)
     if ino in st_.keepers:
         return st_.keepers[ino]
@@ -438,7 +486,7 @@ def _keeper(ctx: RestoreContext, ino: int) -> int:
     what = f"io_uring {ino}"
     if msg is None:
         raise RestoreError(f"files.img has no io_uring instance {ino}")
-    fd, p = _setup(msg, what)
+    fd, p = _setup(msg, what, t)
     st_.keepers[ino] = fd
     sqe_size = 2 * SQE_SIZE if msg.setup_flags & IORING_SETUP_SQE128 else SQE_SIZE
     try:
