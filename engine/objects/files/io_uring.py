@@ -40,7 +40,6 @@ from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
     F_SETFL,
-    KCMP_FILE,
     IORING_ENTER_GETEVENTS,
     IORING_OFF_SQ_RING,
     IORING_OFF_SQES,
@@ -49,6 +48,7 @@ from engine.abi.consts import (
     IORING_SETUP_CQE32,
     IORING_SETUP_CQSIZE,
     IORING_SETUP_SQE128,
+    KCMP_FILE,
     MAP_ANONYMOUS,
     MAP_FIXED,
     MAP_FIXED_NOREPLACE,
