@@ -144,6 +144,19 @@ class UringRestore:
         return fds
 
 
+def available() -> bool:
+    """io_uring_setup works for the engine (not disabled) and fdinfo shows the counters dump needs."""
+    p = ffi.new("uint8_t[120]")
+    fd = lib.st_syscall(nr.io_uring_setup, 1, int(ffi.cast("uintptr_t", p)), 0, 0, 0, 0)
+    if fd < 0:
+        return False
+    try:
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            return "CachedSqHead" in parse_fdinfo(f.read()).values
+    finally:
+        os.close(fd)
+
+
 def matches(fd: Fd) -> bool:
     return fd.target == TARGET
 
