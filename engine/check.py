@@ -178,8 +178,9 @@ FEATURES = (
             "POSIX timer ids are reached by creating placeholder timers up to them (slower, same result)"),
     Feature("inotify_setnextwd", _inotify_setnextwd, "ioctl(INOTIFY_IOC_SETNEXTWD)",
             "inotify watches must be numbered 1, 2, ... to be restored"),
-    Feature("io_uring", _io_uring, "io_uring_setup allowed (kernel.io_uring_disabled) and its counters in fdinfo",
-            "a process with an io_uring is refused at dump, and an image with one cannot be restored"),
+    Feature("io_uring", _io_uring,
+            "io_uring_setup allowed (kernel.io_uring_disabled) and the ring counters in its fdinfo",
+            "an io_uring is refused at dump (fdinfo without its counters) or at restore (setup refused)"),
 )
 
 

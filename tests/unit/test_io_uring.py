@@ -22,10 +22,10 @@ def _fdinfo(fd: int) -> ur.Fdinfo:
 
 def _ring(sq: int, cq: int, target: int) -> tuple[int, list[int], mmap.mmap]:
     """A ring of the engine brought to `target` by the restore path; returns fd, params and its rings."""
-    msg = io_uring_pb2.stasis_io_uring_instance(sq_entries=sq, cq_entries=cq,
-                                                setup_flags=ur.IORING_SETUP_CQSIZE if cq != 2 * sq else 0,
-                                                sq_head=target, sq_tail=target, cq_head=target, cq_tail=target,
-                                                rings=b"", sqes=b"", pid=os.getpid())
+    flags = ur.IORING_SETUP_CQSIZE if cq != 2 * sq else 0
+    msg = io_uring_pb2.stasis_io_uring_instance(sq_entries=sq, cq_entries=cq, setup_flags=flags,
+                                                sq_head=target, sq_tail=target, cq_head=target,
+                                                cq_tail=target, rings=b"", sqes=b"", pid=os.getpid())
     fd, q = ur._setup(msg, "test", None)
     rings = mmap.mmap(fd, mmap.PAGESIZE, offset=IORING_OFF_SQ_RING)
     sqes = mmap.mmap(fd, mmap.PAGESIZE, offset=IORING_OFF_SQES)
