@@ -15,7 +15,9 @@ Refused at dump (the tree keeps running): requests in flight (an SQE submitted b
 not reaped, counters that disagree, anything in fdinfo's PollList or CqOverflowList), SQPOLL (a kernel
 thread), DEFER_TASKRUN (the restored instance would belong to the engine: seen by an enter from the
 engine failing with EEXIST), personalities, rings with user memory (IORING_SETUP_NO_MMAP), a registered
-file no fd of the task has, a mapped ring no fd of the task holds. What fdinfo does not show is not
+file no fd of the task has (or several different files of that path), a mapped ring no fd of the task
+holds, a process with io-wq worker threads (iou-wrk: on 6.18 requests on fixed files and reads of a memfd
+go to one, and it stays). What fdinfo does not show is not
 kept: IORING_SETUP_SINGLE_ISSUER, IOPOLL, COOP_TASKRUN, NO_SQARRAY, a registered eventfd, provided
 buffer rings, restrictions.
 
@@ -322,8 +324,9 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     workers = _io_workers(t.pid)
     if workers:
         raise UnsupportedError(f"{fd.where}: the process has io_uring worker threads (iou-wrk: {workers}), "
-                               "which served requests that could not complete inline; they leave after a "
-                               "few idle seconds: dump again then")
+                               "made for requests that could not complete inline: a worker runs no user code "
+                               "(nothing can be injected into it) and io-wq keeps at least one; not "
+                               "supported yet")
     _register(ctx, t, fd)
 
 
