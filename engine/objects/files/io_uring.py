@@ -16,13 +16,13 @@ not reaped, counters that disagree, anything in fdinfo's PollList or CqOverflowL
 thread), DEFER_TASKRUN (the restored instance would belong to the engine: seen by an enter from the
 engine failing with EEXIST), personalities, rings with user memory (IORING_SETUP_NO_MMAP), a registered
 file no fd of the task has (or several different files of that path), a mapped ring no fd of the task
-holds, a process with io-wq worker threads (iou-wrk: on 6.18 requests on fixed files and reads of a memfd
-go to one, and it stays). What fdinfo does not show is not
-kept: IORING_SETUP_SINGLE_ISSUER, IOPOLL, COOP_TASKRUN, NO_SQARRAY, a registered eventfd, provided
-buffer rings, restrictions.
+holds, a process with io-wq worker threads (iou-wrk: on 6.18 requests on fixed files and reads of a
+memfd go to one, and it stays). What fdinfo does not show is not kept: IORING_SETUP_SINGLE_ISSUER, IOPOLL,
+COOP_TASKRUN, NO_SQARRAY, a registered eventfd, provided buffer rings, restrictions.
 
-Restore: the engine makes the instance (io_uring_setup), submits and reaps NOPs until its counters are
-the old ones (they wrap at 2^32, so every position is reachable: the cost is counter / sq_entries
+Restore: the task that maps the ring first makes the instance (injected io_uring_setup: the memory it
+pins is charged to its mm, VmPin; the engine makes it when no task maps it), the engine takes it with
+pidfd_getfd, submits and reaps NOPs until its counters are the old ones (they wrap at 2^32, so every position is reachable: the cost is counter / sq_entries
 enters), then copies the old regions' bytes over the new ones. Image: a file_entry of type IO_URING
 (1000, a value CRIU does not use) with a stasis_io_uring_entry at field 1000 (io_uring.proto); crit
 cannot decode a files.img or fdinfo image that holds one.
