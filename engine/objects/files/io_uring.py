@@ -325,13 +325,13 @@ def _io_workers(pid: int) -> list[int]:
 
 
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
+    _register(ctx, t, fd)  # first: an SQPOLL thread is an io worker too, and is refused as what it is
     workers = _io_workers(t.pid)
     if workers:
         raise UnsupportedError(f"{fd.where}: the process has io_uring worker threads (iou-wrk: {workers}), "
                                "made for requests that could not complete inline: a worker runs no user code "
                                "(nothing can be injected into it) and io-wq keeps at least one; not "
                                "supported yet")
-    _register(ctx, t, fd)
 
 
 def _fill(ctx: DumpContext, e: fdinfo_pb2.file_entry, ino: int, flags: int) -> None:
