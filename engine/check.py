@@ -124,6 +124,12 @@ def _inotify_setnextwd() -> bool:
     return can_set_wd()
 
 
+def _io_uring() -> bool:
+    from engine.objects.files.io_uring import available
+
+    return available()
+
+
 FEATURES = (
     Feature("clone3_set_tid", lambda: _kernel_at_least(5, 5) and bool(
         _caps() & ((1 << CAP_CHECKPOINT_RESTORE) | (1 << CAP_SYS_ADMIN))),
@@ -172,6 +178,9 @@ FEATURES = (
             "POSIX timer ids are reached by creating placeholder timers up to them (slower, same result)"),
     Feature("inotify_setnextwd", _inotify_setnextwd, "ioctl(INOTIFY_IOC_SETNEXTWD)",
             "inotify watches must be numbered 1, 2, ... to be restored"),
+    Feature("io_uring", _io_uring,
+            "io_uring_setup allowed (kernel.io_uring_disabled) and the ring counters in its fdinfo",
+            "an io_uring is refused at dump (fdinfo without its counters) or at restore (setup refused)"),
 )
 
 

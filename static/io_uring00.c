@@ -8,7 +8,7 @@
 
 #include "zdtmtst.h"
 
-const char *test_doc = "An io_uring instance cannot be dumped: dump must fail cleanly and leave the ring working";
+const char *test_doc = "An idle io_uring instance is dumped and restored: its counters stay and it works after";
 const char *test_author = "Stasis developers";
 
 #define ENTRIES 4

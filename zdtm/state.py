@@ -256,9 +256,17 @@ def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list) -> set[s
         anon = _anonymous(link)
         out[f"fd {fd} link"] = f"{m[1]}:[{labels('obj', m[2])}]" if m else link
         multi: dict[str, list[str]] = {}
+        section = ""
         for line in info.splitlines():
             key, _, value = line.partition(":")
             key, value = key.strip(), value.strip()
+            if key.isdigit() and section:  # a slot of an io_uring's UserFiles / UserBufs list
+                m_slot = _OBJ_RE.match(value)
+                if m_slot:  # a registered pipe (or other object): its inode is new after restore
+                    value = f"{m_slot[1]}:[{labels('obj', m_slot[2])}]"
+                key = f"{section}.{key}"
+            else:
+                section = key
             if key in ("lock", "tfd") or " " in key:  # repeated lines: lock, epoll tfd, inotify wd, ...
                 if key == "lock":  # drop the lock's id ("1: FLOCK ...")
                     value = value.partition(":")[2].strip()

@@ -54,7 +54,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.native import PAGE_SIZE, ffi
 from engine.objects.base import KernelObject, Phase, Stage
-from engine.objects.files import ghost, memfd
+from engine.objects.files import ghost, io_uring, memfd
 from engine.objects.intask import fd_from_broker, open_in_task
 from engine.record import field, record
 
@@ -149,6 +149,8 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
         if v.shared:
             raise UnsupportedError(f"pid {pid}: shared mapping {v.path or 'anon'} at {v.start:#x}")
         return VMA_AREA_REGULAR | VMA_ANON_PRIVATE, private | MAP_ANONYMOUS | extra
+    if io_uring.is_ring_vma(v):  # the rings of an io_uring: the io_uring module makes the instance
+        return VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | extra
     if memfd.is_memfd_vma(v, pid):  # the memfd module dumps and makes the object; the mapping maps it
         return VMA_AREA_REGULAR | VMA_AREA_MEMFD | (VMA_FILE_SHARED if v.shared else VMA_FILE_PRIVATE), (
             MAP_SHARED if v.shared else MAP_PRIVATE) | extra
@@ -169,6 +171,8 @@ def check(ctx: DumpContext, t: Task) -> None:
     try:
         for v in t.facts.vmas:
             status, _ = _vma_kind(v, t.pid)
+            if io_uring.is_ring_vma(v):
+                io_uring.check_vma(t, v)
             if status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE) and ghost.is_deleted_vma(v, t.pid):
                 ghost.check_vma(ctx, t.pid, v)
             if v.path in ("[vsyscall]", "[vvar]", "[vvar_vclock]", "[vdso]"):
@@ -219,6 +223,8 @@ def dump(ctx: DumpContext, t: Task) -> None:
             e.fdflags = O_RDWR if mode & 0o200 else O_RDONLY
             if status & VMA_AREA_MEMFD:
                 e.shmid = memfd.dump_vma(ctx, t, v, e.fdflags)
+            elif io_uring.is_ring_vma(v):
+                e.shmid = io_uring.dump_vma(ctx, t, v)
             elif ghost.is_deleted_vma(v, t.pid):
                 e.shmid = ghost.dump_vma(ctx, t.pid, v, e.fdflags)
             else:
@@ -537,12 +543,19 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
             if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
                 key = (v.shmid, v.fdflags)
                 if key not in open_fds:
-                    nameless = v.status & VMA_AREA_MEMFD or ghost.is_remapped(ctx, v.shmid)
+                    ring = io_uring.is_ring_file(ctx, v.shmid)
+                    if ring:
+                        io_uring.prepare(ctx, t, v.shmid)  # made by the task: it is charged what it pins
+                    nameless = v.status & VMA_AREA_MEMFD or ghost.is_remapped(ctx, v.shmid) or ring
                     open_fds[key] = (fd_from_broker(ctx, t, v.shmid) if nameless
                                      else open_in_task(t, ctx.files.get(v.shmid).reg.name, v.fdflags))
                 fd = open_fds[key]
-            ret = inj.raw(nr.mmap, v.start, v.end - v.start, prot, flags, fd,
-                          pgoff if v.status & (VMA_ANON_SHARED | VMA_FILE_PRIVATE | VMA_FILE_SHARED) else 0)
+            if not v.status & (VMA_ANON_SHARED | VMA_FILE_PRIVATE | VMA_FILE_SHARED):
+                pgoff = 0
+            if fd >= 0 and v.status & VMA_FILE_SHARED and io_uring.is_ring_file(ctx, v.shmid):
+                ret = io_uring.map_ring(t, v.start, v.end - v.start, prot, flags, fd, pgoff)
+            else:
+                ret = inj.raw(nr.mmap, v.start, v.end - v.start, prot, flags, fd, pgoff)
             if ret != v.start:
                 raise RestoreError(f"pid {t.pid}: mmap at {v.start:#x}-{v.end:#x} failed: "
                                    f"{os.strerror(-ret) if ret < 0 else hex(ret)}")

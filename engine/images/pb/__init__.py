@@ -49,20 +49,40 @@ def _message_class(desc: Any, message_mod: Any, base: type) -> type:
     return message_mod.MessageMeta(desc.name, (base,), {"DESCRIPTOR": desc, "__module__": None})
 
 
+_files: Any = False
+
+
+def _described() -> dict[str, tuple[bytes, tuple[str, ...]]] | None:
+    """_descriptors.FILES if it describes every generated module here; else None, and every module is the
+    generated one (one pool: a stand-in and a generated module cannot depend on each other)."""
+    global _files
+    if _files is False:
+        _files = None
+        try:
+            from ._descriptors import FILES
+        except ImportError:  # not written yet (python -m engine.images.gen writes it)
+            return None
+        import os
+
+        here = {n.removesuffix("_pb2.py") for n in os.listdir(os.path.dirname(__file__)) if n.endswith("_pb2.py")}
+        if here == set(FILES):
+            _files = FILES
+    return _files  # type: ignore[no-any-return]
+
+
 def _stand_in(modname: str) -> types.ModuleType | None:
     message_mod = _upb()
     if message_mod is None:
         return None
     from google.protobuf.message import Message
 
-    try:
-        from ._descriptors import FILES
-    except ImportError:  # not written yet (python -m engine.images.gen writes it)
+    files = _described()
+    if files is None:
         return None
-
     name = modname.removesuffix("_pb2")
-    if name not in FILES:
+    if name not in files:
         return None
+    FILES = files
     fd = _add_file(name, message_mod, FILES)
     mod = types.ModuleType(f"{__name__}.{modname}", f"stand-in for the generated {modname} (upb)")
     mod.DESCRIPTOR = fd  # type: ignore[attr-defined]

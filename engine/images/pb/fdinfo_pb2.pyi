@@ -10,6 +10,7 @@ from . import ns_pb2 as _ns_pb2
 from . import ext_file_pb2 as _ext_file_pb2
 from . import memfd_pb2 as _memfd_pb2
 from . import tty_pb2 as _tty_pb2
+from . import io_uring_pb2 as _io_uring_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -41,6 +42,7 @@ class fd_types(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MEMFD: _ClassVar[fd_types]
     BPFMAP: _ClassVar[fd_types]
     PIDFD: _ClassVar[fd_types]
+    IO_URING: _ClassVar[fd_types]
     CTL_TTY: _ClassVar[fd_types]
     AUTOFS_PIPE: _ClassVar[fd_types]
 UND: fd_types
@@ -64,6 +66,7 @@ TIMERFD: fd_types
 MEMFD: fd_types
 BPFMAP: fd_types
 PIDFD: fd_types
+IO_URING: fd_types
 CTL_TTY: fd_types
 AUTOFS_PIPE: fd_types
 
@@ -82,7 +85,7 @@ class fdinfo_entry(_message.Message):
     def __init__(self, id: _Optional[int] = ..., flags: _Optional[int] = ..., type: _Optional[_Union[fd_types, str]] = ..., fd: _Optional[int] = ..., xattr_security_selinux: _Optional[str] = ...) -> None: ...
 
 class file_entry(_message.Message):
-    __slots__ = ("type", "id", "reg", "nsf", "efd", "epfd", "sgfd", "tfd", "ify", "ffy", "ext", "fifo", "pipe", "memfd", "tty")
+    __slots__ = ("type", "id", "reg", "nsf", "efd", "epfd", "sgfd", "tfd", "ify", "ffy", "ext", "fifo", "pipe", "memfd", "tty", "io_uring")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     REG_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +101,7 @@ class file_entry(_message.Message):
     PIPE_FIELD_NUMBER: _ClassVar[int]
     MEMFD_FIELD_NUMBER: _ClassVar[int]
     TTY_FIELD_NUMBER: _ClassVar[int]
+    IO_URING_FIELD_NUMBER: _ClassVar[int]
     type: fd_types
     id: int
     reg: _regfile_pb2.reg_file_entry
@@ -113,4 +117,5 @@ class file_entry(_message.Message):
     pipe: _pipe_pb2.pipe_entry
     memfd: _memfd_pb2.memfd_file_entry
     tty: _tty_pb2.tty_file_entry
-    def __init__(self, type: _Optional[_Union[fd_types, str]] = ..., id: _Optional[int] = ..., reg: _Optional[_Union[_regfile_pb2.reg_file_entry, _Mapping]] = ..., nsf: _Optional[_Union[_ns_pb2.ns_file_entry, _Mapping]] = ..., efd: _Optional[_Union[_eventfd_pb2.eventfd_file_entry, _Mapping]] = ..., epfd: _Optional[_Union[_eventpoll_pb2.eventpoll_file_entry, _Mapping]] = ..., sgfd: _Optional[_Union[_signalfd_pb2.signalfd_entry, _Mapping]] = ..., tfd: _Optional[_Union[_timerfd_pb2.timerfd_entry, _Mapping]] = ..., ify: _Optional[_Union[_fsnotify_pb2.inotify_file_entry, _Mapping]] = ..., ffy: _Optional[_Union[_fsnotify_pb2.fanotify_file_entry, _Mapping]] = ..., ext: _Optional[_Union[_ext_file_pb2.ext_file_entry, _Mapping]] = ..., fifo: _Optional[_Union[_fifo_pb2.fifo_entry, _Mapping]] = ..., pipe: _Optional[_Union[_pipe_pb2.pipe_entry, _Mapping]] = ..., memfd: _Optional[_Union[_memfd_pb2.memfd_file_entry, _Mapping]] = ..., tty: _Optional[_Union[_tty_pb2.tty_file_entry, _Mapping]] = ...) -> None: ...
+    io_uring: _io_uring_pb2.stasis_io_uring_entry
+    def __init__(self, type: _Optional[_Union[fd_types, str]] = ..., id: _Optional[int] = ..., reg: _Optional[_Union[_regfile_pb2.reg_file_entry, _Mapping]] = ..., nsf: _Optional[_Union[_ns_pb2.ns_file_entry, _Mapping]] = ..., efd: _Optional[_Union[_eventfd_pb2.eventfd_file_entry, _Mapping]] = ..., epfd: _Optional[_Union[_eventpoll_pb2.eventpoll_file_entry, _Mapping]] = ..., sgfd: _Optional[_Union[_signalfd_pb2.signalfd_entry, _Mapping]] = ..., tfd: _Optional[_Union[_timerfd_pb2.timerfd_entry, _Mapping]] = ..., ify: _Optional[_Union[_fsnotify_pb2.inotify_file_entry, _Mapping]] = ..., ffy: _Optional[_Union[_fsnotify_pb2.fanotify_file_entry, _Mapping]] = ..., ext: _Optional[_Union[_ext_file_pb2.ext_file_entry, _Mapping]] = ..., fifo: _Optional[_Union[_fifo_pb2.fifo_entry, _Mapping]] = ..., pipe: _Optional[_Union[_pipe_pb2.pipe_entry, _Mapping]] = ..., memfd: _Optional[_Union[_memfd_pb2.memfd_file_entry, _Mapping]] = ..., tty: _Optional[_Union[_tty_pb2.tty_file_entry, _Mapping]] = ..., io_uring: _Optional[_Union[_io_uring_pb2.stasis_io_uring_entry, _Mapping]] = ...) -> None: ...

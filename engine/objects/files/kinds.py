@@ -10,6 +10,7 @@ from engine.objects.files import (
     fanotify,
     fifo,
     inotify,
+    io_uring,
     memfd,
     paths,
     pipes,
@@ -34,6 +35,7 @@ KINDS: tuple[FdKind, ...] = (
     fanotify.KIND,
     fifo.KIND,
     epoll.KIND,
+    io_uring.KIND,
 )
 BY_TYPE: dict[int, FdKind] = {}  # restore opens a description by its type (kinds of one type open alike)
 for _k in KINDS:
