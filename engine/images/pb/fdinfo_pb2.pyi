@@ -42,7 +42,6 @@ class fd_types(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MEMFD: _ClassVar[fd_types]
     BPFMAP: _ClassVar[fd_types]
     PIDFD: _ClassVar[fd_types]
-    IO_URING: _ClassVar[fd_types]
     CTL_TTY: _ClassVar[fd_types]
     AUTOFS_PIPE: _ClassVar[fd_types]
 UND: fd_types
@@ -66,7 +65,6 @@ TIMERFD: fd_types
 MEMFD: fd_types
 BPFMAP: fd_types
 PIDFD: fd_types
-IO_URING: fd_types
 CTL_TTY: fd_types
 AUTOFS_PIPE: fd_types
 

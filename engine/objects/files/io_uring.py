@@ -26,10 +26,9 @@ pidfd_getfd, submits and reaps NOPs until its counters are the old ones (they wr
 position is reachable; the cost is counter / sq_entries enters: about 2 M NOPs/s with 4 entries, 12-15 M/s
 with 256 and more), then copies the old regions' bytes over the new ones.
 
-Image: a file_entry of type IO_URING (1000, a value CRIU does not use) with a stasis_io_uring_entry at
-field 1000 (io_uring.proto). crit cannot decode it: `crit show` prints such an entry (and its fdinfo
-entries) without their type (protobuf drops an enum value it does not know) and ignores field 1000;
-`crit x DIR fds` stops with KeyError 'type'.
+Image: a file_entry of type EXT (CRIU's type for files it does not handle itself) with a
+stasis_io_uring_entry at field 1000 (io_uring.proto): `crit show` decodes the entry without field 1000,
+`crit x DIR fds` lists it as EXT.N.
 """
 
 from __future__ import annotations
@@ -95,6 +94,13 @@ class Fdinfo:
     personalities: list[str] = field(default_factory=list)
     polls: list[str] = field(default_factory=list)
     overflow: list[str] = field(default_factory=list)
+
+
+FD_TYPE = fdinfo_pb2.EXT  # with its stasis_io_uring_entry (file_entry field 1000)
+
+
+def _is_uring(e: fdinfo_pb2.file_entry) -> bool:
+    return e.type == FD_TYPE and e.HasField("io_uring")
 
 
 def parse_fdinfo(text: str) -> Fdinfo:
@@ -361,13 +367,13 @@ def check_vma(t: Task, v: proc.Vma) -> None:
 
 
 def dump_vma(ctx: DumpContext, t: Task, v: proc.Vma) -> int:
-    """The id of the IO_URING file entry the mapping maps (one per instance)."""
+    """The id of the io_uring file entry the mapping maps (one per instance)."""
     st_ = ctx.files.state(UringDump)
     if v.inode not in st_.instances:
         raise UnsupportedError(f"pid {t.pid}: io_uring mapping at {v.start:#x}-{v.end:#x}: its ring is "
                                "held by no fd of this process's own fd table")
     if v.inode not in st_.maps:
-        e = ctx.files.new(fdinfo_pb2.IO_URING)
+        e = ctx.files.new(FD_TYPE)
         x = e.io_uring
         x.fown.uid = x.fown.euid = x.fown.signum = x.fown.pid_type = x.fown.pid = 0
         _fill(ctx, e, v.inode, os.O_RDWR)
@@ -376,7 +382,7 @@ def dump_vma(ctx: DumpContext, t: Task, v: proc.Vma) -> int:
 
 
 def is_ring_file(ctx: RestoreContext, fid: int) -> bool:
-    return ctx.files.get(fid).type == fdinfo_pb2.IO_URING
+    return _is_uring(ctx.files.get(fid))
 
 
 def _holes(pid: int, lo: int, hi: int) -> list[tuple[int, int]]:
@@ -424,7 +430,7 @@ def map_ring(t: Task, start: int, size: int, prot: int, flags: int, fd: int, off
 def load_images(ctx: RestoreContext) -> None:
     st_ = ctx.files.state(UringRestore)
     for e in ctx.files.entries:
-        if e.type == fdinfo_pb2.IO_URING and e.io_uring.HasField("instance"):
+        if _is_uring(e) and e.io_uring.HasField("instance"):
             st_.instances[e.io_uring.inode_id] = e.io_uring.instance
 
 
@@ -544,7 +550,7 @@ def restore(ctx: RestoreContext, t: Task) -> None:
     inj = t.injector
     for fdi in sorted(tf.fdinfo, key=lambda x: x.fd):
         e = ctx.files.get(fdi.id)
-        if e.type != fdinfo_pb2.IO_URING or e.io_uring.inode_id in st_.registered:
+        if not _is_uring(e) or e.io_uring.inode_id in st_.registered:
             continue
         msg = st_.instances.get(e.io_uring.inode_id)
         if msg is None or msg.pid != t.pid:
@@ -560,7 +566,7 @@ def restore(ctx: RestoreContext, t: Task) -> None:
                      what=f"io_uring_register({fdi.fd}, IORING_REGISTER_BUFFERS)")
 
 
-KIND = FdKind("io_uring", fdinfo_pb2.IO_URING, "io_uring", matches, dump, open_, check=check,
+KIND = FdKind("io_uring", FD_TYPE, "io_uring", matches, dump, open_, check=check,
               load_images=load_images)
 
 OBJECT = KernelObject(
