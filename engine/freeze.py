@@ -84,6 +84,7 @@ def _scan(root: int, tasks: dict[int, Task], order: list[int]) -> list[Thread]:
                 t.state = TASK_DEAD
                 t.threads.append(Thread(pid, Tracee(pid)))
                 t.exit_status = int(st[52]) if len(st) > 52 else 0
+                t.start_time = int(st[22])
             elif st[3] == "T" and len(st) > 52:
                 # exit_code holds the stop signal until the parent collects the stop with wait(WUNTRACED)
                 t.stop_reported = int(st[52]) == 0
@@ -149,6 +150,11 @@ def mark_states(tasks: list[Task]) -> list[Task]:
     (their parents are frozen and cannot reap them), or gone if something else reaped them."""
     out: list[Task] = []
     for t in tasks:
+        if t.state == TASK_DEAD and t.start_time and not _still_zombie(t):
+            # its parent reaped it before the parent stopped (the parent's wait returned it): it must not
+            # come back as a child nobody waits for
+            log.debug("zombie %d was reaped while the tree froze", t.pid)
+            continue
         if t.state != TASK_DEAD:
             t.threads = [th for th in t.threads if not th.gone]
             if not t.threads or t.leader.tid != t.pid:
@@ -168,6 +174,14 @@ def mark_states(tasks: list[Task]) -> list[Task]:
                 t.stop_sig = sig
         out.append(t)
     return out
+
+
+def _still_zombie(t: Task) -> bool:
+    try:
+        st = proc.stat(t.pid)
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return st[3] in ("Z", "X") and int(st[22]) == t.start_time
 
 
 def release(tasks: list[Task], kill: bool = False, stuck: list[Thread] | None = None,

@@ -82,6 +82,7 @@ class Task:
     mem: TaskMemory | None = None
     ids: ids_pb2.task_kobj_ids_entry = field(default_factory=ids_pb2.task_kobj_ids_entry)
     exit_status: int = 0  # a zombie's wait status
+    start_time: int = 0  # a zombie's start time (stat field 22) when the freeze found it
     stop_sig: int = 0  # a stopped task's stop signal
     stop_reported: bool = False  # its parent already collected that stop with wait(WUNTRACED)
     proc: TaskProc | None = None
