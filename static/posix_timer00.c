@@ -101,8 +101,9 @@ int main(int argc, char **argv)
 	    timer_create(CLOCK_MONOTONIC, NULL, &spare) || timer_delete(spare) ||
 	    make(4, CLOCK_MONOTONIC, SIGEV_SIGNAL, SIG_A, 0x5eed))
 		return 1;
-	/* 0: periodic, fires; 1: armed far away; 2: periodic to the thread; 3: disarmed; 4: one-shot later */
-	if (arm(0, 50, 50) || arm(1, 3600 * 1000, 0) || arm(2, 70, 70) || arm(4, 3600 * 1000, 0)) {
+	/* 0: periodic (signal); 1: armed far away; 2: periodic to the thread; 3: disarmed; 4: one-shot */
+	/* signal timers armed far away: no signal may be pending while the harness compares the state */
+	if (arm(0, 3600 * 1000, 50) || arm(1, 3600 * 1000, 0) || arm(2, 3600 * 1000, 70) || arm(4, 3600 * 1000, 0)) {
 		pr_perror("timer_settime");
 		return 1;
 	}
@@ -143,6 +144,10 @@ int main(int argc, char **argv)
 	/* the periodic ones still fire, with their value and to their thread */
 	a0 = fired_a;
 	t0 = fired_t;
+	if (arm(0, 10, 50) || arm(2, 10, 70)) {
+		fail("timer_settime after C/R");
+		return 1;
+	}
 	for (i = 0; i < 100 && (fired_a - a0 < 2 || fired_t - t0 < 2); i++)
 		usleep(10000);
 	if (fired_a - a0 < 2 || fired_t - t0 < 2 || bad_value) {
