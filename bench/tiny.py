@@ -36,58 +36,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from procs import BenchError, Procs
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_SRC = Path(__file__).resolve().parent / "tinytarget.c"
 PR_SET_CHILD_SUBREAPER = 36
-WNOHANG_WALL = os.WNOHANG | 0x40000000  # __WALL
 DONE = r"(?:\(\d+ processes\) )?done in ([0-9.]+) s"  # the engine's own timing line
 GOAL_MS = 60.0
 
-
-class BenchError(Exception):
-    pass
-
-
-@dataclass
-class Procs:
-    """Every process this bench started and has not reaped yet, by PID."""
-
-    pids: set[int] = field(default_factory=set)
-
-    def add(self, pid: int) -> None:
-        self.pids.add(pid)
-
-    def reap(self, pid: int, sig: int | None = signal.SIGKILL, timeout: float = 10.0) -> int | None:
-        """Signal (unless sig is None) and wait for pid; returns its wait status (None if not ours)."""
-        if sig is not None:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                got, status = os.waitpid(pid, WNOHANG_WALL)
-            except ChildProcessError:
-                self.pids.discard(pid)
-                return None
-            if got == pid:
-                self.pids.discard(pid)
-                return status
-            if time.monotonic() > deadline:
-                raise BenchError(f"pid {pid} did not exit within {timeout} s")
-            time.sleep(0.001)
-
-    def cleanup(self) -> None:
-        for pid in sorted(self.pids):
-            try:
-                self.reap(pid)
-            except BenchError as exc:
-                print(f"bench: {exc}", file=sys.stderr)
 
 
 def build_target(workdir: Path) -> Path:

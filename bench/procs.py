@@ -1,0 +1,53 @@
+"""What every bench shares: the processes it started, reaped by PID whatever happens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+WNOHANG_WALL = os.WNOHANG | 0x40000000  # __WALL
+
+
+class BenchError(Exception):
+    pass
+
+
+@dataclass
+class Procs:
+    """Every process this bench started and has not reaped yet, by PID."""
+
+    pids: set[int] = field(default_factory=set)
+
+    def add(self, pid: int) -> None:
+        self.pids.add(pid)
+
+    def reap(self, pid: int, sig: int | None = signal.SIGKILL, timeout: float = 10.0) -> int | None:
+        """Signal (unless sig is None) and wait for pid; returns its wait status (None if not ours)."""
+        if sig is not None:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                got, status = os.waitpid(pid, WNOHANG_WALL)
+            except ChildProcessError:
+                self.pids.discard(pid)
+                return None
+            if got == pid:
+                self.pids.discard(pid)
+                return status
+            if time.monotonic() > deadline:
+                raise BenchError(f"pid {pid} did not exit within {timeout} s")
+            time.sleep(0.001)
+
+    def cleanup(self) -> None:
+        for pid in sorted(self.pids):
+            try:
+                self.reap(pid)
+            except BenchError as exc:
+                print(f"bench: {exc}", file=sys.stderr)
