@@ -35,6 +35,9 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
     (("-j", "--shell-job"), "shell_job", "flag", False, None, None),
     (("-l", "--file-locks"), "file_locks", "flag", False, None,
      "dump: the tree's flock, POSIX and OFD locks (without it a held lock is refused)"),
+    (("--io-uring",), "io_uring", "flag", False, None,
+     "dump: idle io_uring instances (their setup flags but the sizes, a registered eventfd, provided buffers "
+     "and restrictions are not visible from outside and are not kept)"),
     (("--ghost-limit",), "ghost_limit", "str", "1M", None,
      "dump: the most data (bytes, K, M, G) a deleted file may hold to be saved with its content (1M)"),
     (("--timeout",), "timeout", "float", 10.0, None, None),
@@ -238,6 +241,7 @@ def _run(args: Any) -> int:
         _refuse_externals(args)
         dump(DumpOptions(tree=args.tree, images_dir=args.images_dir, leave_running=args.leave_running,
                          shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks,
+                         io_uring=args.io_uring,
                          ghost_limit=_ghost_limit(args.ghost_limit)))
         return 0
     from engine.context import RestoreOptions

@@ -24,6 +24,7 @@ class DumpOptions:
     shell_job: bool = False
     timeout: float = 10.0
     file_locks: bool = False
+    io_uring: bool = False  # dump idle io_uring instances (accepting what the kernel does not show)
     ghost_limit: int = 1 << 20  # --ghost-limit: the most data a deleted file may hold to be saved
 
 

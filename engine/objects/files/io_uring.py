@@ -331,6 +331,11 @@ def _io_workers(pid: int) -> list[int]:
 
 
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
+    if not ctx.opts.io_uring:
+        raise UnsupportedError(f"{fd.where}: an io_uring instance: part of its state (setup flags other "
+                               "than its sizes, a registered eventfd, provided buffers, restrictions) is not "
+                               "visible from outside; dump an idle ring with --io-uring if the program uses "
+                               "none of it")
     _register(ctx, t, fd)  # first: an SQPOLL thread is an io worker too, and is refused as what it is
     workers = _io_workers(t.pid)
     if workers:
