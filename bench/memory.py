@@ -40,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from procs import BenchError, Procs
+from procs import BenchError, Procs, alive, log_seconds, wait_line
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_SRC = Path(__file__).resolve().parent / "memtarget.c"
@@ -185,9 +185,6 @@ def best_of(times: int, measure: Callable[[], dict[str, float]]) -> dict[str, fl
     return best
 
 
-def log_seconds(log: Path, pattern: str) -> float | None:
-    m = re.search(pattern, log.read_text(errors="replace")) if log.exists() else None
-    return float(m.group(1)) if m else None
 
 
 def log_stage(log: Path, pid: int, stage: str, after: str) -> float | None:
@@ -212,25 +209,8 @@ def stasis(args: list[str], procs: Procs, cwd: Path) -> subprocess.Popen[bytes]:
     return p
 
 
-def wait_line(path: Path, prefix: str, count: int, timeout: float) -> str:
-    """The count-th line starting with prefix in path (1-based)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [x for x in path.read_text(errors="replace").splitlines() if x.startswith(prefix)]
-        if len(lines) >= count:
-            return lines[count - 1]
-        if time.monotonic() > deadline:
-            raise BenchError(f"no '{prefix}' line #{count} in {path} within {timeout:.0f} s")
-        time.sleep(0.005)
 
 
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
 
 
 # -- one cycle ----------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ import argparse
 import ctypes
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -39,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from procs import BenchError, Procs
+from procs import BenchError, Procs, alive, log_seconds, wait_line
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_SRC = Path(__file__).resolve().parent / "tinytarget.c"
@@ -94,30 +93,10 @@ def timed_run(argv: list[str], procs: Procs, env: dict[str, str] | None = None) 
     return sec, cpu
 
 
-def log_seconds(log: Path, pattern: str) -> float | None:
-    m = re.search(pattern, log.read_text(errors="replace")) if log.exists() else None
-    return float(m.group(1)) if m else None
 
 
-def wait_line(path: Path, prefix: str, count: int, timeout: float) -> str:
-    """The count-th line starting with prefix in path (1-based)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [x for x in path.read_text(errors="replace").splitlines() if x.startswith(prefix)]
-        if len(lines) >= count:
-            return lines[count - 1]
-        if time.monotonic() > deadline:
-            raise BenchError(f"no '{prefix}' line #{count} in {path} within {timeout:.0f} s")
-        time.sleep(0.001)
 
 
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
 
 
 def read_pidfile(path: Path) -> int | None:

@@ -184,3 +184,36 @@ def own_cap(cap: int) -> bool:
     """The engine's own effective capability set has `cap`."""
     return bool(int(status("self")["CapEff"], 16) & (1 << cap))
 
+
+@record(frozen=True)
+class Mount:
+    """One line of /proc/PID/mountinfo."""
+
+    mnt_id: int
+    major: int
+    minor: int
+    root: str  # inside its file system
+    point: str  # where it is mounted, in the task's root
+    fstype: str
+
+    @property
+    def kdev(self) -> int:
+        """The kernel's internal dev number (major << 20 | minor), as fsnotify's fdinfo shows it."""
+        return self.major << 20 | self.minor
+
+
+def _unescape(s: str) -> str:
+    return s.encode().decode("unicode_escape") if "\\" in s else s
+
+
+def mounts(pid: int | str) -> list[Mount]:
+    out: list[Mount] = []
+    with open(f"/proc/{pid}/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields = left.split()
+            major, minor = (int(x) for x in fields[2].split(":"))
+            out.append(Mount(int(fields[0]), major, minor, _unescape(fields[3]), _unescape(fields[4]),
+                             right.split(" ", 1)[0]))
+    return out
+

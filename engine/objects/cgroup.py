@@ -36,17 +36,7 @@ def v2_path(path: str) -> str | None:
 
 def cgroup2_mount() -> tuple[str, str] | None:
     """(root inside the hierarchy, mount point) of the engine's first cgroup2 mount."""
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split(" ", 1)[0] == "cgroup2":
-                fields = left.split()
-                return _unescape(fields[3]), _unescape(fields[4])
-    return None
-
-
-def _unescape(s: str) -> str:
-    return s.encode().decode("unicode_escape") if "\\" in s else s
+    return next(((m.root, m.point) for m in proc.mounts("self") if m.fstype == "cgroup2"), None)
 
 
 def directory(cg: str) -> str | None:

@@ -9,11 +9,10 @@ event a process waits on could be lost), filesystem marks (CRIU's schema has no 
 
 from __future__ import annotations
 
-import fcntl
 import os
-import struct
 from typing import TYPE_CHECKING
 
+from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
     FAN_CLASS_CONTENT,
@@ -22,15 +21,14 @@ from engine.abi.consts import (
     FAN_MARK_ADD,
     FAN_MARK_IGNORED_MASK,
     FAN_MARK_MOUNT,
-    FIONREAD,
     O_CLOEXEC,
     O_PATH,
 )
-from engine.compel.pidfd import getfd
+from engine.compel.pidfd import queued_bytes
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, fsnotify_pb2
 from engine.native import ffi, lib
-from engine.objects.files.inotify import Watch, open_handle
+from engine.objects.files.inotify import Watch, fill_handle, watched_path
 from engine.objects.files.kind import Fd, FdKind
 
 if TYPE_CHECKING:
@@ -60,12 +58,7 @@ def _lines(pid: int, fd: int) -> tuple[dict[str, str], list[dict[str, str]]]:
 
 
 def _mount_path(pid: int, mnt_id: int) -> str | None:
-    with open(f"/proc/{pid}/mountinfo") as f:
-        for line in f:
-            parts = line.split()
-            if int(parts[0]) == mnt_id:
-                return parts[4]
-    return None
+    return next((m.point for m in proc.mounts(pid) if m.mnt_id == mnt_id), None)
 
 
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
@@ -73,11 +66,7 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     if int(group.get("flags", "0"), 16) & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT):
         raise UnsupportedError(f"{fd.where}: a fanotify group of a permission class: an event a process "
                                "waits on could be lost (not supported)")
-    mine = getfd(t.pid, fd.num)
-    try:
-        queued = struct.unpack("<i", fcntl.ioctl(mine, FIONREAD, b"\0\0\0\0"))[0]
-    finally:
-        os.close(mine)
+    queued = queued_bytes(t.pid, fd.num)
     if queued:
         raise UnsupportedError(f"{fd.where}: {queued} bytes of fanotify events are queued; they cannot be "
                                "read without taking them from the program (not supported)")
@@ -94,7 +83,6 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
     group, marks = _lines(t.pid, fd.num)
     ffy = e.ffy
     ffy.faflags, ffy.evflags = int(group["flags"], 16), int(group["event-flags"], 16)
-    root = os.readlink(f"/proc/{t.pid}/root")
     for m in marks:
         x = ffy.mark.add(id=e.id, mflags=int(m["mflags"], 16), mask=int(m["mask"], 16),
                          ignored_mask=int(m["ignored_mask"], 16), s_dev=int(m.get("sdev", "0"), 16))
@@ -107,20 +95,11 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
         nbytes = int(m["fhandle-bytes"], 16)
         w = Watch(0, int(m["ino"], 16), x.s_dev, x.mask, int(m["fhandle-type"], 16),
                   bytes.fromhex(m["f_handle"])[:nbytes])
-        hfd = open_handle(t.pid, w)
-        try:
-            path = os.readlink(f"/proc/self/fd/{hfd}")
-        finally:
-            os.close(hfd)
+        path = watched_path(t.pid, w)
         if path.endswith(" (deleted)") or not path.startswith("/"):
             raise UnsupportedError(f"{fd.where}: a fanotify mark on a removed file ({path}): not supported")
-        if root != "/" and path.startswith(root):
-            path = path[len(root):] or "/"
         x.ie.i_ino = w.ino
-        x.ie.f_handle.bytes, x.ie.f_handle.type = nbytes, w.handle_type
-        padded = w.handle + b"\0" * (-len(w.handle) % 8)
-        x.ie.f_handle.handle.extend(struct.unpack(f"<{len(padded) // 8}Q", padded))
-        x.ie.f_handle.path = path
+        fill_handle(x.ie.f_handle, w, path)
 
 
 def _mark(fd: int, flags: int, mask: int, path: str) -> int:

@@ -171,8 +171,7 @@ def _ghost(src: str, s: os.stat_result) -> tuple[ghost_file_pb2.ghost_file_entry
 # -- mappings (asked by mm.py) ---------------------------------------------------------------------
 
 def _mounted_devs(pid: int) -> set[str]:
-    with open(f"/proc/{pid}/mountinfo") as f:
-        return {line.split()[2] for line in f}
+    return {f"{m.major}:{m.minor}" for m in proc.mounts(pid)}
 
 
 def _map_file(pid: int, v: proc.Vma) -> str:

@@ -15,9 +15,9 @@ import os
 import struct
 from typing import TYPE_CHECKING
 
+from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
-    FIONREAD,
     IN_MASK_ADD,
     IN_MASK_CREATE,
     IN_NONBLOCK,
@@ -25,9 +25,9 @@ from engine.abi.consts import (
     O_CLOEXEC,
     O_PATH,
 )
-from engine.compel.pidfd import getfd
+from engine.compel.pidfd import queued_bytes
 from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import fdinfo_pb2
+from engine.images.pb import fdinfo_pb2, fh_pb2
 from engine.native import ffi, lib
 from engine.objects.files.kind import Fd, FdKind
 from engine.record import record
@@ -70,11 +70,8 @@ def _watches(pid: int, fd: int) -> list[Watch]:
 def dev_to_mounts(pid: int) -> dict[int, str]:
     """The kernel's internal dev numbers (major << 20 | minor) of the task's mounts, to a mount point."""
     out: dict[int, str] = {}
-    with open(f"/proc/{pid}/mountinfo") as f:
-        for line in f:
-            parts = line.split()
-            major, minor = (int(x) for x in parts[2].split(":"))
-            out.setdefault(major << 20 | minor, parts[4])
+    for m in proc.mounts(pid):
+        out.setdefault(m.kdev, m.point)
     return out
 
 
@@ -98,11 +95,7 @@ def open_handle(pid: int, w: Watch) -> int:
 
 
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
-    mine = getfd(t.pid, fd.num)
-    try:
-        queued = struct.unpack("<i", fcntl.ioctl(mine, FIONREAD, b"\0\0\0\0"))[0]
-    finally:
-        os.close(mine)
+    queued = queued_bytes(t.pid, fd.num)
     if queued:
         raise UnsupportedError(f"{fd.where}: {queued} bytes of inotify events are queued; they cannot be "
                                "read without taking them from the program (not supported)")
@@ -113,33 +106,37 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
                                "without INOTIFY_IOC_SETNEXTWD")
     for w in watches:
         try:
-            hfd = open_handle(t.pid, w)
+            path = watched_path(t.pid, w)
         except OSError as exc:
             raise UnsupportedError(f"{fd.where}: watch {w.wd} (inode {w.ino}): the watched file cannot be "
                                    f"found again: {exc.strerror}") from exc
-        try:
-            path = os.readlink(f"/proc/self/fd/{hfd}")
-        finally:
-            os.close(hfd)
         if path.endswith(" (deleted)") or not path.startswith("/"):
             raise UnsupportedError(f"{fd.where}: watch {w.wd} is on a removed file ({path}): not supported")
 
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
     for w in sorted(_watches(t.pid, fd.num), key=lambda w: w.wd):
-        hfd = open_handle(t.pid, w)
-        try:
-            path = os.readlink(f"/proc/self/fd/{hfd}")
-        finally:
-            os.close(hfd)
-        root = os.readlink(f"/proc/{t.pid}/root")
-        if root != "/" and path.startswith(root):
-            path = path[len(root):] or "/"
         x = e.ify.wd.add(id=e.id, i_ino=w.ino, mask=w.mask, ignored_mask=0, s_dev=w.sdev, wd=w.wd)
-        x.f_handle.bytes, x.f_handle.type = len(w.handle), w.handle_type
-        padded = w.handle + b"\0" * (-len(w.handle) % 8)
-        x.f_handle.handle.extend(struct.unpack(f"<{len(padded) // 8}Q", padded))
-        x.f_handle.path = path
+        fill_handle(x.f_handle, w, watched_path(t.pid, w))
+
+
+def watched_path(pid: int, w: Watch) -> str:
+    """Where the watched inode is, in the task's root (found again through its file handle)."""
+    hfd = open_handle(pid, w)
+    try:
+        path = os.readlink(f"/proc/self/fd/{hfd}")
+    finally:
+        os.close(hfd)
+    root = os.readlink(f"/proc/{pid}/root")
+    if root != "/" and path.startswith(root):
+        path = path[len(root):] or "/"
+    return path
+
+
+def fill_handle(fh: fh_pb2.fh_entry, w: Watch, path: str) -> None:
+    fh.bytes, fh.type, fh.path = len(w.handle), w.handle_type, path
+    padded = w.handle + b"\0" * (-len(w.handle) % 8)
+    fh.handle.extend(struct.unpack(f"<{len(padded) // 8}Q", padded))
 
 
 def can_set_wd() -> bool:

@@ -14,6 +14,7 @@ import stat as st
 import struct
 from typing import TYPE_CHECKING, TypeVar
 
+from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
     F_DUPFD_CLOEXEC,
@@ -127,13 +128,7 @@ def state(t: Task) -> TaskFiles:
 
 
 def _fstypes(pid: int) -> dict[int, str]:
-    out: dict[int, str] = {}
-    with open(f"/proc/{pid}/mountinfo") as f:
-        for line in f:
-            parts = line.split()
-            sep = parts.index("-")
-            out[int(parts[0])] = parts[sep + 1]
-    return out
+    return {m.mnt_id: m.fstype for m in proc.mounts(pid)}
 
 
 def unsupported_kind(fd: Fd) -> str:
