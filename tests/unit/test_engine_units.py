@@ -107,7 +107,8 @@ def test_numa_maps_shows_a_vma_with_its_own_policy() -> None:
 
 
 def test_cgroup_paths_the_engine_can_and_cannot_reach() -> None:
-    from engine.objects.cgroup import _unescape, cgroup2_mount, directory, v2_path
+    from engine.objects.cgroup import cgroup2_mount, directory, v2_path
+    from engine.proc import _unescape
 
     assert _unescape(r"/a\040b") == "/a b"
     assert directory("/../elsewhere") is None and directory("relative") is None
