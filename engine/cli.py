@@ -40,6 +40,16 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
      "and restrictions are not visible from outside and are not kept)"),
     (("--ghost-limit",), "ghost_limit", "str", "1M", None,
      "dump: the most data (bytes, K, M, G) a deleted file may hold to be saved with its content (1M)"),
+    (("--tcp-established",), "tcp_established", "flag", False, None,
+     "dump: established TCP connections, through TCP_REPAIR (without it one is refused)"),
+    (("--tcp-close",), "tcp_close", "flag", False, None,
+     "dump established TCP connections, restore them closed (the program sees a reset connection)"),
+    (("--skip-in-flight", "--tcp-skip-in-flight"), "skip_in_flight", "flag", False, None,
+     "dump: forget connections that wait in a TCP listener's queue instead of refusing"),
+    (("--ext-unix-sk",), "ext_unix_sk", "flag", False, None,
+     "dump: accept unix sockets whose peer is outside the tree (reconnected at restore by name)"),
+    (("--network-lock",), "network_lock", "str", "nftables", ("nftables", "skip", "iptables"),
+     "how peers of TCP connections are kept away between dump and restore (nftables; skip: not at all)"),
     (("--timeout",), "timeout", "float", 10.0, None, None),
     (("--pre-dump-mode",), "pre_dump_mode", "str", "splice", ("splice", "read"), None),
     (("--root",), "root", "str", None, None, None),
@@ -241,15 +251,19 @@ def _run(args: Any) -> int:
         _refuse_externals(args)
         dump(DumpOptions(tree=args.tree, images_dir=args.images_dir, leave_running=args.leave_running,
                          shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks,
-                         io_uring=args.io_uring,
-                         ghost_limit=_ghost_limit(args.ghost_limit)))
+                         io_uring=args.io_uring, ghost_limit=_ghost_limit(args.ghost_limit),
+                         tcp_established=args.tcp_established or args.tcp_close,
+                         tcp_close=args.tcp_close, skip_in_flight=args.skip_in_flight,
+                         ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock))
         return 0
     from engine.context import RestoreOptions
     from engine.restore import restore
 
     _refuse_externals(args)
     return restore(RestoreOptions(images_dir=args.images_dir, pidfile=args.pidfile,
-                                  detached=args.restore_detached, shell_job=args.shell_job))
+                                  detached=args.restore_detached, shell_job=args.shell_job,
+                                  tcp_established=args.tcp_established, tcp_close=args.tcp_close,
+                                  ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock))
 
 
 def _ghost_limit(text: str) -> int:

@@ -26,6 +26,11 @@ class DumpOptions:
     file_locks: bool = False
     io_uring: bool = False  # dump idle io_uring instances (accepting what the kernel does not show)
     ghost_limit: int = 1 << 20  # --ghost-limit: the most data a deleted file may hold to be saved
+    tcp_established: bool = False  # --tcp-established (also implied by --tcp-close)
+    tcp_close: bool = False  # --tcp-close: established connections are restored closed
+    skip_in_flight: bool = False  # --skip-in-flight: forget connections not yet accepted by a TCP listener
+    ext_unix_sk: bool = False  # --ext-unix-sk: unix peers outside the tree
+    network_lock: str = "nftables"  # --network-lock: nftables | skip (iptables: refused, not installed)
 
 
 @record
@@ -34,6 +39,10 @@ class RestoreOptions:
     pidfile: str | None = None
     detached: bool = False
     shell_job: bool = False
+    tcp_established: bool = False  # accepted for criu's command line; the images say what they hold
+    tcp_close: bool = False  # --tcp-close: established connections of the images are restored closed
+    ext_unix_sk: bool = False
+    network_lock: str = "nftables"  # the images' method is used; "skip" also skips it at restore
 
 
 @record

@@ -72,11 +72,29 @@ def dump(opts: DumpOptions) -> None:
         fault.point("dump:images")
         ok = True
     finally:
-        for t in ctx.tasks:
-            if t.mem:
-                t.mem.close()
-        freeze.release(ctx.tasks, kill=ok and not opts.leave_running)
+        kill = ok and not opts.leave_running
+        try:
+            _done(ctx, kill)
+        finally:
+            for t in ctx.tasks:
+                if t.mem:
+                    t.mem.close()
+            freeze.release(ctx.tasks, kill=kill)
     log.info("dump of %d (%d processes) done in %.3f s", root, len(ctx.tasks), time.monotonic() - t0)
+
+
+def _done(ctx: DumpContext, kill: bool) -> None:
+    """Every module's dump_done, each one even when another failed (the first error is raised)."""
+    first: BaseException | None = None
+    for obj in OBJECTS:
+        if obj.dump_done:
+            try:
+                obj.dump_done(ctx, kill)
+            except Exception as exc:  # noqa: BLE001 - the others must still undo theirs
+                log.error("%s: %s", obj.name, exc)
+                first = first or exc
+    if first is not None:
+        raise first
 
 
 def _read_proc(t: Task) -> None:

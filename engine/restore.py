@@ -93,6 +93,7 @@ def restore(opts: RestoreOptions) -> int:
             _write_pidfile(opts.pidfile, root.pid)
     except BaseException:
         _kill_all(ctx)
+        _abort(ctx)
         raise
     finally:
         ctx.fd_broker.close()
@@ -239,6 +240,9 @@ def _build(ctx: RestoreContext) -> None:
             continue
         for phase in (Phase.PROCESS, Phase.THREADS, Phase.THREAD, Phase.LATE):
             _run(ctx, t, phase)
+    for obj in OBJECTS:
+        if obj.restore_done:
+            obj.restore_done(ctx)
     fault.point("restore:final")
     try:
         _finish(ctx)
@@ -320,6 +324,16 @@ def _kill_all(ctx: RestoreContext) -> None:
     if ctx.tasks and ctx.root.spawned:
         _kill(ctx.root.pid)
     log.debug("every process of the failed restore killed")
+
+
+def _abort(ctx: RestoreContext) -> None:
+    """What the failed restore added outside the tree is taken away (each module even if another fails)."""
+    for obj in OBJECTS:
+        if obj.restore_abort:
+            try:
+                obj.restore_abort(ctx)
+            except Exception as exc:  # noqa: BLE001 - the others must still undo theirs
+                log.error("%s: %s", obj.name, exc)
 
 
 def _kill(pid: int) -> None:

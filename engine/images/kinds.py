@@ -23,7 +23,9 @@ from .pb import (
     pipe_pb2,
     pstree_pb2,
     seccomp_pb2,
+    sk_packet_pb2,
     stats_pb2,
+    tcp_stream_pb2,
     timens_pb2,
     tty_pb2,
 )
@@ -48,6 +50,14 @@ class Schema:
 
 def _pipe_data_len(entry: Message) -> int:
     return entry.bytes  # type: ignore[attr-defined]
+
+
+def _sk_packet_len(entry: Message) -> int:
+    return entry.length  # type: ignore[attr-defined]
+
+
+def _tcp_queues_len(entry: Message) -> int:
+    return entry.inq_len + entry.outq_len  # type: ignore[attr-defined]
 
 
 def _ghost_chunk_len(entry: Message) -> int:
@@ -77,6 +87,8 @@ SCHEMAS: dict[str, Schema] = {
         Schema("TIMENS", timens_pb2.timens_entry),
         Schema("STATS", stats_pb2.stats_entry),
         Schema("TTY_INFO", tty_pb2.tty_info_entry),
+        Schema("SK_QUEUES", sk_packet_pb2.sk_packet_entry, extra=_sk_packet_len),
+        Schema("TCP_STREAM", tcp_stream_pb2.tcp_stream_entry, extra=_tcp_queues_len),
     )
 }
 
@@ -126,6 +138,8 @@ FILES: dict[str, ImageFile] = {
     "ghost-file": ImageFile("ghost-file-{id}.img", "GHOST_FILE"),
     "remap-fpath": ImageFile("remap-fpath.img", "REMAP_FPATH"),
     "tty-info": ImageFile("tty-info.img", "TTY_INFO"),
+    "sk-queues": ImageFile("sk-queues.img", "SK_QUEUES"),
+    "tcp-stream": ImageFile("tcp-stream-{ino:x}.img", "TCP_STREAM"),
     "seccomp": ImageFile("seccomp.img", "SECCOMP"),
     "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
     "stats-dump": ImageFile("stats-dump", "STATS"),

@@ -47,8 +47,13 @@ class KernelObject:
 
     Dump, in this order for the whole tree: check (read /proc, refuse what cannot come back; nothing has
     been injected yet), dump_tree (tree-wide facts such as kcmp ids), then per process in an injection
-    session dump and dump_thread, then dump_data (bulk copies, no injection), then write_images.
-    Restore: load_images, then the stages.
+    session dump and dump_thread, then dump_data (bulk copies, no injection), then write_images; last,
+    whatever happened, dump_done(ctx, kill) before the tree is let go: kill is True when the images are
+    complete and the tree is killed, False when it runs on (a failed dump, --leave-running) and must
+    find every object as it was (TCP repair mode off, network locks gone).
+    Restore: load_images, then the stages, then restore_done(ctx) for the whole tree before any process
+    is let go (network unlock, TCP repair off, queues); restore_abort(ctx) when the restore failed
+    (remove what it added outside the tree, such as lock rules).
     """
 
     name: str
@@ -58,6 +63,9 @@ class KernelObject:
     dump_thread: ThreadHook | None = None
     dump_data: TaskHook | None = None
     write_images: Callable[[DumpContext], None] | None = None
+    dump_done: Callable[[DumpContext, bool], None] | None = None
     load_images: Callable[[RestoreContext], None] | None = None
     stages: tuple[Stage, ...] = ()
+    restore_done: Callable[[RestoreContext], None] | None = None
+    restore_abort: Callable[[RestoreContext], None] | None = None
     features: tuple[Any, ...] = ()  # kernel features it needs (engine.check.Feature)

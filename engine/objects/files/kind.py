@@ -16,6 +16,7 @@ from engine.record import record
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
     from engine.images.pb import fdinfo_pb2
+    from engine.objects.files.sockets import SockId
     from engine.proc import FdInfo
     from engine.task import Task
 
@@ -28,6 +29,7 @@ class Fd:
     info: FdInfo
     stat: os.stat_result  # of the open file (stat of /proc/PID/fd/N)
     fstype: str  # of the mount it is on (from mountinfo by mnt_id), "" if unknown
+    sock: SockId | None = None  # a socket's family, type and protocol (read once, for the kinds to match)
 
     @property
     def num(self) -> int:

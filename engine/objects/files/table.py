@@ -34,6 +34,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, fown_pb2
 from engine.native import lib
 from engine.objects.base import KernelObject, Phase, Stage
+from engine.objects.files import sockets
 from engine.objects.files.kind import Fd, FdKind
 from engine.objects.files.kinds import BY_TYPE, KINDS, kind_of
 from engine.record import field, record
@@ -139,6 +140,15 @@ def unsupported_kind(fd: Fd) -> str:
         name = target.split(":", 1)[0]
     elif st.S_ISFIFO(fd.stat.st_mode):
         name = "FIFO"
+    elif fd.sock is not None:
+        import socket
+
+        try:
+            fam = socket.AddressFamily(fd.sock.family).name
+        except ValueError:
+            fam = f"family {fd.sock.family}"
+        name = f"{fam} socket (type {fd.sock.type}, protocol {fd.sock.proto})"
+        return f"{fd.where}: {name} fds are not supported"
     elif st.S_ISSOCK(fd.stat.st_mode):
         name = "socket"
     else:
@@ -164,7 +174,14 @@ def check(ctx: DumpContext, t: Task) -> None:
         except OSError as exc:
             raise UnsupportedError(f"pid {t.pid} fd {info.fd} ({info.target}): cannot stat it: "
                                    f"{exc.strerror}") from exc
-        fd = Fd(t.pid, info, s, fstypes.get(info.mnt_id, ""))
+        sock = None
+        if st.S_ISSOCK(s.st_mode):
+            try:
+                sock = sockets.ident(t.pid, info.fd, s.st_ino)
+            except OSError as exc:
+                raise UnsupportedError(f"pid {t.pid} fd {info.fd} ({info.target}): cannot read the socket: "
+                                       f"{exc.strerror}") from exc
+        fd = Fd(t.pid, info, s, fstypes.get(info.mnt_id, ""), sock)
         kind = kind_of(fd)
         if kind is None:
             raise UnsupportedError(unsupported_kind(fd))
