@@ -9,15 +9,19 @@ from engine.objects.files import (
     eventfd,
     fanotify,
     fifo,
+    inet,
     inotify,
     io_uring,
     memfd,
+    netlink,
+    packet,
     paths,
     pipes,
     pty,
     signalfd,
     timerfd,
     tty,
+    unix,
 )
 from engine.objects.files.kind import Fd, FdKind
 
@@ -36,6 +40,10 @@ KINDS: tuple[FdKind, ...] = (
     fifo.KIND,
     epoll.KIND,
     io_uring.KIND,
+    unix.KIND,  # sockets: by SO_DOMAIN
+    inet.KIND,
+    netlink.KIND,
+    packet.KIND,
 )
 BY_TYPE: dict[int, FdKind] = {}  # restore opens a description by its type (kinds of one type open alike)
 for _k in KINDS:
