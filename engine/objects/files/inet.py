@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import RestoreError
 from engine.images.pb import fdinfo_pb2
-from engine.objects.files import dgram, skqueue, tcp
+from engine.objects.files import dgram, tcp
 from engine.objects.files.kind import Fd, FdKind
 
 if TYPE_CHECKING:
@@ -54,12 +54,10 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
 
 def write_images(ctx: DumpContext) -> None:
     tcp.write_images(ctx)
-    skqueue.write_images(ctx)
 
 
 def load_images(ctx: RestoreContext) -> None:
     tcp.load_images(ctx)
-    skqueue.load_images(ctx)
 
 
 KIND = FdKind("inet socket", fdinfo_pb2.INETSK, "isk", matches, dump, open_, check=check,

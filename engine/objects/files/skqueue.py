@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import ImageError
 from engine.images.pb import sk_packet_pb2
+from engine.objects.base import KernelObject
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -63,3 +64,6 @@ def load_images(ctx: RestoreContext) -> None:
             raise ImageError(ctx.images.path("sk-queues"), f"packet for file {m.id_for}: {len(data)} bytes, "
                              f"the entry says {m.length}")
         q.by_id.setdefault(m.id_for, []).append(Packet(m, data))
+
+
+OBJECT = KernelObject("sk-queues", write_images=write_images, load_images=load_images)
