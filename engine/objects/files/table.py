@@ -36,7 +36,7 @@ from engine.native import lib
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import sockets
 from engine.objects.files.kind import Fd, FdKind
-from engine.objects.files.kinds import BY_TYPE, KINDS, kind_of
+from engine.objects.files.kinds import KINDS, kind_of, opener_of
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -273,11 +273,12 @@ class Broker:
 
     ctx: RestoreContext
     fds: dict[int, int] = field(default_factory=dict)  # file id -> engine fd
+    task: Task | None = None  # whose fds are being placed (kinds that must open a file in the task)
 
     def fd_for(self, fid: int) -> int:
         if fid not in self.fds:
             e = self.ctx.files.get(fid)
-            kind = BY_TYPE.get(e.type)
+            kind = opener_of(e)
             if kind is None:
                 raise RestoreError(f"files.img: file id {fid} has type {e.type}, which this engine "
                                    "cannot open")
@@ -314,6 +315,7 @@ def restore(ctx: RestoreContext, t: Task) -> None:
         inj.call(nr.close, pidfd, what="close")
         pidfd = tf.engine_pidfd = newfd
     owned: set[int] = set()
+    ctx.fd_broker.task = t
     for fdi in entries:
         src = ctx.fd_broker.fd_for(fdi.id)
         fd = inj.raw(nr.pidfd_getfd, pidfd, src, 0)
@@ -331,7 +333,8 @@ def restore(ctx: RestoreContext, t: Task) -> None:
 
 
 def _restore_owner(t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
-    kind = BY_TYPE[e.type]
+    kind = opener_of(e)
+    assert kind is not None
     sub = getattr(e, kind.sub)
     inj = t.injector
     if sub.fown.pid:
