@@ -9,6 +9,7 @@ the kernel records them.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat as st
 import struct
@@ -274,6 +275,7 @@ class Broker:
     ctx: RestoreContext
     fds: dict[int, int] = field(default_factory=dict)  # file id -> engine fd
     task: Task | None = None  # whose fds are being placed (kinds that must open a file in the task)
+    used_inherited: set[int] = field(default_factory=set)  # --inherit-fd fds that stood for a file
 
     def fd_for(self, fid: int) -> int:
         if fid not in self.fds:
@@ -282,8 +284,22 @@ class Broker:
             if kind is None:
                 raise RestoreError(f"files.img: file id {fid} has type {e.type}, which this engine "
                                    "cannot open")
-            self.fds[fid] = kind.open(self.ctx, e)
+            inherited = self._inherited(kind, e)
+            self.fds[fid] = inherited if inherited >= 0 else kind.open(self.ctx, e)
         return self.fds[fid]
+
+    def _inherited(self, kind: FdKind, e: fdinfo_pb2.file_entry) -> int:
+        """--inherit-fd fd[N]:RESOURCE: the caller's fd N stands for the file the images name so (a pipe or
+        terminal of the caller's that the tree used): a copy of it instead of a new file, -1 if none."""
+        if not self.ctx.opts.inherit_fds or kind.ext_id is None:
+            return -1
+        name = kind.ext_id(e)
+        for num, res in self.ctx.opts.inherit_fds:
+            by_path = not res.startswith(("pipe:", "socket:"))
+            if res == name or (by_path and res.lstrip("/") == name.lstrip("/")):
+                self.used_inherited.add(num)
+                return fcntl.fcntl(num, fcntl.F_DUPFD_CLOEXEC, 0)
+        return -1
 
     def close(self) -> None:
         """Every engine fd of the restore: the descriptions handed out and what kinds keep besides."""
