@@ -112,6 +112,9 @@ def _load(ctx: RestoreContext) -> None:
         raise ImageError(img.path("inventory"), f"unsupported image version {inv.img_version}")
     key = digest.read_key(ctx.opts.verify_key) if ctx.opts.verify_key else None
     log.info("images: %s", digest.verify(img.root, inv, key))
+    if key is None:
+        log.info("images: no --verify-key: the credentials, capabilities and files they name are restored as "
+                 "they are (a root restore trusts its images, as criu does)")
     for obj in OBJECTS:
         if obj.load_images:
             obj.load_images(ctx)
