@@ -1,6 +1,6 @@
 """`stasis-criu`: the engine under criu's name, for runtimes that run `criu` (runc, podman's go-criu,
 crun's libcriu, pycriu). Put it first on their PATH as `criu` (`stasis-criu --install DIR` makes the
-DIR/criu link), or give its path to `runc --criu` (runc 1.1).
+DIR/criu script), or give its path to `runc --criu` (runc 1.1).
 
   criu --version | -V     "Version: 4.2" (the number VERSION reports: engine/rpc/__init__.py)
   criu check              "Looks good." when the engine can dump and restore here (exit 0), else 1
@@ -50,17 +50,20 @@ def _check() -> int:
 
 
 def _install(args: list[str]) -> int:
-    """DIR/criu -> this script (put DIR first on PATH)."""
+    """DIR/criu: this interpreter, fixed and isolated (-I: no PYTHON* variables, no user site, no
+    caller's directory on sys.path: the runtime's environment cannot change which engine runs), running
+    main(). Put DIR first on the runtime's PATH."""
     if len(args) != 1:
         sys.stderr.write("usage: stasis-criu --install DIR\n")
         return 1
-    target = os.path.realpath(sys.argv[0])
-    link = os.path.join(args[0], "criu")
     os.makedirs(args[0], exist_ok=True)
-    if os.path.lexists(link):
-        os.unlink(link)
-    os.symlink(target, link)
-    print(f"{link} -> {target}")
+    path = os.path.join(args[0], "criu")
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(f"#!{sys.executable} -I\nfrom engine.criu import main\nmain()\n")
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
+    print(path)
     return 0
 
 

@@ -386,3 +386,79 @@ def test_service_requests_and_startup_cost(service: Path, spawn: Spawner, tmp_pa
     assert min(through_service) < min(fresh)
     log = (tmp_path / "service.log").read_text()
     assert "Worker(pid" in log
+
+
+@needs_root
+def test_failed_pre_restore_leaves_nothing(spawn: Spawner, tmp_path: Path) -> None:
+    t = spawn.python()
+    resp, cli, d = _dump(tmp_path, t)
+    assert resp.success and cli.close() == 0
+    t.reap_dumped()
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    cli = Swrk(tmp_path)
+    req = rpc.criu_req(type=rpc.RESTORE, opts=opts(fd, log_file="restore.log", notify_scripts=True))
+    resp = cli.call(req, fail="pre-restore")
+    os.close(fd)
+    assert not resp.success and resp.restore.pid == -1 and "pre-restore" in resp.cr_errmsg
+    assert cli.close() == 1
+    assert not os.path.exists(f"/proc/{t.pid}")
+
+
+@needs_root
+def test_restore_onto_the_runtimes_stdio(spawn: Spawner, tmp_path: Path) -> None:
+    """runc's way: the tree's stdout was a pipe of the runtime's; the restore's swrk gets a new pipe as its
+    own fd 1 and inherit_fd {pipe:[old], 1}. The restored counter writes into the new pipe, and nothing
+    of the engine's comes through it."""
+    r, w = os.pipe()
+    with open(os.devnull, "rb") as null:
+        proc = subprocess.Popen([sys.executable, "-c", "import sys, time\nfor i in range(1, 10**6):\n"
+                                 "    print(i, flush=True); time.sleep(0.02)\n"], stdin=null, stdout=w,
+                                stderr=w, start_new_session=True)
+    spawn.pids.append(proc.pid)
+    spawn.procs.append(proc)
+    key = f"pipe:[{os.fstat(w).st_ino}]"
+    os.close(w)
+    with os.fdopen(r, "rb") as old:
+        assert old.readline().strip() == b"1"
+        t = Target(proc.pid, proc, tmp_path / "none", tmp_path)
+        resp, cli, d = _dump(tmp_path, t)
+        assert resp.success, resp.cr_errmsg
+        assert cli.close() == 0
+        proc.wait(timeout=10)
+        last = int(old.read().split()[-1])
+    r2, w2 = os.pipe()
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    o = opts(fd, log_file="restore.log", notify_scripts=True, rst_sibling=False)
+    o.inherit_fd.add(key=key, fd=1)
+    o.inherit_fd.add(key=key, fd=1)  # runc sends stdout and stderr, often the same pipe: twice
+    cli = Swrk(tmp_path, stdout=w2)
+    os.close(w2)
+    resp = cli.call(rpc.criu_req(type=rpc.RESTORE, opts=o))
+    os.close(fd)
+    assert resp.success, resp.cr_errmsg
+    assert cli.close() == 0
+    with os.fdopen(r2, "rb") as new:
+        lines = [new.readline() for _ in range(5)]
+    assert [int(x) for x in lines] == list(range(last + 1, last + 6)), lines
+
+
+def test_criu_shim_version(criu_bin: Path) -> None:
+    res = subprocess.run([str(criu_bin), "--version"], capture_output=True, text=True, timeout=60)
+    assert (res.returncode, res.stdout) == (0, "Version: 4.2\n"), res  # criu's format (old runc parses it)
+    res = subprocess.run([str(criu_bin), "swrk"], capture_output=True, text=True, timeout=60)
+    assert (res.returncode, res.stderr) == (1, "Usage: criu swrk <fd>\n"), res
+
+
+@needs_root
+def test_criu_shim_check_and_install(criu_bin: Path, tmp_path: Path) -> None:
+    res = subprocess.run([str(criu_bin), "check"], capture_output=True, text=True, timeout=60)
+    assert (res.returncode, res.stdout) == (0, "Looks good.\n"), res
+    res = subprocess.run([str(criu_bin), "--install", str(tmp_path / "bin")], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res
+    shim = tmp_path / "bin" / "criu"
+    assert shim.read_text().startswith(f"#!{sys.executable} -I\n")  # fixed interpreter, isolated mode
+    res = subprocess.run(["criu", "--version"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PATH": f"{shim.parent}:{os.environ['PATH']}",
+                              "PYTHONPATH": str(tmp_path / "nowhere")})
+    assert res.stdout == "Version: 4.2\n", res  # first on PATH, it is the runtimes' criu
