@@ -362,6 +362,10 @@ def test_service_requests_and_startup_cost(service: Path, spawn: Spawner, tmp_pa
     resp = _svc_call(service, rpc.criu_req(type=rpc.RESTORE, opts=o))
     assert not resp.success and resp.cr_errno == errno.EBADRQC and "inherit_fd" in resp.cr_errmsg
     assert resp.restore.pid == -1
+    o = opts(-1, rst_sibling=True)
+    o.images_dir = str(tmp_path)
+    resp = _svc_call(service, rpc.criu_req(type=rpc.RESTORE, opts=o))
+    assert not resp.success and resp.cr_errno == errno.EBADRQC and "rst_sibling" in resp.cr_errmsg
     through_service, fresh = [], []
     for i in range(3):
         t = sleeper(spawn)
