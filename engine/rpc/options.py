@@ -120,10 +120,16 @@ def _tolerated(opts: Any, kind: str) -> None:
         log.info("orphan_pts_master: a restored pty slave must have its master in the images (an orphan "
                  "slave is refused); no orphan-pts-master notify is sent")
     if opts.HasField("manage_cgroups") or opts.HasField("manage_cgroups_mode") or len(opts.cg_root):
-        log.info("cgroups (manage_cgroups%s%s): cgroup v2 membership is restored as dumped, relative to "
-                 "the engine's cgroup2 mount; no properties, no cgroup v1",
-                 f", mode {opts.manage_cgroups_mode}" if opts.HasField("manage_cgroups_mode") else "",
-                 f", {len(opts.cg_root)} cg_root ignored" if len(opts.cg_root) else "")
+        said = []
+        if opts.HasField("manage_cgroups"):
+            said.append(f"manage_cgroups={opts.manage_cgroups}")
+        if opts.HasField("manage_cgroups_mode"):
+            said.append("manage_cgroups_mode=" + opts.DESCRIPTOR.fields_by_name["manage_cgroups_mode"]
+                        .enum_type.values_by_number[opts.manage_cgroups_mode].name)
+        if len(opts.cg_root):
+            said.append(f"{len(opts.cg_root)} cg_root ignored")
+        log.info("cgroups (%s): cgroup v2 membership is restored as dumped, relative to the engine's cgroup2 "
+                 "mount; no properties, no cgroup v1", ", ".join(said))
     if opts.freeze_cgroup:
         log.info("freeze_cgroup %s: the tree is frozen by ptrace, the freezer is left as it is",
                  opts.freeze_cgroup)
@@ -139,6 +145,10 @@ def _tolerated(opts: Any, kind: str) -> None:
         log.info("pre_dump_mode: no pre-dumps in stasis (ignored)")
     if opts.HasField("status_fd"):
         log.info("status_fd %d: only for page servers and lazy pages (ignored)", opts.status_fd)
+    if kind == "restore":
+        for name in ("pid", "leave_running", "tcp_skip_in_flight", "ghost_limit", "timeout"):
+            if opts.HasField(name) and getattr(opts, name):
+                log.info("%s: a dump option (ignored at restore)", name)
     if kind == "dump" and len(opts.inherit_fd):
         log.info("inherit_fd: a restore option (ignored at dump)")
     if kind == "dump" and opts.rst_sibling:
