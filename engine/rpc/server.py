@@ -66,7 +66,8 @@ class Session:
                 self.sock.recv(1)
                 return None
             data = self.sock.recv(size)
-        except (ConnectionResetError, BrokenPipeError):
+        except OSError as exc:  # reset, or the socket is gone: the session is over all the same
+            log.warning("reading the next request: %s", exc)
             return None
         req = rpc.criu_req()
         try:
@@ -120,7 +121,7 @@ class Session:
             if kind == rpc.RESTORE:
                 return self._restore(req)
             if kind == rpc.EMPTY:
-                return _failure(rpc.EMPTY, errno.EBADRQC, "unknown request type (or EMPTY)")
+                raise RpcError(errno.EBADRQC, "unknown request type (or EMPTY)")
             if kind == rpc.NOTIFY:
                 raise RpcError(errno.EBADRQC, "NOTIFY outside a notify round trip")
             raise RpcError(errno.EOPNOTSUPP, f"{_type_name(kind)} is not supported by stasis "
@@ -305,7 +306,12 @@ class Session:
         return resp
 
 
+MAX_ERRMSG = 2048  # go-criu reads responses into 8 KiB: a long reason is cut (the log has it whole)
+
+
 def _failure(kind: int, err: int, msg: str) -> Any:
+    if len(msg) > MAX_ERRMSG:
+        msg = msg[:MAX_ERRMSG - 20] + " ... (see the log)"
     resp = rpc.criu_resp(success=False, cr_errno=err, cr_errmsg=msg)
     resp.type = kind  # type: ignore[assignment]  # an enum's number
     if kind == rpc.RESTORE:
