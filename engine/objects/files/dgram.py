@@ -193,6 +193,7 @@ def _name(kind: str) -> str:
 
 # -- addresses -------------------------------------------------------------------------------------
 
+
 def _addr_words(family: int, host: str) -> list[int]:
     raw = socket.inet_pton(family, host.partition("%")[0])
     return list(struct.unpack(f"<{len(raw) // 4}I", raw))
@@ -207,11 +208,19 @@ def _addr_host(family: int, words: list[int]) -> str:
 def sockaddr_bytes(family: int, addr: tuple) -> bytes:
     """struct sockaddr_in / sockaddr_in6 of a Python address."""
     if family == AF_INET:
-        return (struct.pack("<H", AF_INET) + struct.pack("!H", addr[1]) + socket.inet_pton(AF_INET, addr[0])
-                + bytes(8))
+        return (
+            struct.pack("<H", AF_INET)
+            + struct.pack("!H", addr[1])
+            + socket.inet_pton(AF_INET, addr[0])
+            + bytes(8)
+        )
     host = addr[0].partition("%")[0]
-    return (struct.pack("<H", AF_INET6) + struct.pack("!HI", addr[1], addr[2] if len(addr) > 2 else 0)
-            + socket.inet_pton(AF_INET6, host) + struct.pack("<I", addr[3] if len(addr) > 3 else 0))
+    return (
+        struct.pack("<H", AF_INET6)
+        + struct.pack("!HI", addr[1], addr[2] if len(addr) > 2 else 0)
+        + socket.inet_pton(AF_INET6, host)
+        + struct.pack("<I", addr[3] if len(addr) > 3 else 0)
+    )
 
 
 def sockaddr_parse(raw: bytes) -> tuple[int, bytes, int]:
@@ -235,6 +244,7 @@ def _name_of(sk: socket.socket, peer: bool) -> tuple | None:
 
 
 # -- dump ------------------------------------------------------------------------------------------
+
 
 @record
 class DgramDump:
@@ -289,7 +299,8 @@ def _diag_shutdown(ctx: DumpContext, sk: socket.socket, family: int, proto: int,
     req = INET_DIAG_REQ.pack(family, proto, 0, 0, ALL_STATES)
     try:
         found = ctx.files.state(DgramDump).diag.lookup(
-            sk, req, INET_DIAG_MSG_SIZE, lambda head: struct.unpack_from("<I", head, 68)[0])
+            sk, req, INET_DIAG_MSG_SIZE, lambda head: struct.unpack_from("<I", head, 68)[0]
+        )
     except OSError:
         return None
     m = found.get(ino)
@@ -313,19 +324,23 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     assert fd.sock is not None
     kind = _kind(fd.sock.type, fd.sock.proto)
     if not kind:
-        raise UnsupportedError(f"{fd.where}: inet socket of type {fd.sock.type}, protocol {fd.sock.proto} "
-                               "is not supported")
+        raise UnsupportedError(
+            f"{fd.where}: inet socket of type {fd.sock.type}, protocol {fd.sock.proto} is not supported"
+        )
     with sockets.dup(fd) as sk:
         if kind in "ul":
             encap = _opt(sk, SOL_UDP, UDP_ENCAP)
             if encap:
-                raise UnsupportedError(f"{fd.where}: UDP socket with UDP_ENCAP {encap} (a tunnel's kernel "
-                                       "decapsulation) is not supported")
+                raise UnsupportedError(
+                    f"{fd.where}: UDP socket with UDP_ENCAP {encap} (a tunnel's kernel "
+                    "decapsulation) is not supported"
+                )
         if fd.sock.family == AF_INET:
             ln, _ = sockets.getsockopt_raw(sk.fileno(), SOL_IP, IP_OPTIONS, 40)
             if ln:
-                raise UnsupportedError(f"{fd.where}: {_name(kind)} socket with IP_OPTIONS set is not "
-                                       "supported")
+                raise UnsupportedError(
+                    f"{fd.where}: {_name(kind)} socket with IP_OPTIONS set is not supported"
+                )
 
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> None:
@@ -337,8 +352,9 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
         local = _name_of(sk, False)
         peer = _name_of(sk, True)
         if family == AF_INET6 and any(len(a) > 3 and a[3] for a in (local, peer) if a):
-            raise UnsupportedError(f"{fd.where}: {_name(kind)} socket with a scoped (link-local) IPv6 "
-                                   "address is not supported")
+            raise UnsupportedError(
+                f"{fd.where}: {_name(kind)} socket with a scoped (link-local) IPv6 address is not supported"
+            )
         if local:
             isk.src_addr.extend(_addr_words(family, local[0]))
             isk.src_port = local[1]
@@ -372,8 +388,11 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
                 isk.stasis.dgram.mc_if = mif
         if kind == "r":
             _dump_icmp_filter(sk, isk)
-        shut = _diag_shutdown(ctx, sk, family, isk.proto or socket.IPPROTO_UDP, isk.ino) \
-            if kind in "ul" and local and local[1] else None
+        shut = (
+            _diag_shutdown(ctx, sk, family, isk.proto or socket.IPPROTO_UDP, isk.ino)
+            if kind in "ul" and local and local[1]
+            else None
+        )
         if shut is None:
             shut = _poll_shutdown(sk)
         if shut:
@@ -382,9 +401,11 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
             _dump_corked(fd, sk, isk)
             _dump_queue(ctx, fd, sk, isk, kind)
         elif _rmem(sk):
-            raise UnsupportedError(f"{fd.where}: {_name(kind)} socket with data queued to read: its queue "
-                                   "cannot be read past the first packet without consuming it (no "
-                                   "SO_PEEK_OFF on this socket type)")
+            raise UnsupportedError(
+                f"{fd.where}: {_name(kind)} socket with data queued to read: its queue "
+                "cannot be read past the first packet without consuming it (no "
+                "SO_PEEK_OFF on this socket type)"
+            )
 
 
 def _dump_icmp_filter(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> None:
@@ -408,8 +429,10 @@ def _dump_corked(fd: Fd, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> N
         if _outq(sk) == 0:
             return
         time.sleep(SETTLE_S)
-    raise UnsupportedError(f"{fd.where}: UDP socket with {_outq(sk)} bytes of a corked datagram not sent yet "
-                           "(UDP_CORK or MSG_MORE): its pending data cannot be read back")
+    raise UnsupportedError(
+        f"{fd.where}: UDP socket with {_outq(sk)} bytes of a corked datagram not sent yet "
+        "(UDP_CORK or MSG_MORE): its pending data cannot be read back"
+    )
 
 
 def _peek_all(fd: Fd, sk: socket.socket, family: int) -> list[tuple[bytes, bytes]]:
@@ -423,8 +446,10 @@ def _peek_all(fd: Fd, sk: socket.socket, family: int) -> list[tuple[bytes, bytes
         except OSError as exc:
             # a pending error (an ICMP error on a connected socket) comes before the data, and reading
             # it clears it: nothing reads it without consuming it
-            raise UnsupportedError(f"{fd.where}: a pending socket error ({exc.strerror}) came before the "
-                                   "queued datagrams; it cannot be kept") from exc
+            raise UnsupportedError(
+                f"{fd.where}: a pending socket error ({exc.strerror}) came before the "
+                "queued datagrams; it cannot be kept"
+            ) from exc
         if flags & socket.MSG_TRUNC:
             raise UnsupportedError(f"{fd.where}: a queued datagram is larger than {MAX_DGRAM} bytes")
         if not addr:
@@ -433,16 +458,18 @@ def _peek_all(fd: Fd, sk: socket.socket, family: int) -> list[tuple[bytes, bytes
     raise UnsupportedError(f"{fd.where}: more than {PEEK_LIMIT} datagrams queued")
 
 
-def _dump_queue(ctx: DumpContext, fd: Fd, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry,
-                kind: str) -> None:
+def _dump_queue(
+    ctx: DumpContext, fd: Fd, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, kind: str
+) -> None:
     if not _rmem(sk):
         return
     old = isk.opts.stasis.peek_off if isk.opts.stasis.HasField("peek_off") else -1
     try:
         sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
     except OSError as exc:
-        raise UnsupportedError(f"{fd.where}: {_name(kind)} socket with data queued: SO_PEEK_OFF: "
-                               f"{exc.strerror}") from exc
+        raise UnsupportedError(
+            f"{fd.where}: {_name(kind)} socket with data queued: SO_PEEK_OFF: {exc.strerror}"
+        ) from exc
     try:
         # a datagram the tree sent just before it stopped may still be on its way through the
         # loopback's softirq: read until the queue stays the same
@@ -454,8 +481,10 @@ def _dump_queue(ctx: DumpContext, fd: Fd, sk: socket.socket, isk: sk_inet_pb2.in
                 break
             sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
         else:
-            raise UnsupportedError(f"{fd.where}: {_name(kind)} socket whose queue keeps growing while the "
-                                   "tree is stopped (a sender outside the tree)")
+            raise UnsupportedError(
+                f"{fd.where}: {_name(kind)} socket whose queue keeps growing while the "
+                "tree is stopped (a sender outside the tree)"
+            )
     finally:
         sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, old)
     q = skqueue.queues(ctx)
@@ -464,6 +493,7 @@ def _dump_queue(ctx: DumpContext, fd: Fd, sk: socket.socket, isk: sk_inet_pb2.in
 
 
 # -- restore ---------------------------------------------------------------------------------------
+
 
 @record
 class DgramRestore:
@@ -484,8 +514,12 @@ def _restore_ip_opts(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, kind: st
         if isk.family not in fams or not _applies(kinds, kind):
             continue
         msg = _target(isk, where)
-        if where == "ip" and not isk.HasField("ip_opts") or \
-                where == "raw" and not isk.ip_opts.HasField("raw"):
+        if (
+            where == "ip"
+            and not isk.HasField("ip_opts")
+            or where == "raw"
+            and not isk.ip_opts.HasField("raw")
+        ):
             continue
         if where == "x" and not isk.HasField("stasis") or where == "d" and not isk.stasis.HasField("dgram"):
             continue
@@ -507,8 +541,9 @@ def _restore_ip_opts(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, kind: st
             _set(sk, SOL_RAW, ICMP_FILTER, struct.pack("<I", raw.icmpv_filter[0]), "ICMP_FILTER", isk.id)
         else:
             words = (list(raw.icmpv_filter) + [0] * 8)[:8]
-            _set(sk, socket.IPPROTO_ICMPV6, ICMPV6_FILTER, struct.pack("<8I", *words), "ICMPV6_FILTER",
-                 isk.id)
+            _set(
+                sk, socket.IPPROTO_ICMPV6, ICMPV6_FILTER, struct.pack("<8I", *words), "ICMPV6_FILTER", isk.id
+            )
 
 
 def open_(ctx: RestoreContext, isk: sk_inet_pb2.inet_sk_entry) -> int:
@@ -530,8 +565,9 @@ def open_(ctx: RestoreContext, isk: sk_inet_pb2.inet_sk_entry) -> int:
     return fd
 
 
-def _open(ctx: RestoreContext, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, kind: str,
-          what: str) -> None:
+def _open(
+    ctx: RestoreContext, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, kind: str, what: str
+) -> None:
     opts = sk_opts_pb2.sk_opts_entry()
     opts.CopyFrom(isk.opts)
     del opts.so_filter[:]  # the filter and its lock once the queue is refilled (restore_done)
@@ -561,8 +597,9 @@ def _open(ctx: RestoreContext, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry
     if (isk.src_port or isk.state == TCP_ESTABLISHED) and kind != "r" and local is not None:
         have = (_addr_words(fam, local[0]), local[1])
         if have != (list(isk.src_addr), isk.src_port):
-            raise RestoreError(f"{what}: bound to {local[0]} port {local[1]} instead of {src} port "
-                               f"{isk.src_port}")
+            raise RestoreError(
+                f"{what}: bound to {local[0]} port {local[1]} instead of {src} port {isk.src_port}"
+            )
     if isk.HasField("shutdown") and isk.shutdown:
         try:
             sk.shutdown(sockets.shutdown_of(isk.shutdown))
@@ -573,6 +610,7 @@ def _open(ctx: RestoreContext, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry
 
 # -- refilling receive queues ----------------------------------------------------------------------
 
+
 def _csum(data: bytes) -> int:
     if len(data) % 2:
         data += b"\0"
@@ -582,8 +620,9 @@ def _csum(data: bytes) -> int:
     return ~s & 0xFFFF
 
 
-def _udp_packet(family: int, proto: int, src: bytes, sport: int, dst: bytes, dport: int,
-                data: bytes) -> bytes:
+def _udp_packet(
+    family: int, proto: int, src: bytes, sport: int, dst: bytes, dport: int, data: bytes
+) -> bytes:
     """The whole IP packet of one datagram: IP header, UDP (or UDP-Lite, full coverage) header, data."""
     ln = 8 + len(data)
     if family == AF_INET:
@@ -630,8 +669,9 @@ def _refill(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, packets: list[skq
                 daddr = socket.inet_pton(AF_INET6, "::1")
             if fam not in raws:
                 with sockets.in_netns(nsfd):
-                    raws[fam] = sockets.new_socket(fam, socket.SOCK_RAW, socket.IPPROTO_RAW,
-                                                   f"{what}: the socket refilling its queue")
+                    raws[fam] = sockets.new_socket(
+                        fam, socket.SOCK_RAW, socket.IPPROTO_RAW, f"{what}: the socket refilling its queue"
+                    )
             pkt = _udp_packet(fam, proto, saddr, sport, daddr, local[1], p.data)
             try:
                 raws[fam].sendto(pkt, (socket.inet_ntop(fam, daddr), 0))
@@ -673,8 +713,10 @@ def restore_done(ctx: RestoreContext) -> None:
                         break
                     time.sleep(0.002)
                 if n != len(packets):
-                    raise RestoreError(f"inet socket {isk.id}: {n} of {len(packets)} queued datagrams "
-                                       "arrived when they were sent again")
+                    raise RestoreError(
+                        f"inet socket {isk.id}: {n} of {len(packets)} queued datagrams "
+                        "arrived when they were sent again"
+                    )
             if isk.opts.so_filter:
                 try:
                     sockets.set_filter(sk, list(isk.opts.so_filter))
