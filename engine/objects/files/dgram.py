@@ -430,8 +430,8 @@ def _dump_corked(fd: Fd, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> N
             return
         time.sleep(SETTLE_S)
     raise UnsupportedError(
-        f"{fd.where}: UDP socket with {_outq(sk)} bytes of a corked datagram not sent yet "
-        "(UDP_CORK or MSG_MORE): its pending data cannot be read back"
+        f"{fd.where}: UDP socket with a corked datagram not sent yet (UDP_CORK or MSG_MORE; {_outq(sk)} "
+        "bytes of send buffer): its pending data cannot be read back"
     )
 
 
@@ -580,6 +580,12 @@ def _open(
     if fam == AF_INET6 and isk.HasField("v6only") and bool(_opt(sk, SOL_IPV6, IPV6_V6ONLY)) != isk.v6only:
         _set(sk, SOL_IPV6, IPV6_V6ONLY, int(isk.v6only), "IPV6_V6ONLY", isk.id)
     _restore_ip_opts(sk, isk, kind)
+    # IP_TOS and IPV6_TCLASS set the priority too: the program's SO_PRIORITY, if it set one after them
+    if (
+        isk.opts.HasField("so_priority")
+        and _opt(sk, socket.SOL_SOCKET, socket.SO_PRIORITY) != isk.opts.so_priority
+    ):
+        _set(sk, socket.SOL_SOCKET, socket.SO_PRIORITY, isk.opts.so_priority, "SO_PRIORITY", isk.id)
     src = _addr_host(fam, list(isk.src_addr))
     port = isk.src_port if kind != "r" else 0
     if port or ipaddress.ip_address(src) != ipaddress.ip_address("0.0.0.0" if fam == AF_INET else "::"):
@@ -600,6 +606,11 @@ def _open(
             raise RestoreError(
                 f"{what}: bound to {local[0]} port {local[1]} instead of {src} port {isk.src_port}"
             )
+    if not skqueue.queues(ctx).of(isk.id):  # else once the queue is refilled
+        _shutdown(sk, isk, what)
+
+
+def _shutdown(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, what: str) -> None:
     if isk.HasField("shutdown") and isk.shutdown:
         try:
             sk.shutdown(sockets.shutdown_of(isk.shutdown))
@@ -717,6 +728,8 @@ def restore_done(ctx: RestoreContext) -> None:
                         f"inet socket {isk.id}: {n} of {len(packets)} queued datagrams "
                         "arrived when they were sent again"
                     )
+            if packets:
+                _shutdown(sk, isk, f"inet socket {isk.id}")
             if isk.opts.so_filter:
                 try:
                     sockets.set_filter(sk, list(isk.opts.so_filter))
