@@ -243,6 +243,30 @@ def _name_of(sk: socket.socket, peer: bool) -> tuple | None:
         raise
 
 
+def _proc_net(
+    pid: int, family: int, kind: str, ino: int
+) -> tuple[list[int], int, list[int], int, int] | None:
+    """(local words, port, remote words, port, state) of a socket in /proc/PID/net/{raw,icmp}[6]: a
+    connected raw or ping socket has no peer port, so getpeername says ENOTCONN although it is connected."""
+    name = ("raw" if kind == "r" else "icmp") + ("6" if family == AF_INET6 else "")
+    try:
+        with open(f"/proc/{pid}/net/{name}") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        w = line.split()
+        if len(w) < 10 or w[9] != str(ino):
+            continue
+        (la, lp), (ra, rp) = (x.split(":") for x in w[1:3])
+
+        def words(h: str) -> list[int]:
+            return [int(h[i : i + 8], 16) for i in range(0, len(h), 8)]
+
+        return words(la), int(lp, 16), words(ra), int(rp, 16), int(w[3], 16)
+    return None
+
+
 # -- dump ------------------------------------------------------------------------------------------
 
 
@@ -370,6 +394,13 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
             isk.dst_port = 0
             isk.state = TCP_CLOSE
         isk.backlog = 0
+        if kind in "pr" and not peer:
+            seen = _proc_net(fd.pid, family, kind, isk.ino)
+            if seen is not None and seen[4] == TCP_ESTABLISHED:
+                del isk.dst_addr[:]
+                isk.dst_addr.extend(seen[2])
+                isk.dst_port = seen[3]
+                isk.state = TCP_ESTABLISHED
         if kind == "p":
             isk.stasis.dgram.ping_ident = isk.src_port
         if family == AF_INET6:
