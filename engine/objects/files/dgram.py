@@ -402,6 +402,7 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
                 isk.dst_addr.extend(seen[2])
                 isk.dst_port = seen[3]
                 isk.state = TCP_ESTABLISHED
+        isk.stasis.dgram.uid, isk.stasis.dgram.gid = fd.stat.st_uid, fd.stat.st_gid
         if kind == "p":
             isk.stasis.dgram.ping_ident = isk.src_port
         if family == AF_INET6:
@@ -600,6 +601,9 @@ def open_(ctx: RestoreContext, isk: sk_inet_pb2.inet_sk_entry) -> int:
 def _open(
     ctx: RestoreContext, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, kind: str, what: str
 ) -> None:
+    d = isk.stasis.dgram
+    if d.HasField("uid"):
+        owner(sk, d.uid, d.gid, what)
     opts = sk_opts_pb2.sk_opts_entry()
     opts.CopyFrom(isk.opts)
     del opts.so_filter[:]  # the filter and its lock once the queue is refilled (restore_done)
@@ -649,6 +653,17 @@ def _shutdown(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, what: str) -> N
         except OSError as exc:
             if exc.errno != errno.ENOTCONN:  # an unconnected socket is shut down all the same
                 raise RestoreError(f"{what}: shutdown: {exc.strerror}") from exc
+
+
+def owner(sk: socket.socket, uid: int, gid: int, what: str) -> None:
+    """The socket's owner as it was (the engine makes every socket as root): its inode's uid and gid, and
+    with the uid the socket's own (sk_uid: /proc/net tables, SO_REUSEPORT groups, uid routing rules)."""
+    st = os.fstat(sk.fileno())
+    if (st.st_uid, st.st_gid) != (uid, gid):
+        try:
+            os.fchown(sk.fileno(), uid, gid)
+        except OSError as exc:
+            raise RestoreError(f"{what}: owner {uid}:{gid}: {exc.strerror}") from exc
 
 
 # -- refilling receive queues ----------------------------------------------------------------------

@@ -38,7 +38,7 @@ from engine.abi.consts import (
 )
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2
-from engine.objects.files import sockets
+from engine.objects.files import dgram, sockets
 from engine.objects.files.kind import Fd, FdKind
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
     nl.protocol = fd.sock.proto
     with sockets.dup(fd) as sk:
         sockets.dump_opts(sk, nl.opts)
+        nl.stasis.uid, nl.stasis.gid = fd.stat.st_uid, fd.stat.st_gid
         if sk.type != socket.SOCK_RAW:
             nl.stasis.type = sk.type
         portid, _ = sk.getsockname()
@@ -133,6 +134,8 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
     type_ = nl.stasis.type if nl.stasis.HasField("type") else socket.SOCK_RAW
     sk = sockets.new_socket(socket.AF_NETLINK, type_, nl.protocol, what)
     try:
+        if nl.stasis.HasField("uid"):
+            dgram.owner(sk, nl.stasis.uid, nl.stasis.gid, what)
         try:
             sockets.restore_opts(sk, nl.opts)
         except RestoreError as exc:

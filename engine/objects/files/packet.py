@@ -54,7 +54,7 @@ from engine.abi.consts import (
 )
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2
-from engine.objects.files import sockets
+from engine.objects.files import dgram, sockets
 from engine.objects.files.kind import Fd, FdKind
 from engine.record import field, record
 
@@ -130,6 +130,7 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
         (num,) = struct.unpack_from("<H", m.head, 2)  # pdiag_num: the bound protocol, host order
         p.protocol = socket.htons(num)
         sockets.dump_opts(sk, p.opts)
+        p.stasis.uid, p.stasis.gid = fd.stat.st_uid, fd.stat.st_gid
         if PACKET_DIAG_INFO not in m.attrs:
             raise UnsupportedError(f"{fd.where}: packet sock_diag gave no PACKET_DIAG_INFO")
         index, version, reserve, copy_thresh, tstamp, flags = DIAG_INFO.unpack_from(m.attrs[PACKET_DIAG_INFO])
@@ -178,6 +179,8 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
     what = f"packet socket {e.id}"
     sk = sockets.new_socket(socket.AF_PACKET, p.type, p.protocol, what)
     try:
+        if p.stasis.HasField("uid"):
+            dgram.owner(sk, p.stasis.uid, p.stasis.gid, what)
         try:
             sockets.restore_opts(sk, p.opts)
         except RestoreError as exc:
