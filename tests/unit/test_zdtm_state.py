@@ -219,3 +219,29 @@ def test_a_timerfd_is_armed_while_it_runs_even_when_fdinfo_shows_no_time_left() 
     finally:
         for fd in (periodic, one_shot, parked):
             os.close(fd)
+
+
+def test_socket_recreated_alike_is_no_difference_and_a_new_port_is(child: Child) -> None:
+    """A socket recreated at the same fd with the same binding (a new inode) is the same visible state;
+    one bound to another port, or not bound, is reported by its /proc/net line."""
+    child.do("import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))")
+    port = int(child.do("out = s.getsockname()[1]"))
+    fd = int(child.do("out = s.fileno()"))
+    child.do(f"u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.sendto(b'x', ('127.0.0.1', {port}))")
+    before = child.snap()
+    assert before[child.pid].fields[f"fd {fd} sock.table"] == "udp"
+    assert before[child.pid].fields[f"fd {fd} sock.udp.rx_queue"] == "data"
+    # the same binding and queue on a new socket in the same fd
+    child.do(f"n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.close(); os.dup2(n.fileno(), {fd}, False); "
+             f"n.close(); s = socket.socket(fileno={fd}); s.bind(('127.0.0.1', {port})); "
+             f"u.sendto(b'y', ('127.0.0.1', {port}))")
+    assert about(state.compare(before, child.snap()), f"fd {fd}") == []
+    # the queue read: empty now
+    child.do("s.recv(10)")
+    diff = about(state.compare(before, child.snap()), f"fd {fd}")
+    assert diff == [f"  pid {child.pid} fd {fd} sock.udp.rx_queue: 'data' -> 'empty'"], diff
+    # not bound: in no table
+    child.do(f"n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.close(); os.dup2(n.fileno(), {fd}, False); "
+             f"n.close(); s = socket.socket(fileno={fd})")
+    diff = state.compare(before, child.snap()) or ""
+    assert f"fd {fd} sock.table: 'udp' -> '<none>'" in diff, diff
