@@ -232,16 +232,16 @@ def test_socket_recreated_alike_is_no_difference_and_a_new_port_is(child: Child)
     assert before[child.pid].fields[f"fd {fd} sock.table"] == "udp"
     assert before[child.pid].fields[f"fd {fd} sock.udp.rx_queue"] == "data"
     # the same binding and queue on a new socket in the same fd
-    child.do(f"n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.close(); os.dup2(n.fileno(), {fd}, False); "
-             f"n.close(); s = socket.socket(fileno={fd}); s.bind(('127.0.0.1', {port})); "
-             f"u.sendto(b'y', ('127.0.0.1', {port}))")
+    child.do(f"n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.close(); "
+             f"os.dup2(n.fileno(), {fd}, False); n.close(); s = socket.socket(fileno={fd}); "
+             f"s.bind(('127.0.0.1', {port})); u.sendto(b'y', ('127.0.0.1', {port}))")
     assert about(state.compare(before, child.snap()), f"fd {fd}") == []
     # the queue read: empty now
     child.do("s.recv(10)")
     diff = about(state.compare(before, child.snap()), f"fd {fd}")
     assert diff == [f"  pid {child.pid} fd {fd} sock.udp.rx_queue: 'data' -> 'empty'"], diff
     # not bound: in no table
-    child.do(f"n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.close(); os.dup2(n.fileno(), {fd}, False); "
-             f"n.close(); s = socket.socket(fileno={fd})")
+    child.do(f"n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.close(); "
+             f"os.dup2(n.fileno(), {fd}, False); n.close(); s = socket.socket(fileno={fd})")
     diff = state.compare(before, child.snap()) or ""
     assert f"fd {fd} sock.table: 'udp' -> '<none>'" in diff, diff
