@@ -80,6 +80,7 @@ from engine.abi.consts import (
     SIOCOUTQ,
     SK_MEMINFO_DROPS,
     SK_MEMINFO_RMEM_ALLOC,
+    SO_DETACH_FILTER,
     SO_MEMINFO,
     SO_PEEK_OFF,
     SOL_RAW,
@@ -92,8 +93,8 @@ from engine.abi.consts import (
     UDPLITE_RECV_CSCOV,
     UDPLITE_SEND_CSCOV,
 )
-from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import sk_inet_pb2, sk_opts_pb2
+from engine.errors import DumpError, RestoreError, UnsupportedError
+from engine.images.pb import sk_inet_pb2, sk_opts_pb2, sk_packet_pb2
 from engine.objects.base import KernelObject
 from engine.objects.files import skqueue, sockets
 from engine.record import field, record
@@ -274,6 +275,11 @@ def _proc_net(
 @record
 class DgramDump:
     diag: sockets.DiagCache = field(default_factory=sockets.DiagCache)
+    # queues read for real (a dump that kills the tree): the engine's copy of each socket, its entry,
+    # the datagrams (data, sender) and its SO_PEEK_OFF, to be queued again if the tree runs on
+    taken: list[tuple[int, sk_inet_pb2.inet_sk_entry, list[tuple[bytes, bytes]], int]] = field(
+        default_factory=list
+    )
 
 
 def _opt(sk: socket.socket, level: int, opt: int) -> int | None:
@@ -468,14 +474,16 @@ def _dump_corked(fd: Fd, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> N
     )
 
 
-def _peek_all(fd: Fd, sk: socket.socket, family: int) -> list[tuple[bytes, bytes]]:
-    """Every datagram of the receive queue with its sender's struct sockaddr, not consumed."""
-    out: list[tuple[bytes, bytes]] = []
+def _read_all(fd: Fd, sk: socket.socket, family: int, peek: bool, out: list[tuple[bytes, bytes]]) -> None:
+    """Every datagram of the receive queue with its sender's struct sockaddr, added to `out`: peeked
+    (SO_PEEK_OFF set) or read."""
     while len(out) < PEEK_LIMIT:
         try:
-            data, _, flags, addr = sk.recvmsg(MAX_DGRAM, 0, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            data, _, flags, addr = sk.recvmsg(
+                MAX_DGRAM, 0, (socket.MSG_PEEK if peek else 0) | socket.MSG_DONTWAIT
+            )
         except BlockingIOError:
-            return out
+            return
         except OSError as exc:
             # a pending error (an ICMP error on a connected socket) comes before the data, and reading
             # it clears it: nothing reads it without consuming it
@@ -494,11 +502,22 @@ def _peek_all(fd: Fd, sk: socket.socket, family: int) -> list[tuple[bytes, bytes
 def _dump_queue(
     ctx: DumpContext, fd: Fd, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, kind: str
 ) -> None:
+    """The receive queue, in sk-queues.img. A dump that kills the tree reads it for real (and queues it
+    again in dump_done if the tree runs on after all): peeking is exact except for an empty datagram,
+    which a peek marks as peeked and a peek with SO_PEEK_OFF then skips, so that a second dump of a tree
+    left running, or one whose program had peeked it, would not see it. A dump that leaves the tree
+    running, and a socket whose filter is locked or that is shut for reading (where a datagram queued
+    again could be judged anew) are peeked."""
     if not _rmem(sk):
         return
     old = isk.opts.stasis.peek_off if isk.opts.stasis.HasField("peek_off") else -1
+    peek = bool(ctx.opts.leave_running or isk.opts.stasis.lock_filter or isk.shutdown & 1)
+    got: list[tuple[bytes, bytes]] = []
+    if not peek:
+        ctx.files.state(DgramDump).taken.append((os.dup(sk.fileno()), isk, got, old))
     try:
-        sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
+        if peek:
+            sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
     except OSError as exc:
         raise UnsupportedError(
             f"{fd.where}: {_name(kind)} socket with data queued: SO_PEEK_OFF: {exc.strerror}"
@@ -508,21 +527,59 @@ def _dump_queue(
         # loopback's softirq: read until the queue stays the same
         for _ in range(SETTLE_TRIES):
             before = _rmem(sk)
-            got = _peek_all(fd, sk, isk.family)
+            if peek:
+                got.clear()
+            _read_all(fd, sk, isk.family, peek, got)
             time.sleep(SETTLE_S)
-            if _rmem(sk) == before:
+            if _rmem(sk) == (before if peek else 0):
                 break
-            sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
+            if peek:
+                sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
         else:
             raise UnsupportedError(
                 f"{fd.where}: {_name(kind)} socket whose queue keeps growing while the "
                 "tree is stopped (a sender outside the tree)"
             )
     finally:
-        sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, old)
+        if peek:
+            sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, old)
     q = skqueue.queues(ctx)
     for data, addr in got:
         q.add(isk.id, data).stasis.addr = addr
+
+
+def dump_done(ctx: DumpContext, kill: bool) -> None:
+    """The queues read for real go back into their sockets if the tree runs on (from their senders, as
+    at restore, the filter set aside meanwhile: they passed it once), with SO_PEEK_OFF as it was."""
+    st = ctx.files.state(DgramDump)
+    taken, st.taken = st.taken, []
+    first: Exception | None = None
+    for dupfd, isk, got, peek_off in taken:
+        sk = socket.socket(fileno=dupfd)
+        try:
+            if kill or not got:
+                continue
+            packets = []
+            for data, addr in got:
+                e = sk_packet_pb2.sk_packet_entry(id_for=isk.id, length=len(data))
+                e.stasis.addr = addr
+                packets.append(skqueue.Packet(e, data))
+            if isk.opts.so_filter:
+                sk.setsockopt(socket.SOL_SOCKET, SO_DETACH_FILTER, 0)
+            try:
+                drops = _drops(sk)
+                _refill(sk, isk, packets)
+                _delivered(sk, isk, packets, drops)
+            finally:
+                if isk.opts.so_filter:
+                    sockets.set_filter(sk, list(isk.opts.so_filter))
+                sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, peek_off)
+        except Exception as exc:  # noqa: BLE001 - every other socket still gets its queue back
+            first = first or exc
+        finally:
+            sk.close()
+    if first is not None:
+        raise DumpError(f"queueing the datagrams read by the dump again: {first}") from first
 
 
 # -- restore ---------------------------------------------------------------------------------------
@@ -819,4 +876,4 @@ def restore_done(ctx: RestoreContext) -> None:
     st.pending.clear()
 
 
-OBJECT = KernelObject("dgram sockets", restore_done=restore_done)
+OBJECT = KernelObject("dgram sockets", dump_done=dump_done, restore_done=restore_done)
