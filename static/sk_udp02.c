@@ -11,12 +11,18 @@
 #include "zdtmtst.h"
 
 const char *test_doc = "UDP options read back after C/R: SO_BROADCAST, SO_REUSEADDR, SO_PRIORITY, SO_RCVTIMEO, IP_TOS, "
-		       "IP_TTL, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL, IP_MTU_DISCOVER, IP_RECVERR, IP_FREEBIND, multicast "
+		       "IP_TTL, IP_UNICAST_IF, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL, IP_MTU_DISCOVER, IP_RECVERR, IP_FREEBIND, multicast "
 		       "TTL and loop, UDP_CORK (empty), IPv6 TCLASS, unicast and multicast hops, multicast loop, "
 		       "RECVPKTINFO, RECVTCLASS, RECVHOPLIMIT, UDP_SEGMENT, UDP_GRO; the ancillary data they ask for "
 		       "still comes, and the corked socket still holds its datagram until uncorked";
 const char *test_author = "Stasis developers";
 
+#ifndef IP_UNICAST_IF
+#define IP_UNICAST_IF 50
+#endif
+#ifndef IPV6_UNICAST_IF
+#define IPV6_UNICAST_IF 76
+#endif
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
@@ -44,11 +50,13 @@ static const struct opt opts[] = {
 	{ 0, IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND" },
 	{ 0, IPPROTO_IP, IP_MULTICAST_TTL, 5, "IP_MULTICAST_TTL" },
 	{ 0, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP" },
+	{ 0, IPPROTO_IP, IP_UNICAST_IF, 0x01000000, "IP_UNICAST_IF" }, /* lo (index 1), in network order */
 	{ 1, IPPROTO_IPV6, IPV6_TCLASS, 0x20, "IPV6_TCLASS" },
 	{ 1, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9, "IPV6_UNICAST_HOPS" },
 	{ 1, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 3, "IPV6_MULTICAST_HOPS" },
 	{ 1, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP" },
 	{ 1, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO" },
+	{ 1, IPPROTO_IPV6, IPV6_UNICAST_IF, 0x01000000, "IPV6_UNICAST_IF" },
 	{ 1, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS" },
 	{ 1, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT" },
 	{ 1, IPPROTO_UDP, UDP_SEGMENT, 1200, "UDP_SEGMENT" },

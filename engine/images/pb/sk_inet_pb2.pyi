@@ -147,7 +147,7 @@ class stasis_inet_sk_entry(_message.Message):
     def __init__(self, congestion: _Optional[str] = ..., user_timeout: _Optional[int] = ..., notsent_lowat: _Optional[int] = ..., defer_accept: _Optional[int] = ..., quickack: bool = ..., maxseg: _Optional[int] = ..., udp_cork: bool = ..., recvtos: bool = ..., recvttl: bool = ..., transparent: bool = ..., mtu_discover: _Optional[int] = ..., recverr: bool = ..., tclass: _Optional[int] = ..., unicast_hops: _Optional[int] = ..., recvpktinfo6: bool = ..., fastopen: _Optional[int] = ..., window_clamp: _Optional[int] = ..., syncnt: _Optional[int] = ..., linger2: _Optional[int] = ..., thin_lto: bool = ..., mc_ttl: _Optional[int] = ..., mc_loop: bool = ..., ping_group: _Optional[int] = ..., dgram: _Optional[_Union[stasis_dgram_sk_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_dgram_sk_entry(_message.Message):
-    __slots__ = ("udp_segment", "udp_gro", "no_check6_tx", "no_check6_rx", "cscov_send", "cscov_recv", "recvopts", "retopts", "recvorigdstaddr", "mc_all", "mc_if", "mc_hops6", "mc_loop6", "mc_if6", "recvtclass6", "recvhoplimit6", "mtu_discover6", "recverr6", "freebind6", "transparent6", "checksum6", "recvfragsize", "checksum_recv", "mc_all6", "recvorigdstaddr6", "autoflowlabel6", "dontfrag6", "recvrthdr6", "recvhopopts6", "recvdstopts6", "recvpathmtu6", "ping_ident", "uid", "gid")
+    __slots__ = ("udp_segment", "udp_gro", "no_check6_tx", "no_check6_rx", "cscov_send", "cscov_recv", "recvopts", "retopts", "recvorigdstaddr", "mc_all", "mc_if", "mc_hops6", "mc_loop6", "mc_if6", "recvtclass6", "recvhoplimit6", "mtu_discover6", "recverr6", "freebind6", "transparent6", "checksum6", "recvfragsize", "checksum_recv", "mc_all6", "recvorigdstaddr6", "autoflowlabel6", "dontfrag6", "recvrthdr6", "recvhopopts6", "recvdstopts6", "recvpathmtu6", "ping_ident", "uid", "gid", "mc", "unicast_if", "unicast_if6")
     UDP_SEGMENT_FIELD_NUMBER: _ClassVar[int]
     UDP_GRO_FIELD_NUMBER: _ClassVar[int]
     NO_CHECK6_TX_FIELD_NUMBER: _ClassVar[int]
@@ -182,6 +182,9 @@ class stasis_dgram_sk_entry(_message.Message):
     PING_IDENT_FIELD_NUMBER: _ClassVar[int]
     UID_FIELD_NUMBER: _ClassVar[int]
     GID_FIELD_NUMBER: _ClassVar[int]
+    MC_FIELD_NUMBER: _ClassVar[int]
+    UNICAST_IF_FIELD_NUMBER: _ClassVar[int]
+    UNICAST_IF6_FIELD_NUMBER: _ClassVar[int]
     udp_segment: int
     udp_gro: bool
     no_check6_tx: bool
@@ -216,4 +219,19 @@ class stasis_dgram_sk_entry(_message.Message):
     ping_ident: int
     uid: int
     gid: int
-    def __init__(self, udp_segment: _Optional[int] = ..., udp_gro: bool = ..., no_check6_tx: bool = ..., no_check6_rx: bool = ..., cscov_send: _Optional[int] = ..., cscov_recv: _Optional[int] = ..., recvopts: bool = ..., retopts: bool = ..., recvorigdstaddr: bool = ..., mc_all: bool = ..., mc_if: _Optional[bytes] = ..., mc_hops6: _Optional[int] = ..., mc_loop6: bool = ..., mc_if6: _Optional[int] = ..., recvtclass6: bool = ..., recvhoplimit6: bool = ..., mtu_discover6: _Optional[int] = ..., recverr6: bool = ..., freebind6: bool = ..., transparent6: bool = ..., checksum6: _Optional[int] = ..., recvfragsize: bool = ..., checksum_recv: bool = ..., mc_all6: bool = ..., recvorigdstaddr6: bool = ..., autoflowlabel6: bool = ..., dontfrag6: bool = ..., recvrthdr6: bool = ..., recvhopopts6: bool = ..., recvdstopts6: bool = ..., recvpathmtu6: bool = ..., ping_ident: _Optional[int] = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ...) -> None: ...
+    mc: _containers.RepeatedCompositeFieldContainer[stasis_mc_membership]
+    unicast_if: int
+    unicast_if6: int
+    def __init__(self, udp_segment: _Optional[int] = ..., udp_gro: bool = ..., no_check6_tx: bool = ..., no_check6_rx: bool = ..., cscov_send: _Optional[int] = ..., cscov_recv: _Optional[int] = ..., recvopts: bool = ..., retopts: bool = ..., recvorigdstaddr: bool = ..., mc_all: bool = ..., mc_if: _Optional[bytes] = ..., mc_hops6: _Optional[int] = ..., mc_loop6: bool = ..., mc_if6: _Optional[int] = ..., recvtclass6: bool = ..., recvhoplimit6: bool = ..., mtu_discover6: _Optional[int] = ..., recverr6: bool = ..., freebind6: bool = ..., transparent6: bool = ..., checksum6: _Optional[int] = ..., recvfragsize: bool = ..., checksum_recv: bool = ..., mc_all6: bool = ..., recvorigdstaddr6: bool = ..., autoflowlabel6: bool = ..., dontfrag6: bool = ..., recvrthdr6: bool = ..., recvhopopts6: bool = ..., recvdstopts6: bool = ..., recvpathmtu6: bool = ..., ping_ident: _Optional[int] = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ..., mc: _Optional[_Iterable[_Union[stasis_mc_membership, _Mapping]]] = ..., unicast_if: _Optional[int] = ..., unicast_if6: _Optional[int] = ...) -> None: ...
+
+class stasis_mc_membership(_message.Message):
+    __slots__ = ("ifindex", "group", "fmode", "sources")
+    IFINDEX_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    FMODE_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    ifindex: int
+    group: bytes
+    fmode: int
+    sources: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, ifindex: _Optional[int] = ..., group: _Optional[bytes] = ..., fmode: _Optional[int] = ..., sources: _Optional[_Iterable[bytes]] = ...) -> None: ...

@@ -27,6 +27,7 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
+from engine.abi import nr
 from engine.abi.consts import (
     F_SETFL,
     ICMP_FILTER,
@@ -53,6 +54,7 @@ from engine.abi.consts import (
     IP_TOS,
     IP_TRANSPARENT,
     IP_TTL,
+    IP_UNICAST_IF,
     IPPROTO_UDPLITE,
     IPV6_AUTOFLOWLABEL,
     IPV6_CHECKSUM,
@@ -75,7 +77,10 @@ from engine.abi.consts import (
     IPV6_TCLASS,
     IPV6_TRANSPARENT,
     IPV6_UNICAST_HOPS,
+    IPV6_UNICAST_IF,
     IPV6_V6ONLY,
+    MCAST_JOIN_GROUP,
+    MCAST_MSFILTER,
     O_NONBLOCK,
     SIOCOUTQ,
     SK_MEMINFO_DROPS,
@@ -95,6 +100,7 @@ from engine.abi.consts import (
 )
 from engine.errors import DumpError, RestoreError, UnsupportedError
 from engine.images.pb import sk_inet_pb2, sk_opts_pb2, sk_packet_pb2
+from engine.native import ffi, lib
 from engine.objects.base import KernelObject
 from engine.objects.files import skqueue, sockets
 from engine.record import field, record
@@ -138,6 +144,8 @@ _OPTS: tuple[tuple[str, str, int, int, tuple[int, ...], str], ...] = (
     ("d", "mc_all", SOL_IP, IP_MULTICAST_ALL, (AF_INET,), "upr"),
     ("d", "recvfragsize", SOL_IP, IP_RECVFRAGSIZE, (AF_INET,), "upr"),
     ("d", "checksum_recv", SOL_IP, IP_CHECKSUM, (AF_INET,), "upr"),
+    ("d", "unicast_if", SOL_IP, IP_UNICAST_IF, (AF_INET,), "upr"),
+    ("d", "unicast_if6", SOL_IPV6, IPV6_UNICAST_IF, (AF_INET6,), "upr"),
     ("raw", "hdrincl", SOL_IP, IP_HDRINCL, (AF_INET,), "r"),
     ("raw", "nodefrag", SOL_IP, IP_NODEFRAG, (AF_INET,), "r"),
     ("x", "tclass", SOL_IPV6, IPV6_TCLASS, (AF_INET6,), "upr"),
@@ -427,6 +435,8 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
                 isk.stasis.dgram.mc_if = mif
         if kind == "r":
             _dump_icmp_filter(sk, isk)
+        if kind in "ulr":
+            _dump_memberships(fd, sk, isk)
         shut = (
             _diag_shutdown(ctx, sk, family, isk.proto or socket.IPPROTO_UDP, isk.ino)
             if kind in "ul" and local and local[1]
@@ -445,6 +455,94 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
                 "cannot be read past the first packet without consuming it (no "
                 "SO_PEEK_OFF on this socket type)"
             )
+
+
+GF_HEAD = 144  # struct group_filter up to gf_slist (x86_64: interface, pad, sockaddr_storage, mode, count)
+SS_SIZE = 128  # struct sockaddr_storage
+GF_SOURCES = 64  # sources read per group (the kernel says how many it has)
+
+
+def _groups_of(pid: int, family: int) -> list[tuple[int, bytes]]:
+    """Every (ifindex, group) some socket of the task's network namespace joined: /proc/PID/net/igmp[6]
+    list them per device; which of them a socket is in, MCAST_MSFILTER on that socket tells."""
+    out: list[tuple[int, bytes]] = []
+    try:
+        with open(f"/proc/{pid}/net/{'igmp' if family == AF_INET else 'igmp6'}") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    idx = 0
+    for line in lines[1 if family == AF_INET else 0 :]:
+        w = line.split()
+        if family == AF_INET6 and len(w) >= 3:
+            out.append((int(w[0]), bytes.fromhex(w[2])))
+        elif family == AF_INET and w and not line[0].isspace():
+            idx = int(w[0])
+        elif family == AF_INET and w:
+            out.append((idx, struct.pack("<I", int(w[0], 16))))
+    return out
+
+
+def _sockaddr_of(family: int, addr: bytes) -> bytes:
+    if family == AF_INET:
+        return (struct.pack("<HH", AF_INET, 0) + addr).ljust(SS_SIZE, b"\0")
+    return (struct.pack("<HHI", AF_INET6, 0, 0) + addr).ljust(SS_SIZE, b"\0")
+
+
+def _msfilter(sk: socket.socket, family: int, ifindex: int, group: bytes) -> tuple[int, list[bytes]] | None:
+    """(filter mode, sources) of the socket's membership of group on ifindex; None if not a member."""
+    level = SOL_IP if family == AF_INET else SOL_IPV6
+    size = GF_HEAD + SS_SIZE * GF_SOURCES
+    head = struct.pack("<Ixxxx", ifindex) + _sockaddr_of(family, group) + struct.pack("<II", 0, GF_SOURCES)
+    buf = ffi.new("char[]", head + bytes(size - len(head)))  # gf_numsrc in: room for that many
+    ln = ffi.new("unsigned int *", size)
+    ret = lib.st_syscall(
+        nr.getsockopt,
+        sk.fileno(),
+        level,
+        MCAST_MSFILTER,
+        int(ffi.cast("long", buf)),
+        int(ffi.cast("long", ln)),
+        0,
+    )
+    if ret < 0:
+        return None
+    raw = bytes(ffi.buffer(buf, size))
+    fmode, count = struct.unpack_from("<II", raw, 136)
+    if count > GF_SOURCES:
+        raise OSError(0, f"more than {GF_SOURCES} sources in a multicast filter")
+    off = 4 if family == AF_INET else 8
+    n = 4 if family == AF_INET else 16
+    return fmode, [raw[GF_HEAD + i * SS_SIZE + off : GF_HEAD + i * SS_SIZE + off + n] for i in range(count)]
+
+
+def _dump_memberships(fd: Fd, sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> None:
+    for ifindex, group in _groups_of(fd.pid, isk.family):
+        try:
+            got = _msfilter(sk, isk.family, ifindex, group)
+        except OSError as exc:
+            raise UnsupportedError(f"{fd.where}: multicast group: {exc.strerror}") from exc
+        if got is not None:
+            isk.stasis.dgram.mc.add(ifindex=ifindex, group=group, fmode=got[0], sources=got[1])
+
+
+def _restore_memberships(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, what: str) -> None:
+    level = SOL_IP if isk.family == AF_INET else SOL_IPV6
+    for m in isk.stasis.dgram.mc:
+        req = struct.pack("<Ixxxx", m.ifindex) + _sockaddr_of(isk.family, m.group)
+        try:
+            sk.setsockopt(level, MCAST_JOIN_GROUP, req)
+            if m.fmode != 0 or m.sources:  # not a plain join: the filter as it was
+                gf = req + struct.pack("<II", m.fmode, len(m.sources))
+                gf += b"".join(_sockaddr_of(isk.family, a) for a in m.sources)
+                if len(gf) > 1024:
+                    raise OSError(errno.E2BIG, "a multicast filter too big to set here")
+                sk.setsockopt(level, MCAST_MSFILTER, gf)
+        except OSError as exc:
+            grp = socket.inet_ntop(isk.family, m.group)
+            raise RestoreError(
+                f"{what}: joining multicast group {grp} on interface {m.ifindex}: {exc.strerror}"
+            ) from exc
 
 
 def _dump_icmp_filter(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> None:
@@ -673,6 +771,7 @@ def _open(
     if fam == AF_INET6 and isk.HasField("v6only") and bool(_opt(sk, SOL_IPV6, IPV6_V6ONLY)) != isk.v6only:
         _set(sk, SOL_IPV6, IPV6_V6ONLY, int(isk.v6only), "IPV6_V6ONLY", isk.id)
     _restore_ip_opts(sk, isk, kind)
+    _restore_memberships(sk, isk, what)
     # IP_TOS and IPV6_TCLASS set the priority too: the program's SO_PRIORITY, if it set one after them
     if (
         isk.opts.HasField("so_priority")
