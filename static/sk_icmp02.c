@@ -9,9 +9,10 @@
 
 #include "zdtmtst.h"
 
-const char *test_doc = "An ICMP ping socket with an echo reply not read yet: a ping socket's queue cannot be read "
-		       "past its first packet without consuming it, so the dump is refused and the tree goes on; "
-		       "the reply is still there";
+const char *test_doc = "An ICMP ping socket with an echo reply not read yet, dumped with --leave-running: a ping "
+		       "socket's queue cannot be read past its first packet without consuming it (a dump that kills "
+		       "the tree reads it for real: sk_icmp03), so the dump is refused and the tree goes on; the "
+		       "reply is still there";
 const char *test_author = "Stasis developers";
 
 int main(int argc, char **argv)

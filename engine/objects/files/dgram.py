@@ -1,18 +1,26 @@
 """Datagram and raw inet sockets: UDP, UDP-Lite, ICMP ping, raw (inet_sk_entry; queues in sk-queues.img).
 
 Everything is read from the engine's copy of the socket (sockets.dup): addresses with getsockname and
-getpeername, options with getsockopt, and the shutdown state from sock_diag where the socket is listed
-(bound UDP and UDP-Lite; raw and ping sockets are not listed on every kernel) else from poll. Options CRIU
-has no field for are in the stasis extension (stasis_inet_sk_entry, its `dgram` message).
+getpeername (a connected ping or raw socket has no peer port, so its peer comes from /proc/PID/net/icmp or
+raw), options with getsockopt, multicast memberships with MCAST_MSFILTER for each group /proc/PID/net/igmp
+lists, and the shutdown state from sock_diag where the socket is listed (bound UDP and UDP-Lite; raw and
+ping sockets are not listed on every kernel) else from poll. Options CRIU has no field for are in the
+stasis extension (stasis_inet_sk_entry, its `dgram` message), with the socket's owner (inode uid and gid:
+the engine makes sockets as root, fchown gives them back).
 
-The receive queue of a UDP socket is read without consuming it: SO_PEEK_OFF 0 and MSG_PEEK, one datagram
-after the other with its sender (in sk-queues.img, the sender in the entry's stasis extension), then
-SO_PEEK_OFF as it was. At restore the datagrams are sent again, in order, from their senders: a raw
-IPPROTO_RAW socket of the engine writes each one with its IP and UDP headers (the sender's address and
-port, whatever holds that port now), so it goes through the receiving socket's normal input path (its
-filter, its buffer). Then the socket's filter is attached (it would have judged the refill). What cannot
-come back exactly is refused at dump: a corked datagram being built, queued data on raw and ping sockets
-(whose queues cannot be read past the first packet without consuming it), a truncated peek.
+Receive queues (sk-queues.img, each datagram's sender in the entry's stasis extension): a dump that kills
+the tree reads them for real, and queues them again in dump_done if the tree runs on after all; a dump that
+leaves it running peeks them (SO_PEEK_OFF 0 and MSG_PEEK, then SO_PEEK_OFF as it was), which UDP allows
+and ping sockets do not (refused then). At restore (and in dump_done) each datagram is sent again, in
+order, from its sender: a raw IPPROTO_RAW socket of the engine writes it with its IP and UDP (or ICMP
+echo reply) header, so it goes through the receiving socket's normal input path and no port has to be free.
+The socket's filter is attached after (it had judged them already), shutdown too.
+Refused at dump, never lost: a corked datagram being built, queued data on raw sockets (their queue
+cannot be read past the first packet without consuming it, and a packet sent again reaches every raw
+socket and the stack), ping queues with --leave-running, a peek truncated or behind a pending error.
+Not visible from outside, so not kept: IP_MULTICAST_IF given as an interface index (getsockopt returns
+the address only), a pending socket error (reading it clears it), a send-only shutdown of a socket
+sock_diag does not list, whether a port was chosen by the kernel (restore binds it explicitly).
 """
 
 from __future__ import annotations
@@ -449,11 +457,18 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
         if kind in "ul":
             _dump_corked(fd, sk, isk)
             _dump_queue(ctx, fd, sk, isk, kind)
+        elif (
+            kind == "p"
+            and _rmem(sk)
+            and not (ctx.opts.leave_running or isk.opts.stasis.lock_filter or isk.shutdown & 1)
+        ):
+            _dump_queue(ctx, fd, sk, isk, kind)  # read for real: no SO_PEEK_OFF on ping sockets
         elif _rmem(sk):
             raise UnsupportedError(
                 f"{fd.where}: {_name(kind)} socket with data queued to read: its queue "
                 "cannot be read past the first packet without consuming it (no "
                 "SO_PEEK_OFF on this socket type)"
+                + (", and the tree runs on (--leave-running)" if kind == "p" else "")
             )
 
 
@@ -609,7 +624,7 @@ def _dump_queue(
     if not _rmem(sk):
         return
     old = isk.opts.stasis.peek_off if isk.opts.stasis.HasField("peek_off") else -1
-    peek = bool(ctx.opts.leave_running or isk.opts.stasis.lock_filter or isk.shutdown & 1)
+    peek = kind != "p" and bool(ctx.opts.leave_running or isk.opts.stasis.lock_filter or isk.shutdown & 1)
     got: list[tuple[bytes, bytes]] = []
     if not peek:
         ctx.files.state(DgramDump).taken.append((os.dup(sk.fileno()), isk, got, old))
@@ -671,7 +686,8 @@ def dump_done(ctx: DumpContext, kill: bool) -> None:
             finally:
                 if isk.opts.so_filter:
                     sockets.set_filter(sk, list(isk.opts.so_filter))
-                sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, peek_off)
+                if _kind(isk.type, isk.proto) in "ul":
+                    sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, peek_off)
         except Exception as exc:  # noqa: BLE001 - every other socket still gets its queue back
             first = first or exc
         finally:
@@ -851,6 +867,24 @@ def _udp_packet(
     return struct.pack("!IHBB16s16s", 6 << 28, len(udp), proto, 64, src, dst) + udp
 
 
+def _icmp_packet(family: int, src: bytes, dst: bytes, msg: bytes) -> bytes:
+    """The whole IP packet of an ICMP (ICMPv6) message as a ping socket received it (its header with the
+    socket's echo id, then the data), its checksum made for this source and destination."""
+    if len(msg) < 8:
+        raise RestoreError(f"a queued ICMP message of {len(msg)} bytes")
+    body = msg[:2] + b"\0\0" + msg[4:]
+    if family == AF_INET:
+        c = _csum(body)
+        icmp = body[:2] + struct.pack("!H", c) + body[4:]
+        return (
+            struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, socket.IPPROTO_ICMP, 0, src, dst)
+            + icmp
+        )
+    c = _csum(src + dst + struct.pack("!IxxxB", len(body), socket.IPPROTO_ICMPV6) + body)
+    icmp = body[:2] + struct.pack("!H", c) + body[4:]
+    return struct.pack("!IHBB16s16s", 6 << 28, len(icmp), socket.IPPROTO_ICMPV6, 64, src, dst) + icmp
+
+
 def _mapped_v4(addr: bytes) -> bytes | None:
     return addr[12:] if addr[:12] == bytes(10) + b"\xff\xff" else None
 
@@ -886,7 +920,10 @@ def _refill(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, packets: list[skq
                     raws[fam] = sockets.new_socket(
                         fam, socket.SOCK_RAW, socket.IPPROTO_RAW, f"{what}: the socket refilling its queue"
                     )
-            pkt = _udp_packet(fam, proto, saddr, sport, daddr, local[1], p.data)
+            if isk.type == socket.SOCK_DGRAM and proto in (socket.IPPROTO_ICMP, socket.IPPROTO_ICMPV6):
+                pkt = _icmp_packet(fam, saddr, daddr, p.data)
+            else:
+                pkt = _udp_packet(fam, proto, saddr, sport, daddr, local[1], p.data)
             try:
                 raws[fam].sendto(pkt, (socket.inet_ntop(fam, daddr), 0))
             except OSError as exc:
@@ -927,7 +964,7 @@ def _delivered(
     stop growing without a drop."""
     what = f"inet socket {isk.id}"
     n, last = 0, -1
-    exact = all(p.data for p in packets)
+    exact = _kind(isk.type, isk.proto) in "ul" and all(p.data for p in packets)
     for _ in range(500):
         if exact:
             n = _count(sk, len(packets))
@@ -943,6 +980,8 @@ def _delivered(
         raise RestoreError(
             f"{what}: {_drops(sk) - drops} of the queued datagrams were dropped when sent again"
         )
+    if not exact and not _rmem(sk):
+        raise RestoreError(f"{what}: none of the {len(packets)} queued datagrams arrived when sent again")
     if exact and n != len(packets):
         raise RestoreError(
             f"{what}: {n} of {len(packets)} queued datagrams arrived when they were sent again"
