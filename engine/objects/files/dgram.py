@@ -93,7 +93,9 @@ from engine.abi.consts import (
     SIOCOUTQ,
     SK_MEMINFO_DROPS,
     SK_MEMINFO_RMEM_ALLOC,
+    SO_ATTACH_REUSEPORT_CBPF,
     SO_DETACH_FILTER,
+    SO_DETACH_REUSEPORT_BPF,
     SO_MEMINFO,
     SO_PEEK_OFF,
     SOL_RAW,
@@ -624,7 +626,10 @@ def _dump_queue(
     if not _rmem(sk):
         return
     old = isk.opts.stasis.peek_off if isk.opts.stasis.HasField("peek_off") else -1
-    peek = kind != "p" and bool(ctx.opts.leave_running or isk.opts.stasis.lock_filter or isk.shutdown & 1)
+    # a member of a SO_REUSEPORT group: queued again into the live group, its hash would pick the member
+    peek = kind != "p" and bool(
+        ctx.opts.leave_running or isk.opts.stasis.lock_filter or isk.shutdown & 1 or isk.opts.so_reuseport
+    )
     got: list[tuple[bytes, bytes]] = []
     if not peek:
         ctx.files.state(DgramDump).taken.append((os.dup(sk.fileno()), isk, got, old))
@@ -704,6 +709,12 @@ class DgramRestore:
     """Sockets whose queue and filter are set in restore_done: (file id, engine fd, entry)."""
 
     pending: list[tuple[int, int, sk_inet_pb2.inet_sk_entry]] = field(default_factory=list)
+    # SO_REUSEPORT groups by (family, protocol, address, port): their members' fds in the order they were
+    # bound, which is their order in the kernel's group (a reuseport program's index)
+    groups: dict[tuple[int, int, str, int], list[int]] = field(default_factory=dict)
+
+    def group_of(self, fd: int) -> list[int]:
+        return next((g for g in self.groups.values() if fd in g), [])
 
 
 def _set(sk: socket.socket, level: int, opt: int, value: int | bytes, what: str, isk_id: int) -> None:
@@ -801,6 +812,9 @@ def _open(
             sk.bind((src, port))
         except OSError as exc:
             raise RestoreError(f"{what}: bind to {src} port {port}: {exc.strerror}") from exc
+        if isk.opts.so_reuseport and kind in "ul":
+            key = (fam, isk.proto, src, port)
+            ctx.files.state(DgramRestore).groups.setdefault(key, []).append(sk.fileno())
     if isk.state == TCP_ESTABLISHED:
         dst = _addr_host(fam, list(isk.dst_addr))
         try:
@@ -988,6 +1002,25 @@ def _delivered(
         )
 
 
+def _steer(sk: socket.socket, index: int, isk: sk_inet_pb2.inet_sk_entry) -> None:
+    """A classic BPF reuseport program on the socket's group that gives every datagram to member `index`
+    (a program the tree had attached there cannot be read back, so none is restored)."""
+    prog = sockets.SOCK_FILTER.pack(0x06, 0, 0, index)  # BPF_RET | BPF_K, index
+    buf = ffi.new("char[]", prog)
+    fprog = ffi.new("char[16]", struct.pack("<HxxxxxxQ", 1, int(ffi.cast("long", buf))))
+    ret = lib.st_syscall(
+        nr.setsockopt,
+        sk.fileno(),
+        socket.SOL_SOCKET,
+        SO_ATTACH_REUSEPORT_CBPF,
+        int(ffi.cast("long", fprog)),
+        16,
+        0,
+    )
+    if ret < 0:
+        raise RestoreError(f"inet socket {isk.id}: SO_ATTACH_REUSEPORT_CBPF: {os.strerror(-ret)}")
+
+
 def restore_done(ctx: RestoreContext) -> None:
     st = ctx.files.state(DgramRestore)
     for fid, fd, isk in st.pending:
@@ -996,8 +1029,15 @@ def restore_done(ctx: RestoreContext) -> None:
             packets = skqueue.queues(ctx).of(fid)
             if packets:
                 drops = _drops(sk)
-                _refill(sk, isk, packets)
-                _delivered(sk, isk, packets, drops)
+                group = st.group_of(fd)
+                if len(group) > 1:  # the group's hash would pick a member: a program picks this one
+                    _steer(sk, group.index(fd), isk)
+                try:
+                    _refill(sk, isk, packets)
+                    _delivered(sk, isk, packets, drops)
+                finally:
+                    if len(group) > 1:
+                        _set(sk, socket.SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, 0, "reuseport program", isk.id)
             if packets:
                 _shutdown(sk, isk, f"inet socket {isk.id}")
             if isk.opts.so_filter:
