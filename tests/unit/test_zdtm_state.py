@@ -245,3 +245,24 @@ def test_socket_recreated_alike_is_no_difference_and_a_new_port_is(child: Child)
              f"os.dup2(n.fileno(), {fd}, False); n.close(); s = socket.socket(fileno={fd})")
     diff = state.compare(before, child.snap()) or ""
     assert f"fd {fd} sock.table: 'udp' -> '<none>'" in diff, diff
+
+
+def test_every_socket_table_is_read(child: Child, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each kind of socket is found in its /proc/net table by inode, with the fields of that table."""
+    path = tmp_path / "sk"
+    child.do("import socket; u = socket.socket(socket.AF_UNIX); "
+             f"u.bind({str(path)!r}); u.listen(3); out = u.fileno()")
+    child.do("t = socket.socket(socket.AF_INET6); t.bind(('::1', 0)); t.listen(5)")
+    child.do("n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 1))")
+    child.do("d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); d.bind(('127.0.0.1', 0))")
+    fds = {k: int(child.do(f"out = {k}.fileno()")) for k in ("u", "t", "n", "d")}
+    f = child.snap()[child.pid].fields
+    assert f[f"fd {fds['u']} sock.table"] == "unix"
+    assert f[f"fd {fds['u']} sock.unix.Path"] == str(path)
+    assert f[f"fd {fds['u']} sock.unix.Flags"] == "00010000"  # __SO_ACCEPTCON: listening
+    assert f[f"fd {fds['t']} sock.table"] == "tcp6"
+    assert f[f"fd {fds['t']} sock.tcp6.st"] == "0A"  # TCP_LISTEN
+    assert f[f"fd {fds['n']} sock.table"] == "netlink"
+    assert f[f"fd {fds['n']} sock.netlink.Groups"] == "00000001"
+    assert f[f"fd {fds['d']} sock.udp.uid"] == str(os.getuid())
+    assert not any(k.endswith((".RefCount", ".Drops", ".drops", ".sk")) for k in f)
