@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -247,7 +248,7 @@ def test_socket_recreated_alike_is_no_difference_and_a_new_port_is(child: Child)
     assert f"fd {fd} sock.table: 'udp' -> '<none>'" in diff, diff
 
 
-def test_every_socket_table_is_read(child: Child, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_every_socket_table_is_read(child: Child, tmp_path: Path) -> None:
     """Each kind of socket is found in its /proc/net table by inode, with the fields of that table."""
     path = tmp_path / "sk"
     child.do("import socket; u = socket.socket(socket.AF_UNIX); "
