@@ -33,6 +33,8 @@ import select
 import socket
 import struct
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -766,7 +768,7 @@ def open_(ctx: RestoreContext, isk: sk_inet_pb2.inet_sk_entry) -> int:
     if not kind:
         raise RestoreError(f"inet socket {isk.id}: type {isk.type}, protocol {isk.proto} is not supported")
     what = f"{_name(kind)} socket {isk.id}"
-    sk = sockets.new_socket(isk.family, isk.type, isk.proto, what)
+    sk = _new_ping(isk, what) if kind == "p" else sockets.new_socket(isk.family, isk.type, isk.proto, what)
     try:
         _open(ctx, sk, isk, kind, what)
         fcntl.fcntl(sk.fileno(), F_SETFL, isk.flags & O_NONBLOCK)
@@ -839,6 +841,35 @@ def _shutdown(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, what: str) -> N
         except OSError as exc:
             if exc.errno != errno.ENOTCONN:  # an unconnected socket is shut down all the same
                 raise RestoreError(f"{what}: shutdown: {exc.strerror}") from exc
+
+
+@contextmanager
+def _egid(gid: int) -> Iterator[None]:
+    """This thread's effective gid (a raw setresgid: libc's would change every thread of the engine)."""
+    old = os.getegid()
+    ret = lib.st_syscall(nr.setresgid, -1, gid, -1, 0, 0, 0)
+    if ret < 0:
+        raise OSError(-ret, f"setresgid(-1, {gid}, -1): {os.strerror(-ret)}")
+    try:
+        yield
+    finally:
+        lib.st_syscall(nr.setresgid, -1, old, -1, 0, 0, 0)
+
+
+def _new_ping(isk: sk_inet_pb2.inet_sk_entry, what: str) -> socket.socket:
+    """A ping socket: net.ipv4.ping_group_range must hold the creator's group. The engine's (root's) may
+    not be in it where the program's is: then made with the program's group (the socket's gid)."""
+    try:
+        return sockets.new_socket(isk.family, isk.type, isk.proto, what)
+    except RestoreError as exc:
+        d = isk.stasis.dgram
+        if not isinstance(exc.__cause__, PermissionError) or not d.HasField("gid") or d.gid == os.getegid():
+            raise
+    try:
+        with _egid(d.gid):
+            return sockets.new_socket(isk.family, isk.type, isk.proto, what)
+    except OSError as exc:
+        raise RestoreError(f"{what}: {exc.strerror}") from exc
 
 
 def owner(sk: socket.socket, uid: int, gid: int, what: str) -> None:
