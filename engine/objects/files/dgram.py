@@ -524,8 +524,10 @@ def _msfilter(sk: socket.socket, family: int, ifindex: int, group: bytes) -> tup
         int(ffi.cast("long", ln)),
         0,
     )
-    if ret < 0:
+    if ret == -errno.EADDRNOTAVAIL:  # "must have a prior join": not a member
         return None
+    if ret < 0:
+        raise OSError(-ret, f"MCAST_MSFILTER: {os.strerror(-ret)}")
     raw = bytes(ffi.buffer(buf, size))
     fmode, count = struct.unpack_from("<II", raw, 136)
     if count > GF_SOURCES:
