@@ -33,7 +33,7 @@ from engine.objects import (
     tree,
 )
 from engine.objects.base import KernelObject, Phase, Stage
-from engine.objects.files import epoll, io_uring, pty, skqueue
+from engine.objects.files import epoll, io_uring, pty, skqueue, tcp
 from engine.objects.files import table as files
 
 OBJECTS: tuple[KernelObject, ...] = (
@@ -54,6 +54,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     fs.OBJECT,
     epoll.OBJECT,  # before files: its write_images gives the targets' file ids before files.img
     files.OBJECT,
+    tcp.OBJECT,  # TCP repair mode and the network lock around the whole tree's dump and restore
     skqueue.OBJECT,  # sockets' receive queues (sk-queues.img)
     pty.OBJECT,  # controlling terminals
     io_uring.OBJECT,  # registered files and buffers once the fds are placed
