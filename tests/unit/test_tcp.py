@@ -1,0 +1,172 @@
+"""TCP connections whose peer is outside the dumped tree (the peer is this test process), the network lock
+around them (nftables), and the failure paths: nothing may be left behind (repair mode, nft tables).
+
+A real connection between the test and a target that echoes what it receives: while the target is
+dumped and gone, what the test sends must meet no RST (the lock drops it, TCP retransmits it), and once
+restored the target answers it."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Snapshot, Spawner, Target, assert_untouched, needs_root, stasis
+
+pytestmark = [needs_root, pytest.mark.skipif(shutil.which("nft") is None, reason="nft (nftables) not installed")]
+
+ECHO = r"""
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", PORT))
+s.sendall(b"hello")
+s.setblocking(False)
+n = 0
+while True:
+    n += 1
+    try:
+        d = s.recv(65536)
+        if d:
+            s.sendall(d)
+    except BlockingIOError:
+        pass
+    sys.stdout.write(f"{n}\n")
+    sys.stdout.flush()
+    time.sleep(0.02)
+"""
+
+
+def tables() -> list[str]:
+    out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=True).stdout
+    return [line.split()[-1] for line in out.splitlines() if "stasis-" in line]
+
+
+def tcp_state(s: socket.socket) -> int:
+    return struct.unpack_from("B", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8))[0]
+
+
+def echo_target(spawn: Spawner) -> tuple[Target, socket.socket, socket.socket]:
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    t = spawn.python(ECHO.replace("PORT", str(lst.getsockname()[1])))
+    lst.settimeout(10)
+    conn, _ = lst.accept()
+    conn.settimeout(10)
+    assert conn.recv(5) == b"hello"
+    return t, lst, conn
+
+
+def echoes(conn: socket.socket, data: bytes, timeout: float = 15.0) -> bool:
+    conn.settimeout(timeout)
+    got = b""
+    while len(got) < len(data):
+        d = conn.recv(65536)
+        if not d:
+            return False
+        got += d
+    return got == data
+
+
+def test_peer_outside_locked_then_restored(spawn: Spawner, tmp_path: Path) -> None:
+    t, lst, conn = echo_target(spawn)
+    conn.sendall(b"x" * 10)
+    assert echoes(conn, b"x" * 10)
+    before = set(tables())
+    img = tmp_path / "img"
+    img.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established")
+    assert res.returncode == 0, str(res)
+    t.reap_dumped()
+    mine = set(tables()) - before
+    assert len(mine) == 1, f"the dump's lock table: {mine}"
+    # the target is gone: what we send now is dropped by the lock, no RST comes back
+    payload = bytes(range(256)) * 40
+    conn.sendall(payload)
+    time.sleep(0.5)
+    assert tcp_state(conn) == 1, "the peer's connection did not stay ESTABLISHED under the lock"
+    conn.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        conn.recv(1)
+    res = stasis("restore", "-D", img, "-o", "restore.log", "--restore-detached")
+    assert res.returncode == 0, str(res)
+    assert set(tables()) - before == set(), "the lock is still there after the restore"
+    assert echoes(conn, payload), "the restored target did not answer what was sent while it was locked"
+    conn.sendall(b"after")
+    assert echoes(conn, b"after")
+    lst.close()
+    conn.close()
+
+
+def test_leave_running_removes_lock_and_repair(spawn: Spawner, tmp_path: Path) -> None:
+    t, lst, conn = echo_target(spawn)
+    before = set(tables())
+    img = tmp_path / "img"
+    img.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established", "-R")
+    assert res.returncode == 0, str(res)
+    assert set(tables()) == before
+    t.wait_count(t.count())
+    conn.sendall(b"still here")
+    assert echoes(conn, b"still here"), "the connection does not work after a --leave-running dump"
+    assert (img / "inventory.img").exists()
+    lst.close()
+    conn.close()
+
+
+@pytest.mark.parametrize("point", ["dump:objects", "dump:images"])
+def test_failed_dump_leaves_nothing(spawn: Spawner, tmp_path: Path, point: str) -> None:
+    t, lst, conn = echo_target(spawn)
+    before_tables = set(tables())
+    snap = Snapshot.take(t.pid)
+    img = tmp_path / "img"
+    img.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established", fault=point)
+    assert res.returncode == 1, str(res)
+    assert set(tables()) == before_tables, "a failed dump left its lock table"
+    assert_untouched(t, snap)
+    conn.sendall(b"ping")
+    assert echoes(conn, b"ping"), "the connection does not work after a failed dump (repair mode left on?)"
+    lst.close()
+    conn.close()
+
+
+def test_failed_restore_removes_lock(spawn: Spawner, tmp_path: Path) -> None:
+    t, lst, conn = echo_target(spawn)
+    before = set(tables())
+    img = tmp_path / "img"
+    img.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established")
+    assert res.returncode == 0, str(res)
+    t.reap_dumped()
+    assert len(set(tables()) - before) == 1
+    res = stasis("restore", "-D", img, "-o", "restore.log", "--restore-detached", fault="restore:final")
+    assert res.returncode == 1, str(res)
+    assert set(tables()) == before, "a failed restore left the lock table"
+    lst.close()
+    conn.close()
+
+
+def test_refusals(spawn: Spawner, tmp_path: Path) -> None:
+    t, lst, conn = echo_target(spawn)
+    before = set(tables())
+    snap = Snapshot.take(t.pid)
+    img = tmp_path / "img"
+    img.mkdir()
+    for args, words in (((), "--tcp-established"),
+                        (("--tcp-established", "--network-lock", "iptables"), "iptables")):
+        res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", *args)
+        assert res.returncode == 1, str(res)
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0] and f"pid {t.pid}" in lines[0], res.stderr
+        assert "Traceback" not in res.stderr
+    assert set(tables()) == before
+    assert_untouched(t, snap)
+    conn.sendall(b"ok")
+    assert echoes(conn, b"ok")
+    lst.close()
+    conn.close()
