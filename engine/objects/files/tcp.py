@@ -243,6 +243,15 @@ def _shutdown_of(sk: socket.socket, state: int) -> int:
     return how
 
 
+def _reads_eof(sk: socket.socket) -> bool:
+    """A closed socket whose reads give end-of-file (RCV_SHUTDOWN or a finished connection) rather than
+    ENOTCONN; writes give EPIPE either way. Peeked, so nothing is consumed."""
+    try:
+        return sk.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except OSError:
+        return False
+
+
 def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> None:
     assert fd.sock is not None
     st = ctx.files.state(TcpDump)
@@ -265,6 +274,8 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
                             info.unacked)
         else:
             isk.backlog = 0
+        if seen.state == TCP_CLOSE and _reads_eof(sk):
+            isk.shutdown = sk_opts_pb2.BOTH  # its connection ended, or a --tcp-close restore shut it
         if seen.state in CONN_STATES:
             isk.shutdown = _shutdown_of(sk, seen.state)
             isk.stasis.peer_in_tree = fd.sock.ino in st.in_tree
@@ -442,8 +453,10 @@ def open_(ctx: RestoreContext, isk: sk_inet_pb2.inet_sk_entry) -> int:
             _common_before_bind(sk, isk)
             if inet.is_bound(isk):
                 _set(sk, socket.SOL_SOCKET, socket.SO_REUSEADDR, 1, "SO_REUSEADDR")
-                inet.bind_inet(sk, isk, what)
+                _bind_closed(sk, isk, what)
             _set(sk, socket.SOL_SOCKET, socket.SO_REUSEADDR, int(isk.opts.reuseaddr), "SO_REUSEADDR")
+            if isk.HasField("shutdown") and isk.shutdown:
+                _shut(sk, socket.SHUT_RDWR, what)
             restore_tcp_opts(sk, isk)
         else:
             raise RestoreError(f"{what}: this state cannot be restored")
@@ -454,19 +467,37 @@ def open_(ctx: RestoreContext, isk: sk_inet_pb2.inet_sk_entry) -> int:
     return sk.detach()
 
 
+def _bind_closed(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, what: str, force: bool = False) -> None:
+    """A closed socket keeps the port it had, even one a listener holds now (a connection closed with
+    --tcp-close, or a socket whose connection ended): bound in repair mode, which ignores the conflict."""
+    if not force:
+        try:
+            inet.bind_inet(sk, isk, what)
+            return
+        except RestoreError as exc:
+            if not isinstance(exc.__cause__, OSError) or exc.__cause__.errno != errno.EADDRINUSE:
+                raise
+    _set(sk, SOL_TCP, TCP_REPAIR, 1, "TCP_REPAIR")
+    inet.bind_inet(sk, isk, what)
+    _set(sk, SOL_TCP, TCP_REPAIR, 0, "TCP_REPAIR off")
+
+
+def _shut(sk: socket.socket, how: int, what: str) -> None:
+    """shutdown() of a socket that is not connected: the kernel marks it and says ENOTCONN."""
+    try:
+        sk.shutdown(how)
+    except OSError as exc:
+        if exc.errno != errno.ENOTCONN:
+            raise RestoreError(f"{what}: shutdown: {exc.strerror}") from exc
+
+
 def _open_closed_conn(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, what: str) -> None:
     """--tcp-close: bound where it was (in repair mode: the port may be a listener's), then shut down both
     ways, so reads see end-of-file and writes EPIPE, as criu restores it."""
     sockets.restore_opts(sk, isk.opts, skip=("reuseaddr",))
     _common_before_bind(sk, isk)
-    _set(sk, SOL_TCP, TCP_REPAIR, 1, "TCP_REPAIR")
-    inet.bind_inet(sk, isk, what)
-    _set(sk, SOL_TCP, TCP_REPAIR, 0, "TCP_REPAIR off")
-    try:
-        sk.shutdown(socket.SHUT_RDWR)
-    except OSError as exc:
-        if exc.errno != errno.ENOTCONN:
-            raise RestoreError(f"{what}: shutdown: {exc.strerror}") from exc
+    _bind_closed(sk, isk, what, force=True)
+    _shut(sk, socket.SHUT_RDWR, what)
     _set(sk, socket.SOL_SOCKET, socket.SO_REUSEADDR, int(isk.opts.reuseaddr), "SO_REUSEADDR")
     restore_tcp_opts(sk, isk)
 
