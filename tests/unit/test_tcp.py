@@ -18,7 +18,8 @@ import pytest
 
 from conftest import Snapshot, Spawner, Target, assert_untouched, needs_root, stasis
 
-pytestmark = [needs_root, pytest.mark.skipif(shutil.which("nft") is None, reason="nft (nftables) not installed")]
+pytestmark = [needs_root,
+              pytest.mark.skipif(shutil.which("nft") is None, reason="nft (nftables) not installed")]
 
 ECHO = r"""
 import socket, sys, time

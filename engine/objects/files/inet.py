@@ -101,8 +101,10 @@ def dump_addrs(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> None:
         isk.dst_port = 0
 
 
-def entry_to_sockaddr(isk: sk_inet_pb2.inet_sk_entry, src: bool = True) -> tuple[str, int] | tuple[str, int,
-                                                                                                      int, int]:
+SockAddr = tuple[str, int] | tuple[str, int, int, int]
+
+
+def entry_to_sockaddr(isk: sk_inet_pb2.inet_sk_entry, src: bool = True) -> SockAddr:
     """The Python sockaddr of the entry's source (or destination) address and port."""
     host = entry_to_host(isk.family, list(isk.src_addr if src else isk.dst_addr))
     port = isk.src_port if src else isk.dst_port
@@ -146,6 +148,7 @@ _EXT_IP_OPTS: tuple[tuple[int, int, str, tuple[int, ...]], ...] = (
     (SOL_IPV6, IPV6_TCLASS, "tclass", (socket.AF_INET6,)),
     (SOL_IPV6, IPV6_UNICAST_HOPS, "unicast_hops", (socket.AF_INET6,)),
 )
+_BOOL_EXT = ("recvtos", "recvttl", "transparent", "recverr", "mc_loop")
 _NOT_STREAM = ("mc_ttl", "mc_loop")  # multicast options: a stream socket refuses them (EINVAL)
 
 
@@ -179,8 +182,7 @@ def dump_ip_opts(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> None:
         if sk.family in fams and not (name in _NOT_STREAM and sk.type == socket.SOCK_STREAM):
             v = _get(sk, level, opt)
             if v is not None:
-                setattr(x, name, bool(v) if name in ("recvtos", "recvttl", "transparent", "recverr", "mc_loop")
-                        else v)
+                setattr(x, name, bool(v) if name in _BOOL_EXT else v)
 
 
 def _put(sk: socket.socket, level: int, opt: int, value: int, what: str) -> None:
@@ -206,7 +208,8 @@ def restore_ip_opts(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry) -> None:
             _put(sk, level, opt, int(getattr(io, name)), name.upper())
     x = isk.stasis
     for level, opt, name, fams in _EXT_IP_OPTS:
-        if sk.family in fams and x.HasField(name) and not (name in _NOT_STREAM and isk.type == socket.SOCK_STREAM):
+        stream_only_refuses = name in _NOT_STREAM and isk.type == socket.SOCK_STREAM
+        if sk.family in fams and x.HasField(name) and not stream_only_refuses:
             _put(sk, level, opt, int(getattr(x, name)), name.upper())
 
 

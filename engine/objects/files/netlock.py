@@ -16,7 +16,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-import socket
 import subprocess
 
 from engine.abi import nr
@@ -121,8 +120,3 @@ def unlock(table: str, nsfd: int = -1) -> None:
     r = _nft(["delete", "table", "inet", table], None, nsfd)
     if r.returncode and exists(table, nsfd):
         raise OSError(1, f"nft delete table inet {table}: {r.stderr.strip()}")
-
-
-def conn_of(family: int, src: str, sport: int, dst: str, dport: int) -> Conn:
-    return Conn(family if family in (socket.AF_INET, socket.AF_INET6) else socket.AF_INET, src, sport, dst,
-                dport)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import struct
 from typing import TYPE_CHECKING
 
 from engine.abi.consts import (
@@ -126,7 +125,8 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
             peer: Addr | None = _addr(sk.getpeername())
         except OSError:
             peer = None
-        st.seen[fd.sock.ino] = Seen(fd, state, sockets.netns_ino(sk), _addr(sk.getsockname()), peer, sk.family)
+        st.seen[fd.sock.ino] = Seen(fd, state, sockets.netns_ino(sk), _addr(sk.getsockname()), peer,
+                                    sk.family)
 
 
 def _canon(a: Addr) -> Addr:
@@ -165,9 +165,9 @@ def dump_tree(ctx: DumpContext) -> None:
                                "here; use nftables (the default) or skip")
     if outside and method == "nftables":
         if not netlock.available():
-            raise UnsupportedError(f"{outside[0].fd.where}: a TCP connection to a peer outside the tree needs "
-                                   "the network lock, and nft (Debian package nftables) is not installed; "
-                                   "or use --network-lock skip")
+            raise UnsupportedError(f"{outside[0].fd.where}: a TCP connection to a peer outside the tree "
+                                   "needs the network lock, and nft (Debian package nftables) is not "
+                                   "installed; or use --network-lock skip")
         st.table = netlock.table_name(ctx.opts.tree)
         by_ns: dict[int, list[netlock.Conn]] = {}
         for s in outside:
@@ -215,7 +215,8 @@ def dump_tcp_opts(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, state: int)
 
 # (field of stasis_inet_sk_entry, option), any state
 _EXT_TCP_OPTS: tuple[tuple[str, int], ...] = (
-    ("user_timeout", TCP_USER_TIMEOUT), ("notsent_lowat", TCP_NOTSENT_LOWAT), ("defer_accept", TCP_DEFER_ACCEPT),
+    ("user_timeout", TCP_USER_TIMEOUT), ("notsent_lowat", TCP_NOTSENT_LOWAT),
+    ("defer_accept", TCP_DEFER_ACCEPT),
     ("syncnt", TCP_SYNCNT), ("linger2", TCP_LINGER2), ("thin_lto", TCP_THIN_LINEAR_TIMEOUTS),
 )
 
@@ -270,14 +271,14 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
             isk.backlog = info.sacked
             if info.unacked:
                 isk.stasis.accept_queue = info.unacked
-                log.warning("%s: %d connection(s) not yet accepted are forgotten (--skip-in-flight)", fd.where,
-                            info.unacked)
+                log.warning("%s: %d connection(s) not yet accepted are forgotten (--skip-in-flight)",
+                            fd.where, info.unacked)
         else:
             isk.backlog = 0
         if seen.state == TCP_CLOSE and _reads_eof(sk):
             isk.shutdown = sk_opts_pb2.BOTH  # its connection ended, or a --tcp-close restore shut it
         if seen.state in CONN_STATES:
-            isk.shutdown = _shutdown_of(sk, seen.state)
+            isk.shutdown = _shutdown_of(sk, seen.state)  # type: ignore[assignment]
             isk.stasis.peer_in_tree = fd.sock.ino in st.in_tree
             if st.table and fd.sock.ino not in st.in_tree:
                 isk.stasis.lock_table = st.table
@@ -306,7 +307,7 @@ def dump_done(ctx: DumpContext, kill: bool) -> None:
         finally:
             rep.sk.close()
     st.repaired.clear()
-    for ns, nsfd in list(st.locks.items()):
+    for nsfd in list(st.locks.values()):
         try:
             if not kill:
                 netlock.unlock(st.table, nsfd)
@@ -321,7 +322,8 @@ def dump_done(ctx: DumpContext, kill: bool) -> None:
 
 def inventory(opts: object) -> tuple[bool, int]:
     """(tcp_close, network_lock_method) of a dump's inventory."""
-    return bool(getattr(opts, "tcp_close", False)), LOCK_METHODS.get(getattr(opts, "network_lock", "nftables"), 1)
+    method = LOCK_METHODS.get(getattr(opts, "network_lock", "nftables"), 1)
+    return bool(getattr(opts, "tcp_close", False)), method
 
 
 # -- restore ---------------------------------------------------------------------------------------

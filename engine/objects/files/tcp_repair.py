@@ -61,7 +61,8 @@ OUR_FIN_UNACKED = (TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK)
 PEER_FIN_STATES = (TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CLOSING)
 WINDOW = struct.Struct("<5I")  # struct tcp_repair_window
 REPAIR_OPT = struct.Struct("<II")  # struct tcp_repair_opt { u32 opt_code; u32 opt_val; }
-TCPI_HEAD = struct.Struct("<8BIIIIII")  # tcp_info: state .. options, wscales, .., rto, ato, mss x2, unacked, sacked
+# tcp_info: state .. options, wscales, .., rto, ato, snd_mss, rcv_mss, unacked, sacked
+TCPI_HEAD = struct.Struct("<8BIIIIII")
 BIG_BUF = 4 << 20  # buffers while the queues are refilled (the dumped sizes come back in restore_done)
 
 
@@ -236,7 +237,8 @@ def restore_stream(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, e: tcp_str
     try:
         sk.connect(dst)
     except OSError as exc:
-        raise RestoreError(f"{what}: connect in repair mode to {dst[0]} port {dst[1]}: {exc.strerror}") from exc
+        raise RestoreError(f"{what}: connect in repair mode to {dst[0]} port {dst[1]}: "
+                           f"{exc.strerror}") from exc
     opts = b""
     if e.opt_mask & TCPI_OPT_SACK:
         opts += REPAIR_OPT.pack(TCPOPT_SACK_PERM, 0)
