@@ -60,7 +60,7 @@ SOL_TCP = socket.IPPROTO_TCP
 STATE_NAMES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT",
                7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
 CONN_STATES = (TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CLOSING)
-PEER_FIN_STATES = tcp_repair.PEER_FIN_STATES
+PEER_FIN_STATES = (TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CLOSING)  # as tcp_repair (its import may be under way)
 TCP_MSS_DEFAULT = 536  # TCP_MAXSEG of a socket whose program never set it
 LOCK_METHODS = {"iptables": 0, "nftables": 1, "skip": 2}
 Addr = tuple[str, int]
