@@ -23,7 +23,7 @@ pytestmark = [needs_root,
 
 ECHO = r"""
 import socket, sys, time
-s = socket.create_connection(("127.0.0.1", PORT))
+s = socket.create_connection(("HOST", PORT))
 s.sendall(b"hello")
 s.setblocking(False)
 n = 0
@@ -50,11 +50,13 @@ def tcp_state(s: socket.socket) -> int:
     return struct.unpack_from("B", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8))[0]
 
 
-def echo_target(spawn: Spawner) -> tuple[Target, socket.socket, socket.socket]:
-    lst = socket.socket()
-    lst.bind(("127.0.0.1", 0))
+def echo_target(spawn: Spawner, host: str = "127.0.0.1") -> tuple[Target, socket.socket, socket.socket]:
+    """The target connects to `host` (an IPv4-mapped address: an AF_INET6 socket talking IPv4)."""
+    v6 = ":" in host and not host.startswith("::ffff:")
+    lst = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
+    lst.bind(("::1" if v6 else "127.0.0.1", 0))
     lst.listen(1)
-    t = spawn.python(ECHO.replace("PORT", str(lst.getsockname()[1])))
+    t = spawn.python(ECHO.replace("PORT", str(lst.getsockname()[1])).replace("HOST", host))
     lst.settimeout(10)
     conn, _ = lst.accept()
     conn.settimeout(10)
@@ -73,8 +75,9 @@ def echoes(conn: socket.socket, data: bytes, timeout: float = 15.0) -> bool:
     return got == data
 
 
-def test_peer_outside_locked_then_restored(spawn: Spawner, tmp_path: Path) -> None:
-    t, lst, conn = echo_target(spawn)
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "::ffff:127.0.0.1"])
+def test_peer_outside_locked_then_restored(spawn: Spawner, tmp_path: Path, host: str) -> None:
+    t, lst, conn = echo_target(spawn, host)
     conn.sendall(b"x" * 10)
     assert echoes(conn, b"x" * 10)
     before = set(tables())
