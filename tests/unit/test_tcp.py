@@ -174,3 +174,32 @@ def test_refusals(spawn: Spawner, tmp_path: Path) -> None:
     assert echoes(conn, b"ok")
     lst.close()
     conn.close()
+
+
+def test_lock_skip_and_lock_again_at_restore(spawn: Spawner, tmp_path: Path) -> None:
+    """--network-lock skip adds no table; a dump's table gone before the restore (another boot) is made
+    again for the restore and removed once the sockets exist."""
+    t, lst, conn = echo_target(spawn)
+    before = set(tables())
+    img = tmp_path / "img"
+    img.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established", "-R",
+                 "--network-lock", "skip")
+    assert res.returncode == 0, str(res)
+    assert set(tables()) == before
+    conn.sendall(b"skip")
+    assert echoes(conn, b"skip")
+    shutil.rmtree(img)
+    img.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established")
+    assert res.returncode == 0, str(res)
+    t.reap_dumped()
+    (mine,) = set(tables()) - before
+    subprocess.run(["nft", "delete", "table", "inet", mine], check=True)
+    res = stasis("restore", "-D", img, "-o", "restore.log", "--restore-detached", "-v4")
+    assert res.returncode == 0, str(res)
+    assert set(tables()) == before
+    conn.sendall(b"again")
+    assert echoes(conn, b"again")
+    lst.close()
+    conn.close()
