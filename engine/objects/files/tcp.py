@@ -246,7 +246,14 @@ def _shutdown_of(sk: socket.socket, state: int) -> int:
 
 def _reads_eof(sk: socket.socket) -> bool:
     """A closed socket whose reads give end-of-file (RCV_SHUTDOWN or a finished connection) rather than
-    ENOTCONN; writes give EPIPE either way. Peeked, so nothing is consumed."""
+    ENOTCONN; writes give EPIPE either way. Peeked, so nothing is consumed; not asked at all with an error
+    pending (POLLERR), which any recv would take away from the task."""
+    import select
+
+    p = select.poll()
+    p.register(sk.fileno(), select.POLLIN)
+    if any(ev & select.POLLERR for _, ev in p.poll(0)):
+        return False
     try:
         return sk.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
     except OSError:
