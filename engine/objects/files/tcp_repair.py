@@ -266,12 +266,10 @@ def restore_stream(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, e: tcp_str
         rcv_wup, rcv_wnd = e.rcv_wup, e.rcv_wnd
         if peer_fin:
             rcv_wup, rcv_wnd = _u32(rcv_wup - 1), rcv_wnd + 1
-        # The segment size (mss_cache) was fixed at connect, before TCP_REPAIR_OPTIONS gave the MSS: the
-        # kernel sizes segments again only when an ACK opens the window past max_window. One byte less of
-        # send window (and max_window just below it) makes the peer's answer to the window probe of
-        # repair-off that ACK; a closed window (0) does it when it opens.
-        snd_wnd = max(e.snd_wnd - 1, 0)
-        _set(sk, TCP_REPAIR_WINDOW, WINDOW.pack(e.snd_wl1, snd_wnd, snd_wnd, rcv_wnd, rcv_wup),
+        # As dumped. The segment size (mss_cache) stays the one fixed at connect (536-byte default, before
+        # TCP_REPAIR_OPTIONS gave the MSS) until an ACK opens the window past max_window, as with criu:
+        # lowering snd_wnd/max_window to force that broke connections whose window was closed (stalls)
+        _set(sk, TCP_REPAIR_WINDOW, WINDOW.pack(e.snd_wl1, e.snd_wnd, e.max_window, rcv_wnd, rcv_wup),
              "TCP_REPAIR_WINDOW")
     return sq[sent:]
 
