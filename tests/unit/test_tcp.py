@@ -203,3 +203,39 @@ def test_lock_skip_and_lock_again_at_restore(spawn: Spawner, tmp_path: Path) -> 
     assert echoes(conn, b"again")
     lst.close()
     conn.close()
+
+
+def test_netlock_in_another_netns(tmp_path: Path) -> None:
+    """The lock goes to the socket's network namespace (nft run after setns), not the engine's."""
+    import os
+
+    from engine.objects.files import netlock
+
+    holder = subprocess.Popen(["unshare", "-n", "sleep", "60"])
+    try:
+        deadline = time.monotonic() + 5
+        while os.stat(f"/proc/{holder.pid}/ns/net").st_ino == os.stat("/proc/self/ns/net").st_ino:
+            assert time.monotonic() < deadline, "unshare -n did not make a network namespace"
+            time.sleep(0.01)
+        fd = os.open(f"/proc/{holder.pid}/ns/net", os.O_RDONLY)
+        table = netlock.table_name(holder.pid)
+        try:
+            conns = [netlock.Conn(socket.AF_INET, "127.0.0.1", 1000, "127.0.0.1", 2000),
+                     netlock.Conn(socket.AF_INET6, "::ffff:127.0.0.1", 3, "::ffff:127.0.0.1", 4),
+                     netlock.Conn(socket.AF_INET6, "::1", 5, "::1", 6)]
+            netlock.lock(table, conns, fd)
+            assert netlock.exists(table, fd) and not netlock.exists(table)
+            listing = ["nsenter", "-t", str(holder.pid), "-n", "nft", "list", "table", "inet", table]
+            out = subprocess.run(listing, capture_output=True, text=True, check=True).stdout
+            assert "127.0.0.1 . 3 . 127.0.0.1 . 4" in out, out  # IPv4-mapped: written as IPv4
+            assert "::1 . 5 . ::1 . 6" in out and "127.0.0.1 . 2000 . 127.0.0.1 . 1000" in out, out
+            netlock.lock(table, conns[:1], fd)  # again: the elements only, no second set of rules
+            out2 = subprocess.run(listing, capture_output=True, text=True, check=True).stdout
+            assert out2.count("@conns4 drop") == 2, out2
+            netlock.unlock(table, fd)
+            assert not netlock.exists(table, fd)
+        finally:
+            os.close(fd)
+    finally:
+        holder.kill()
+        holder.wait()
