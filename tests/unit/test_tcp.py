@@ -239,3 +239,67 @@ def test_netlock_in_another_netns(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+HALF = r"""
+import os, socket, sys, time
+s = socket.create_connection(("HOST", PORT))
+s.setblocking(False)
+eof = False
+n = 0
+while True:
+    n += 1
+    try:
+        d = s.recv(65536)
+        if d == b"" and not eof:
+            eof = True
+            print("eof", flush=True)
+        elif d:
+            s.sendall(d)
+    except BlockingIOError:
+        pass
+    if eof and os.path.exists("go"):
+        os.unlink("go")
+        try:
+            again = s.recv(1)
+        except BlockingIOError:
+            again = None
+        s.sendall(b"after-eof:" + (b"eof" if again == b"" else b"?"))
+    sys.stdout.write(f"{n}\n")
+    sys.stdout.flush()
+    time.sleep(0.02)
+"""
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "::ffff:127.0.0.1"])
+def test_half_closed_by_a_peer_outside(spawn: Spawner, tmp_path: Path, host: str) -> None:
+    """The peer (this test) shut its side down: the target's end is in CLOSE_WAIT with the peer outside the
+    tree. After C/R the peer's FIN is there again (end-of-file, CLOSE_WAIT) and the target still sends."""
+    v6 = ":" in host and not host.startswith("::ffff:")
+    lst = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
+    lst.bind(("::1" if v6 else "127.0.0.1", 0))
+    lst.listen(1)
+    t = spawn.python(HALF.replace("PORT", str(lst.getsockname()[1])).replace("HOST", host))
+    lst.settimeout(10)
+    conn, _ = lst.accept()
+    conn.sendall(b"data")
+    assert echoes(conn, b"data")
+    conn.shutdown(socket.SHUT_WR)
+    deadline = time.monotonic() + 10
+    while "eof" not in t.lines():
+        assert time.monotonic() < deadline, "the target did not see the end-of-file"
+        time.sleep(0.01)
+    before = set(tables())
+    img = tmp_path / "img"
+    img.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established")
+    assert res.returncode == 0, str(res)
+    t.reap_dumped()
+    assert tcp_state(conn) == 5, "the peer left FIN_WAIT2"  # TCP_FIN_WAIT2
+    res = stasis("restore", "-D", img, "-o", "restore.log", "--restore-detached")
+    assert res.returncode == 0, str(res)
+    assert set(tables()) == before
+    (t.cwd / "go").write_text("")
+    assert echoes(conn, b"after-eof:eof"), "the restored end lost the peer's FIN or cannot send"
+    lst.close()
+    conn.close()

@@ -154,11 +154,6 @@ def dump_tree(ctx: DumpContext) -> None:
             st.in_tree.add(ino)
         else:
             outside.append(s)
-    for s in outside:
-        if s.state in PEER_FIN_STATES:
-            raise UnsupportedError(f"{s.fd.where}: TCP connection in state {_state_name(s.state)} with its "
-                                   f"peer ({s.peer[0] if s.peer else '?'}) outside the tree: the peer's FIN "
-                                   "cannot be made again at restore")
     method = ctx.opts.network_lock
     if outside and method == "iptables":
         raise UnsupportedError(f"{outside[0].fd.where}: --network-lock iptables: iptables is not installed "
@@ -531,12 +526,26 @@ def restore_done(ctx: RestoreContext) -> None:
         sk = socket.socket(fileno=p.fd)
         what = f"TCP socket {p.isk.id} ({_state_name(p.isk.state)})"
         try:
+            if p.isk.state in PEER_FIN_STATES and not p.isk.stasis.peer_in_tree:
+                _peer_fin(sk, p, what)
             restore_tcp_opts(sk, p.isk)
             tcp_repair.finish(sk, p.isk, p.tail, what)
             sockets.restore_opts(sk, p.isk.opts)
         finally:
             sk.detach()
     st.pending.clear()
+
+
+def _peer_fin(sk: socket.socket, p: Pending, what: str) -> None:
+    """The FIN of a peer that is not restored with us, made again; until the socket has taken it."""
+    import time
+
+    tcp_repair.peer_fin(sk, p.isk, p.stream, what)
+    deadline = time.monotonic() + 2.0
+    while tcp_repair.tcp_info(sk).state == TCP_ESTABLISHED:
+        if time.monotonic() > deadline:
+            raise RestoreError(f"{what}: the peer's FIN made again was not taken")
+        time.sleep(0.001)
 
 
 def restore_abort(ctx: RestoreContext) -> None:

@@ -9,7 +9,8 @@ write_seq and, while unacknowledged, in SIOCOUTQ (and in SIOCOUTQNSD while unsen
 and unsq_len count bytes only, outq_seq keeps it, as CRIU writes them. The peer's FIN (CLOSE_WAIT,
 LAST_ACK, CLOSING) is in rcv_nxt = inq_seq. At restore both are taken off the sequence numbers, the
 connection is rebuilt ESTABLISHED and the FINs come again: ours by shutdown(SHUT_WR) after the tail, the
-peer's by the peer (refused at dump when the peer is not dumped: nothing would send it again).
+peer's by the peer when it is restored with us, else by a segment made as the peer's (peer_fin), as
+libsoccr does.
 """
 
 from __future__ import annotations
@@ -272,6 +273,62 @@ def restore_stream(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, e: tcp_str
         _set(sk, TCP_REPAIR_WINDOW, WINDOW.pack(e.snd_wl1, e.snd_wnd, e.max_window, rcv_wnd, rcv_wup),
              "TCP_REPAIR_WINDOW")
     return sq[sent:]
+
+
+def _csum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def peer_fin(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, e: tcp_stream_pb2.tcp_stream_entry,
+             what: str) -> None:
+    """The FIN the peer had sent, made again for a connection whose peer is not dumped (CLOSE_WAIT, LAST_ACK,
+    CLOSING): one hand-built segment from the peer's address and port through a raw socket, at the
+    sequence number the restored socket expects (its rcv_nxt is the FIN's), acknowledging what the peer
+    had acknowledged; with a timestamp option of value 0 where timestamps are on (it passes PAWS and
+    leaves ts_recent unset, so the peer's real timestamps are taken afterwards). Marked SOCCR_MARK, which
+    the network lock lets through. The peer already has its FIN acknowledged: the restored socket's ACK of
+    it is a duplicate it ignores."""
+    from engine.abi.consts import SOCCR_MARK
+
+    local = inet.entry_to_sockaddr(isk)
+    peer = inet.entry_to_sockaddr(isk, src=False)
+    fin_seq = _u32(e.inq_seq - 1)
+    # what the peer acknowledges: the restored socket's snd_una (our own FIN, if any, is not sent yet)
+    ack = _u32(e.outq_seq - (isk.state in OUR_FIN_STATES) - e.outq_len)
+    opts = b""
+    if e.opt_mask & TCPI_OPT_TIMESTAMPS:
+        opts = struct.pack("!BBBBII", 1, 1, 8, 10, 0, e.timestamp)
+    win = min(e.snd_wnd >> e.snd_wscale, 0xFFFF) if e.HasField("snd_wnd") else 0xFFFF
+    hlen = 20 + len(opts)
+    tcp = struct.pack("!HHIIBBHHH", peer[1], local[1], fin_seq, ack, (hlen // 4) << 4, 0x11, win, 0, 0) + opts
+    fam, lhost, phost = isk.family, local[0], peer[0]
+    if fam == socket.AF_INET6 and lhost.lower().startswith("::ffff:") and "." in lhost:
+        fam, lhost, phost = socket.AF_INET, lhost[7:], phost[7:]  # IPv4-mapped: IPv4 on the wire
+    src, dst = socket.inet_pton(fam, phost), socket.inet_pton(fam, lhost)
+    if fam == socket.AF_INET:
+        pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+    else:
+        pseudo = src + dst + struct.pack("!I3xB", len(tcp), socket.IPPROTO_TCP)
+    tcp = tcp[:16] + struct.pack("!H", _csum(pseudo + tcp)) + tcp[18:]
+    try:
+        if fam == socket.AF_INET:
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, socket.IPPROTO_TCP, 0,
+                             src, dst)
+            pkt = ip + tcp
+            raw = socket.socket(socket.AF_INET, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.IPPROTO_RAW)
+        else:
+            pkt = struct.pack("!IHBB16s16s", 6 << 28, len(tcp), socket.IPPROTO_TCP, 64, src, dst) + tcp
+            raw = socket.socket(socket.AF_INET6, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.IPPROTO_RAW)
+        with raw:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, SOCCR_MARK)
+            raw.sendto(pkt, (lhost, 0))
+    except OSError as exc:
+        raise RestoreError(f"{what}: the peer's FIN (raw socket): {exc.strerror}") from exc
 
 
 def leave_repair(sk: socket.socket, what: str) -> None:
