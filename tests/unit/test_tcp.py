@@ -303,3 +303,45 @@ def test_half_closed_by_a_peer_outside(spawn: Spawner, tmp_path: Path, host: str
     assert echoes(conn, b"after-eof:eof"), "the restored end lost the peer's FIN or cannot send"
     lst.close()
     conn.close()
+
+
+def test_fault_walk_with_a_lock(spawn: Spawner, tmp_path: Path) -> None:
+    """Every fault point with a locked connection: a failed dump leaves no table and the connection as it
+    was; a failed restore leaves no table (also after restore_done: the restored sockets go back to repair
+    mode before they close, so the peer sees nothing); the same images then restore, and the peer is
+    answered."""
+    from engine.check import fault_points
+
+    points = fault_points()
+    t, lst, conn = echo_target(spawn)
+    before = set(tables())
+    img = tmp_path / "img"
+    for point in (p for p in points if p.startswith("dump:")):
+        shutil.rmtree(img, ignore_errors=True)
+        img.mkdir()
+        res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established", fault=point)
+        assert res.returncode == 1, f"{point}: {res}"
+        assert set(tables()) == before, f"{point}: a lock table is left"
+        conn.sendall(point.encode())
+        assert echoes(conn, point.encode()), f"{point}: the connection does not work after the failed dump"
+    shutil.rmtree(img)
+    img.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established")
+    assert res.returncode == 0, str(res)
+    t.reap_dumped()
+    dumps = set(tables()) - before
+    assert len(dumps) == 1
+    for point in (p for p in points if p.startswith("restore:")):
+        res = stasis("restore", "-D", img, "-o", "restore.log", "--restore-detached", fault=point)
+        assert res.returncode == 1, f"{point}: {res}"
+        # before the restore made anything (restore:images) the dump's lock is as the dump left it;
+        # once it began, a failed restore removes it
+        allowed = [before, before | dumps] if point == "restore:images" else [before]
+        assert set(tables()) in allowed, f"{point}: the failed restore left a lock table"
+    res = stasis("restore", "-D", img, "-o", "restore.log", "--restore-detached")
+    assert res.returncode == 0, str(res)
+    assert set(tables()) == before
+    conn.sendall(b"end")
+    assert echoes(conn, b"end")
+    lst.close()
+    conn.close()

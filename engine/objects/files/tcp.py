@@ -347,7 +347,9 @@ class TcpRestore:
     lock_method: int = 1
     streams: dict[int, tuple[tcp_stream_pb2.tcp_stream_entry, bytes]] = field(default_factory=dict)
     pending: list[Pending] = field(default_factory=list)
-    tables: set[str] = field(default_factory=set)
+    tables: set[str] = field(default_factory=set)  # locks this restore made (again) and has to remove
+    image_tables: set[str] = field(default_factory=set)  # the locks the images name (a failed restore: gone)
+    finished: list[int] = field(default_factory=list)  # connections out of repair (engine fds, the broker's)
 
 
 def _is_conn(isk: sk_inet_pb2.inet_sk_entry) -> bool:
@@ -370,6 +372,8 @@ def load_images(ctx: RestoreContext) -> None:
         if len(entries) != 1:
             raise RestoreError(f"{ctx.images.path('tcp-stream', ino=isk.ino)}: {len(entries)} entries, not 1")
         st.streams[isk.ino] = (entries[0].message, bytes(entries[0].extra or b""))
+        if isk.stasis.lock_table:
+            st.image_tables.add(isk.stasis.lock_table)
 
 
 def _relock(ctx: RestoreContext, st: TcpRestore, isk: sk_inet_pb2.inet_sk_entry) -> None:
@@ -533,6 +537,7 @@ def restore_done(ctx: RestoreContext) -> None:
             sockets.restore_opts(sk, p.isk.opts)
         finally:
             sk.detach()
+        st.finished.append(p.fd)
     st.pending.clear()
 
 
@@ -549,9 +554,23 @@ def _peer_fin(sk: socket.socket, p: Pending, what: str) -> None:
 
 
 def restore_abort(ctx: RestoreContext) -> None:
-    """A failed restore: the lock goes (the sockets it guarded are gone with the killed tree)."""
+    """A failed restore: the lock goes (the sockets it guarded are gone with the killed tree), whether
+    this restore had made it again yet or not."""
     st = ctx.files.state(TcpRestore)
     first: OSError | None = None
+    for fd in [p.fd for p in st.pending] + st.finished:
+        # repair on again before the broker closes the last reference: closed silently (no FIN, no RST),
+        # so the peer waits for the next restore of the same images
+        sk = socket.socket(fileno=fd)
+        try:
+            sk.setsockopt(SOL_TCP, TCP_REPAIR, 1)
+        except OSError as exc:
+            log.warning("tcp: a restored connection could not go back to repair mode: %s", exc)
+        finally:
+            sk.detach()
+    st.finished.clear()
+    if ctx.opts.network_lock != "skip":
+        st.tables |= st.image_tables
     for table in sorted(st.tables):
         try:
             netlock.unlock(table)
