@@ -345,3 +345,69 @@ def test_fault_walk_with_a_lock(spawn: Spawner, tmp_path: Path) -> None:
     assert echoes(conn, b"end")
     lst.close()
     conn.close()
+
+
+CONNECTING = r"""
+import select, socket, sys, time
+s = socket.socket()
+s.setblocking(False)
+print("connect", s.connect_ex(("127.0.0.1", PORT)), s.getsockname()[1], flush=True)
+p = select.poll()
+p.register(s, select.POLLOUT)
+done = False
+n = 0
+while True:
+    n += 1
+    if not done and p.poll(0):
+        err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        print("connected", err, flush=True)
+        if err == 0:
+            s.setblocking(True)
+            s.sendall(b"hi")
+        done = True
+    sys.stdout.write(f"{n}\n")
+    sys.stdout.flush()
+    time.sleep(0.02)
+"""
+
+
+def test_connect_in_progress(spawn: Spawner, tmp_path: Path) -> None:
+    """A non-blocking connect() whose SYNs are dropped (SYN_SENT) at the dump: restored from the same port
+    and sequence number, the SYN goes out again and the connection is made once the drop is gone."""
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(4)
+    port = lst.getsockname()[1]
+    drop = f"stasis-test-drop-{port}"
+    subprocess.run(["nft", "-f", "-"], check=True, text=True,
+                   input=f"table inet {drop} {{\n chain in {{ type filter hook input priority -10; "
+                         f"tcp dport {port} tcp flags syn drop; }}\n}}\n")
+    try:
+        t = spawn.python(CONNECTING.replace("PORT", str(port)))
+        line = next(x for x in t.lines() if x.startswith("connect "))
+        assert line.split()[1] == "115", line  # EINPROGRESS
+        sport = int(line.split()[2])
+        img = tmp_path / "img"
+        img.mkdir()
+        res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log")
+        assert res.returncode == 1 and "--tcp-established" in res.stderr, str(res)
+        res = stasis("dump", "-t", str(t.pid), "-D", img, "-o", "dump.log", "--tcp-established")
+        assert res.returncode == 0, str(res)
+        t.reap_dumped()
+        res = stasis("restore", "-D", img, "-o", "restore.log", "--restore-detached")
+        assert res.returncode == 0, str(res)
+        time.sleep(0.3)
+        assert not any(x.startswith("connected") for x in t.lines()), "connected through the drop"
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", drop], check=True)
+    lst.settimeout(15)
+    conn, peer = lst.accept()
+    assert peer[1] == sport, f"the restored connect() comes from port {peer[1]}, not {sport}"
+    conn.settimeout(10)
+    assert conn.recv(2) == b"hi"
+    deadline = time.monotonic() + 5
+    while "connected 0" not in t.lines():
+        assert time.monotonic() < deadline, t.lines()[-3:]
+        time.sleep(0.01)
+    conn.close()
+    lst.close()

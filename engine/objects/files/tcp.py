@@ -1,8 +1,9 @@
 """TCP sockets (inet_sk_entry + tcp-stream-<ino %x>.img), IPv4 and IPv6.
 
 Listeners (backlog, accept queue: refused unless --skip-in-flight), closed and never-connected sockets
-are rebuilt from their options and bound address. Connections (ESTABLISHED and the half-closed states)
-need --tcp-established: their state is read with TCP_REPAIR on the engine's dup of the socket
+are rebuilt from their options and bound address; a connect() in progress (SYN_SENT, with
+--tcp-established) from its port and first sequence number, its SYN sent again in restore_done.
+Connections (ESTABLISHED and the half-closed states) need --tcp-established: their state is read with TCP_REPAIR on the engine's dup of the socket
 (tcp_repair.py), between a network lock (netlock.py, only for connections whose peer is not dumped) and
 the end of the dump. Repair mode stays on until the tree is let go: dump_done turns it off (the tree
 runs on) or leaves it on while the tree is killed (the peer sees nothing). At restore a connection is
@@ -108,10 +109,9 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
             if info.unacked and not ctx.opts.skip_in_flight:
                 raise UnsupportedError(f"{fd.where}: TCP listener with {info.unacked} connection(s) not yet "
                                        "accepted (use --skip-in-flight to forget them)")
-        elif state in (TCP_SYN_SENT, TCP_SYN_RECV):
-            raise UnsupportedError(f"{fd.where}: TCP socket in state {_state_name(state)} (a connect() in "
-                                   "progress) cannot be dumped")
-        elif state in CONN_STATES:
+        elif state == TCP_SYN_RECV:
+            raise UnsupportedError(f"{fd.where}: TCP socket in state {_state_name(state)}")
+        elif state in CONN_STATES or state == TCP_SYN_SENT:
             if not (ctx.opts.tcp_established or ctx.opts.tcp_close):
                 raise UnsupportedError(f"{fd.where}: TCP connection ({_state_name(state)}): dumping it needs "
                                        "--tcp-established (or --tcp-close)")
@@ -124,9 +124,32 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
         try:
             peer: Addr | None = _addr(sk.getpeername())
         except OSError:
-            peer = None
+            peer = _syn_sent_peer(fd) if state == TCP_SYN_SENT else None
         st.seen[fd.sock.ino] = Seen(fd, state, sockets.netns_ino(sk), _addr(sk.getsockname()), peer,
                                     sk.family)
+
+
+def _syn_sent_peer(fd: Fd) -> Addr:
+    """Where a connect() in progress goes: getpeername says ENOTCONN until it is done; /proc/PID/net/tcp*
+    (the task's network namespace) has it by inode."""
+    import ipaddress
+
+    assert fd.sock is not None
+    for name in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{fd.pid}/net/{name}") as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            col = line.split()
+            if len(col) > 9 and col[9] == str(fd.sock.ino):
+                host, port = col[2].split(":")
+                raw = bytes.fromhex(host)
+                # the kernel prints each 32-bit word of the address in host (little-endian) order
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                return (str(ipaddress.ip_address(raw)), int(port, 16))
+    raise UnsupportedError(f"{fd.where}: TCP connect() in progress: its destination is not in /proc/net/tcp")
 
 
 def _canon(a: Addr) -> Addr:
@@ -136,7 +159,10 @@ def _canon(a: Addr) -> Addr:
 
 
 def _conns(st: TcpDump) -> list[tuple[int, Seen]]:
-    return [(ino, s) for ino, s in st.seen.items() if s.state in CONN_STATES and s.peer is not None]
+    """Connections and connect()s in progress (no lock for these: a peer's SYN-ACK met meanwhile by a RST
+    only drops its half-open connection, and the restored socket sends its SYN again)."""
+    return [(ino, s) for ino, s in st.seen.items()
+            if (s.state in CONN_STATES or s.state == TCP_SYN_SENT) and s.peer is not None]
 
 
 def dump_tree(ctx: DumpContext) -> None:
@@ -150,6 +176,8 @@ def dump_tree(ctx: DumpContext) -> None:
     outside: list[Seen] = []
     for ino, s in conns:
         assert s.peer is not None
+        if s.state == TCP_SYN_SENT:
+            continue
         if (s.netns, _canon(s.peer), _canon(s.local)) in ends:
             st.in_tree.add(ino)
         else:
@@ -279,6 +307,9 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, isk: sk_inet_pb2.inet_sk_entry) -> N
             isk.backlog = 0
         if seen.state == TCP_CLOSE and _reads_eof(sk):
             isk.shutdown = sk_opts_pb2.BOTH  # its connection ended, or a --tcp-close restore shut it
+        if seen.state == TCP_SYN_SENT and seen.peer is not None:
+            isk.dst_addr.extend(inet.addr_to_entry(sk.family, seen.peer[0]))
+            isk.dst_port = seen.peer[1]
         if seen.state in CONN_STATES:
             isk.shutdown = _shutdown_of(sk, seen.state)  # type: ignore[assignment]
             isk.stasis.peer_in_tree = fd.sock.ino in st.in_tree
@@ -350,10 +381,11 @@ class TcpRestore:
     tables: set[str] = field(default_factory=set)  # locks this restore made (again) and has to remove
     image_tables: set[str] = field(default_factory=set)  # the locks the images name (a failed restore: gone)
     finished: list[int] = field(default_factory=list)  # connections out of repair (engine fds, the broker's)
+    connects: list[Pending] = field(default_factory=list)  # connect()s in progress, started in restore_done
 
 
 def _is_conn(isk: sk_inet_pb2.inet_sk_entry) -> bool:
-    return isk.state in CONN_STATES
+    return isk.state in CONN_STATES or isk.state == TCP_SYN_SENT
 
 
 def load_images(ctx: RestoreContext) -> None:
@@ -441,8 +473,14 @@ def open_(ctx: RestoreContext, isk: sk_inet_pb2.inet_sk_entry) -> int:
                 raise RestoreError(f"{what}: no tcp-stream image for socket {isk.ino:#x}")
             _relock(ctx, st, isk)
             _common_before_bind(sk, isk)
-            tail = tcp_repair.restore_stream(sk, isk, stream, data, what)
-            st.pending.append(Pending(sk.fileno(), isk, stream, tail))
+            if isk.state == TCP_SYN_SENT:
+                tcp_repair.restore_syn_sent(sk, isk, stream, what)
+                sockets.restore_opts(sk, isk.opts, skip=("reuseaddr",))
+                restore_tcp_opts(sk, isk)
+                st.connects.append(Pending(sk.fileno(), isk, stream, b""))
+            else:
+                tail = tcp_repair.restore_stream(sk, isk, stream, data, what)
+                st.pending.append(Pending(sk.fileno(), isk, stream, tail))
         elif _is_conn(isk):
             _open_closed_conn(sk, isk, what)
         elif isk.state == TCP_LISTEN:
@@ -539,6 +577,15 @@ def restore_done(ctx: RestoreContext) -> None:
             sk.detach()
         st.finished.append(p.fd)
     st.pending.clear()
+    for p in st.connects:
+        sk = socket.socket(fileno=p.fd)
+        try:
+            tcp_repair.start_connect(sk, p.isk, f"TCP socket {p.isk.id} (SYN_SENT)")
+            _set(sk, socket.SOL_SOCKET, socket.SO_REUSEADDR, int(p.isk.opts.reuseaddr), "SO_REUSEADDR")
+            inet.set_file_flags(p.fd, p.isk.flags)
+        finally:
+            sk.detach()
+    st.connects.clear()
 
 
 def _peer_fin(sk: socket.socket, p: Pending, what: str) -> None:

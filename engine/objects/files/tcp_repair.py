@@ -16,6 +16,7 @@ libsoccr does.
 from __future__ import annotations
 
 import fcntl
+import os
 import socket
 import struct
 from functools import cache
@@ -38,6 +39,7 @@ from engine.abi.consts import (
     TCP_REPAIR_QUEUE,
     TCP_REPAIR_WINDOW,
     TCP_SEND_QUEUE,
+    TCP_SYN_SENT,
     TCP_TIMESTAMP,
     TCPI_OPT_SACK,
     TCPI_OPT_TIMESTAMPS,
@@ -177,6 +179,8 @@ def read_stream(sk: socket.socket, state: int, where: str) -> tuple[tcp_stream_p
         inq = _ioctl_int(sk, SIOCINQ)
         outq = _ioctl_int(sk, SIOCOUTQ)
         unsq = _ioctl_int(sk, SIOCOUTQNSD)
+        if state == TCP_SYN_SENT and outq > 0:
+            outq -= 1  # our SYN, not a byte
         if state in OUR_FIN_UNACKED and outq > 0:
             outq -= 1  # our FIN, not a byte
             if unsq > 0:
@@ -186,7 +190,7 @@ def read_stream(sk: socket.socket, state: int, where: str) -> tuple[tcp_stream_p
         e.mss_clamp = sk.getsockopt(SOL_TCP, socket.TCP_MAXSEG)
         if info.options & TCPI_OPT_TIMESTAMPS:
             e.timestamp = _u32(sk.getsockopt(SOL_TCP, TCP_TIMESTAMP))
-        if has_repair_window():
+        if has_repair_window() and state != TCP_SYN_SENT:
             e.snd_wl1, e.snd_wnd, e.max_window, e.rcv_wnd, e.rcv_wup = WINDOW.unpack(
                 sk.getsockopt(SOL_TCP, TCP_REPAIR_WINDOW, WINDOW.size))
         e.inq_seq, rq = _peek(sk, TCP_RECV_QUEUE, inq, where, "receive")
@@ -329,6 +333,29 @@ def peer_fin(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, e: tcp_stream_pb
             raw.sendto(pkt, (lhost, 0))
     except OSError as exc:
         raise RestoreError(f"{what}: the peer's FIN (raw socket): {exc.strerror}") from exc
+
+
+def restore_syn_sent(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, e: tcp_stream_pb2.tcp_stream_entry,
+                     what: str) -> None:
+    """A connect() in progress: bound where it was, its first sequence number (the SYN's, one below
+    write_seq) set in repair mode; start_connect sends the SYN again once the network is unlocked."""
+    _set(sk, TCP_REPAIR, 1, "TCP_REPAIR")
+    inet.bind_inet(sk, isk, what)
+    _set(sk, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "TCP_REPAIR_QUEUE")
+    _set(sk, TCP_QUEUE_SEQ, _b32(e.outq_seq - 1), "TCP_QUEUE_SEQ (send)")
+    _set(sk, TCP_REPAIR_QUEUE, TCP_NO_QUEUE, "TCP_REPAIR_QUEUE")
+    _set(sk, TCP_REPAIR, 0, "TCP_REPAIR off")
+
+
+def start_connect(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, what: str) -> None:
+    """The SYN, as a non-blocking connect() (a task blocked in connect() waits on in its restarted call)."""
+    import errno
+
+    sk.setblocking(False)
+    dst = inet.entry_to_sockaddr(isk, src=False)
+    err = sk.connect_ex(dst)
+    if err not in (0, errno.EINPROGRESS):
+        raise RestoreError(f"{what}: connect to {dst[0]} port {dst[1]}: {os.strerror(err)}")
 
 
 def leave_repair(sk: socket.socket, what: str) -> None:
