@@ -3,8 +3,8 @@
 Listeners (backlog, accept queue: refused unless --skip-in-flight), closed and never-connected sockets
 are rebuilt from their options and bound address; a connect() in progress (SYN_SENT, with
 --tcp-established) from its port and first sequence number, its SYN sent again in restore_done.
-Connections (ESTABLISHED and the half-closed states) need --tcp-established: their state is read with TCP_REPAIR on the engine's dup of the socket
-(tcp_repair.py), between a network lock (netlock.py, only for connections whose peer is not dumped) and
+Connections (ESTABLISHED and the half-closed states) need --tcp-established: their state is read with
+TCP_REPAIR on the engine's dup of the socket (tcp_repair.py), between a network lock (netlock.py, only for connections whose peer is not dumped) and
 the end of the dump. Repair mode stays on until the tree is let go: dump_done turns it off (the tree
 runs on) or leaves it on while the tree is killed (the peer sees nothing). At restore a connection is
 rebuilt in repair mode and kept there until restore_done, which unlocks the network, turns repair off
