@@ -3,13 +3,14 @@
 Listeners (backlog, accept queue: refused unless --skip-in-flight), closed and never-connected sockets
 are rebuilt from their options and bound address; a connect() in progress (SYN_SENT, with
 --tcp-established) from its port and first sequence number, its SYN sent again in restore_done.
-Connections (ESTABLISHED and the half-closed states) need --tcp-established: their state is read with
-TCP_REPAIR on the engine's dup of the socket (tcp_repair.py), between a network lock (netlock.py, only for connections whose peer is not dumped) and
-the end of the dump. Repair mode stays on until the tree is let go: dump_done turns it off (the tree
-runs on) or leaves it on while the tree is killed (the peer sees nothing). At restore a connection is
-rebuilt in repair mode and kept there until restore_done, which unlocks the network, turns repair off
-everywhere and then sends what had never been sent and re-creates our FIN. --tcp-close: connections are
-dumped without their streams and restored closed (bound, shut down), as criu does.
+Connections (ESTABLISHED and the half-closed states) need --tcp-established: their state is read
+with TCP_REPAIR on the engine's dup of the socket (tcp_repair.py), between a network lock (netlock.py,
+only for connections whose peer is not dumped) and the end of the dump. Repair mode stays on until the
+tree is let go: dump_done turns it off (the tree runs on) or leaves it on while the tree is killed (the
+peer sees nothing). At restore a connection is rebuilt in repair mode and kept there until
+restore_done, which unlocks the network, turns repair off everywhere and then sends what had never been
+sent and re-creates the FINs. --tcp-close: connections are dumped without their streams and restored
+closed (bound, shut down), as criu does.
 
 The counters of a listener come from TCP_INFO, which reports exactly what inet_diag does for it
 (tcpi_unacked = sk_ack_backlog = idiag_rqueue, tcpi_sacked = sk_max_ack_backlog = idiag_wqueue) without
