@@ -33,7 +33,7 @@ from engine.objects import (
     tree,
 )
 from engine.objects.base import KernelObject, Phase, Stage
-from engine.objects.files import epoll, io_uring, pty, skqueue
+from engine.objects.files import epoll, io_uring, pty, skqueue, unix
 from engine.objects.files import table as files
 
 OBJECTS: tuple[KernelObject, ...] = (
@@ -54,6 +54,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     fs.OBJECT,
     epoll.OBJECT,  # before files: its write_images gives the targets' file ids before files.img
     files.OBJECT,
+    unix.OBJECT,  # unix sockets: peers checked once all are dumped; queues, options, shutdown at restore
     skqueue.OBJECT,  # sockets' receive queues (sk-queues.img)
     pty.OBJECT,  # controlling terminals
     io_uring.OBJECT,  # registered files and buffers once the fds are placed

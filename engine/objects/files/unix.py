@@ -1,33 +1,235 @@
-"""Unix sockets (AF_UNIX). Not yet: every one is refused."""
+"""Unix sockets (AF_UNIX): stream, datagram and seqpacket, in CRIU's unix_sk_entry and sk-queues.img.
+
+Dump (from outside: every fact comes from the engine's copy of the socket, the same socket): sock_diag in
+the socket's network namespace gives its type, state, name, bound inode, peer, pending connections and
+shutdown bits; the bound file (SIOCUNIXFILE) gives its mode, owner, the directory of a relative name and
+whether it was unlinked; the options come from sockets.dump_opts; the receive queue is read with
+MSG_PEEK from offset 0 (SO_PEEK_OFF, put back after), so a -R dump leaves every byte in place. Datagram
+and seqpacket queues are read one message per peek, so their boundaries are exact; a datagram's sender
+name and the SCM_CREDENTIALS a receiver with SO_PASSCRED sees are kept in the packet's Stasis extension.
+
+Restore (unix_restore.py): the engine makes every socket. Pairs that are each other's peer come from
+socketpair(); a connection with a name (accepted from a listener) is made again through the restored
+listener, so both ends keep their names; datagram senders connect to their receivers; queues are
+written by each socket's peer (or a sender with the original name) once every socket exists, then the
+options, then the shutdown bits (a shut-down sender could not refill a queue).
+
+Refused at dump, with the tree untouched: states other than LISTEN/ESTABLISHED/CLOSE, connections not
+yet accepted, peers outside the tree (datagram peers with a name are reconnected with --ext-unix-sk, as
+criu does; stream peers never), file descriptors in flight of kinds the engine cannot hold.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import TYPE_CHECKING
 
-from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import fdinfo_pb2
+from engine.abi import nr
+from engine.abi.consts import SIOCUNIXFILE
+from engine.errors import UnsupportedError
+from engine.images.pb import fdinfo_pb2, sk_opts_pb2
+from engine.native import lib
+from engine.objects.base import KernelObject
+from engine.objects.files import sockets, unix_diag, unix_queue
+from engine.objects.files import unix_restore as restore
 from engine.objects.files.kind import Fd, FdKind
+from engine.objects.files.unix_diag import TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, UnixDiag, show
+from engine.record import field, record
 
 if TYPE_CHECKING:
-    from engine.context import DumpContext, RestoreContext
+    from engine.context import DumpContext
     from engine.task import Task
+
+USK_EXTERN = 1
+TYPES = {socket.SOCK_STREAM: "stream", socket.SOCK_DGRAM: "datagram", socket.SOCK_SEQPACKET: "seqpacket"}
+
+
+@record
+class UnixDump:
+    diag: sockets.DiagCache = field(default_factory=sockets.DiagCache)
+    seen: dict[int, tuple[UnixDiag, str]] = field(default_factory=dict)  # ino -> (diag, where) of the tree
+    fids: dict[int, int] = field(default_factory=dict)  # ino -> file id of every dumped unix socket
+    entries: dict[int, fdinfo_pb2.file_entry] = field(default_factory=dict)  # ino -> its entry
+    parsed: dict[int, dict[int, UnixDiag]] = field(default_factory=dict)  # id of a DiagCache table -> parsed
+    resolved: bool = False
+
+
+def state(ctx: DumpContext) -> UnixDump:
+    return ctx.files.state(UnixDump)
 
 
 def matches(fd: Fd) -> bool:
     return fd.sock is not None and fd.sock.family == socket.AF_UNIX
 
 
+def lookup(ctx: DumpContext, sk: socket.socket, where: str) -> tuple[UnixDiag, dict[int, UnixDiag]]:
+    """This socket as sock_diag shows it, and every unix socket of its namespace."""
+    try:
+        table = state(ctx).diag.lookup(sk, unix_diag.request(), unix_diag.DIAG_MSG.size, unix_diag.ino_of)
+    except OSError as exc:
+        raise UnsupportedError(f"{where}: sock_diag of unix sockets: {exc.strerror or exc}") from exc
+    ino = os.fstat(sk.fileno()).st_ino
+    parsed = state(ctx).parsed.get(id(table))
+    if parsed is None or len(parsed) != len(table):
+        parsed = state(ctx).parsed[id(table)] = {i: unix_diag.parse(m) for i, m in table.items()}
+    if ino not in parsed:
+        raise UnsupportedError(f"{where}: unix socket {ino} is not listed by sock_diag of its namespace")
+    return parsed[ino], parsed
+
+
+
+def pending_in(d: UnixDiag, table: dict[int, UnixDiag]) -> UnixDiag | None:
+    """The listener (of the namespace) whose queue holds this client's connection, if any."""
+    if d.type == socket.SOCK_DGRAM or not d.ino:
+        return None
+    return next((x for x in table.values() if x.state == TCP_LISTEN and d.ino in x.icons), None)
+
+
+def check_sock(d: UnixDiag, table: dict[int, UnixDiag], where: str) -> None:
+    """What a unix socket alone says we cannot restore."""
+    if d.type not in TYPES:
+        raise UnsupportedError(f"{where}: unix socket of type {d.type} (not supported)")
+    if d.state not in (TCP_ESTABLISHED, TCP_CLOSE, TCP_LISTEN):
+        name = unix_diag.STATE_NAMES.get(d.state, str(d.state))
+        raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket in state {name} (not supported)")
+    if d.state == TCP_LISTEN and d.icons:
+        raise UnsupportedError(f"{where}: unix listener {show(d.name) or '(unnamed)'} with {len(d.icons)} "
+                               "connection(s) not yet accepted (not supported)")
+    if d.type != socket.SOCK_DGRAM and d.state == TCP_ESTABLISHED and d.has_peer and not d.peer:
+        lst = pending_in(d, table)
+        if lst is not None:
+            raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket whose connection to "
+                                   f"{show(lst.name) or 'a listener'} is not yet accepted (not supported)")
+        if d.shutdown != 3:
+            raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket connected to a peer that is gone "
+                                   f"but not shut down (shutdown {d.shutdown}; not supported)")
+    if d.type == socket.SOCK_DGRAM and d.has_peer and not d.peer:
+        raise UnsupportedError(f"{where}: unix datagram socket connected to a socket that was closed "
+                               "(not supported)")
+    if d.type != socket.SOCK_DGRAM and d.state == TCP_ESTABLISHED and not d.has_peer:
+        raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket connected without a peer "
+                               "(not supported)")
+
+
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
-    raise UnsupportedError(f"{fd.where}: unix sockets are not supported yet")
+    with sockets.dup(fd) as sk:
+        d, table = lookup(ctx, sk, fd.where)
+    check_sock(d, table, fd.where)
+    state(ctx).seen[d.ino] = (d, fd.where)
 
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
-    raise UnsupportedError(f"{fd.where}: unix sockets are not supported yet")
+    with sockets.dup(fd) as sk:
+        dump_sock(ctx, sk, fd.where, e)
 
 
-def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
-    raise RestoreError(f"file {e.id}: unix sockets are not supported yet")
+def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.file_entry) -> None:
+    """Fill e.usk from the engine's copy of a socket (also for sockets only in flight)."""
+    st = state(ctx)
+    d, table = lookup(ctx, sk, where)
+    check_sock(d, table, where)
+    u = e.usk
+    u.ino, u.type, u.state, u.uflags, u.peer = d.ino, d.type, d.state, 0, d.peer
+    u.backlog = d.wqueue if d.state == TCP_LISTEN else 0
+    u.name = d.name
+    if d.shutdown:
+        u.shutdown = d.shutdown
+    if unix_diag.is_path(d.name):
+        _dump_file(sk, d, u, where)
+    sockets.dump_opts(sk, u.opts)
+    if d.type != socket.SOCK_DGRAM and d.state == TCP_ESTABLISHED and d.has_peer and not d.peer:
+        u.stasis.peer_closed = True
+    st.fids[d.ino] = e.id
+    st.entries[d.ino] = e
+    if d.state != TCP_LISTEN:
+        unix_queue.dump_queue(ctx, sk, d, e, where)
 
 
-KIND = FdKind("unix socket", fdinfo_pb2.UNIXSK, "usk", matches, dump, open_, check=check)
+def _dump_file(sk: socket.socket, d: UnixDiag, u: object, where: str) -> None:
+    """The bound file: mode and owner, the directory of a relative name, unlinked or not."""
+    fd = lib.st_syscall(nr.ioctl, sk.fileno(), SIOCUNIXFILE, 0, 0, 0, 0)
+    if fd < 0:
+        raise UnsupportedError(f"{where}: the file of unix socket {show(d.name)}: SIOCUNIXFILE: "
+                               f"{os.strerror(-fd)}")
+    try:
+        link = os.readlink(f"/proc/self/fd/{fd}")
+        fst = os.fstat(fd)
+    finally:
+        os.close(fd)
+    usk = u  # fdinfo_pb2 unix_sk_entry
+    deleted = link.endswith(" (deleted)")
+    path = link[:-len(" (deleted)")] if deleted else link
+    name = os.fsdecode(unix_diag.path_of(d.name))
+    if name.startswith("/"):
+        if not deleted and os.path.normpath(name) != path:
+            raise UnsupportedError(f"{where}: unix socket bound to {name}, its file is now {path} "
+                                   "(moved: not supported)")
+    else:
+        ndir = unix_diag.name_dir(d.name, path)
+        if ndir is None:
+            raise UnsupportedError(f"{where}: unix socket bound to the relative name {name}, its file is "
+                                   f"{path} (moved: not supported)")
+        usk.name_dir = ndir  # type: ignore[attr-defined]
+    if deleted:
+        usk.deleted = True  # type: ignore[attr-defined]
+    perms = usk.file_perms  # type: ignore[attr-defined]
+    perms.mode, perms.uid, perms.gid = fst.st_mode, fst.st_uid, fst.st_gid
+    usk.stasis.vfs_ino, usk.stasis.vfs_dev = fst.st_ino, fst.st_dev  # type: ignore[attr-defined]
+
+
+def _resolve_peers(ctx: DumpContext) -> None:
+    """Once every socket of the tree (and in flight) is dumped: each peer is dumped too, or is outside
+    the tree — a refusal, or with --ext-unix-sk an EXTERN entry for a datagram peer with a name."""
+    st = state(ctx)
+    if st.resolved:
+        return
+    st.resolved = True
+    for ino, e in list(st.entries.items()):
+        u = e.usk
+        if not u.peer or u.peer in st.fids:
+            continue
+        where = st.seen[ino][1] if ino in st.seen else f"unix socket {ino} (in flight)"
+        peer_d = None
+        for table in st.diag.by_key.values():
+            m = table.get(u.peer)
+            if m is not None:
+                peer_d = unix_diag.parse(m)
+        pname = show(peer_d.name) if peer_d and peer_d.name else "an unnamed socket"
+        if u.type != socket.SOCK_DGRAM:
+            raise UnsupportedError(f"{where}: unix {TYPES[u.type]} socket connected to {pname} outside the "
+                                   "dumped tree (external stream peers are not supported)")
+        if not ctx.opts.ext_unix_sk:
+            raise UnsupportedError(f"{where}: unix datagram socket connected to {pname} outside the dumped "
+                                   "tree (use --ext-unix-sk to reconnect it by name at restore)")
+        if peer_d is None or not peer_d.name:
+            raise UnsupportedError(f"{where}: unix datagram socket connected to an unnamed socket outside "
+                                   "the dumped tree (cannot be reconnected)")
+        x = ctx.files.new(fdinfo_pb2.UNIXSK)
+        xu = x.usk
+        xu.id, xu.ino, xu.type, xu.state, xu.flags = x.id, peer_d.ino, peer_d.type, peer_d.state, 0
+        xu.uflags, xu.backlog, xu.peer, xu.name = USK_EXTERN, 0, 0, peer_d.name
+        xu.fown.uid = xu.fown.euid = xu.fown.signum = xu.fown.pid_type = xu.fown.pid = 0
+        _empty_opts(xu.opts)
+        if unix_diag.is_path(peer_d.name) and not unix_diag.path_of(peer_d.name).startswith(b"/"):
+            raise UnsupportedError(f"{where}: unix datagram socket connected to {pname} (a relative name) "
+                                   "outside the dumped tree (not supported)")
+        st.fids[peer_d.ino] = x.id
+        st.entries[peer_d.ino] = x
+
+
+def _empty_opts(o: sk_opts_pb2.sk_opts_entry) -> None:
+    o.so_sndbuf = o.so_rcvbuf = 0
+    o.so_snd_tmo_sec = o.so_snd_tmo_usec = o.so_rcv_tmo_sec = o.so_rcv_tmo_usec = 0
+
+
+def dump_data(ctx: DumpContext, t: Task) -> None:
+    _resolve_peers(ctx)
+
+
+
+
+KIND = FdKind("unix socket", fdinfo_pb2.UNIXSK, "usk", matches, dump, restore.open_, check=check,
+              load_images=restore.load_images)
+OBJECT = KernelObject("unix-sockets", dump_data=dump_data,
+                      restore_done=restore.restore_done, restore_abort=restore.restore_abort)
