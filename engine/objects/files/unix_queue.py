@@ -56,6 +56,8 @@ def dump_queue(ctx: DumpContext, sk: socket.socket, d: UnixDiag, e: fdinfo_pb2.f
     stream = d.type == socket.SOCK_STREAM
     if stream and not d.rqueue:
         return  # stream: rqueue is the byte count (dgram: only the first datagram's size)
+    if d.type != socket.SOCK_DGRAM and d.state != unix_diag.TCP_ESTABLISHED:
+        return  # not connected: no queue (recv says ENOTCONN)
     q = skqueue.queues(ctx)
     orig = _peek_off(sk)
     size = max(PEEK_MIN, d.rqueue + 1)
