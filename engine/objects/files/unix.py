@@ -79,6 +79,18 @@ def lookup(ctx: DumpContext, sk: socket.socket, where: str) -> tuple[UnixDiag, d
 
 
 
+def is_unix(fd: int) -> bool:
+    """Is the engine's fd a unix socket (SO_DOMAIN)?"""
+    try:
+        sk = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return False
+    try:
+        return sk.family == socket.AF_UNIX
+    finally:
+        sk.close()
+
+
 def pending_in(d: UnixDiag, table: dict[int, UnixDiag]) -> UnixDiag | None:
     """The listener (of the namespace) whose queue holds this client's connection, if any."""
     if d.type == socket.SOCK_DGRAM or not d.ino:

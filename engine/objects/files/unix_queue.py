@@ -4,6 +4,13 @@ The queue is peeked from offset 0 with SO_PEEK_OFF (the program's own offset is 
 stream queue comes as chunks (a peek glues skbs up to one that carries fds or other credentials), a
 datagram or seqpacket queue one message per peek, so boundaries are exact. The control buffer is 4 KiB
 (253 fds fit) and a truncated one is a refusal, never fds silently dropped.
+
+Fds in flight (SCM_RIGHTS) land in the engine with each peek (the queue keeps its references); each is
+dumped as a file description (table.dump_held), and sent again with its message at restore. In a
+stream queue a peek glues the skbs before one with fds to it, and the kernel gives no way to find where
+the fds' skb starts (a peek of any size walks on to the next skb with fds), so such a chunk is written
+back as one message with the fds on it: a reader that reads it whole (as the kernel hands it out: up to
+and with the fds) sees exactly what it would have; one that reads fewer bytes gets the fds earlier.
 """
 
 from __future__ import annotations
@@ -39,16 +46,42 @@ def _peek_off(sk: socket.socket) -> int:
     return v if v < 1 << 31 else v - (1 << 32)
 
 
-def _close_fds(anc: list[tuple[int, int, bytes]]) -> int:
-    n = 0
+def _fds(anc: list[tuple[int, int, bytes]]) -> list[int]:
+    out: list[int] = []
     for level, typ, data in anc:
         if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
             fds = array.array("i")
             fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
-            for fd in fds:
+            out.extend(fds)
+    return out
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+def _rights(ctx: DumpContext, fds: list[int], where: str) -> list[int]:
+    """The file ids of fds in flight (each installed in the engine by the peek)."""
+    from engine.objects.files import table, unix
+
+    st = unix.state(ctx)
+    ids: list[int] = []
+    for i, fd in enumerate(fds):
+        try:
+            s = os.fstat(fd)
+            if s.st_ino in st.fids and unix.is_unix(fd):
+                ids.append(st.fids[s.st_ino])  # a unix socket dumped already (or being dumped: a cycle)
                 os.close(fd)
-                n += 1
-    return n
+                continue
+            fid = table.dump_held(ctx, fd, where)
+        except BaseException:
+            _close(fds[i:])
+            raise
+        ids.append(fid)
+        if fd not in ctx.files.held:
+            os.close(fd)
+    return ids
 
 
 def dump_queue(ctx: DumpContext, sk: socket.socket, d: UnixDiag, e: fdinfo_pb2.file_entry, where: str) -> None:
@@ -70,7 +103,9 @@ def dump_queue(ctx: DumpContext, sk: socket.socket, d: UnixDiag, e: fdinfo_pb2.f
                 data, anc, mflags, addr = sk.recvmsg(size, CMSG_SIZE, flags)
             except BlockingIOError:
                 break
-            nfds = _close_fds(anc)
+            fds = _fds(anc)
+            if mflags & (socket.MSG_CTRUNC | socket.MSG_TRUNC) and fds:
+                _close(fds)
             if mflags & socket.MSG_CTRUNC:
                 raise UnsupportedError(f"{where}: a message in the queue has more control data than "
                                        f"{CMSG_SIZE} bytes (not supported)")
@@ -81,26 +116,29 @@ def dump_queue(ctx: DumpContext, sk: socket.socket, d: UnixDiag, e: fdinfo_pb2.f
                 size *= 4
                 _set_peek_off(sk, off)
                 continue
-            if nfds:
-                raise UnsupportedError(f"{where}: file descriptors in flight (SCM_RIGHTS) in the queue of "
-                                       f"unix socket {unix_diag.show(d.name) or d.ino} (not supported yet)")
+            if not data and fds:
+                _close(fds)
+                raise UnsupportedError(f"{where}: file descriptors in flight with no data (not supported)")
             if not data:
                 if stream or d.shutdown & 1:
                     break  # end of file (a zero-length datagram after a shutdown would look alike)
                 raise UnsupportedError(f"{where}: a zero-length message in the queue of a unix socket "
                                        "(not supported)")
-            p = q.add(e.id, data)
+            cred = None
             for level, typ, cdata in anc:
                 if level == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
-                    pid, uid, gid = UCRED.unpack_from(cdata)
-                    p.stasis.ucred.pid, p.stasis.ucred.uid, p.stasis.ucred.gid = pid, uid, gid
-                elif level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-                    pass
-                else:
+                    cred = UCRED.unpack_from(cdata)
+                elif not (level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS):
+                    _close(fds)
                     raise UnsupportedError(f"{where}: control message (level {level}, type {typ}) in the "
                                            "queue of a unix socket (not supported)")
+            p = q.add(e.id, data)
+            if cred is not None:
+                p.stasis.ucred.pid, p.stasis.ucred.uid, p.stasis.ucred.gid = cred
             if d.type == socket.SOCK_DGRAM and addr:
                 p.stasis.addr = unix_diag.sockaddr_name(addr)
+            if fds:
+                p.scm.add(type=1, rights=_rights(ctx, fds, where))
             off += len(data)
     finally:
         _set_peek_off(sk, orig)

@@ -10,6 +10,7 @@ exact and also reaches an unlinked ("deleted") one.
 
 from __future__ import annotations
 
+import array
 import errno
 import fcntl
 import os
@@ -330,8 +331,14 @@ def _queuer(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry,
     return t, _addr(st, u)
 
 
-def _send(sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, p: skqueue.Packet, to: str | bytes | None) -> None:
+def _send(ctx: RestoreContext, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, p: skqueue.Packet,
+          to: str | bytes | None) -> None:
     anc = []
+    for scm in p.entry.scm:
+        if scm.type != socket.SCM_RIGHTS:
+            raise RestoreError(f"{_where(u)}: a queued message with control message type {scm.type}")
+        fds = array.array("i", [ctx.fd_broker.fd_for(fid) for fid in scm.rights])
+        anc.append((socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes()))
     x = p.entry.stasis
     if x.HasField("ucred"):
         if not os.path.exists(f"/proc/{x.ucred.pid}"):
@@ -343,7 +350,8 @@ def _send(sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, p: skqueue.Packet, to
     flags = socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL
     try:
         if u.type == socket.SOCK_STREAM:
-            pos = 0
+            pos = sk.sendmsg([data], anc, flags)  # fds go with the first skb, as they came
+            anc = [a for a in anc if a[1] != socket.SCM_RIGHTS]
             while pos < len(data):
                 pos += sk.sendmsg([data[pos:]], anc, flags)
         elif to is None:
@@ -360,6 +368,9 @@ def restore_done(ctx: RestoreContext) -> None:
         return
     st.done = True
     q = skqueue.queues(ctx)
+    for e in list(st.by_ino.values()):  # also sockets only in flight, before any queue is written
+        if not e.usk.uflags & USK_EXTERN:
+            ctx.fd_broker.fd_for(e.id)
     boosted: set[int] = set()
     for e in st.by_ino.values():
         u = e.usk
@@ -370,7 +381,7 @@ def restore_done(ctx: RestoreContext) -> None:
             if sk.fileno() not in boosted:
                 sk.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, SEND_BOOST)
                 boosted.add(sk.fileno())
-            _send(sk, u, p, to)
+            _send(ctx, sk, u, p, to)
     for s in (*st.partner.values(), *st.temp, *st.temp_named.values()):
         s.close()
     st.partner.clear()
