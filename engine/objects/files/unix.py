@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from engine.abi import nr
 from engine.abi.consts import SIOCUNIXFILE
 from engine.errors import UnsupportedError
-from engine.images.pb import fdinfo_pb2, sk_opts_pb2
+from engine.images.pb import fdinfo_pb2, sk_opts_pb2, sk_unix_pb2
 from engine.native import lib
 from engine.objects.base import KernelObject
 from engine.objects.files import sockets, unix_diag, unix_queue
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from engine.task import Task
 
 USK_EXTERN = 1
-TYPES = {socket.SOCK_STREAM: "stream", socket.SOCK_DGRAM: "datagram", socket.SOCK_SEQPACKET: "seqpacket"}
+TYPES: dict[int, str] = {socket.SOCK_STREAM: "stream", socket.SOCK_DGRAM: "datagram",
+                         socket.SOCK_SEQPACKET: "seqpacket"}
 
 
 @record
@@ -146,7 +147,7 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
     u.backlog = d.wqueue if d.state == TCP_LISTEN else 0
     u.name = d.name
     if d.shutdown:
-        u.shutdown = d.shutdown
+        u.shutdown = d.shutdown  # type: ignore[assignment]
     if unix_diag.is_path(d.name):
         _dump_file(sk, d, u, where)
     sockets.dump_opts(sk, u.opts)
@@ -158,7 +159,7 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
         unix_queue.dump_queue(ctx, sk, d, e, where)
 
 
-def _dump_file(sk: socket.socket, d: UnixDiag, u: object, where: str) -> None:
+def _dump_file(sk: socket.socket, d: UnixDiag, usk: sk_unix_pb2.unix_sk_entry, where: str) -> None:
     """The bound file: mode and owner, the directory of a relative name, unlinked or not."""
     fd = lib.st_syscall(nr.ioctl, sk.fileno(), SIOCUNIXFILE, 0, 0, 0, 0)
     if fd < 0:
@@ -169,7 +170,6 @@ def _dump_file(sk: socket.socket, d: UnixDiag, u: object, where: str) -> None:
         fst = os.fstat(fd)
     finally:
         os.close(fd)
-    usk = u  # fdinfo_pb2 unix_sk_entry
     deleted = link.endswith(" (deleted)")
     path = link[:-len(" (deleted)")] if deleted else link
     name = os.fsdecode(unix_diag.path_of(d.name))
@@ -182,12 +182,12 @@ def _dump_file(sk: socket.socket, d: UnixDiag, u: object, where: str) -> None:
         if ndir is None:
             raise UnsupportedError(f"{where}: unix socket bound to the relative name {name}, its file is "
                                    f"{path} (moved: not supported)")
-        usk.name_dir = ndir  # type: ignore[attr-defined]
+        usk.name_dir = ndir
     if deleted:
-        usk.deleted = True  # type: ignore[attr-defined]
-    perms = usk.file_perms  # type: ignore[attr-defined]
+        usk.deleted = True
+    perms = usk.file_perms
     perms.mode, perms.uid, perms.gid = fst.st_mode, fst.st_uid, fst.st_gid
-    usk.stasis.vfs_ino, usk.stasis.vfs_dev = fst.st_ino, fst.st_dev  # type: ignore[attr-defined]
+    usk.stasis.vfs_ino, usk.stasis.vfs_dev = fst.st_ino, fst.st_dev
 
 
 def _resolve_peers(ctx: DumpContext) -> None:

@@ -84,7 +84,8 @@ def _rights(ctx: DumpContext, fds: list[int], where: str) -> list[int]:
     return ids
 
 
-def dump_queue(ctx: DumpContext, sk: socket.socket, d: UnixDiag, e: fdinfo_pb2.file_entry, where: str) -> None:
+def dump_queue(ctx: DumpContext, sk: socket.socket, d: UnixDiag, e: fdinfo_pb2.file_entry,
+               where: str) -> None:
     """Every packet of the socket's receive queue into sk-queues.img, in order, none consumed."""
     stream = d.type == socket.SOCK_STREAM
     if stream and not d.rqueue:

@@ -389,20 +389,20 @@ def restore_done(ctx: RestoreContext) -> None:
     st.temp_named.clear()
     for e in st.by_ino.values():
         u = e.usk
-        sk = st.socks.get(u.ino)
-        if sk is None:
+        made = st.socks.get(u.ino)
+        if made is None:
             continue
         try:
-            sockets.restore_opts(sk, u.opts)
+            sockets.restore_opts(made, u.opts)
         except RestoreError as exc:
             raise RestoreError(f"{_where(u)}: {exc}") from exc
     for e in st.by_ino.values():
         u = e.usk
-        sk = st.socks.get(u.ino)
-        if sk is None or not u.shutdown or u.stasis.peer_closed:
+        made = st.socks.get(u.ino)
+        if made is None or not u.shutdown or u.stasis.peer_closed:
             continue
         try:
-            sk.shutdown(sockets.shutdown_of(u.shutdown))
+            made.shutdown(sockets.shutdown_of(u.shutdown))
         except OSError as exc:
             raise RestoreError(f"{_where(u)}: shutdown: {exc.strerror}") from exc
 
