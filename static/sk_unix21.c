@@ -44,7 +44,6 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		close(go[1]);
 		if (read(go[0], &ch, 1) != 1)
 			_exit(2);
 		if (sk_send(d, 20, 0, 5))

@@ -47,7 +47,8 @@ while True:
 
 SOCKET_TARGET = r"""
 import socket, sys, time
-a, b = socket.socketpair()
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+b.close()  # a stays connected to a closed socket: refused
 n = 0
 while True:
     n += 1

@@ -71,13 +71,15 @@ class stasis_unix_sk_entry(_message.Message):
     def __init__(self, icons: _Optional[_Iterable[_Union[stasis_unix_icon, _Mapping]]] = ..., peer_closed: bool = ..., vfs_ino: _Optional[int] = ..., vfs_dev: _Optional[int] = ...) -> None: ...
 
 class stasis_unix_icon(_message.Message):
-    __slots__ = ("client_ino", "data", "client_closed", "shutdown")
+    __slots__ = ("client_ino", "data", "client_closed", "shutdown", "packets")
     CLIENT_INO_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     CLIENT_CLOSED_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
+    PACKETS_FIELD_NUMBER: _ClassVar[int]
     client_ino: int
     data: bytes
     client_closed: bool
     shutdown: int
-    def __init__(self, client_ino: _Optional[int] = ..., data: _Optional[bytes] = ..., client_closed: bool = ..., shutdown: _Optional[int] = ...) -> None: ...
+    packets: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, client_ino: _Optional[int] = ..., data: _Optional[bytes] = ..., client_closed: bool = ..., shutdown: _Optional[int] = ..., packets: _Optional[_Iterable[bytes]] = ...) -> None: ...

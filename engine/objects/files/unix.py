@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from engine.abi import nr
 from engine.abi.consts import SIOCUNIXFILE
-from engine.errors import UnsupportedError
+from engine.errors import DumpError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, sk_opts_pb2, sk_unix_pb2
 from engine.native import lib
 from engine.objects.base import KernelObject
@@ -53,6 +53,8 @@ class UnixDump:
     fids: dict[int, int] = field(default_factory=dict)  # ino -> file id of every dumped unix socket
     entries: dict[int, fdinfo_pb2.file_entry] = field(default_factory=dict)  # ino -> its entry
     parsed: dict[int, dict[int, UnixDiag]] = field(default_factory=dict)  # id of a DiagCache table -> parsed
+    # listeners with connections not yet accepted: (entry, the engine's copy, client inodes, where)
+    pending: list[tuple[fdinfo_pb2.file_entry, socket.socket, list[int], str]] = field(default_factory=list)
     resolved: bool = False
 
 
@@ -99,22 +101,24 @@ def pending_in(d: UnixDiag, table: dict[int, UnixDiag]) -> UnixDiag | None:
     return next((x for x in table.values() if x.state == TCP_LISTEN and d.ino in x.icons), None)
 
 
-def check_sock(d: UnixDiag, table: dict[int, UnixDiag], where: str) -> None:
+def check_sock(d: UnixDiag, table: dict[int, UnixDiag], where: str, leave_running: bool) -> None:
     """What a unix socket alone says we cannot restore."""
     if d.type not in TYPES:
         raise UnsupportedError(f"{where}: unix socket of type {d.type} (not supported)")
     if d.state not in (TCP_ESTABLISHED, TCP_CLOSE, TCP_LISTEN):
         name = unix_diag.STATE_NAMES.get(d.state, str(d.state))
         raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket in state {name} (not supported)")
-    if d.state == TCP_LISTEN and d.icons:
+    if d.state == TCP_LISTEN and d.icons and leave_running:
         raise UnsupportedError(f"{where}: unix listener {show(d.name) or '(unnamed)'} with {len(d.icons)} "
-                               "connection(s) not yet accepted (not supported)")
+                               "connection(s) not yet accepted: they can be read only by accepting them, "
+                               "which a dump that leaves the tree running (-R) must not do")
     if d.type != socket.SOCK_DGRAM and d.state == TCP_ESTABLISHED and d.has_peer and not d.peer:
         lst = pending_in(d, table)
-        if lst is not None:
+        if lst is not None and leave_running:
             raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket whose connection to "
-                                   f"{show(lst.name) or 'a listener'} is not yet accepted (not supported)")
-        if d.shutdown != 3:
+                                   f"{show(lst.name) or 'a listener'} is not yet accepted (with -R: not "
+                                   "supported)")
+        if lst is None and d.shutdown != 3:
             raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket connected to a peer that is gone "
                                    f"but not shut down (shutdown {d.shutdown}; not supported)")
     if d.type == socket.SOCK_DGRAM and d.has_peer and not d.peer:
@@ -128,7 +132,7 @@ def check_sock(d: UnixDiag, table: dict[int, UnixDiag], where: str) -> None:
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     with sockets.dup(fd) as sk:
         d, table = lookup(ctx, sk, fd.where)
-    check_sock(d, table, fd.where)
+    check_sock(d, table, fd.where, ctx.opts.leave_running)
     state(ctx).seen[d.ino] = (d, fd.where)
 
 
@@ -141,7 +145,7 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
     """Fill e.usk from the engine's copy of a socket (also for sockets only in flight)."""
     st = state(ctx)
     d, table = lookup(ctx, sk, where)
-    check_sock(d, table, where)
+    check_sock(d, table, where, ctx.opts.leave_running)
     u = e.usk
     u.ino, u.type, u.state, u.uflags, u.peer = d.ino, d.type, d.state, 0, d.peer
     u.backlog = d.wqueue if d.state == TCP_LISTEN else 0
@@ -152,7 +156,13 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
         _dump_file(sk, d, u, where)
     sockets.dump_opts(sk, u.opts)
     if d.type != socket.SOCK_DGRAM and d.state == TCP_ESTABLISHED and d.has_peer and not d.peer:
-        u.stasis.peer_closed = True
+        lst = pending_in(d, table)
+        if lst is not None:
+            u.peer = lst.ino  # a connection not yet accepted: its listener (as criu writes it)
+        else:
+            u.stasis.peer_closed = True
+    if d.state == TCP_LISTEN and d.icons:
+        st.pending.append((e, socket.socket(fileno=os.dup(sk.fileno())), list(d.icons), where))
     st.fids[d.ino] = e.id
     st.entries[d.ino] = e
     if d.state != TCP_LISTEN:
@@ -239,9 +249,57 @@ def dump_data(ctx: DumpContext, t: Task) -> None:
     _resolve_peers(ctx)
 
 
+def dump_done(ctx: DumpContext, kill: bool) -> None:
+    """Connections not yet accepted: their data is only in the embryo sockets, which the engine reaches
+    only by accepting them (taking them from the program). So it is done here, when the images are
+    complete and the tree is about to be killed (never for a tree that runs on), and files.img is
+    written again with what the embryos held. A failure now fails the dump (the tree is gone)."""
+    st = state(ctx)
+    pending, st.pending = st.pending, []
+    try:
+        if kill and pending:
+            for e, lsk, icons, where in pending:
+                _take_pending(e, lsk, icons, where)
+            ctx.images.write("files", ctx.files.entries)
+    finally:
+        for _, lsk, _, _ in pending:
+            lsk.close()
+
+
+def _take_pending(e: fdinfo_pb2.file_entry, lsk: socket.socket, icons: list[int], where: str) -> None:
+    lsk.setblocking(False)
+    for ino in icons:  # the listener's queue order, which is accept()'s
+        try:
+            conn, _ = lsk.accept()
+        except BlockingIOError as exc:
+            raise DumpError(f"{where}: a connection not yet accepted is gone") from exc
+        with conn:
+            icon = e.usk.stasis.icons.add(client_ino=ino)
+            if not ino:
+                icon.client_closed = True
+            conn.setblocking(False)
+            data = bytearray()
+            while True:
+                try:
+                    chunk, anc, flags, _ = conn.recvmsg(1 << 20, 4096)
+                except BlockingIOError:
+                    break
+                if anc and any(t == socket.SCM_RIGHTS for _, t, _ in anc):
+                    raise DumpError(f"{where}: a connection not yet accepted holds file descriptors in "
+                                    "flight (not supported; the dump fails)")
+                if not chunk:
+                    break
+                if e.usk.type == socket.SOCK_SEQPACKET:
+                    icon.packets.append(chunk)
+                else:
+                    data += chunk
+            if data:
+                icon.data = bytes(data)
+
+
 
 
 KIND = FdKind("unix socket", fdinfo_pb2.UNIXSK, "usk", matches, dump, restore.open_, check=check,
               load_images=restore.load_images)
-OBJECT = KernelObject("unix-sockets", dump_data=dump_data,
+OBJECT = KernelObject("unix-sockets", dump_data=dump_data, dump_done=dump_done,
                       restore_done=restore.restore_done, restore_abort=restore.restore_abort)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from engine.abi import nr
 from engine.abi.consts import F_SETFL, O_NONBLOCK, SIOCUNIXFILE, SO_SNDBUFFORCE
 from engine.errors import RestoreError
-from engine.images.pb import fdinfo_pb2, sk_unix_pb2
+from engine.images.pb import fdinfo_pb2, sk_packet_pb2, sk_unix_pb2
 from engine.native import lib
 from engine.objects.files import skqueue, sockets, unix_diag
 from engine.objects.files.unix_diag import TCP_LISTEN, show
@@ -45,6 +45,10 @@ class UnixRestore:
     temp_named: dict[bytes, socket.socket] = field(default_factory=dict)
     files: dict[int, int] = field(default_factory=dict)  # ino -> O_PATH fd of its socket file
     created: list[tuple[str, str, int]] = field(default_factory=list)  # (dir, path, ino) bound here
+    # connections not yet accepted: the client (a socket of the tree, or a stand-in for a closed one),
+    # what it had written into the embryo, and whether to close it after
+    icons: list[tuple[socket.socket, sk_unix_pb2.unix_sk_entry, sk_unix_pb2.stasis_unix_icon, bool]] = \
+        field(default_factory=list)
     done: bool = False
 
     def owned_fds(self) -> list[int]:
@@ -112,6 +116,11 @@ def _make(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry) ->
             _bind(st, sk, u)
             sk.listen(u.backlog)
             _finish(st, u, sk)
+            _pending(st, u)
+        elif p is not None and p.state == TCP_LISTEN and u.type != socket.SOCK_DGRAM:
+            _make(ctx, st, p)  # a connection not yet accepted: made with its listener's, in their order
+            if u.ino not in st.socks:
+                raise RestoreError(f"{_where(u)}: not among the pending connections of {_where(p)}")
         elif p is not None and p.peer == u.ino and not (p.uflags & USK_EXTERN):
             _pair(ctx, st, u, p)
         elif p is not None and u.type == socket.SOCK_DGRAM:
@@ -139,6 +148,27 @@ def _make(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry) ->
     except OSError as exc:
         raise RestoreError(f"{_where(u)}: {exc.strerror or exc}") from exc
     return st.socks[u.ino]
+
+
+def _pending(st: UnixRestore, lst: sk_unix_pb2.unix_sk_entry) -> None:
+    """The listener's connections not yet accepted, connected again in their order (accept's order)."""
+    for icon in lst.stasis.icons:
+        ce = st.by_ino.get(icon.client_ino) if icon.client_ino else None
+        cu = ce.usk if ce is not None else None
+        if cu is not None and cu.peer != lst.ino:
+            raise RestoreError(f"{_where(lst)}: pending client {cu.ino} is not connected to it")
+        c = _new(cu if cu is not None else lst)
+        if cu is not None:
+            _bind(st, c, cu)
+        c.setblocking(False)
+        try:
+            c.connect(_addr(st, lst))
+        except BlockingIOError as exc:
+            raise RestoreError(f"{_where(lst)}: its backlog does not take its pending connections "
+                               "again") from exc
+        if cu is not None:
+            _finish(st, cu, c)
+        st.icons.append((c, cu if cu is not None else lst, icon, cu is None))
 
 
 def _pair(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry,
@@ -382,6 +412,15 @@ def restore_done(ctx: RestoreContext) -> None:
                 sk.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, SEND_BOOST)
                 boosted.add(sk.fileno())
             _send(ctx, sk, u, p, to)
+    for c, cu, icon, closed in st.icons:  # what the pending clients had written into their embryos
+        if icon.data or icon.packets:
+            c.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, SEND_BOOST)
+        for data in ([icon.data] if icon.data else list(icon.packets)):
+            _send(ctx, c, cu, skqueue.Packet(sk_packet_pb2.sk_packet_entry(id_for=cu.id, length=len(data)),
+                                             bytes(data)), None)
+        if closed:
+            c.close()
+    st.icons = [x for x in st.icons if not x[3]]
     for s in (*st.partner.values(), *st.temp, *st.temp_named.values()):
         s.close()
     st.partner.clear()
