@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from engine.abi import nr
 from engine.abi.consts import F_SETFL, O_NONBLOCK, SIOCUNIXFILE, SO_SNDBUFFORCE
 from engine.errors import RestoreError
+from engine.log import log
 from engine.images.pb import fdinfo_pb2, sk_packet_pb2, sk_unix_pb2
 from engine.native import lib
 from engine.objects.files import skqueue, sockets, unix_diag
@@ -291,6 +292,7 @@ def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> N
                 aside = f"{path}.stasis-{os.getpid()}"
                 os.rename(path, aside)
         elif _stale(path, u):
+            log.debug("unix: %s: removing the stale socket file %s", _where(u), path)
             os.unlink(path)
         mask = os.umask(0)
         try:
@@ -303,6 +305,8 @@ def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> N
         if u.HasField("file_perms"):
             os.chmod(path, stat.S_IMODE(u.file_perms.mode))
             os.lchown(path, u.file_perms.uid, u.file_perms.gid)
+        log.debug("unix: %s bound%s%s", _where(u), " (unlinked again)" if u.deleted else "",
+                  f", {path} moved aside meanwhile" if aside else "")
         if u.deleted:
             st.socks[u.ino] = sk
             _file_fd(st, u)  # the only way to reach it once unlinked
