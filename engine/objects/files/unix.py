@@ -129,10 +129,24 @@ def check_sock(d: UnixDiag, table: dict[int, UnixDiag], where: str, leave_runnin
                                "(not supported)")
 
 
+def same_view(pid: int) -> bool:
+    """Does the process see paths as the engine does (the same mount namespace and root)? Path names of
+    unix sockets are read (SIOCUNIXFILE) and bound again (unix_restore) from the engine's view."""
+    try:
+        return (os.stat(f"/proc/{pid}/ns/mnt").st_ino == os.stat("/proc/self/ns/mnt").st_ino
+                and os.stat(f"/proc/{pid}/root").st_ino == os.stat("/").st_ino
+                and os.stat(f"/proc/{pid}/root").st_dev == os.stat("/").st_dev)
+    except OSError:
+        return False
+
+
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     with sockets.dup(fd) as sk:
         d, table = lookup(ctx, sk, fd.where)
     check_sock(d, table, fd.where, ctx.opts.leave_running)
+    if unix_diag.is_path(d.name) and not same_view(t.pid):
+        raise UnsupportedError(f"{fd.where}: unix socket bound to the path {show(d.name)} in a mount "
+                               "namespace or root other than the engine's (not supported yet)")
     state(ctx).seen[d.ino] = (d, fd.where)
 
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from engine.abi import nr
 from engine.abi.consts import F_SETFL, O_NONBLOCK, SIOCUNIXFILE, SO_SNDBUFFORCE
 from engine.errors import RestoreError
-from engine.log import log
 from engine.images.pb import fdinfo_pb2, sk_packet_pb2, sk_unix_pb2
+from engine.log import log
 from engine.native import lib
 from engine.objects.files import skqueue, sockets, unix_diag
 from engine.objects.files.unix_diag import TCP_LISTEN, show
@@ -51,6 +51,8 @@ class UnixRestore:
     icons: list[tuple[socket.socket, sk_unix_pb2.unix_sk_entry, sk_unix_pb2.stasis_unix_icon, bool]] = \
         field(default_factory=list)
     done: bool = False
+    root_pid: int = 0  # the tree's root (path names are bound in the engine's view: it must be the same)
+    view_checked: bool = False
 
     def owned_fds(self) -> list[int]:
         fds = [s.detach() for s in self.socks.values() if s.fileno() >= 0]
@@ -83,6 +85,7 @@ def _where(u: sk_unix_pb2.unix_sk_entry) -> str:
 
 def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
     st = rstate(ctx)
+    st.root_pid = ctx.root.pid
     sk = _make(ctx, st, e.usk)
     return sk.fileno()
 
@@ -275,6 +278,13 @@ def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> N
         sk.bind(name)
         return
     path = os.fsdecode(unix_diag.path_of(name))
+    if not st.view_checked:
+        from engine.objects.files.unix import same_view
+
+        if not same_view(st.root_pid):
+            raise RestoreError(f"{_where(u)}: a path name to bind in a mount namespace or root other than "
+                               "the engine's (not supported yet)")
+        st.view_checked = True
     here = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     aside = ""
     made_dirs: list[str] = []
