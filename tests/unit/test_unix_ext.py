@@ -47,8 +47,8 @@ def test_ext_unix_sk(spawn: Spawner, tmp_path: Path) -> None:
     images = tmp_path / "img"
     images.mkdir()
     res = stasis("dump", "-t", str(target.pid), "-D", images, "-o", "dump.log", "-v4")
-    assert res.returncode == 1 and "--ext-unix-sk" in res.stderr and "outside the dumped tree" in res.stderr, \
-        str(res)
+    assert res.returncode == 1, str(res)
+    assert "--ext-unix-sk" in res.stderr and "outside the dumped tree" in res.stderr, str(res)
     target.wait_count(target.count() + 2)  # refused: it runs on
     res = stasis("dump", "-t", str(target.pid), "-D", images, "-o", "dump.log", "-v4", "--ext-unix-sk")
     assert res.returncode == 0, str(res)
