@@ -121,9 +121,6 @@ def check_sock(d: UnixDiag, table: dict[int, UnixDiag], where: str, leave_runnin
         if lst is None and d.shutdown != 3:
             raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket connected to a peer that is gone "
                                    f"but not shut down (shutdown {d.shutdown}; not supported)")
-    if d.type == socket.SOCK_DGRAM and d.has_peer and not d.peer:
-        raise UnsupportedError(f"{where}: unix datagram socket connected to a socket that was closed "
-                               "(not supported)")
     if d.type != socket.SOCK_DGRAM and d.state == TCP_ESTABLISHED and not d.has_peer:
         raise UnsupportedError(f"{where}: unix {TYPES[d.type]} socket connected without a peer "
                                "(not supported)")
@@ -175,6 +172,10 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
             u.peer = lst.ino  # a connection not yet accepted: its listener (as criu writes it)
         else:
             u.stasis.peer_closed = True
+    if d.type == socket.SOCK_DGRAM and d.has_peer and not d.peer:
+        # connected to a receiver that was closed since: the next send says ECONNREFUSED
+        u.stasis.peer_closed = True
+        u.stasis.peer_name = unix_diag.sockaddr_name(sk.getpeername())
     if d.state == TCP_LISTEN and d.icons:
         st.pending.append((e, socket.socket(fileno=os.dup(sk.fileno())), list(d.icons), where))
     st.fids[d.ino] = e.id

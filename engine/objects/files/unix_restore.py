@@ -17,6 +17,7 @@ import os
 import socket
 import stat
 import struct
+import tempfile
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -136,6 +137,11 @@ def _make(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry) ->
                 ctx.fd_broker.fd_for(p.id)  # the receiver first
                 sk.connect(_addr(st, p))
             _finish(st, u, sk)
+        elif u.type == socket.SOCK_DGRAM and u.stasis.peer_closed and u.stasis.peer_name:
+            sk = _new(u)
+            _bind(st, sk, u)
+            _dead_peer(st, sk, u)
+            _finish(st, u, sk)
         elif u.peer and p is None:
             raise RestoreError(f"{_where(u)}: its peer {u.peer} is not in the images")
         elif u.stasis.peer_closed:
@@ -152,6 +158,37 @@ def _make(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry) ->
     except OSError as exc:
         raise RestoreError(f"{_where(u)}: {exc.strerror or exc}") from exc
     return st.socks[u.ino]
+
+
+def _dead_peer(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> None:
+    """Connected to a named receiver that is gone: connect to a stand-in with its name, then close it.
+    (An unnamed one, a socketpair's end, comes from socketpair() with the other end closed after the
+    queue is written: the peer_closed case of _make.)"""
+    gone = sk_unix_pb2.unix_sk_entry()
+    gone.CopyFrom(u)
+    gone.ClearField("stasis")
+    gone.ClearField("file_perms")
+    gone.ClearField("name_dir")
+    gone.ino, gone.name, gone.deleted = 0, u.stasis.peer_name, True  # bound only while connecting
+    scratch = ""
+    if unix_diag.is_path(bytes(gone.name)) and not unix_diag.path_of(bytes(gone.name)).startswith(b"/"):
+        # a relative name is what getpeername gives, wherever it was bound: bind it in a scratch directory
+        scratch = gone.name_dir = tempfile.mkdtemp(prefix="stasis-unix-")
+    t = _new(gone)
+    try:
+        _bind(st, t, gone)
+        if unix_diag.is_path(bytes(gone.name)):
+            target: str | bytes = f"/proc/self/fd/{st.files[0]}"
+        else:
+            target = bytes(gone.name)
+        sk.connect(target)
+    finally:
+        t.close()
+        fd = st.files.pop(0, None)
+        if fd is not None:
+            os.close(fd)
+        if scratch:
+            os.rmdir(scratch)
 
 
 def _pending(st: UnixRestore, lst: sk_unix_pb2.unix_sk_entry) -> None:
