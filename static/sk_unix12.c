@@ -7,10 +7,11 @@
 
 const char *test_doc = "Receivers with SO_PASSCRED and queued data (criu refuses them): a stream pair and a "
 		       "datagram pair whose messages were sent by the parent and by a child: after C/R each "
-		       "message carries the SCM_CREDENTIALS of its sender (pid, uid, gid)";
+		       "message carries the SCM_CREDENTIALS of its sender (pid, uid, gid), and one sent before the "
+		       "receiver asked for them has none (pid 0)";
 const char *test_author = "Stasis developers";
 
-static int recv_cred(int fd, int stream, long off, size_t len, pid_t pid)
+static int recv_cred(int fd, int stream, long off, size_t len, pid_t pid, uid_t uid, gid_t gid)
 {
 	uint8_t buf[4096], want[4096];
 	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
@@ -31,9 +32,9 @@ static int recv_cred(int fd, int stream, long off, size_t len, pid_t pid)
 		return -1;
 	}
 	memcpy(&uc, CMSG_DATA(c), sizeof(uc));
-	if (uc.pid != pid || uc.uid != getuid() || uc.gid != getgid()) {
+	if (uc.pid != pid || uc.uid != uid || uc.gid != gid) {
 		pr_err("message of stream %d from pid %d uid %d gid %d, expected %d %d %d\n", stream, uc.pid, uc.uid,
-		       uc.gid, pid, getuid(), getgid());
+		       uc.gid, pid, uid, gid);
 		return -1;
 	}
 	return 0;
@@ -41,19 +42,25 @@ static int recv_cred(int fd, int stream, long off, size_t len, pid_t pid)
 
 int main(int argc, char **argv)
 {
-	int st[2], dg[2], one = 1, go[2], status;
+	int st[2], dg[2], late[2], one = 1, go[2], status;
 	pid_t pid;
 	char c;
 
 	test_init(argc, argv);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, st) || socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) || pipe(go)) {
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, st) || socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) || pipe(go) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, late)) {
 		pr_perror("socketpair");
 		return 1;
 	}
 	if (setsockopt(st[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
 	    setsockopt(dg[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))) {
 		pr_perror("SO_PASSCRED");
+		return 1;
+	}
+	/* sent while neither end passed credentials: the receiver sees none (pid 0, the overflow ids) */
+	if (sk_send(late[0], 4, 0, 8) || setsockopt(late[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))) {
+		pr_perror("late");
 		return 1;
 	}
 	if (sk_send(st[0], 1, 0, 100) || sk_send(dg[0], 2, 0, 10)) {
@@ -88,15 +95,19 @@ int main(int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
-	if (recv_cred(st[1], 1, 0, 100, getpid()) || recv_cred(st[1], 1, 100, 50, pid)) {
+	if (recv_cred(st[1], 1, 0, 100, getpid(), getuid(), getgid()) || recv_cred(st[1], 1, 100, 50, pid, getuid(), getgid())) {
 		fail("stream credentials after C/R");
 		goto out;
 	}
-	if (recv_cred(dg[1], 2, 0, 10, getpid()) || recv_cred(dg[1], 2, 10, 20, pid)) {
+	if (recv_cred(dg[1], 2, 0, 10, getpid(), getuid(), getgid()) || recv_cred(dg[1], 2, 10, 20, pid, getuid(), getgid())) {
 		fail("datagram credentials after C/R");
 		goto out;
 	}
-	if (sk_send(dg[0], 3, 0, 5) || recv_cred(dg[1], 3, 0, 5, getpid())) {
+	if (recv_cred(late[1], 4, 0, 8, 0, 65534, 65534)) {
+		fail("a message sent without credentials after C/R");
+		goto out;
+	}
+	if (sk_send(dg[0], 3, 0, 5) || recv_cred(dg[1], 3, 0, 5, getpid(), getuid(), getgid())) {
 		fail("a new message's credentials");
 		goto out;
 	}

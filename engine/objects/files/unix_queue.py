@@ -133,6 +133,11 @@ def dump_queue(ctx: DumpContext, sk: socket.socket, d: UnixDiag, e: fdinfo_pb2.f
                     _close(fds)
                     raise UnsupportedError(f"{where}: control message (level {level}, type {typ}) in the "
                                            "queue of a unix socket (not supported)")
+            if cred is not None and cred[0] and not any(t.pid == cred[0] for t in ctx.tasks) \
+                    and not os.path.exists(f"/proc/{cred[0]}"):
+                _close(fds)
+                raise UnsupportedError(f"{where}: a queued message with the credentials of pid {cred[0]}, "
+                                       "which is gone (they cannot be given again)")
             p = q.add(e.id, data)
             if cred is not None:
                 p.stasis.ucred.pid, p.stasis.ucred.uid, p.stasis.ucred.gid = cred

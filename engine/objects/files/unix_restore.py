@@ -421,7 +421,7 @@ def _send(ctx: RestoreContext, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, 
         fds = array.array("i", [ctx.fd_broker.fd_for(fid) for fid in scm.rights])
         anc.append((socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes()))
     x = p.entry.stasis
-    if x.HasField("ucred"):
+    if x.HasField("ucred") and x.ucred.pid:  # pid 0: sent without credentials (none are given again)
         if not os.path.exists(f"/proc/{x.ucred.pid}"):
             raise RestoreError(f"{_where(u)}: a queued message from pid {x.ucred.pid}, which does not exist "
                                "(its credentials cannot be given again)")
