@@ -247,12 +247,17 @@ def _pair(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry,
 
 def _listener_for(st: UnixRestore, u: sk_unix_pb2.unix_sk_entry,
                   p: sk_unix_pb2.unix_sk_entry) -> sk_unix_pb2.unix_sk_entry | None:
-    """The listener of the images an accepted end's name is the name of."""
+    """The listener of the images an accepted end's name is the name of (for a path, the one whose
+    socket file it shares: a path may have been bound again since)."""
     for e in st.by_ino.values():
         x = e.usk
-        if x.state == TCP_LISTEN and x.type == u.type and x.name and x.name in (u.name, p.name) \
-                and not x.uflags & USK_EXTERN:
-            return x
+        if x.state != TCP_LISTEN or x.type != u.type or not x.name or x.uflags & USK_EXTERN:
+            continue
+        for end in (u, p):
+            if x.name != end.name:
+                continue
+            if not unix_diag.is_path(bytes(x.name)) or x.stasis.vfs_ino == end.stasis.vfs_ino:
+                return x
     return None
 
 
