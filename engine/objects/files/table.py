@@ -273,7 +273,7 @@ def dump_held(ctx: DumpContext, fd: int, where: str) -> int:
     if fid:
         return fid
     if kind.name not in HELD_KINDS:
-        raise UnsupportedError(f"{what}: a {kind.name} in flight (SCM_RIGHTS) is not supported")
+        raise UnsupportedError(f"{what}: {kind.name} fds in flight (SCM_RIGHTS) are not supported")
     if target.endswith(" (deleted)"):
         raise UnsupportedError(f"{what}: an unlinked file in flight (SCM_RIGHTS) is not supported")
     if kind.check:
