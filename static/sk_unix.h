@@ -165,6 +165,17 @@ static inline int sk_check_name(int fd, int peer, const char *name)
 	return 0;
 }
 
+/* SO_PEERCRED's pid */
+static inline pid_t sk_peer_pid(int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+		return -1;
+	return uc.pid;
+}
+
 static inline int sk_type(int fd)
 {
 	int t = -1;

@@ -1,8 +1,8 @@
 #include "sk_unix.h"
 
 const char *test_doc = "A unix stream socketpair in one process with data queued in both directions (written "
-		       "in pieces): every byte comes back in order after C/R, nothing more, and the pair still "
-		       "carries data both ways";
+		       "in pieces): every byte comes back in order after C/R, nothing more, the pair still "
+		       "carries data both ways, and SO_PEERCRED still gives this process's pid";
 const char *test_author = "Stasis developers";
 
 #define A2B (100 * 1000)
@@ -44,6 +44,10 @@ int main(int argc, char **argv)
 	if (sk_send(sk[0], 3, 0, 5000) || sk_recv_stream(sk[1], 3, 0, 5000) || sk_send(sk[1], 4, 0, 3) ||
 	    sk_recv_stream(sk[0], 4, 0, 3)) {
 		fail("the pair does not carry new data both ways");
+		return 1;
+	}
+	if (sk_peer_pid(sk[0]) != getpid() || sk_peer_pid(sk[1]) != getpid()) {
+		fail("SO_PEERCRED pids %d %d after C/R, expected %d", sk_peer_pid(sk[0]), sk_peer_pid(sk[1]), getpid());
 		return 1;
 	}
 	if (sk_type(sk[0]) != SOCK_STREAM || sk_check_name(sk[0], 0, "") || sk_check_name(sk[1], 1, "")) {

@@ -25,6 +25,8 @@ static int child(void)
 		return 4;
 	if (sk_recv_stream(st[1], 5, 0, 1))
 		return 5;
+	if (sk_peer_pid(st[1]) != getppid() || sk_peer_pid(sp[1]) != getppid())
+		return 7; /* the parent made the pairs */
 	if (sk_send(st[1], 6, 0, 1000) || sk_send(sp[1], 7, 0, 99))
 		return 6;
 	return 0;
@@ -69,6 +71,10 @@ int main(int argc, char **argv)
 
 	if (sk_recv_stream(st[0], 2, 0, 3000) || sk_recv_msg(sp[0], 4, 0, 50, 0) || sk_recv_msg(sp[0], 4, 50, 7, 0)) {
 		fail("the child's queued data after C/R");
+		goto err;
+	}
+	if (sk_peer_pid(st[0]) != getpid() || sk_peer_pid(sp[0]) != getpid()) {
+		fail("SO_PEERCRED pid %d after C/R, expected %d (who made the pair)", sk_peer_pid(st[0]), getpid());
 		goto err;
 	}
 	if (sk_send(st[0], 5, 0, 1)) {

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -176,6 +177,10 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
         # connected to a receiver that was closed since: the next send says ECONNREFUSED
         u.stasis.peer_closed = True
         u.stasis.peer_name = unix_diag.sockaddr_name(sk.getpeername())
+    if d.state == TCP_ESTABLISHED:
+        pid, _, _ = struct.unpack("<iII", sk.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        if pid > 0:
+            u.stasis.peercred_pid = pid
     if d.state == TCP_LISTEN and d.icons:
         st.pending.append((e, socket.socket(fileno=os.dup(sk.fileno())), list(d.icons), where))
     st.fids[d.ino] = e.id

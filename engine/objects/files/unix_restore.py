@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from engine.abi import nr
 from engine.abi.consts import F_SETFL, O_NONBLOCK, SIOCUNIXFILE, SO_SNDBUFFORCE
+from engine.compel.pidfd import getfd
 from engine.errors import RestoreError
 from engine.images.pb import fdinfo_pb2, sk_packet_pb2, sk_unix_pb2
 from engine.log import log
@@ -145,7 +146,7 @@ def _make(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry) ->
         elif u.peer and p is None:
             raise RestoreError(f"{_where(u)}: its peer {u.peer} is not in the images")
         elif u.stasis.peer_closed:
-            a, b = socket.socketpair(socket.AF_UNIX, u.type | socket.SOCK_CLOEXEC)
+            a, b = _socketpair(ctx, u.type, u.stasis.peercred_pid)
             _bind(st, a, u)
             st.partner[u.ino] = b  # writes the queue, then closes: the peer is gone
             _finish(st, u, a)
@@ -238,11 +239,31 @@ def _pair(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry,
             _finish(st, server, s)
             _finish(st, client, c)
             return
-    a, b = socket.socketpair(socket.AF_UNIX, u.type | socket.SOCK_CLOEXEC)
+    creator = u.stasis.peercred_pid if u.stasis.peercred_pid == p.stasis.peercred_pid else 0
+    a, b = _socketpair(ctx, u.type, creator)
     _bind(st, a, u)
     _bind(st, b, p)
     _finish(st, u, a)
     _finish(st, p, b)
+
+
+def _socketpair(ctx: RestoreContext, type_: int, creator: int) -> tuple[socket.socket, socket.socket]:
+    """A socketpair, made by the process of the tree that made the original one if it is there (so
+    SO_PEERCRED gives its pid; the uid and gid are the helper's at this point), else by the engine."""
+    t = next((x for x in ctx.tasks if creator and x.pid == creator and x.alive and x.inj is not None), None)
+    if t is None:
+        return socket.socketpair(socket.AF_UNIX, type_ | socket.SOCK_CLOEXEC)
+    inj = t.injector
+    inj.call(nr.socketpair, socket.AF_UNIX, type_ | socket.SOCK_CLOEXEC, 0, inj.scratch,
+             what="socketpair (for SO_PEERCRED)")
+    fa, fb = struct.unpack("<ii", inj.get(0, 8))
+    try:
+        a = socket.socket(fileno=getfd(t.pid, fa))
+        b = socket.socket(fileno=getfd(t.pid, fb))
+    finally:
+        inj.call(nr.close, fa, what="close")
+        inj.call(nr.close, fb, what="close")
+    return a, b
 
 
 def _listener_for(st: UnixRestore, u: sk_unix_pb2.unix_sk_entry,
