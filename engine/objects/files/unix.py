@@ -150,10 +150,10 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
 
 def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
     with sockets.dup(fd) as sk:
-        dump_sock(ctx, sk, fd.where, e)
+        dump_sock(ctx, sk, fd.where, e, t.pid)
 
 
-def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.file_entry) -> None:
+def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.file_entry, pid: int) -> None:
     """Fill e.usk from the engine's copy of a socket (also for sockets only in flight)."""
     st = state(ctx)
     d, table = lookup(ctx, sk, where)
@@ -165,7 +165,7 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
     if d.shutdown:
         u.shutdown = d.shutdown  # type: ignore[assignment]
     if unix_diag.is_path(d.name):
-        _dump_file(sk, d, u, where)
+        _dump_file(sk, d, u, where, pid)
     sockets.dump_opts(sk, u.opts)
     if d.type != socket.SOCK_DGRAM and d.state == TCP_ESTABLISHED and d.has_peer and not d.peer:
         lst = pending_in(d, table)
@@ -189,7 +189,7 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
         unix_queue.dump_queue(ctx, sk, d, e, where)
 
 
-def _dump_file(sk: socket.socket, d: UnixDiag, usk: sk_unix_pb2.unix_sk_entry, where: str) -> None:
+def _dump_file(sk: socket.socket, d: UnixDiag, usk: sk_unix_pb2.unix_sk_entry, where: str, pid: int) -> None:
     """The bound file: mode and owner, the directory of a relative name, unlinked or not."""
     fd = lib.st_syscall(nr.ioctl, sk.fileno(), SIOCUNIXFILE, 0, 0, 0, 0)
     if fd < 0:
@@ -203,12 +203,23 @@ def _dump_file(sk: socket.socket, d: UnixDiag, usk: sk_unix_pb2.unix_sk_entry, w
     deleted = link.endswith(" (deleted)")
     path = link[:-len(" (deleted)")] if deleted else link
     name = os.fsdecode(unix_diag.path_of(d.name))
+
+    def names_it(p: str) -> bool:  # through symlinks too (/var/run -> /run)
+        try:
+            now = os.stat(p)
+        except OSError:
+            return False
+        return (now.st_ino, now.st_dev) == (fst.st_ino, fst.st_dev)
+
     if name.startswith("/"):
-        if not deleted and os.path.normpath(name) != path:
+        if not deleted and not names_it(name):
             raise UnsupportedError(f"{where}: unix socket bound to {name}, its file is now {path} "
                                    "(moved: not supported)")
     else:
         ndir = unix_diag.name_dir(d.name, path)
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+        if ndir is None and not deleted and names_it(os.path.join(cwd, name)):
+            ndir = cwd  # a symlink in the name: bound in the process's cwd
         if ndir is None:
             raise UnsupportedError(f"{where}: unix socket bound to the relative name {name}, its file is "
                                    f"{path} (moved: not supported)")
