@@ -31,6 +31,8 @@ class DumpOptions:
     skip_in_flight: bool = False  # --skip-in-flight: forget connections not yet accepted by a TCP listener
     ext_unix_sk: bool = False  # --ext-unix-sk: unix peers outside the tree
     network_lock: str = "nftables"  # --network-lock: nftables | skip (iptables: refused, not installed)
+    root: str | None = None  # --root: the tree's root directory, as the engine sees it
+    ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[MOUNTPOINT]:KEY
 
 
 @record
@@ -44,6 +46,8 @@ class RestoreOptions:
     ext_unix_sk: bool = False
     network_lock: str = "nftables"  # the images' method is used; "skip" also skips it at restore
     inherit_fds: tuple[tuple[int, str], ...] = ()  # --inherit-fd fd[N]:RESOURCE
+    root: str | None = None  # --root: the directory that becomes the tree's root mount
+    ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[KEY]:PATH
 
 
 @record

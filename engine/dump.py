@@ -22,6 +22,7 @@ from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir
 from engine.images.pb import inventory_pb2
 from engine.log import log
+from engine.objects import namespaces
 from engine.objects.files.table import FileTable
 from engine.objects.ids import Ids
 from engine.objects.mm import MmTree
@@ -178,5 +179,7 @@ def _write_images(ctx: DumpContext) -> None:
     inv = inventory_pb2.inventory_entry(img_version=2, fdinfo_per_id=True, ns_per_id=True,
                                         lsmtype=inventory_pb2.NO_LSM, network_lock_method=0)
     inv.root_ids.CopyFrom(ctx.ids.root_ids())
+    for name, value in namespaces.root_ids(ctx).items():
+        setattr(inv.root_ids, name, value)
     inv.plugins_entry.SetInParent()
     ctx.images.write("inventory", inv)  # last: its presence marks a complete dump

@@ -17,8 +17,11 @@ from .pb import (
     ghost_file_pb2,
     ids_pb2,
     inventory_pb2,
+    ipc_var_pb2,
     memfd_pb2,
     mm_pb2,
+    mnt_pb2,
+    netdev_pb2,
     pagemap_pb2,
     pipe_pb2,
     pstree_pb2,
@@ -28,6 +31,8 @@ from .pb import (
     tcp_stream_pb2,
     timens_pb2,
     tty_pb2,
+    userns_pb2,
+    utsns_pb2,
 )
 
 # length of the EXTRA raw payload that follows an entry, computed from the entry itself
@@ -89,6 +94,12 @@ SCHEMAS: dict[str, Schema] = {
         Schema("TTY_INFO", tty_pb2.tty_info_entry),
         Schema("SK_QUEUES", sk_packet_pb2.sk_packet_entry, extra=_sk_packet_len),
         Schema("TCP_STREAM", tcp_stream_pb2.tcp_stream_entry, extra=_tcp_queues_len),
+        Schema("UTSNS", utsns_pb2.utsns_entry),
+        Schema("IPC_VAR", ipc_var_pb2.ipc_var_entry),
+        Schema("MNTS", mnt_pb2.mnt_entry),
+        Schema("NETNS", netdev_pb2.netns_entry),
+        Schema("NETDEV", netdev_pb2.net_device_entry),
+        Schema("USERNS", userns_pb2.userns_entry),
     )
 }
 
@@ -142,6 +153,13 @@ FILES: dict[str, ImageFile] = {
     "tcp-stream": ImageFile("tcp-stream-{ino:x}.img", "TCP_STREAM"),
     "seccomp": ImageFile("seccomp.img", "SECCOMP"),
     "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
+    "utsns": ImageFile("utsns-{ns_id}.img", "UTSNS"),
+    "ipcns-var": ImageFile("ipcns-var-{ns_id}.img", "IPC_VAR"),
+    "mountpoints": ImageFile("mountpoints-{ns_id}.img", "MNTS"),
+    "tmpfs-dev": ImageFile("tmpfs-dev-{dev}.tar.gz.img", None),
+    "netns": ImageFile("netns-{ns_id}.img", "NETNS"),
+    "netdev": ImageFile("netdev-{ns_id}.img", "NETDEV"),
+    "userns": ImageFile("userns-{ns_id}.img", "USERNS"),
     "stats-dump": ImageFile("stats-dump", "STATS"),
     "stats-restore": ImageFile("stats-restore", "STATS"),
 }

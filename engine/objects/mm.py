@@ -537,7 +537,8 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
                 opid, ostart, oend, _ = ctx.mm.shmem_owner[v.shmid]
                 key = (-v.shmid, 0)
                 if key not in open_fds:
-                    open_fds[key] = open_in_task(t, f"/proc/{opid}/map_files/{ostart:x}-{oend:x}", O_RDWR)
+                    owner = next((x.inner_pid for x in ctx.tasks if x.pid == opid), opid)  # its /proc
+                    open_fds[key] = open_in_task(t, f"/proc/{owner}/map_files/{ostart:x}-{oend:x}", O_RDWR)
                 fd = open_fds[key]
                 flags &= ~MAP_ANONYMOUS
             if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):

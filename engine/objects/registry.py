@@ -13,12 +13,14 @@ from engine.objects import (
     audit,
     cgroup,
     creds,
+    fdtable,
     fs,
     ids,
     keyrings,
     locks,
     mm,
     mmflags,
+    mounts,
     namespaces,
     numa,
     prctls,
@@ -38,8 +40,9 @@ from engine.objects.files import table as files
 
 OBJECTS: tuple[KernelObject, ...] = (
     tree.OBJECT,  # pstree and core images, zombies, sessions and groups
-    namespaces.OBJECT,
     ids.OBJECT,  # who shares what (kcmp): needed by files, fs, mm
+    namespaces.OBJECT,  # after ids: it adds the namespace ids
+    mounts.OBJECT,  # after namespaces: the mount tree of a mount namespace of the tree's own
     process.OBJECT,
     audit.OBJECT,
     keyrings.OBJECT,
@@ -54,6 +57,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     fs.OBJECT,
     epoll.OBJECT,  # before files: its write_images gives the targets' file ids before files.img
     files.OBJECT,
+    fdtable.OBJECT,  # after the fds are in place
     skqueue.OBJECT,  # sockets' receive queues (sk-queues.img)
     pty.OBJECT,  # controlling terminals
     io_uring.OBJECT,  # registered files and buffers once the fds are placed

@@ -29,6 +29,7 @@ from engine.compel.pidfd import queued_bytes
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, fh_pb2
 from engine.native import ffi, lib
+from engine.objects import taskroot
 from engine.objects.files.kind import Fd, FdKind
 from engine.record import record
 
@@ -166,7 +167,7 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
                     pass  # without it, numbers come 1, 2, ... (checked at dump)
             path = w.f_handle.path
             try:
-                pfd = os.open(path, O_PATH | O_CLOEXEC | os.O_NOFOLLOW)
+                pfd = os.open(taskroot.task_path(path), O_PATH | O_CLOEXEC | os.O_NOFOLLOW)
             except OSError as exc:
                 raise RestoreError(f"inotify watch {w.wd}: cannot open {path}: {exc.strerror}") from exc
             try:

@@ -60,6 +60,7 @@ from engine.abi.consts import (
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, tty_pb2
+from engine.objects import taskroot
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import paths
 from engine.objects.files.kind import Fd, FdKind
@@ -212,8 +213,8 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
                                        "use --shell-job")
             paths.check_path(t.pid, fd.target, fd.stat, fd.where)
             return
-    if s.devpts.get(index) != os.stat("/dev/pts").st_dev:
-        raise UnsupportedError(f"{fd.where}: a pty of another devpts instance than the engine's /dev/pts "
+    if s.devpts.get(index) != os.stat(f"/proc/{ctx.root.pid}/root/dev/pts").st_dev:  # the engine's in h
+        raise UnsupportedError(f"{fd.where}: a pty of another devpts instance than the tree's /dev/pts "
                                "(not supported)")
     if master and fd.info.flags & O_ACCMODE != O_RDWR:
         raise UnsupportedError(f"{fd.where}: a pty master not opened read-write (not supported)")
@@ -346,7 +347,7 @@ def _master(ctx: RestoreContext, index: int) -> int:
     try:
         while True:
             try:
-                fd = os.open(PTMX, O_RDWR | O_NOCTTY | O_CLOEXEC | (flags & O_NONBLOCK))
+                fd = os.open(taskroot.task_path(PTMX), O_RDWR | O_NOCTTY | O_CLOEXEC | (flags & O_NONBLOCK))
             except OSError as exc:
                 raise RestoreError(f"pty {index}: cannot open {PTMX}: {exc.strerror}") from exc
             got = _ioctl_int(fd, TIOCGPTN)
@@ -386,7 +387,7 @@ def _apply_pair(fd: int, i: tty_pb2.tty_info_entry) -> None:
     fcntl.ioctl(fd, TIOCSWINSZ, WINSIZE.pack(w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel))
     _set_int(fd, TIOCPKT, int(i.packet_mode))
     _set_int(fd, TIOCSPTLCK, int(i.locked))
-    node = f"/dev/pts/{i.pty.index}"
+    node = taskroot.task_path(f"/dev/pts/{i.pty.index}")
     if i.HasField("uid"):
         os.chown(node, i.uid, i.gid)
     if i.stasis.HasField("mode"):
@@ -399,7 +400,8 @@ def _open_slave(master: int, index: int, flags: int, locked: bool) -> int:
     if locked:
         _set_int(master, TIOCSPTLCK, 0)
     try:
-        return os.open(f"/dev/pts/{index}", flags & (O_ACCMODE | O_NONBLOCK) | O_NOCTTY | O_CLOEXEC)
+        return os.open(taskroot.task_path(f"/dev/pts/{index}"),
+                       flags & (O_ACCMODE | O_NONBLOCK) | O_NOCTTY | O_CLOEXEC)
     finally:
         if locked:
             _set_int(master, TIOCSPTLCK, 1)
