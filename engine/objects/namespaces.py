@@ -198,13 +198,10 @@ def _pids(ctx: DumpContext, s: NsDump, t: Task) -> None:
     if len(pids) != own_level + 1:
         raise UnsupportedError(f"pid {t.pid} is in a pid namespace nested in the tree's: not supported yet")
     t.vpid = pids[-1]
-    tree = {x.pid for x in ctx.tasks}
-    for key, host in (("NSpgid", t.pgid), ("NSsid", t.sid)):
+    for key in ("NSpgid", "NSsid"):
         v = _nspids(st, key)
-        if host not in tree:
-            what = "session" if key == "NSsid" else "process group"
-            raise UnsupportedError(f"pid {t.pid} is in {what} {v[-1] if v else host} (inside the tree's pid "
-                                   "namespace) whose leader is not in the tree: not supported yet")
+        if len(v) != own_level + 1:
+            raise UnsupportedError(f"pid {t.pid}: its {key[2:]} is not in the tree's pid namespace")
         if key == "NSpgid":
             t.vpgid = v[-1]
         else:
@@ -313,7 +310,7 @@ def _ifaddrs() -> list[tuple[int, int, int, bytes]]:
     try:
         req = struct.pack("=IHHII", 16 + 8, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
         nl.send(req + struct.pack("=BBBBI", 0, 0, 0, 0, 0))
-        out = []
+        out: list[tuple[int, int, int, bytes]] = []
         while True:
             data = nl.recv(1 << 16)
             off = 0
@@ -412,7 +409,15 @@ def _dump_time(root: Task) -> timens_pb2.timens_entry:
     """The clocks as the tree reads them (CRIU records values, not offsets)."""
     theirs, mine = _offsets(root.pid), _offsets("self")
     now = {clk: _clock(clk) + theirs[clk] - mine[clk] for clk in (CLOCK_MONOTONIC, CLOCK_BOOTTIME)}
-    return timens_pb2.timens_entry(monotonic=_ts(now[CLOCK_MONOTONIC]), boottime=_ts(now[CLOCK_BOOTTIME]))
+    e = timens_pb2.timens_entry(monotonic=_ts(now[CLOCK_MONOTONIC]), boottime=_ts(now[CLOCK_BOOTTIME]))
+    e.stasis.boot_id = _boot_id()
+    e.stasis.monotonic_offset = theirs[CLOCK_MONOTONIC] - mine[CLOCK_MONOTONIC]
+    e.stasis.boottime_offset = theirs[CLOCK_BOOTTIME] - mine[CLOCK_BOOTTIME]
+    return e
+
+
+def _boot_id() -> str:
+    return (nsworker.read_text("/proc/sys/kernel/random/boot_id") or "").strip()
 
 
 def write_images(ctx: DumpContext) -> None:
@@ -534,8 +539,13 @@ def _restore_time(root: Task, e: timens_pb2.timens_entry) -> None:
     inj.call(nr.unshare, CLONE_NEWTIME, what="unshare(CLONE_NEWTIME)")
     mine = _offsets("self")
     lines = []
+    same_boot = e.HasField("stasis") and e.stasis.boot_id == _boot_id()
     for clk, ts in ((CLOCK_MONOTONIC, e.monotonic), (CLOCK_BOOTTIME, e.boottime)):
-        off = ts.tv_sec * NSEC + ts.tv_nsec - (_clock(clk) - mine[clk])
+        if same_boot:  # the offsets it had: its clocks went on meanwhile, as its timers did
+            x = e.stasis
+            off = mine[clk] + (x.monotonic_offset if clk == CLOCK_MONOTONIC else x.boottime_offset)
+        else:  # criu's: both clocks go on from the values at the dump
+            off = ts.tv_sec * NSEC + ts.tv_nsec - (_clock(clk) - mine[clk])
         lines.append(f"{clk} {off // NSEC} {off % NSEC}\n")
     try:
         nsworker.write_text(f"/proc/{root.pid}/timens_offsets", "".join(lines))

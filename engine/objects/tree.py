@@ -42,6 +42,7 @@ from engine.task import Task, Thread
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
+    from engine.images import ImageDir
 
 RLIMIT_CORE = 4
 
@@ -146,14 +147,15 @@ def load_images(ctx: RestoreContext) -> None:
         for (tid, _), out in zip(cores, outer, strict=True):
             if out:
                 host[tid] = out
+        if outer[0]:
+            for leader in (e.pgid, e.sid):
+                if leader not in host and leader not in seen:
+                    # an exited leader's stand-in: at its pid inside, at a free pid outside
+                    host[leader] = _free_pid(img, host, entries)
         t = Task(host.get(e.pid, e.pid), ppid=host.get(e.ppid, e.ppid), pgid=host.get(e.pgid, e.pgid),
                  sid=host.get(e.sid, e.sid))
         if outer[0]:
             t.vpid, t.vpgid, t.vsid = e.pid, e.pgid, e.sid
-            for leader in (e.pgid, e.sid):
-                if leader not in host and leader not in seen:
-                    raise RestoreError(f"pid {e.pid}: its session or group leader {leader} exited, in a pid "
-                                       "namespace of the tree's own: not supported yet")
         for (tid, core), out in zip(cores, outer, strict=True):
             th = Thread(out or tid, Tracee(out or tid), vtid=tid if out else 0)
             th.core = core
@@ -169,6 +171,18 @@ def load_images(ctx: RestoreContext) -> None:
     if host and not all(t.vpid for t in ctx.tasks):
         raise ImageError(img.path("pstree"), "outer pids recorded for only some processes")
     img.virtual_pids = {h: v for v, h in host.items()}
+
+
+def _free_pid(img: ImageDir, host: dict[int, int], entries: list[pstree_pb2.pstree_entry]) -> int:
+    """A pid of the engine's namespace that no process has and no process of the images needs."""
+    taken = set(host.values())
+    for e in entries:
+        for th in e.threads or [e.pid]:
+            taken.add(th)
+    for pid in range(300, 1 << 22):
+        if pid not in taken and not os.path.exists(f"/proc/{pid}"):
+            return pid
+    raise ImageError(img.path("pstree"), "no free pid for a stand-in")
 
 
 def check_pids_free(ctx: RestoreContext) -> None:
@@ -226,7 +240,9 @@ def _stand_in(ctx: RestoreContext, creator: Task, pid: int, session: bool) -> Ta
     if os.path.exists(f"/proc/{pid}"):
         kind = "session" if session else "group"
         raise RestoreError(f"pid {pid} (the exited leader of a {kind}) is in use")
-    h = Task(pid, threads=[Thread(pid, Tracee(pid))], ppid=creator.pid, pgid=pid, sid=pid if session else 0)
+    vpid = ctx.images.virtual_pids.get(pid, 0)  # in a pid namespace of the tree's own
+    h = Task(pid, threads=[Thread(pid, Tracee(pid), vtid=vpid)], ppid=creator.pid, pgid=pid,
+             sid=pid if session else 0, vpid=vpid)
     h.creator = creator
     h.ids = creator.ids
     _clone(creator, h, 0, signal.SIGCHLD)
@@ -246,8 +262,8 @@ def _exit_stand_in(h: Task) -> None:
     if h.mem:
         h.mem.close()
     assert h.creator is not None
-    ret = h.creator.injector.raw(nr.wait4, h.pid, 0, 0, 0)  # reap it, so nothing shows it existed
-    if ret != h.pid:
+    ret = h.creator.injector.raw(nr.wait4, h.inner_pid, 0, 0, 0)  # reap it, so nothing shows it existed
+    if ret != h.inner_pid:
         raise RestoreError(f"cannot reap the stand-in {h.pid}: {os.strerror(-ret) if ret < 0 else ret}")
     h.spawned = False
 

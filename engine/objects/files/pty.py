@@ -244,7 +244,9 @@ def _info(ctx: DumpContext, fd: Fd, mine: int, index: int, master: bool) -> tty_
     i = tty_pb2.tty_info_entry(id=len(s.infos) + 1, type=tty_pb2.PTY, sid=0, pgrp=0, rdev=fd.stat.st_rdev)
     i.pty.index = index
     if not master and index in s.ctty:
-        i.sid, i.pgrp = s.ctty[index]
+        virt = ctx.images.virtual_pids  # the images name them as the tree sees them
+        sid, pgrp = s.ctty[index]
+        i.sid, i.pgrp = virt.get(sid, sid), virt.get(pgrp, pgrp)
     iflag, oflag, cflag, lflag, line, cc, ispeed, ospeed = TERMIOS2.unpack(
         fcntl.ioctl(mine, TCGETS2, bytes(TERMIOS2.size)))
     tm = i.termios
@@ -328,7 +330,8 @@ def load_images(ctx: RestoreContext) -> None:
     for e in ctx.files.entries:
         i = s.infos.get(e.tty.tty_info_id) if e.type == fdinfo_pb2.TTY else None
         if i is not None and i.type == tty_pb2.PTY and i.rdev != PTMX_RDEV and i.sid:
-            s.ctty.setdefault(i.sid, (e.id, i.pgrp))
+            host = {v: h for h, v in ctx.images.virtual_pids.items()}  # the engine's pids for the tree's
+            s.ctty.setdefault(host.get(i.sid, i.sid), (e.id, host.get(i.pgrp, i.pgrp)))
     for index in s.has_slaves - s.master_flags.keys():
         raise RestoreError(f"tty-info.img: the pty slave /dev/pts/{index} has no master in the images")
 
@@ -455,8 +458,9 @@ def restore_fg(ctx: RestoreContext, t: Task) -> None:
         return
     fd = _in_task(ctx, t, s.ctty[t.pid][0])
     inj = t.injector
-    inj.put(INT.pack(s.ctty[t.pid][1]))
-    inj.call(nr.ioctl, fd, TIOCSPGRP, inj.scratch, what=f"ioctl({fd}, TIOCSPGRP, {s.ctty[t.pid][1]})")
+    pgrp = ctx.images.virtual_pids.get(s.ctty[t.pid][1], s.ctty[t.pid][1])  # as the task sees it
+    inj.put(INT.pack(pgrp))
+    inj.call(nr.ioctl, fd, TIOCSPGRP, inj.scratch, what=f"ioctl({fd}, TIOCSPGRP, {pgrp})")
     inj.call(nr.close, fd, what="close")
 
 
