@@ -157,7 +157,8 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
     if ghost.is_deleted_vma(v, pid):  # saved by ghost.py (checked there), mapped like any file
         return VMA_AREA_REGULAR | (VMA_FILE_SHARED if v.shared else VMA_FILE_PRIVATE), (
             MAP_SHARED if v.shared else MAP_PRIVATE) | extra
-    if v.is_file and not v.path.endswith(" (deleted)") and v.path.startswith("/") and os.path.exists(v.path):
+    if v.is_file and not v.path.endswith(" (deleted)") and v.path.startswith("/") and (
+            os.path.exists(v.path) or os.path.exists(f"/proc/{pid}/root{v.path}")):  # or in its mount ns
         if v.shared:
             return VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | extra
         return VMA_AREA_REGULAR | VMA_FILE_PRIVATE, MAP_PRIVATE | extra
