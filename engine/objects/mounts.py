@@ -4,8 +4,10 @@ Dump reads /proc/ROOT/mountinfo and decides, for every mount, how restore makes 
 * the root mount is the directory given with --root (as criu has it: checked at dump to be that file
   system, given again at restore);
 * a mount named with --external mnt[MOUNTPOINT]:KEY is a bind of what restore's mnt[KEY]:PATH names;
-* a mount of a file system the engine sees too (the harness's binds of host directories, the root tmpfs)
-  is a bind of the engine's path to it (kept in the entry's Stasis extension);
+* a mount of a file system the engine sees under --root too (the harness's binds of host directories in
+  the root, the root tmpfs itself) is a bind of that path under the restore's --root (the path relative to
+  the root is kept in the entry's Stasis extension); one the engine sees only outside --root must be named
+  with --external;
 * proc, sysfs, devpts (with its options) and mqueue are mounted fresh inside the new namespaces; a tmpfs
   nobody outside sees is mounted fresh with its content (a gzip'd tar that GNU tar extracts as criu's);
 * another mount of a superblock made fresh is a bind of the first one's directory.
@@ -27,6 +29,7 @@ import os
 import re
 import stat
 import tarfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -51,6 +54,9 @@ from engine.abi.consts import (
     MS_STRICTATIME,
     MS_SYNCHRONOUS,
     MS_UNBINDABLE,
+    O_CLOEXEC,
+    O_DIRECTORY,
+    O_PATH,
 )
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mnt_pb2
@@ -74,7 +80,7 @@ FSTYPES = {"proc": mnt_pb2.PROC, "sysfs": mnt_pb2.SYSFS, "devtmpfs": mnt_pb2.DEV
            "cgroup2": mnt_pb2.CGROUP2, "binfmt_misc": mnt_pb2.BINFMT_MISC, "overlay": mnt_pb2.OVERLAYFS,
            "fuse": mnt_pb2.FUSE, "pstore": mnt_pb2.PSTORE, "securityfs": mnt_pb2.SECURITYFS,
            "debugfs": mnt_pb2.DEBUGFS, "tracefs": mnt_pb2.TRACEFS, "autofs": mnt_pb2.AUTOFS}
-NAMES = {v: k for k, v in FSTYPES.items()}
+NAMES: dict[int, str] = {v: k for k, v in FSTYPES.items()}
 # made fresh inside the restored namespaces (they show what those namespaces hold)
 FRESH = {"proc", "sysfs", "devpts", "mqueue", "tmpfs"}
 _ESC = re.compile(r"\\([0-7]{3})")
@@ -155,8 +161,17 @@ def _join(base: str, rel: str) -> str:
     return base.rstrip("/") + "/" + rel.lstrip("/") if rel.strip("/") else base or "/"
 
 
-def _engine_path(engine: list[Mount], m: Mount) -> str | None:
-    """A path in the engine's namespace that shows this mount's root, if any."""
+def _under(path: str, root: str) -> str | None:
+    """`path` relative to `root` ("/" for root itself), or None when it is outside."""
+    r = root.rstrip("/")
+    if path in (r, root):
+        return "/"
+    return path[len(r):] if path.startswith(r + "/") else None
+
+
+def _engine_path(engine: list[Mount], m: Mount, root: str) -> str | None:
+    """A path in the engine's namespace that shows this mount's root, if any: one under `root` first."""
+    found = []
     for e in engine:
         if e.dev != m.dev:
             continue
@@ -167,8 +182,8 @@ def _engine_path(engine: list[Mount], m: Mount) -> str | None:
             except OSError:
                 continue
             if os.major(s.st_dev) == m.dev[0] and os.minor(s.st_dev) == m.dev[1]:
-                return path
-    return None
+                found.append(path)
+    return next((p for p in found if _under(p, root) is not None), found[0] if found else None)
 
 
 def dump_tree(ctx: DumpContext) -> None:
@@ -186,7 +201,8 @@ def dump_tree(ctx: DumpContext) -> None:
     if not ctx.opts.root:
         raise UnsupportedError(f"pid {root.pid} has a mount namespace of its own: dump it with --root (the "
                                "directory its root mount is, as criu has it)")
-    rs = os.stat(ctx.opts.root)
+    rootdir = ctx.opts.root
+    rs = os.stat(rootdir)
     top = mounts[0]
     if (os.major(rs.st_dev), os.minor(rs.st_dev)) != top.dev or top.point != "/":
         raise UnsupportedError(f"{where} {top.id} at / ({top.fstype} {top.source}) is not the file system "
@@ -238,9 +254,13 @@ def dump_tree(ctx: DumpContext) -> None:
             pass  # --root at restore
         elif m.point in ext:
             e.ext_mount, e.ext_key = True, ext[m.point]
-        elif (path := _engine_path(engine, m)) is not None:
+        elif (path := _engine_path(engine, m, rootdir)) is not None:
+            rel = _under(path, rootdir)
+            if rel is None:
+                raise UnsupportedError(f"{name} is a bind of {path}, outside --root {rootdir}: name it "
+                                       f"with --external mnt[{m.point}]:KEY (and mnt[KEY]:PATH at restore)")
             e.stasis.bind_from_root = True
-            e.stasis.host_path = path
+            e.stasis.host_path = rel  # under the root given at restore
         elif m.dev in first_of_sb:
             e.stasis.bind_of = first_of_sb[m.dev].id
             if hidden:
@@ -314,7 +334,6 @@ def restore_tree(ctx: RestoreContext, root: Task) -> None:
     base = ctx.opts.root.rstrip("/") or "/"
     ext = dict(ctx.opts.ext_mounts)
     inj = root.injector
-    by_id = {e.mnt_id: e for e in entries}
 
     def target(e: mnt_pb2.mnt_entry) -> str:
         return _join(base, e.mountpoint)
@@ -336,25 +355,51 @@ def restore_tree(ctx: RestoreContext, root: Task) -> None:
         call(nr.mount, src, tgt, fstype, flags, data, what=f"mount {what} on {tgt}")
 
     mount(0, "/", 0, MS_REC | MS_PRIVATE, 0, "private")  # nothing may reach the engine's mounts
+    # the --root directory as it is before the new root mount covers it: binds of what is under it come
+    # from there (through the helper's fd, which still leads into the old mounts)
+    lower = call(nr.openat, AT_FDCWD, base, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, what=f"open({base})")
+    try:
+        _build(ctx, root, entries, base, lower, ext, target, mount)
+    finally:
+        inj.call(nr.close, lower, what="close")
+    _propagation(entries, target, mount, call)
+    call(nr.chdir, base, what=f"chdir({base})")
+    call(nr.pivot_root, ".", ".", what="pivot_root(., .)")
+    call(nr.umount2, ".", MNT_DETACH, what="umount2(old root)")
+    call(nr.chdir, "/", what="chdir(/)")
+    taskroot.set_task_root(f"/proc/{root.pid}/root")
+    log.debug("pid %d: %d mounts in its new mount namespace", root.pid, len(entries))
+
+
+def _build(ctx: RestoreContext, root: Task, entries: list[mnt_pb2.mnt_entry], base: str, lower: int,
+           ext: dict[str, str], target: Callable[[mnt_pb2.mnt_entry], str],
+           mount: Callable[..., None]) -> None:
+    """Every mount in place, parents first."""
+    img = ctx.images
+    by_id = {e.mnt_id: e for e in entries}
     for e in entries:
         tgt = target(e)
         mflags = e.flags & PER_MOUNT
         fs = NAMES.get(e.fstype, e.fsname)
+        seen = ""  # the source as the engine reaches it, when not by the same path
         if e is entries[0]:
-            src = base
+            src = f"/proc/self/fd/{lower}"
+            seen = f"/proc/{root.pid}/fd/{lower}"
         elif e.ext_mount:
             if e.ext_key not in ext:
                 raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint} is external ({e.ext_key}): restore "
                                    f"with --external mnt[{e.ext_key}]:PATH")
             src = ext[e.ext_key]
         elif e.stasis.bind_from_root:
-            src = e.stasis.host_path
+            rel = e.stasis.host_path.rstrip("/")
+            src = f"/proc/self/fd/{lower}{rel}"
+            seen = f"/proc/{root.pid}/fd/{lower}{rel}"
         elif e.stasis.HasField("bind_of"):
             first = by_id[e.stasis.bind_of]
             src = _join(target(first), e.root[len(first.root.rstrip("/")):])
         else:
             src = ""
-        _ensure_point(root, tgt, src, e)
+        _ensure_point(root, tgt, seen or (f"/proc/{root.pid}/root{src}" if src else ""), e)
         if src:
             mount(src, tgt, 0, MS_BIND, 0, f"bind of {src}")
             mount(0, tgt, 0, MS_BIND | MS_REMOUNT | mflags, 0, f"flags {mflags:#x}")
@@ -370,22 +415,15 @@ def restore_tree(ctx: RestoreContext, root: Task) -> None:
             _extract(ctx, root, e, tgt)
         if ro:
             mount(0, tgt, 0, MS_REMOUNT | MS_BIND | mflags, 0, "read-only")
-    _propagation(entries, target, mount, call)
-    call(nr.chdir, base, what=f"chdir({base})")
-    call(nr.pivot_root, ".", ".", what="pivot_root(., .)")
-    call(nr.umount2, ".", MNT_DETACH, what="umount2(old root)")
-    call(nr.chdir, "/", what="chdir(/)")
-    taskroot.set_task_root(f"/proc/{root.pid}/root")
-    log.debug("pid %d: %d mounts in its new mount namespace", root.pid, len(entries))
 
 
 def _ensure_point(root: Task, tgt: str, src: str, e: mnt_pb2.mnt_entry) -> None:
-    """The mount point exists (a directory, or a file for a file bind)."""
+    """The mount point exists (a directory, or a file for a file bind); `src` as the engine reaches it."""
     path = f"/proc/{root.pid}/root{tgt}"
     if os.path.lexists(path):
         return
     try:
-        if src and not os.path.isdir(f"/proc/{root.pid}/root{src}"):
+        if src and not os.path.isdir(src):
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o644))
         else:
             os.makedirs(path, 0o755)
