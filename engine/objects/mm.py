@@ -538,7 +538,7 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
                 opid, ostart, oend, _ = ctx.mm.shmem_owner[v.shmid]
                 key = (-v.shmid, 0)
                 if key not in open_fds:
-                    owner = next((x.inner_pid for x in ctx.tasks if x.pid == opid), opid)  # its /proc
+                    owner = _proc_pid(ctx, opid)
                     open_fds[key] = open_in_task(t, f"/proc/{owner}/map_files/{ostart:x}-{oend:x}", O_RDWR)
                 fd = open_fds[key]
                 flags &= ~MAP_ANONYMOUS
@@ -735,6 +735,16 @@ def _fill(ctx: RestoreContext, pagemap: tuple[str, dict], copy) -> None:
             del base
     finally:
         os.close(fd)
+
+
+def _proc_pid(ctx: RestoreContext, pid: int) -> int:
+    """The pid /proc shows a process of the tree at inside it: its own pid namespace's once the tree has a
+    mount namespace (and so a /proc) of its own, else the engine's."""
+    from engine.objects import namespaces
+
+    if "mnt" not in namespaces.rstate(ctx).new:
+        return pid
+    return next((x.inner_pid for x in ctx.tasks if x.pid == pid), pid)
 
 
 def restore_protections(ctx: RestoreContext, t: Task) -> None:
