@@ -39,6 +39,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	strcpy(p, TEXT);
+	shmdt(p);  /* not attached: the namespace's objects themselves are what the dump must refuse */
 	strcpy(msg.text, TEXT);
 	if (msgsnd(q, &msg, sizeof(msg.text), IPC_NOWAIT)) {
 		pr_perror("msgsnd");
@@ -48,6 +49,11 @@ int main(int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
+	p = shmat(shm, NULL, 0);
+	if (p == (void *)-1) {
+		fail("shmat after the refused dump");
+		return 1;
+	}
 	if (strcmp(p, TEXT)) {
 		errno = 0;
 		fail("the segment holds \"%.32s\"", p);

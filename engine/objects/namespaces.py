@@ -370,8 +370,12 @@ def _dump_net(s: NsDump, root: Task) -> tuple[netdev_pb2.netns_entry, list[netde
     lo = {(socket.AF_INET, 8, "7f000001"), (socket.AF_INET6, 128, "00000000000000000000000000000001")}
     for fam, plen, _, addr in got["addrs"]:
         if not lo_up or (fam, plen, addr) not in lo:
-            raise UnsupportedError(f"{where} has address {addr}/{plen} (family {fam}): addresses other than "
-                                   "lo's own are not supported yet")
+            try:
+                shown = socket.inet_ntop(fam, bytes.fromhex(addr))
+            except (OSError, ValueError):
+                shown = f"{addr} (family {fam})"
+            raise UnsupportedError(f"{where} has address {shown}/{plen}: addresses other than lo's own "
+                                   "are not supported yet")
     if got["routes"] or got["routes6"]:
         raise UnsupportedError(f"{where} has routes of its own: routes are not supported yet")
     ns = netdev_pb2.netns_entry()
