@@ -17,6 +17,7 @@ from .pb import (
     ghost_file_pb2,
     ids_pb2,
     inventory_pb2,
+    ipc_pb2,
     ipc_var_pb2,
     memfd_pb2,
     mm_pb2,
@@ -65,6 +66,14 @@ def _tcp_queues_len(entry: Message) -> int:
     return entry.inq_len + entry.outq_len  # type: ignore[attr-defined]
 
 
+def _shm_len(entry: Message) -> int:
+    return 0 if entry.in_pagemaps else (entry.size + 3) & ~3  # type: ignore[attr-defined]
+
+
+def _sem_len(entry: Message) -> int:
+    return (entry.nsems * 2 + 7) & ~7  # type: ignore[attr-defined]
+
+
 def _ghost_chunk_len(entry: Message) -> int:
     return entry.len  # type: ignore[attr-defined]
 
@@ -96,6 +105,8 @@ SCHEMAS: dict[str, Schema] = {
         Schema("TCP_STREAM", tcp_stream_pb2.tcp_stream_entry, extra=_tcp_queues_len),
         Schema("UTSNS", utsns_pb2.utsns_entry),
         Schema("IPC_VAR", ipc_var_pb2.ipc_var_entry),
+        Schema("IPCNS_SHM", ipc_pb2.ipc_shm_entry, extra=_shm_len),
+        Schema("IPCNS_SEM", ipc_pb2.ipc_sem_entry, extra=_sem_len),
         Schema("MNTS", mnt_pb2.mnt_entry),
         Schema("NETNS", netdev_pb2.netns_entry),
         Schema("NETDEV", netdev_pb2.net_device_entry),
@@ -155,6 +166,9 @@ FILES: dict[str, ImageFile] = {
     "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
     "utsns": ImageFile("utsns-{ns_id}.img", "UTSNS"),
     "ipcns-var": ImageFile("ipcns-var-{ns_id}.img", "IPC_VAR"),
+    "ipcns-shm": ImageFile("ipcns-shm-{ns_id}.img", "IPCNS_SHM"),
+    "ipcns-sem": ImageFile("ipcns-sem-{ns_id}.img", "IPCNS_SEM"),
+    "ipcns-msg": ImageFile("ipcns-msg-{ns_id}.img", None),  # entries of two types: framed by sysvipc.py
     "mountpoints": ImageFile("mountpoints-{ns_id}.img", "MNTS"),
     "tmpfs-dev": ImageFile("tmpfs-dev-{dev}.tar.gz.img", None),
     "netns": ImageFile("netns-{ns_id}.img", "NETNS"),

@@ -41,7 +41,7 @@ from engine.abi.consts import (
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, netdev_pb2, sysctl_pb2, timens_pb2, utsns_pb2
 from engine.log import log
-from engine.objects import nsworker
+from engine.objects import nsworker, sysvipc
 from engine.objects.base import KernelObject
 from engine.record import field, record
 
@@ -108,6 +108,7 @@ class NsDump:
     netns: netdev_pb2.netns_entry | None = None
     netdevs: list[netdev_pb2.net_device_entry] = field(default_factory=list)
     timens: timens_pb2.timens_entry | None = None
+    sysv: dict[str, list[Any]] = field(default_factory=dict)  # SysV objects (engine/objects/sysvipc.py)
 
     def id_of(self, kind: str, ino: int) -> int:
         key = (kind, ino)
@@ -281,14 +282,16 @@ def _dump_ipc(s: NsDump, root: Task) -> ipc_var_pb2.ipc_var_entry:
             text = nsworker.read_text(f"/proc/sysvipc/{kind}") or ""
             objs[kind] = max(len(text.splitlines()) - 1, 0)
         out["objects"] = objs
+        out["sysv"] = sysvipc.read_objects()
         return out
 
     got = nsworker.run([(_nsfd(s, "ipc"), CLONE_NEWIPC)], read, f"pid {root.pid}: ipc namespace")
-    objs = {k: n for k, n in got["objects"].items() if n}
-    if objs:
-        what = ", ".join(f"{n} {k}" for k, n in objs.items())
-        raise UnsupportedError(f"pid {root.pid}: its IPC namespace holds System V objects ({what}): SysV IPC "
-                               "is not supported yet")
+    sysvipc.check(got["sysv"], f"pid {root.pid}: its IPC namespace")
+    found = {k: len(v) for k, v in got["sysv"].items()}
+    if found != got["objects"]:  # /proc/sysvipc and the *_STAT walk must agree
+        raise UnsupportedError(f"pid {root.pid}: its IPC namespace's objects changed while they were read "
+                               f"({got['objects']} listed, {found} read)")
+    s.sysv = got["sysv"]
     e = ipc_var_pb2.ipc_var_entry()
     e.sem_ctls.extend(int(x) for x in got["sem"].split())
     for name, _ in IPC_SYSCTLS:
@@ -431,6 +434,7 @@ def write_images(ctx: DumpContext) -> None:
         ctx.images.write("utsns", s.uts, ns_id=root.uts_ns_id)
     if s.ipc is not None:
         ctx.images.write("ipcns-var", s.ipc, ns_id=root.ipc_ns_id)
+        sysvipc.write_images(ctx.images, root.ipc_ns_id, s.sysv)
     if s.netns is not None:
         ctx.images.write("netns", s.netns, ns_id=root.net_ns_id)
         ctx.images.write("netdev", s.netdevs, ns_id=root.net_ns_id)
@@ -461,6 +465,7 @@ class NsRestore:
     netns: netdev_pb2.netns_entry | None = None
     netdevs: list[netdev_pb2.net_device_entry] = field(default_factory=list)
     timens: timens_pb2.timens_entry | None = None
+    sysv: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def rstate(ctx: RestoreContext) -> NsRestore:
@@ -491,9 +496,7 @@ def load_images(ctx: RestoreContext) -> None:
         s.uts = img.read_one("utsns", ns_id=root.uts_ns_id)
     if "ipc" in s.new:
         s.ipc = img.read_one("ipcns-var", ns_id=root.ipc_ns_id)
-        for kind in ("shm", "msg", "sem"):
-            if (img.root / f"ipcns-{kind}-{root.ipc_ns_id}.img").exists():
-                raise RestoreError(f"the images hold SysV IPC objects (ipcns-{kind}): not supported yet")
+        s.sysv = sysvipc.load_images(img, root.ipc_ns_id)
     if "net" in s.new:
         s.netns = img.read_one("netns", ns_id=root.net_ns_id)
         s.netdevs = img.read("netdev", missing_ok=True, ns_id=root.net_ns_id)
@@ -529,7 +532,7 @@ def restore_root(ctx: RestoreContext, root: Task) -> None:
             fn = "sethostname" if call == nr.sethostname else "setdomainname"
             inj.call(call, inj.scratch, len(data), what=f"{fn}({name})")
     if s.ipc is not None:
-        _restore_ipc(root, s.ipc)
+        _restore_ipc(root, s.ipc, s.sysv)
     if s.netns is not None:
         _restore_net(root, s.netns, s.netdevs)
     from engine.objects import mounts
@@ -568,7 +571,7 @@ def _ns_of(pid: int, kind: str) -> int:
     return os.open(f"/proc/{pid}/ns/{kind}", O_RDONLY | O_CLOEXEC)
 
 
-def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry) -> None:
+def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[Any]]) -> None:
     values: list[tuple[str, str]] = []
     if e.sem_ctls:
         values.append(("kernel/sem", " ".join(str(x) for x in e.sem_ctls)))
@@ -576,19 +579,25 @@ def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry) -> None:
         if e.HasField(name) and name != "auto_msgmni":
             values.append((path, str(getattr(e, name))))
 
+    later = [(p, t) for p, t in values if p.endswith("_next_id")]  # after the objects (they use it)
+    values = [(p, t) for p, t in values if not p.endswith("_next_id")]
+
     def write() -> None:
-        for path, text in values:
+        for path, text in values:  # the limits first: the objects must fit in them
             full = f"/proc/sys/{path}"
             if not os.path.exists(full):
                 continue
             now = nsworker.read_text(full) or ""
             if " ".join(now.split()) != text:
                 nsworker.write_text(full, text)
+        sysvipc.make_objects(sysv)
+        for path, text in later:
+            nsworker.write_text(f"/proc/sys/{path}", text)
 
     fd = _ns_of(root.pid, "ipc")
     try:
-        nsworker.run([(fd, CLONE_NEWIPC)], write, f"pid {root.pid}: ipc namespace sysctls")
-    except OSError as exc:
+        nsworker.run([(fd, CLONE_NEWIPC)], write, f"pid {root.pid}: ipc namespace")
+    except (OSError, RuntimeError) as exc:
         raise RestoreError(str(exc)) from exc
     finally:
         os.close(fd)

@@ -7,12 +7,12 @@
 
 #include "zdtmtst.h"
 
-const char *test_doc = "A SysV shared memory segment and a message queue in the test's own IPC namespace: the "
-		       "engine does not restore SysV objects yet, so the dump must be refused with the tree left "
-		       "running; afterwards the segment still holds its data and the queue its message";
+const char *test_doc = "A SysV shared memory segment the test keeps attached, and a message queue, in its own IPC "
+		       "namespace: attached segments are not restored yet, so the dump must be refused with the "
+		       "tree left running; afterwards the segment still holds its data and the queue its message";
 const char *test_author = "Stasis developers";
 
-#define TEXT "ipc_sysv_refused00"
+#define TEXT "ipc_shm_attached_refused00"
 
 struct m {
 	long mtype;
@@ -39,7 +39,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	strcpy(p, TEXT);
-	shmdt(p);  /* not attached: the namespace's objects themselves are what the dump must refuse */
 	strcpy(msg.text, TEXT);
 	if (msgsnd(q, &msg, sizeof(msg.text), IPC_NOWAIT)) {
 		pr_perror("msgsnd");
@@ -49,11 +48,6 @@ int main(int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
-	p = shmat(shm, NULL, 0);
-	if (p == (void *)-1) {
-		fail("shmat after the refused dump");
-		return 1;
-	}
 	if (strcmp(p, TEXT)) {
 		errno = 0;
 		fail("the segment holds \"%.32s\"", p);
