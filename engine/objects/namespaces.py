@@ -238,7 +238,7 @@ def dump_tree(ctx: DumpContext) -> None:
     if "uts" in s.dumped:
         s.uts = _dump_uts(s, root)
     if "ipc" in s.dumped:
-        s.ipc = _dump_ipc(s, root)
+        s.ipc = _dump_ipc(s, root, {t.pid for t in ctx.tasks})
     if "net" in s.dumped:
         s.netns, s.netdevs = _dump_net(s, root)
     if "time" in s.dumped:
@@ -271,7 +271,7 @@ def _dump_uts(s: NsDump, root: Task) -> utsns_pb2.utsns_entry:
     return utsns_pb2.utsns_entry(nodename=node, domainname=domain)
 
 
-def _dump_ipc(s: NsDump, root: Task) -> ipc_var_pb2.ipc_var_entry:
+def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entry:
     def read() -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, path in IPC_SYSCTLS:
@@ -286,7 +286,7 @@ def _dump_ipc(s: NsDump, root: Task) -> ipc_var_pb2.ipc_var_entry:
         return out
 
     got = nsworker.run([(_nsfd(s, "ipc"), CLONE_NEWIPC)], read, f"pid {root.pid}: ipc namespace")
-    sysvipc.check(got["sysv"], f"pid {root.pid}: its IPC namespace")
+    sysvipc.check(got["sysv"], f"pid {root.pid}: its IPC namespace", tree)
     found = {k: len(v) for k, v in got["sysv"].items()}
     if found != got["objects"]:  # /proc/sysvipc and the *_STAT walk must agree
         raise UnsupportedError(f"pid {root.pid}: its IPC namespace's objects changed while they were read "

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from engine.abi import nr
 from engine.abi.consts import (
     GETALL,
+    GETPID,
     IPC_CREAT,
     IPC_EXCL,
     IPC_NOWAIT,
@@ -119,7 +120,8 @@ def read_objects() -> dict[str, list[Any]]:
         nsems, = struct.unpack_from("<Q", raw, SEM_NSEMS)
         vals = ffi.new(f"unsigned short[{max(nsems, 1)}]")
         _sys(SEMCTL, ident, 0, GETALL, _addr(vals))
-        out["sem"].append({"desc": desc, "values": [int(vals[i]) for i in range(nsems)]})
+        last = [int(lib.st_syscall(SEMCTL, ident, n, GETPID, 0, 0, 0)) for n in range(nsems)]  # engine's pids
+        out["sem"].append({"desc": desc, "values": [int(vals[i]) for i in range(nsems)], "last": last})
     with open("/proc/sys/kernel/msgmax") as f:
         msgmax = int(f.read())
     mbuf = ffi.new(f"char[{msgmax + 8}]")
@@ -135,7 +137,16 @@ def read_objects() -> dict[str, list[Any]]:
     return out
 
 
-def check(got: dict[str, list[Any]], where: str) -> None:
+def check(got: dict[str, list[Any]], where: str, tree: set[int]) -> None:
+    """What restore could not give back: attached segments; semaphores the tree operated on (their
+    SEM_UNDO adjustments cannot be read, and the kill that ends the dump would apply them)."""
+    for s in got["sem"]:
+        for n, pid in enumerate(s["last"]):
+            if pid in tree:
+                ident = s["desc"]["id"]
+                raise UnsupportedError(f"{where}: pid {pid} operated on SysV semaphore {ident}/{n}: its "
+                                       "SEM_UNDO adjustments cannot be read, and the dump's kill would "
+                                       "apply them (not supported)")
     for s in got["shm"]:
         if "busy" in s:
             why = f"attached {s['busy']} times" if s["busy"] else "locked or marked for removal"
