@@ -380,7 +380,8 @@ class TcpRestore:
     streams: dict[int, tuple[tcp_stream_pb2.tcp_stream_entry, bytes]] = field(default_factory=dict)
     pending: list[Pending] = field(default_factory=list)
     tables: set[str] = field(default_factory=set)  # locks this restore made (again) and has to remove
-    image_tables: set[str] = field(default_factory=set)  # the locks the images name (a failed restore: gone)
+    image_tables: set[str] = field(default_factory=set)  # the locks the images name
+    made: set[str] = field(default_factory=set)  # locks this restore made again (they were gone)
     finished: list[int] = field(default_factory=list)  # connections out of repair (engine fds, the broker's)
     connects: list[Pending] = field(default_factory=list)  # connect()s in progress, started in restore_done
 
@@ -421,7 +422,9 @@ def _relock(ctx: RestoreContext, st: TcpRestore, isk: sk_inet_pb2.inet_sk_entry)
         if e.HasField("isk") and e.isk.stasis.lock_table == table:
             src, dst = inet.entry_to_sockaddr(e.isk), inet.entry_to_sockaddr(e.isk, src=False)
             conns.append(netlock.Conn(e.isk.family, src[0], src[1], dst[0], dst[1]))
-    st.tables.add(table)  # from here on a failed restore removes it
+    if not netlock.exists(table):
+        st.made.add(table)  # this restore made it: a failed restore removes it again
+    st.tables.add(table)  # a good restore removes it once the sockets exist
     try:
         netlock.lock(table, conns)
     except OSError as exc:
@@ -602,8 +605,9 @@ def _peer_fin(sk: socket.socket, p: Pending, what: str) -> None:
 
 
 def restore_abort(ctx: RestoreContext) -> None:
-    """A failed restore: the lock goes (the sockets it guarded are gone with the killed tree), whether
-    this restore had made it again yet or not."""
+    """A failed restore: the sockets it made go back to repair mode and close silently, and the dump's lock
+    stays, so the peers outside the tree keep waiting (no RST for their retransmissions) until a restore
+    of the same images succeeds; a lock this restore made again (it was gone) is removed."""
     st = ctx.files.state(TcpRestore)
     first: OSError | None = None
     for fd in [p.fd for p in st.pending] + st.finished:
@@ -617,14 +621,13 @@ def restore_abort(ctx: RestoreContext) -> None:
         finally:
             sk.detach()
     st.finished.clear()
-    if ctx.opts.network_lock != "skip":
-        st.tables |= st.image_tables
-    for table in sorted(st.tables):
+    for table in sorted(st.made):
         try:
             netlock.unlock(table)
         except OSError as exc:
             first = first or exc
     st.tables.clear()
+    st.made.clear()
     st.pending.clear()
     if first is not None:
         raise first
