@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from zdtm import state
 from zdtm.procs import alive, wait_gone
@@ -60,20 +61,28 @@ class Real:
     opts: list[str] = field(default_factory=list)  # engine options for dump and restore (the desc's opts)
 
 
-def load(path: Path) -> Real:
-    """Import real/<name>.py and return its PROGRAM."""
+def module(path: Path) -> ModuleType:
+    """Import a descriptor file (also one descriptor's code from another: real/tcpstream_ext.py)."""
     modname = f"zdtm_real_{path.stem}"
+    if modname in sys.modules:
+        return sys.modules[modname]
     spec = importlib.util.spec_from_file_location(modname, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"{path}: cannot be imported")
-    module = importlib.util.module_from_spec(spec)
+    mod = importlib.util.module_from_spec(spec)
     dont_write = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no __pycache__ in real/
     try:
-        spec.loader.exec_module(module)
+        spec.loader.exec_module(mod)
     finally:
         sys.dont_write_bytecode = dont_write
-    program = getattr(module, "PROGRAM", None)
+    sys.modules[modname] = mod
+    return mod
+
+
+def load(path: Path) -> Real:
+    """Import real/<name>.py and return its PROGRAM."""
+    program = getattr(module(path), "PROGRAM", None)
     if not isinstance(program, Real):
         raise ImportError(f"{path}: defines no PROGRAM = zdtm.real.Real(...)")
     return program
