@@ -50,6 +50,9 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
      "dump: accept unix sockets whose peer is outside the tree (reconnected at restore by name)"),
     (("--network-lock",), "network_lock", "str", "nftables", ("nftables", "skip", "iptables"),
      "how peers of TCP connections are kept away between dump and restore (nftables; skip: not at all)"),
+    (("--inherit-fd",), "inherit_fd", "append", None, None,
+     "restore: fd[N]:RESOURCE - the caller's fd N stands for that file of the images (pipe:[ino], "
+     "socket:[ino], or a path), as in criu"),
     (("--timeout",), "timeout", "float", 10.0, None, None),
     (("--pre-dump-mode",), "pre_dump_mode", "str", "splice", ("splice", "read"), None),
     (("--root",), "root", "str", None, None, None),
@@ -263,7 +266,24 @@ def _run(args: Any) -> int:
     return restore(RestoreOptions(images_dir=args.images_dir, pidfile=args.pidfile,
                                   detached=args.restore_detached, shell_job=args.shell_job,
                                   tcp_established=args.tcp_established, tcp_close=args.tcp_close,
-                                  ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock))
+                                  ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
+                                  inherit_fds=_inherit_fds(args.inherit_fd)))
+
+
+def _inherit_fds(specs: list[str]) -> tuple[tuple[int, str], ...]:
+    """criu's fd[N]:RESOURCE; N must be open in the engine."""
+    out = []
+    for spec in specs:
+        m = re.fullmatch(r"fd\[(\d+)\]:(.+)", spec)
+        if not m:
+            raise StasisError(f"--inherit-fd {spec}: expected fd[N]:RESOURCE")
+        num = int(m[1])
+        try:
+            os.fstat(num)
+        except OSError:
+            raise StasisError(f"--inherit-fd {spec}: fd {num} is not open") from None
+        out.append((num, m[2]))
+    return tuple(out)
 
 
 def _ghost_limit(text: str) -> int:

@@ -43,6 +43,7 @@ class RestoreOptions:
     tcp_close: bool = False  # --tcp-close: established connections of the images are restored closed
     ext_unix_sk: bool = False
     network_lock: str = "nftables"  # the images' method is used; "skip" also skips it at restore
+    inherit_fds: tuple[tuple[int, str], ...] = ()  # --inherit-fd fd[N]:RESOURCE
 
 
 @record

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from zdtm import upstream
 from zdtm.desc import Desc
 from zdtm.layout import BIN_DIR, BUILD_DIR, LIB_DIR
 
@@ -58,10 +59,18 @@ def _local_includes(source: Path) -> list[Path]:
     return sorted(p for p in (source.parent / n for n in names) if p.is_file())
 
 
+def _aux_sources(source: Path) -> list[Path]:
+    """The .c beside each local header a program includes (get_smaps_bits.h -> get_smaps_bits.c), compiled
+    into it: upstream's AUX_SRC, found without a list."""
+    return [c for h in _local_includes(source) if h.suffix == ".h" and (c := h.with_suffix(".c")).is_file()
+            and c != source]
+
+
 def _fingerprint(source: Path, desc_path: Path) -> str:
+    name = source.name.removesuffix(source.suffix)
     h = hashlib.sha256()
-    h.update(repr((CC, CFLAGS)).encode())
-    for p in [source, desc_path, *_local_includes(source), *_lib_sources()]:
+    h.update(repr((CC, CFLAGS, upstream.cflags(name), upstream.libs(name))).encode())
+    for p in [source, desc_path, *_local_includes(source), *_aux_sources(source), *_lib_sources()]:
         h.update(str(p.name).encode() + b"\0")
         h.update(p.read_bytes() if p.exists() else b"<none>")
     return h.hexdigest()
@@ -82,7 +91,8 @@ def build_program(group: str, source: Path) -> Path:
         if out.exists() and stamp.exists() and stamp.read_text() == fingerprint:
             return out
         tmp = out.with_name(f".{name}.tmp{os.getpid()}")
-        cmd = [CC, *CFLAGS, "-I", str(LIB_DIR), "-o", str(tmp), str(source), str(LIB_ARCHIVE), "-pthread"]
+        cmd = [CC, *CFLAGS, *upstream.cflags(name), "-I", str(LIB_DIR), "-o", str(tmp), str(source),
+               *map(str, _aux_sources(source)), str(LIB_ARCHIVE), "-pthread", *upstream.libs(name)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             tmp.unlink(missing_ok=True)
@@ -106,4 +116,4 @@ def program_args(source: Path, desc: Desc) -> list[str]:
         args.append(f"--dirname={name}.test")
     elif "filename" in wanted:
         args.append(f"--filename={name}.test")
-    return args + list(desc.args)
+    return args + upstream.args(name) + list(desc.args)

@@ -58,9 +58,11 @@ def parse_desc(path: Path) -> Desc:
     for key in _STR_KEYS & set(raw):
         if not isinstance(raw[key], str):
             raise DescError(f"{path}: {key!r} must be a string")
-    timeout = raw.get("timeout", DEFAULT_TIMEOUT)
-    if not isinstance(timeout, int) or timeout <= 0:
-        raise DescError(f"{path}: 'timeout' must be a positive int")
+    timeout = raw.get("timeout") or DEFAULT_TIMEOUT  # upstream's driver: int(desc.get('timeout') or 30)
+    if isinstance(timeout, str) and timeout.strip().isdigit():
+        timeout = int(timeout)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        raise DescError(f"{path}: 'timeout' must be a positive int (or a string of one)")
     deps = raw.get("deps", [])
     if not isinstance(deps, list | tuple) or not all(isinstance(d, str) for d in deps):
         raise DescError(f"{path}: 'deps' must be a list of strings")

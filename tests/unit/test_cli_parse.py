@@ -21,7 +21,7 @@ SAME = [
 ]
 ARGPARSE_DECIDES = [
     [], ["frobnicate"], ["--version"], ["dump", "--help"], ["dump", "-t", "x"], ["dump", "-t", "-1"],
-    ["dump", "--tcp-established"], ["dump", "--images", "x"], ["restore", "-dj"],
+    ["dump", "--lazy-pages"], ["dump", "--images", "x"], ["restore", "-dj"],
     ["dump", "--pre-dump-mode", "z"],
     ["show", "a", "b"], ["dump", "--", "x"], ["dump", "-t"], ["dump", "--shell-job=1"],
     ["dump", "-D", "-"],

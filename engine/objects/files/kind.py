@@ -55,5 +55,9 @@ class FdKind:
     # an engine fd of the description, with its flags (never O_ASYNC: the task sets that itself)
     open: Callable[[RestoreContext, fdinfo_pb2.file_entry], int]
     check: Callable[[DumpContext, Task, Fd], None] | None = None
+    # restore: does this kind open the entry? (kinds that share an fd type; None: every entry of the type)
+    owns: Callable[[fdinfo_pb2.file_entry], bool] | None = None
+    # how `--inherit-fd fd[N]:RESOURCE` names the entry (criu's spelling: pipe:[ino], socket:[ino], a path)
+    ext_id: Callable[[fdinfo_pb2.file_entry], str] | None = None
     write_images: Callable[[DumpContext], None] | None = None
     load_images: Callable[[RestoreContext], None] | None = None

@@ -109,5 +109,9 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
     return fd if fd is not None else open_reg(e.reg)
 
 
+def ext_id(e: fdinfo_pb2.file_entry) -> str:
+    return e.reg.name
+
+
 KIND = FdKind("file", fdinfo_pb2.REG, "reg", matches, dump, open_, check=check,
-              write_images=ghost.write_images, load_images=ghost.load_images)
+              write_images=ghost.write_images, load_images=ghost.load_images, ext_id=ext_id)

@@ -134,5 +134,9 @@ def _made(st: PipeRestore, pipe_id: int, direct: int) -> tuple[int, int]:
     return st.made[pipe_id]
 
 
+def ext_id(e: fdinfo_pb2.file_entry) -> str:
+    return f"pipe:[{e.pipe.pipe_id}]"
+
+
 KIND = FdKind("pipe", fdinfo_pb2.PIPE, "pipe", matches, dump, open_, check=check, write_images=write_images,
-              load_images=load_images)
+              load_images=load_images, ext_id=ext_id)

@@ -189,6 +189,16 @@ def _scan_ctty(ctx: DumpContext, s: PtyDump) -> None:
                                        f"/dev/pts/{index} (not supported)")
 
 
+def ctty_of(pid: int) -> int:
+    """The process's controlling terminal (tty_nr of /proc/PID/stat, encoded as st_rdev), 0 if none."""
+    return int(_stat_fields(pid)[4])
+
+
+def is_tree_ctty(ctx: DumpContext, tty_nr: int) -> bool:
+    """Is this controlling terminal a pty the tree holds (restored with its session)?"""
+    return _is_slave_rdev(tty_nr) and _slave_index(tty_nr) in _scan(ctx).ctty
+
+
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     s = _scan(ctx)
     master = fd.stat.st_rdev == PTMX_RDEV

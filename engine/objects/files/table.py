@@ -9,6 +9,7 @@ the kernel records them.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat as st
 import struct
@@ -36,7 +37,7 @@ from engine.native import lib
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import sockets
 from engine.objects.files.kind import Fd, FdKind
-from engine.objects.files.kinds import BY_TYPE, KINDS, kind_of
+from engine.objects.files.kinds import KINDS, kind_of, opener_of
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -273,16 +274,32 @@ class Broker:
 
     ctx: RestoreContext
     fds: dict[int, int] = field(default_factory=dict)  # file id -> engine fd
+    task: Task | None = None  # whose fds are being placed (kinds that must open a file in the task)
+    used_inherited: set[int] = field(default_factory=set)  # --inherit-fd fds that stood for a file
 
     def fd_for(self, fid: int) -> int:
         if fid not in self.fds:
             e = self.ctx.files.get(fid)
-            kind = BY_TYPE.get(e.type)
+            kind = opener_of(e)
             if kind is None:
                 raise RestoreError(f"files.img: file id {fid} has type {e.type}, which this engine "
                                    "cannot open")
-            self.fds[fid] = kind.open(self.ctx, e)
+            inherited = self._inherited(kind, e)
+            self.fds[fid] = inherited if inherited >= 0 else kind.open(self.ctx, e)
         return self.fds[fid]
+
+    def _inherited(self, kind: FdKind, e: fdinfo_pb2.file_entry) -> int:
+        """--inherit-fd fd[N]:RESOURCE: the caller's fd N stands for the file the images name so (a pipe or
+        terminal of the caller's that the tree used): a copy of it instead of a new file, -1 if none."""
+        if not self.ctx.opts.inherit_fds or kind.ext_id is None:
+            return -1
+        name = kind.ext_id(e)
+        for num, res in self.ctx.opts.inherit_fds:
+            by_path = not res.startswith(("pipe:", "socket:"))
+            if res == name or (by_path and res.lstrip("/") == name.lstrip("/")):
+                self.used_inherited.add(num)
+                return fcntl.fcntl(num, fcntl.F_DUPFD_CLOEXEC, 0)
+        return -1
 
     def close(self) -> None:
         """Every engine fd of the restore: the descriptions handed out and what kinds keep besides."""
@@ -314,6 +331,7 @@ def restore(ctx: RestoreContext, t: Task) -> None:
         inj.call(nr.close, pidfd, what="close")
         pidfd = tf.engine_pidfd = newfd
     owned: set[int] = set()
+    ctx.fd_broker.task = t
     for fdi in entries:
         src = ctx.fd_broker.fd_for(fdi.id)
         fd = inj.raw(nr.pidfd_getfd, pidfd, src, 0)
@@ -331,7 +349,8 @@ def restore(ctx: RestoreContext, t: Task) -> None:
 
 
 def _restore_owner(t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
-    kind = BY_TYPE[e.type]
+    kind = opener_of(e)
+    assert kind is not None
     sub = getattr(e, kind.sub)
     inj = t.injector
     if sub.fown.pid:

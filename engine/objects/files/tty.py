@@ -29,4 +29,5 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     paths.check_path(t.pid, fd.target, fd.stat, fd.where)
 
 
-KIND = FdKind("terminal", fdinfo_pb2.REG, "reg", matches, paths.dump, paths.open_, check=check)
+KIND = FdKind("terminal", fdinfo_pb2.REG, "reg", matches, paths.dump, paths.open_, check=check,
+              ext_id=paths.ext_id)
