@@ -52,7 +52,8 @@ class Real:
     ready: Callable[[Path], bool] | None = None  # polled after the start until true (the server serves)
     # run at every settle, round 0, 1, ... (after progress grew by mid_work): the problems seen, [] if none
     client: Callable[[Path, int], list[str]] | None = None
-    peer: Callable[[Path], list[str]] | None = None  # argv of a process outside the tree, started first
+    peer: Callable[[Path], list[str]] | None = None  # argv of a process outside the tree (see start_peer)
+    peer_after_ready: bool = False  # start the peer once the program is ready (a client of it), not first
     needs: tuple[str, ...] = ()  # commands it needs: the item is skipped if one is not installed
     stop: str = "SIGTERM"  # a signal name sent to the root, or "file:NAME" to create in the work dir
     timeout: int = 30  # seconds for each wait: mid-work, the end after stop
@@ -140,13 +141,16 @@ def tcp_busy(port: int) -> list[str]:
     return busy
 
 
-def wait_tcp_idle(port: int, timeout: float = 10.0) -> list[str]:
+def wait_tcp_idle(port: int, timeout: float = 10.0, keep: int = 0) -> list[str]:
     """Wait until the server on `port` holds no connection any more (its clients are done): so that a dump
-    right after a client round sees the server between requests. The problems, [] once idle."""
+    right after a client round sees the server between requests; `keep`: the sockets of connections that
+    stay (both ends of each, when both are in this network namespace). The problems, [] once idle."""
     deadline = time.monotonic() + timeout
-    while busy := tcp_busy(port):
+    while len(busy := tcp_busy(port)) != keep:
         if time.monotonic() > deadline:
-            return [f"port {port}: connections still open {timeout} s after the client ended: {busy}"]
+            return [
+                f"port {port}: {len(busy)} sockets, not {keep}, {timeout} s after the client ended: {busy}"
+            ]
         time.sleep(0.02)
     return []
 
@@ -260,7 +264,7 @@ class RealProgram:
     def start(self) -> None:
         env = {**os.environ, "TMPDIR": os.environ.get("TMPDIR", "/tmp"), **self.real.env}
         argv = self.argv()
-        if self.real.peer is not None:
+        if self.real.peer is not None and not self.real.peer_after_ready:
             self.start_peer(env)
         with open(self.stderr, "ab") as err:
             err.write(f"$ {' '.join(argv)}\n".encode())
@@ -268,10 +272,15 @@ class RealProgram:
         self.pidfile.write_text(f"{self.pid}\n")
         self.mark = 0
         self.wait_ready()
+        if self.real.peer is not None and self.real.peer_after_ready:
+            self.start_peer(env)
         self.settle()
 
     def start_peer(self, env: dict[str, str]) -> None:
-        """The peer is the harness's own child: outside the tree, in no dump, stopped by its pid."""
+        """The peer is the harness's own child: outside the tree (no dump sees it: the tree is the root's
+        descendants, and the h flavor's checks take the harness's children out), stopped by its pid. It
+        is started before the program (a server the program connects to), or with peer_after_ready once
+        the program is ready (a client of the program's server)."""
         assert self.real.peer is not None
         try:
             argv = self.real.peer(self.workdir)
