@@ -53,6 +53,10 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
     (("--inherit-fd",), "inherit_fd", "append", None, None,
      "restore: fd[N]:RESOURCE - the caller's fd N stands for that file of the images (pipe:[ino], "
      "socket:[ino], or a path), as in criu"),
+    (("--sign-key",), "sign_key", "str", None, None,
+     "dump: sign the images' digests with this key file (HMAC-SHA256; at least 16 bytes)"),
+    (("--verify-key",), "verify_key", "str", None, None,
+     "restore: refuse images whose signature does not verify with this key file"),
     (("--timeout",), "timeout", "float", 10.0, None, None),
     (("--pre-dump-mode",), "pre_dump_mode", "str", "splice", ("splice", "read"), None),
     (("--root",), "root", "str", None, None, None),
@@ -257,7 +261,8 @@ def _run(args: Any) -> int:
                          io_uring=args.io_uring, ghost_limit=_ghost_limit(args.ghost_limit),
                          tcp_established=args.tcp_established or args.tcp_close,
                          tcp_close=args.tcp_close, skip_in_flight=args.skip_in_flight,
-                         ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock))
+                         ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
+                         sign_key=args.sign_key))
         return 0
     from engine.context import RestoreOptions
     from engine.restore import restore
@@ -267,7 +272,7 @@ def _run(args: Any) -> int:
                                   detached=args.restore_detached, shell_job=args.shell_job,
                                   tcp_established=args.tcp_established, tcp_close=args.tcp_close,
                                   ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
-                                  inherit_fds=_inherit_fds(args.inherit_fd)))
+                                  inherit_fds=_inherit_fds(args.inherit_fd), verify_key=args.verify_key))
 
 
 def _inherit_fds(specs: list[str]) -> tuple[tuple[int, str], ...]:

@@ -31,6 +31,7 @@ class DumpOptions:
     skip_in_flight: bool = False  # --skip-in-flight: forget connections not yet accepted by a TCP listener
     ext_unix_sk: bool = False  # --ext-unix-sk: unix peers outside the tree
     network_lock: str = "nftables"  # --network-lock: nftables | skip (iptables: refused, not installed)
+    sign_key: str | None = None  # --sign-key: a key file; the inventory's digests are signed with it
 
 
 @record
@@ -44,6 +45,7 @@ class RestoreOptions:
     ext_unix_sk: bool = False
     network_lock: str = "nftables"  # the images' method is used; "skip" also skips it at restore
     inherit_fds: tuple[tuple[int, str], ...] = ()  # --inherit-fd fd[N]:RESOURCE
+    verify_key: str | None = None  # --verify-key: only images signed with this key file are restored
 
 
 @record

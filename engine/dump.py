@@ -19,7 +19,7 @@ from engine.compel.memory import TaskMemory
 from engine.compel.ptrace import TraceeGone
 from engine.context import DumpContext, DumpOptions
 from engine.errors import DumpError, UnsupportedError
-from engine.images import ImageDir
+from engine.images import ImageDir, digest
 from engine.images.pb import inventory_pb2
 from engine.log import log
 from engine.objects.files.table import FileTable
@@ -179,4 +179,7 @@ def _write_images(ctx: DumpContext) -> None:
                                         lsmtype=inventory_pb2.NO_LSM, network_lock_method=0)
     inv.root_ids.CopyFrom(ctx.ids.root_ids())
     inv.plugins_entry.SetInParent()
+    digest.record(ctx.images.root, inv)  # every other image is complete now
+    if ctx.opts.sign_key:
+        digest.sign(inv, digest.read_key(ctx.opts.sign_key))
     ctx.images.write("inventory", inv)  # last: its presence marks a complete dump

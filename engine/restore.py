@@ -33,7 +33,7 @@ from engine.compel.pidfd import open_pidfd
 from engine.compel.ptrace import TraceeGone
 from engine.context import RestoreContext, RestoreOptions
 from engine.errors import ImageError, RestoreError
-from engine.images import ImageDir
+from engine.images import ImageDir, digest
 from engine.log import log
 from engine.native import PAGE_SIZE, ffi, lib
 from engine.objects import regs, signals, tree
@@ -109,6 +109,8 @@ def _load(ctx: RestoreContext) -> None:
     inv = img.read_one("inventory")
     if inv.img_version != 2 or not inv.fdinfo_per_id:
         raise ImageError(img.path("inventory"), f"unsupported image version {inv.img_version}")
+    key = digest.read_key(ctx.opts.verify_key) if ctx.opts.verify_key else None
+    log.info("images: %s", digest.verify(img.root, inv, key))
     for obj in OBJECTS:
         if obj.load_images:
             obj.load_images(ctx)

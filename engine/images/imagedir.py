@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 
 from ..errors import ImageError
 from .kinds import FILES, ImageFile
-from .reader import Entry, read_entries, read_image, read_one
+from .reader import Entry, open_image, read_entries, read_image, read_one
 from .writer import ImageWriter, create_file, write_image
 
 
@@ -66,7 +66,7 @@ class ImageDir:
             if mode == "wb":
                 return create_file(path)
             if mode == "rb":
-                return open(path, "rb")
+                return os.fdopen(open_image(path), "rb")
         except FileNotFoundError:
             raise ImageError(path, "missing") from None
         except OSError as e:

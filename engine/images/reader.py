@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -28,14 +30,31 @@ class Header(NamedTuple):
     size: int  # bytes taken by the magics
 
 
-def _load(path: str | os.PathLike[str]) -> bytes:
+def open_image(path: str | os.PathLike[str]) -> int:
+    """An fd of an image file, which must be a regular file: a FIFO, a device or a symlink in an image
+    directory would block the reader or lead it elsewhere (O_NONBLOCK: opening a FIFO never waits)."""
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOFOLLOW)
     except FileNotFoundError:
         raise ImageError(path, "missing") from None
     except OSError as e:
+        why = "a symbolic link, not an image file" if e.errno == errno.ELOOP else f"cannot open: {e.strerror}"
+        raise ImageError(path, why) from e
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ImageError(path, "not a regular file")
+    return fd
+
+
+def _load(path: str | os.PathLike[str]) -> bytes:
+    fd = open_image(path)
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError as e:
         raise ImageError(path, f"cannot read: {e.strerror}") from e
+    finally:
+        os.close(fd)
 
 
 def parse_header(path: str | os.PathLike[str], data: bytes) -> Header:

@@ -1,4 +1,4 @@
-"""Writing image files: header magics, then ``u32 size + message [+ EXTRA]`` per entry, mode 0644."""
+"""Writing image files: header magics, then ``u32 size + message [+ EXTRA]`` per entry, mode 0600."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from . import magic
 from .kinds import SCHEMAS, Schema
 
 _U32 = struct.Struct("<I")  # host order; x86_64 only
-IMAGE_MODE = 0o644
+IMAGE_MODE = 0o600  # images hold memory and secrets of the tree: for the owner only
 
 
 def header(type_name: str) -> bytes:
@@ -34,7 +34,7 @@ def encode_entry(msg: Message, path: str | os.PathLike[str] = "<memory>", offset
 
 
 def create_file(path: str | os.PathLike[str]) -> BinaryIO:
-    """Create (truncate) an image file with mode 0644 regardless of umask."""
+    """Create (truncate) an image file with mode 0600 regardless of umask."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, IMAGE_MODE)
     try:
         os.fchmod(fd, IMAGE_MODE)

@@ -52,6 +52,7 @@ from engine.abi.consts import (
 from engine.compel.memory import Range, TaskMemory
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
+from engine.images.reader import open_image
 from engine.native import PAGE_SIZE, ffi
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import ghost, io_uring, memfd
@@ -385,7 +386,7 @@ def _write_pageset(ctx: DumpContext, pagemap: tuple[str, dict], pages_id: int, p
                                          nr_pages=(e - s) // PAGE_SIZE) for (s, e), fl in ps.ranges]
     ctx.images.write(pagemap[0], [pagemap_pb2.pagemap_head(pages_id=pages_id), *entries], **pagemap[1])
     path = ctx.images.path("pages", pages_id=pages_id)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         if ps.nbytes:
             _copy_out(fd, [r for r, _ in ps.ranges], ps.nbytes, copy, Progress(str(path), ps.nbytes))
@@ -724,7 +725,7 @@ def _fill(ctx: RestoreContext, pagemap: tuple[str, dict], copy) -> None:
     size = os.path.getsize(path)
     if size < nbytes:
         raise RestoreError(f"image {path}: {size} bytes, the pagemap needs {nbytes}")
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    fd = open_image(path)  # a regular file, never a FIFO to block on
     try:
         flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)  # map the cached pages at once
         with mmap.mmap(fd, nbytes, flags, mmap.PROT_READ) as m:

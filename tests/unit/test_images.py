@@ -125,8 +125,8 @@ def test_truncated_extra_payload(tmp_path: Path) -> None:
     assert ei.value.offset == 8 and "extra payload" in str(ei.value)
 
 
-def test_file_mode_0644_despite_umask(tmp_path: Path) -> None:
-    old = os.umask(0o077)
+def test_file_mode_0600_despite_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
     try:
         d = ImageDir(tmp_path)
         p = d.write("pstree", samples.pstree())
@@ -134,8 +134,8 @@ def test_file_mode_0644_despite_umask(tmp_path: Path) -> None:
             f.write(bytes(4096))
     finally:
         os.umask(old)
-    assert p.stat().st_mode & 0o777 == 0o644
-    assert d.path("pages", pages_id=1).stat().st_mode & 0o777 == 0o644
+    assert p.stat().st_mode & 0o777 == 0o600  # images hold the tree's memory: the owner's only
+    assert d.path("pages", pages_id=1).stat().st_mode & 0o777 == 0o600
 
 
 # --- round trips ---------------------------------------------------------------------------------------

@@ -144,6 +144,22 @@ extern int read_value(const char *name, char *buf, size_t len);
 extern int write_value(const char *name, const char *val);
 extern int get_cwd_check_perm(char **result);
 
+/* sockets (net.c): TCP server on the wildcard address from *port on (the port it got is written back),
+ * its accept, a client; a unix socket name for a file of the test's directory */
+#include <stdbool.h>
+struct zdtm_tcp_opts {
+	bool reuseaddr;
+	bool reuseport;
+	int flags; /* SOCK_NONBLOCK, SOCK_CLOEXEC */
+};
+extern int tcp_init_server(int family, int *port);
+extern int tcp_init_server_with_opts(int family, int *port, struct zdtm_tcp_opts *opts);
+extern int tcp_accept_server(int sock);
+extern int tcp_init_client(int family, char *servIP, unsigned short servPort);
+extern int tcp_init_client_with_fd(int sock, int family, char *servIP, unsigned short servPort);
+struct sockaddr_un;
+extern int unix_fill_sock_name(struct sockaddr_un *name, char *relFilename);
+
 #define ssprintf(s, fmt, ...)                                                        \
 	({                                                                           \
 		int ___ret;                                                          \

@@ -24,7 +24,7 @@ class plugins_entry(_message.Message):
     def __init__(self, plugins: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class inventory_entry(_message.Message):
-    __slots__ = ("img_version", "fdinfo_per_id", "root_ids", "ns_per_id", "root_cg_set", "lsmtype", "dump_uptime", "pre_dump_mode", "tcp_close", "network_lock_method", "plugins_entry", "dump_criu_run_id", "allow_uprobes")
+    __slots__ = ("img_version", "fdinfo_per_id", "root_ids", "ns_per_id", "root_cg_set", "lsmtype", "dump_uptime", "pre_dump_mode", "tcp_close", "network_lock_method", "plugins_entry", "dump_criu_run_id", "allow_uprobes", "stasis")
     IMG_VERSION_FIELD_NUMBER: _ClassVar[int]
     FDINFO_PER_ID_FIELD_NUMBER: _ClassVar[int]
     ROOT_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class inventory_entry(_message.Message):
     PLUGINS_ENTRY_FIELD_NUMBER: _ClassVar[int]
     DUMP_CRIU_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     ALLOW_UPROBES_FIELD_NUMBER: _ClassVar[int]
+    STASIS_FIELD_NUMBER: _ClassVar[int]
     img_version: int
     fdinfo_per_id: bool
     root_ids: _ids_pb2.task_kobj_ids_entry
@@ -51,4 +52,27 @@ class inventory_entry(_message.Message):
     plugins_entry: plugins_entry
     dump_criu_run_id: str
     allow_uprobes: bool
-    def __init__(self, img_version: _Optional[int] = ..., fdinfo_per_id: bool = ..., root_ids: _Optional[_Union[_ids_pb2.task_kobj_ids_entry, _Mapping]] = ..., ns_per_id: bool = ..., root_cg_set: _Optional[int] = ..., lsmtype: _Optional[_Union[lsmtype, str]] = ..., dump_uptime: _Optional[int] = ..., pre_dump_mode: _Optional[int] = ..., tcp_close: bool = ..., network_lock_method: _Optional[int] = ..., plugins_entry: _Optional[_Union[plugins_entry, _Mapping]] = ..., dump_criu_run_id: _Optional[str] = ..., allow_uprobes: bool = ...) -> None: ...
+    stasis: stasis_inventory_entry
+    def __init__(self, img_version: _Optional[int] = ..., fdinfo_per_id: bool = ..., root_ids: _Optional[_Union[_ids_pb2.task_kobj_ids_entry, _Mapping]] = ..., ns_per_id: bool = ..., root_cg_set: _Optional[int] = ..., lsmtype: _Optional[_Union[lsmtype, str]] = ..., dump_uptime: _Optional[int] = ..., pre_dump_mode: _Optional[int] = ..., tcp_close: bool = ..., network_lock_method: _Optional[int] = ..., plugins_entry: _Optional[_Union[plugins_entry, _Mapping]] = ..., dump_criu_run_id: _Optional[str] = ..., allow_uprobes: bool = ..., stasis: _Optional[_Union[stasis_inventory_entry, _Mapping]] = ...) -> None: ...
+
+class stasis_inventory_entry(_message.Message):
+    __slots__ = ("digest_algo", "digests", "signature_algo", "signature")
+    DIGEST_ALGO_FIELD_NUMBER: _ClassVar[int]
+    DIGESTS_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_ALGO_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    digest_algo: str
+    digests: _containers.RepeatedCompositeFieldContainer[stasis_image_digest]
+    signature_algo: str
+    signature: bytes
+    def __init__(self, digest_algo: _Optional[str] = ..., digests: _Optional[_Iterable[_Union[stasis_image_digest, _Mapping]]] = ..., signature_algo: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
+class stasis_image_digest(_message.Message):
+    __slots__ = ("name", "size", "digest")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    size: int
+    digest: bytes
+    def __init__(self, name: _Optional[str] = ..., size: _Optional[int] = ..., digest: _Optional[bytes] = ...) -> None: ...

@@ -41,6 +41,7 @@ from engine.abi.consts import (
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, memfd_pb2, pagemap_pb2
+from engine.images.reader import open_image
 from engine.native import PAGE_SIZE
 from engine.objects.files.kind import Fd, FdKind
 from engine.record import field, record
@@ -193,7 +194,7 @@ def _write_content(ctx: DumpContext, m: memfd_pb2.memfd_inode_entry, fd: int) ->
                                          nr_pages=(e - s) // PAGE_SIZE) for s, e in ranges]
     ctx.images.write("pagemap-shmem", [pagemap_pb2.pagemap_head(pages_id=pages_id), *entries], shmid=m.shmid)
     out = os.open(ctx.images.path("pages", pages_id=pages_id),
-                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_CLOEXEC, 0o644)
+                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_CLOEXEC, 0o600)
     try:
         total = 0
         for s, e in ranges:
@@ -234,7 +235,7 @@ def _fill(ctx: RestoreContext, m: memfd_pb2.memfd_inode_entry, fd: int) -> None:
     if not ctx.images.exists("pagemap-shmem", shmid=m.shmid):
         return
     head, *entries = ctx.images.read("pagemap-shmem", shmid=m.shmid)
-    pages = os.open(ctx.images.path("pages", pages_id=head.pages_id), os.O_RDONLY | O_CLOEXEC)
+    pages = open_image(ctx.images.path("pages", pages_id=head.pages_id))
     try:
         src = 0
         for e in entries:
