@@ -182,4 +182,6 @@ def _write_images(ctx: DumpContext) -> None:
     digest.record(ctx.images.root, inv)  # every other image is complete now
     if ctx.opts.sign_key:
         digest.sign(inv, digest.read_key(ctx.opts.sign_key))
+    else:
+        digest.seal(inv)
     ctx.images.write("inventory", inv)  # last: its presence marks a complete dump

@@ -17,6 +17,7 @@ import time
 from engine import fault, proc
 from engine.abi import nr
 from engine.abi.consts import (
+    PR_SET_CHILD_SUBREAPER,
     PTRACE_EVENT_EXEC,
     PTRACE_O_EXITKILL,
     PTRACE_O_SUSPEND_SECCOMP,
@@ -111,6 +112,9 @@ def _load(ctx: RestoreContext) -> None:
         raise ImageError(img.path("inventory"), f"unsupported image version {inv.img_version}")
     key = digest.read_key(ctx.opts.verify_key) if ctx.opts.verify_key else None
     log.info("images: %s", digest.verify(img.root, inv, key))
+    if key is None:
+        log.info("images: no --verify-key: the credentials, capabilities and files they name are restored as "
+                 "they are (a root restore trusts its images, as criu does)")
     for obj in OBJECTS:
         if obj.load_images:
             obj.load_images(ctx)
@@ -308,7 +312,10 @@ def _wait_stopped(pid: int) -> None:
 
 
 def _kill_all(ctx: RestoreContext) -> None:
-    """A failed restore leaves nothing behind: every process it made is killed and reaped."""
+    """A failed restore leaves nothing behind: every process it made is killed and reaped. The engine
+    becomes a subreaper first, so that a killed process's children come to it (not to the caller) and
+    their zombies are reaped here too."""
+    lib.st_syscall(nr.prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0)
     for t in ctx.stand_ins + ctx.tasks:
         if t.spawned:
             try:
@@ -325,7 +332,33 @@ def _kill_all(ctx: RestoreContext) -> None:
                     pass
     if ctx.tasks and ctx.root.spawned:
         _kill(ctx.root.pid)
+    _reap_orphans(ctx)
     log.debug("every process of the failed restore killed")
+
+
+def _reap_orphans(ctx: RestoreContext) -> None:
+    """Zombies of the restore that came to the engine (their parent was killed first)."""
+    pids = {t.pid for t in ctx.stand_ins + ctx.tasks if t.spawned}
+    pids |= {th.tid for t in ctx.tasks for th in t.threads if th.spawned}
+    deadline = time.monotonic() + STOP_WAIT
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG | WALL)
+        except ChildProcessError:
+            return
+        if pid:
+            continue
+        left = [p for p in pids if os.path.exists(f"/proc/{p}") and _parent(p) == os.getpid()]
+        if not left:
+            return
+        time.sleep(0.005)
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(proc.stat(pid)[4])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _abort(ctx: RestoreContext) -> None:

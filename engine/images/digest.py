@@ -88,7 +88,13 @@ def _signed_bytes(inv: inventory_pb2.inventory_entry) -> bytes:
     copy.CopyFrom(inv)
     copy.stasis.ClearField("signature")
     copy.stasis.ClearField("signature_algo")
+    copy.stasis.ClearField("self_digest")
     return copy.SerializeToString(deterministic=True)
+
+
+def seal(inv: inventory_pb2.inventory_entry) -> None:
+    """The inventory's own checksum (damage of the inventory itself; an alteration needs the signature)."""
+    inv.stasis.self_digest = hashlib.sha256(_signed_bytes(inv)).digest()
 
 
 def read_key(path: str) -> bytes:
@@ -104,6 +110,7 @@ def read_key(path: str) -> bytes:
 def sign(inv: inventory_pb2.inventory_entry, key: bytes) -> None:
     inv.stasis.signature_algo = SIGNATURE_ALGO
     inv.stasis.signature = hmac.new(key, _signed_bytes(inv), hashlib.sha256).digest()
+    seal(inv)
 
 
 def verify(root: Path, inv: inventory_pb2.inventory_entry, key: bytes | None) -> str:
@@ -111,6 +118,8 @@ def verify(root: Path, inv: inventory_pb2.inventory_entry, key: bytes | None) ->
     log)."""
     inv_path = root / INVENTORY
     x = inv.stasis
+    if x.HasField("self_digest") and hashlib.sha256(_signed_bytes(inv)).digest() != x.self_digest:
+        raise ImageError(inv_path, "the inventory's checksum does not match: damaged or changed")
     if key is not None:
         if not x.HasField("signature"):
             raise ImageError(inv_path, "the images are not signed, and --verify-key asks for a signature")

@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from . import ids_pb2 as ids__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0finventory.proto\x12\rstasis.images\x1a\tids.proto\" \n\rplugins_entry\x12\x0f\n\x07plugins\x18\x0c \x03(\t\"\xbe\x03\n\x0finventory_entry\x12\x13\n\x0bimg_version\x18\x01 \x02(\r\x12\x15\n\rfdinfo_per_id\x18\x02 \x01(\x08\x12\x34\n\x08root_ids\x18\x03 \x01(\x0b\x32\".stasis.images.task_kobj_ids_entry\x12\x11\n\tns_per_id\x18\x04 \x01(\x08\x12\x13\n\x0broot_cg_set\x18\x05 \x01(\r\x12\'\n\x07lsmtype\x18\x06 \x01(\x0e\x32\x16.stasis.images.lsmtype\x12\x13\n\x0b\x64ump_uptime\x18\x08 \x01(\x04\x12\x15\n\rpre_dump_mode\x18\t \x01(\r\x12\x11\n\ttcp_close\x18\n \x01(\x08\x12\x1b\n\x13network_lock_method\x18\x0b \x01(\r\x12\x33\n\rplugins_entry\x18\x0c \x01(\x0b\x32\x1c.stasis.images.plugins_entry\x12\x18\n\x10\x64ump_criu_run_id\x18\r \x01(\t\x12\x15\n\rallow_uprobes\x18\x0e \x01(\x08\x12\x36\n\x06stasis\x18\xe8\x07 \x01(\x0b\x32%.stasis.images.stasis_inventory_entry\"\x8d\x01\n\x16stasis_inventory_entry\x12\x13\n\x0b\x64igest_algo\x18\x01 \x01(\t\x12\x33\n\x07\x64igests\x18\x02 \x03(\x0b\x32\".stasis.images.stasis_image_digest\x12\x16\n\x0esignature_algo\x18\x03 \x01(\t\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"A\n\x13stasis_image_digest\x12\x0c\n\x04name\x18\x01 \x02(\t\x12\x0c\n\x04size\x18\x02 \x02(\x04\x12\x0e\n\x06\x64igest\x18\x03 \x02(\x0c*0\n\x07lsmtype\x12\n\n\x06NO_LSM\x10\x00\x12\x0b\n\x07SELINUX\x10\x01\x12\x0c\n\x08\x41PPARMOR\x10\x02')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0finventory.proto\x12\rstasis.images\x1a\tids.proto\" \n\rplugins_entry\x12\x0f\n\x07plugins\x18\x0c \x03(\t\"\xbe\x03\n\x0finventory_entry\x12\x13\n\x0bimg_version\x18\x01 \x02(\r\x12\x15\n\rfdinfo_per_id\x18\x02 \x01(\x08\x12\x34\n\x08root_ids\x18\x03 \x01(\x0b\x32\".stasis.images.task_kobj_ids_entry\x12\x11\n\tns_per_id\x18\x04 \x01(\x08\x12\x13\n\x0broot_cg_set\x18\x05 \x01(\r\x12\'\n\x07lsmtype\x18\x06 \x01(\x0e\x32\x16.stasis.images.lsmtype\x12\x13\n\x0b\x64ump_uptime\x18\x08 \x01(\x04\x12\x15\n\rpre_dump_mode\x18\t \x01(\r\x12\x11\n\ttcp_close\x18\n \x01(\x08\x12\x1b\n\x13network_lock_method\x18\x0b \x01(\r\x12\x33\n\rplugins_entry\x18\x0c \x01(\x0b\x32\x1c.stasis.images.plugins_entry\x12\x18\n\x10\x64ump_criu_run_id\x18\r \x01(\t\x12\x15\n\rallow_uprobes\x18\x0e \x01(\x08\x12\x36\n\x06stasis\x18\xe8\x07 \x01(\x0b\x32%.stasis.images.stasis_inventory_entry\"\xa2\x01\n\x16stasis_inventory_entry\x12\x13\n\x0b\x64igest_algo\x18\x01 \x01(\t\x12\x33\n\x07\x64igests\x18\x02 \x03(\x0b\x32\".stasis.images.stasis_image_digest\x12\x16\n\x0esignature_algo\x18\x03 \x01(\t\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x13\n\x0bself_digest\x18\x05 \x01(\x0c\"A\n\x13stasis_image_digest\x12\x0c\n\x04name\x18\x01 \x02(\t\x12\x0c\n\x04size\x18\x02 \x02(\x04\x12\x0e\n\x06\x64igest\x18\x03 \x02(\x0c*0\n\x07lsmtype\x12\n\n\x06NO_LSM\x10\x00\x12\x0b\n\x07SELINUX\x10\x01\x12\x0c\n\x08\x41PPARMOR\x10\x02')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'inventory_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LSMTYPE']._serialized_start=739
-  _globals['_LSMTYPE']._serialized_end=787
+  _globals['_LSMTYPE']._serialized_start=760
+  _globals['_LSMTYPE']._serialized_end=808
   _globals['_PLUGINS_ENTRY']._serialized_start=45
   _globals['_PLUGINS_ENTRY']._serialized_end=77
   _globals['_INVENTORY_ENTRY']._serialized_start=80
   _globals['_INVENTORY_ENTRY']._serialized_end=526
   _globals['_STASIS_INVENTORY_ENTRY']._serialized_start=529
-  _globals['_STASIS_INVENTORY_ENTRY']._serialized_end=670
-  _globals['_STASIS_IMAGE_DIGEST']._serialized_start=672
-  _globals['_STASIS_IMAGE_DIGEST']._serialized_end=737
+  _globals['_STASIS_INVENTORY_ENTRY']._serialized_end=691
+  _globals['_STASIS_IMAGE_DIGEST']._serialized_start=693
+  _globals['_STASIS_IMAGE_DIGEST']._serialized_end=758
 # @@protoc_insertion_point(module_scope)

@@ -56,16 +56,18 @@ class inventory_entry(_message.Message):
     def __init__(self, img_version: _Optional[int] = ..., fdinfo_per_id: bool = ..., root_ids: _Optional[_Union[_ids_pb2.task_kobj_ids_entry, _Mapping]] = ..., ns_per_id: bool = ..., root_cg_set: _Optional[int] = ..., lsmtype: _Optional[_Union[lsmtype, str]] = ..., dump_uptime: _Optional[int] = ..., pre_dump_mode: _Optional[int] = ..., tcp_close: bool = ..., network_lock_method: _Optional[int] = ..., plugins_entry: _Optional[_Union[plugins_entry, _Mapping]] = ..., dump_criu_run_id: _Optional[str] = ..., allow_uprobes: bool = ..., stasis: _Optional[_Union[stasis_inventory_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_inventory_entry(_message.Message):
-    __slots__ = ("digest_algo", "digests", "signature_algo", "signature")
+    __slots__ = ("digest_algo", "digests", "signature_algo", "signature", "self_digest")
     DIGEST_ALGO_FIELD_NUMBER: _ClassVar[int]
     DIGESTS_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_ALGO_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SELF_DIGEST_FIELD_NUMBER: _ClassVar[int]
     digest_algo: str
     digests: _containers.RepeatedCompositeFieldContainer[stasis_image_digest]
     signature_algo: str
     signature: bytes
-    def __init__(self, digest_algo: _Optional[str] = ..., digests: _Optional[_Iterable[_Union[stasis_image_digest, _Mapping]]] = ..., signature_algo: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...
+    self_digest: bytes
+    def __init__(self, digest_algo: _Optional[str] = ..., digests: _Optional[_Iterable[_Union[stasis_image_digest, _Mapping]]] = ..., signature_algo: _Optional[str] = ..., signature: _Optional[bytes] = ..., self_digest: _Optional[bytes] = ...) -> None: ...
 
 class stasis_image_digest(_message.Message):
     __slots__ = ("name", "size", "digest")

@@ -1,0 +1,1 @@
+"""The image fuzzer: mutated images of real dumps fed to `stasis show` and `stasis restore`."""

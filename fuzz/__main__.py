@@ -1,0 +1,193 @@
+"""`python -m fuzz [--cases N] [--seed S] [--out DIR]` (tox -e fuzz): mutated images of real dumps.
+
+Each case copies one base dump, damages one image file (fuzz.mutate), and runs `stasis show` on the file
+and `stasis restore -d` on the directory, twice: with the digests as the dump wrote them (the damage must be
+refused before anything is read) and with the digests rewritten to match (the damage reaches every reader
+and restore stage). Every run must end in success (the restored tree is then killed by its PIDs) or exit 1
+with one line on stderr — no traceback, no "internal error", no hang, no process left behind. Findings
+are kept under OUT/findings/<case>/ with the images and the engine's output; the exit status is 1 if any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from engine.images import digest
+from engine.images.pb import inventory_pb2
+from engine.images.reader import read_one
+from engine.images.writer import write_image
+from fuzz import mutate, targets
+
+TIMEOUT = 30.0
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def engine(*args: str | Path) -> tuple[int | None, str]:
+    """(exit status or None on a hang, stderr)."""
+    try:
+        res = subprocess.run([sys.executable, "-m", "engine", *map(str, args)], capture_output=True,
+                             text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        return None, err
+    return res.returncode, res.stderr
+
+
+def descendants() -> set[int]:
+    me, out = os.getpid(), set()
+    parents: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    parents[int(name)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    for pid in parents:
+        p, hops = pid, 0
+        while p > 1 and hops < 64:
+            p, hops = parents.get(p, 0), hops + 1
+            if p == me:
+                out.add(pid)
+                break
+    return out
+
+
+def kill_new(before: set[int]) -> list[int]:
+    """Kill and reap what appeared below us since `before` (by PID: they are ours, we are their reaper)."""
+    new = sorted(descendants() - before)
+    for pid in new:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 10
+    while descendants() - before and time.monotonic() < deadline:
+        targets.reap_all()
+        time.sleep(0.02)
+    targets.reap_all()
+    return new
+
+
+def rewrite_digests(images: Path) -> None:
+    inv = read_one(images / "inventory.img", "INVENTORY")
+    assert isinstance(inv, inventory_pb2.inventory_entry)
+    digest.record(images, inv)
+    digest.seal(inv)
+    write_image(images / "inventory.img", "INVENTORY", inv)
+
+
+def verdict(rc: int | None, err: str) -> str | None:
+    """None when the run behaved; else what is wrong."""
+    if rc is None:
+        return "hang"
+    if "Traceback" in err:
+        return "traceback"
+    if "internal error" in err:
+        return "internal error"
+    if rc not in (0, 1):
+        return f"exit status {rc}"
+    if rc == 1 and len(err.strip().splitlines()) != 1:
+        return "not one line on stderr"
+    return None
+
+
+OUTCOMES: Counter[str] = Counter()  # "<variant> <action> <exit status>": how deep the damage got
+
+
+def run_case(n: int, base: Path, work: Path, rnd: random.Random, out: Path) -> list[tuple[str, str, str]]:
+    case = work / f"case{n}"
+    shutil.copytree(base, case)
+    files = sorted(p for p in case.iterdir() if p.is_file())
+    target = rnd.choice(files)
+    data = target.read_bytes()
+    how = rnd.choice(["flip", "truncate", "extend", "huge-size", "field", "field", "field"])
+    if how == "field":
+        new, how = mutate.field_value(target, data, rnd)
+    else:
+        new = mutate.RAW[how](data, rnd)
+    if new == data:  # a field set to the value it had: damage it for real
+        new, how = mutate.flip(data, rnd), "flip"
+    target.write_bytes(new)
+    kind = target.name.split("-")[0].removesuffix(".img")
+    findings: list[tuple[str, str, str]] = []
+    for variant in ("checked", "rewritten"):
+        if variant == "rewritten":
+            try:
+                rewrite_digests(case)
+            except Exception:  # noqa: BLE001 - an inventory too damaged to rewrite: its own refusal suffices
+                continue
+        for action in ("show", "restore"):
+            before = descendants()
+            args: tuple[str | Path, ...] = ("show", target) if action == "show" else (
+                "restore", "-d", "-D", case, "--pidfile", case / "restored.pid")
+            rc, err = engine(*args)
+            OUTCOMES[f"{variant} {action} {'hang' if rc is None else rc}"] += 1
+            what = verdict(rc, err)
+            left = kill_new(before)
+            if rc == 1 and left and action == "restore":
+                what = what or f"processes left behind after a failed restore: {left}"
+            if rc == 0 and variant == "checked" and action == "restore":
+                what = what or "a damaged image set was restored (its digests did not catch the damage)"
+            (case / "restored.pid").unlink(missing_ok=True)
+            if what:
+                findings.append((kind, f"{variant} {action}: {what} ({how} in {target.name})", err[-3000:]))
+    if findings:
+        keep = out / "findings" / f"case{n}"
+        shutil.copytree(case, keep, dirs_exist_ok=True)
+        (keep / "findings.txt").write_text("\n\n".join(f"{w}\n{e}" for _, w, e in findings))
+    shutil.rmtree(case, ignore_errors=True)
+    return findings if findings else [(kind, how, "ok")]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="python -m fuzz")
+    p.add_argument("--cases", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", type=Path, default=Path("build/fuzz"))
+    p.add_argument("--targets", default=",".join(targets.TARGETS))
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        print("fuzz: needs root (it restores real processes)", file=sys.stderr)
+        return 2
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        print("fuzz: cannot become a child subreaper", file=sys.stderr)
+        return 2
+    shutil.rmtree(a.out, ignore_errors=True)
+    a.out.mkdir(parents=True)
+    bases = [targets.make_dump(name, a.out / "bases") for name in a.targets.split(",")]
+    rnd = random.Random(a.seed)
+    cases: Counter[str] = Counter()
+    bad: Counter[str] = Counter()
+    found: list[str] = []
+    t0 = time.monotonic()
+    for n in range(a.cases):
+        for kind, what, err in run_case(n, rnd.choice(bases), a.out, rnd, a.out):
+            if err == "ok":
+                cases[kind] += 1
+            else:
+                cases[kind] += 1
+                bad[kind] += 1
+                found.append(f"case {n}: {what}: {err.strip().splitlines()[-1] if err.strip() else ''}")
+    print(f"{a.cases} cases in {time.monotonic() - t0:.0f} s (seed {a.seed}); by image kind:")
+    for kind in sorted(cases):
+        print(f"  {kind:20} {cases[kind]:5} cases, {bad[kind]:3} with findings")
+    print("outcomes: " + ", ".join(f"{k}: {v}" for k, v in sorted(OUTCOMES.items())))
+    for line in found:
+        print(line)
+    print(f"{len(found)} findings" + (f" (kept in {a.out}/findings)" if found else ""))
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
