@@ -199,7 +199,16 @@ def _exit(rc: int) -> None:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = parse_args(normalize(sys.argv[1:] if argv is None else argv))
+    raw = sys.argv[1:] if argv is None else argv
+    if raw[:1] == ["swrk"]:  # criu's RPC, on an fd the caller handed down (nothing printed)
+        from engine.rpc.server import swrk
+
+        return swrk(raw[1:])
+    if raw[:1] == ["service"]:  # criu's RPC daemon on a listening socket
+        from engine.rpc.service import main as service
+
+        return service(raw[1:])
+    args = parse_args(normalize(raw))
     work = args.work_dir or args.images_dir
     log_path = os.path.join(work, args.log_file) if args.log_file else None
     if log_path:

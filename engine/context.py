@@ -3,6 +3,7 @@ the tasks, and each module's tree-wide state under its own name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine.images import ImageDir
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from engine.objects.ids import Ids
     from engine.objects.mm import MmTree
     from engine.task import Task
+
+
+# criu's action-script hooks: (name, pid or 0); RPC sends them to its client as NOTIFY
+Hook = Callable[[str, int], None]
 
 
 @record
@@ -32,6 +37,7 @@ class DumpOptions:
     ext_unix_sk: bool = False  # --ext-unix-sk: unix peers outside the tree
     network_lock: str = "nftables"  # --network-lock: nftables | skip (iptables: refused, not installed)
     sign_key: str | None = None  # --sign-key: a key file; the inventory's digests are signed with it
+    notify: Hook | None = None  # called at the hook points (pre-dump, post-dump); raising aborts the dump
 
 
 @record
@@ -46,6 +52,10 @@ class RestoreOptions:
     network_lock: str = "nftables"  # the images' method is used; "skip" also skips it at restore
     inherit_fds: tuple[tuple[int, str], ...] = ()  # --inherit-fd fd[N]:RESOURCE
     verify_key: str | None = None  # --verify-key: only images signed with this key file are restored
+    sibling: bool = False  # the root is created a child of the engine's parent (criu's rst_sibling)
+    # called at the hook points (pre-restore, post-restore with the root's pid, pre-resume, post-resume);
+    # raising before the tasks are released aborts the restore
+    notify: Hook | None = None
 
 
 @record

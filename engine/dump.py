@@ -43,6 +43,8 @@ def dump(opts: DumpOptions) -> None:
         raise DumpError("refusing to dump the engine itself")
     if not os.path.exists(f"/proc/{root}"):
         raise DumpError(f"no process {root}")
+    if opts.notify:
+        opts.notify("pre-dump", 0)
     ctx.tasks = freeze.freeze_tree(root, opts.timeout)
     ok = False
     try:
@@ -70,6 +72,8 @@ def dump(opts: DumpOptions) -> None:
         fault.point("dump:pages")
         _write_images(ctx)
         fault.point("dump:images")
+        if opts.notify:
+            opts.notify("post-dump", 0)  # a failure here resumes the tree
         ok = True
     finally:
         kill = ok and not opts.leave_running

@@ -73,6 +73,8 @@ def restore(opts: RestoreOptions) -> int:
     """Returns the exit status to leave with (the root's, when not detached)."""
     ctx = RestoreContext(opts, ImageDir(opts.images_dir), files=FileTable(), mm=MmTree())
     t0 = time.monotonic()
+    if opts.notify:
+        opts.notify("pre-restore", 0)
     _load(ctx)
     if opts.pidfile and os.path.lexists(opts.pidfile):
         raise RestoreError(f"pidfile {opts.pidfile} already exists")
@@ -99,6 +101,7 @@ def restore(opts: RestoreOptions) -> int:
     finally:
         ctx.fd_broker.close()
     log.info("restore of %d (%d processes) done in %.3f s", root.pid, len(ctx.tasks), time.monotonic() - t0)
+    _hook(ctx, "post-resume", root.pid, must=False)
     if opts.detached:
         return 0
     _, status = os.waitpid(root.pid, 0)
@@ -141,8 +144,11 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     path = helper_path()
     tid = ffi.new("pid_t[1]", [root.pid])
     orphan = ctx.opts.detached and any(th.core.thread_core.pdeath_sig for th in root.threads)
-    if orphan:
-        go = ffi.new("int *")
+    go = ffi.new("int *")
+    if ctx.opts.sibling:  # a child of the engine's parent (criu's rst_sibling): seized like an orphan
+        ret = lib.st_spawn_sibling_helper(path.encode(), tid, go)
+        orphan = True
+    elif orphan:
         ret = lib.st_spawn_orphan_helper(path.encode(), tid, go)
     else:
         ret = lib.st_spawn_helper(root.pid, path.encode(), 1, tid)
@@ -250,10 +256,24 @@ def _build(ctx: RestoreContext) -> None:
         if obj.restore_done:
             obj.restore_done(ctx)
     fault.point("restore:final")
+    _hook(ctx, "post-restore", root.pid, must=True)
+    _hook(ctx, "pre-resume", root.pid, must=False)
     try:
         _finish(ctx)
     except OSError as exc:
         raise RestoreError(f"letting the restored tree go: {exc}") from exc
+
+
+def _hook(ctx: RestoreContext, name: str, pid: int, must: bool) -> None:
+    """A hook of the caller's (RPC notify); only the ones before the release may fail the restore."""
+    if ctx.opts.notify is None:
+        return
+    try:
+        ctx.opts.notify(name, pid)
+    except Exception as exc:
+        if must:
+            raise
+        log.error("%s hook failed (the restore goes on): %s", name, exc)
 
 
 def _run(ctx: RestoreContext, t: Task, phase: Phase) -> None:

@@ -39,6 +39,9 @@ long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t 
 /* The same helper as an orphan: an intermediate child clone3()s it and exits, so its parent is the
    reaper (as for a daemon). It waits on *go_fd (to write one byte to, once seized), then execs. */
 long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd);
+/* The same helper as a sibling of the engine (CLONE_PARENT: a child of the engine's parent, criu's
+   rst_sibling). It waits on *go_fd like the orphan one. */
+long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd);
 void st_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 """
 
@@ -153,6 +156,40 @@ long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd)
     }
     *go_fd = go[1];
     return set_tid[0];
+}
+
+long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd)
+{
+    struct clone_args args;
+    char *const argv[] = { (char *)path, NULL };
+    char *const envp[] = { NULL };
+    int go[2];
+    long child;
+    char c;
+
+    if (pipe2(go, O_CLOEXEC))
+        return -errno;
+    memset(&args, 0, sizeof(args));
+    args.flags = CLONE_PARENT;
+    args.set_tid = (uintptr_t)set_tid;
+    args.set_tid_size = 1;
+    child = syscall(SYS_clone3, &args, sizeof(args));
+    if (child < 0) {
+        child = -errno;
+        close(go[0]);
+        close(go[1]);
+        return child;
+    }
+    if (child == 0) {
+        /* raw syscalls only: glibc's state is the parent's */
+        syscall(SYS_close, go[1]);
+        if (syscall(SYS_read, go[0], &c, 1) == 1)
+            syscall(SYS_execve, path, argv, envp);
+        syscall(SYS_exit_group, 127);
+    }
+    close(go[0]);
+    *go_fd = go[1];
+    return child;
 }
 
 void st_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])

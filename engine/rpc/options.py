@@ -1,0 +1,207 @@
+"""criu_opts -> the engine's options. Every field a runtime sends is honoured, tolerated with a log
+line, or refused (RpcError: EBADRQC and a message naming the option). Nothing is ignored silently."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from typing import Any
+
+from engine.log import log
+
+CLONE_NEWNET = 0x40000000
+
+# fields handled by the mapping itself (honoured), per request kind
+_COMMON = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level", "log_to_stderr",
+           "notify_scripts", "shell_job", "ext_unix_sk", "tcp_established", "tcp_close", "network_lock",
+           "config_file", "orphan_pts_master", "evasive_devices", "manage_cgroups", "manage_cgroups_mode",
+           "cg_root", "freeze_cgroup", "auto_dedup", "lazy_pages", "track_mem", "link_remap", "cpu_cap",
+           "pre_dump_mode", "force_irmap", "weak_sysctls", "skip_file_rwx_check", "display_stats",
+           "timeout", "ghost_limit", "status_fd", "empty_ns", "rst_sibling", "inherit_fd",
+           "leave_running", "file_locks", "tcp_skip_in_flight", "pid", "mntns_compat_mode",
+           "unprivileged", "leave_stopped"}
+
+# fields refused whenever set to something other than their default, with the reason
+_REFUSED = {
+    "root": "a container root needs mount namespace support (not yet in stasis)",
+    "ext_mnt": "external mounts need mount namespace support (not yet in stasis)",
+    "external": "external resources (net[...], pid[...], mnt[...]) need namespace support (not yet)",
+    "join_ns": "joining namespaces at restore needs namespace support (not yet in stasis)",
+    "veths": "veth pairs need network namespace support (not in stasis)",
+    "unix_sk_ino": "external unix sockets by inode are not supported (use ext_unix_sk)",
+    "skip_mnt": "mount tuning needs mount namespace support (not yet in stasis)",
+    "enable_fs": "mount tuning needs mount namespace support (not yet in stasis)",
+    "auto_ext_mnt": "mount tuning needs mount namespace support (not yet in stasis)",
+    "ext_sharing": "mount tuning needs mount namespace support (not yet in stasis)",
+    "ext_masters": "mount tuning needs mount namespace support (not yet in stasis)",
+    "cgroup_props": "cgroup properties are not dumped or restored by stasis",
+    "cgroup_props_file": "cgroup properties are not dumped or restored by stasis",
+    "cgroup_dump_controller": "cgroup controllers are not dumped by stasis (cgroup v2 membership only)",
+    "cgroup_yard": "stasis has no cgroup yard (cgroup v2 membership only)",
+    "ps": "page servers are not supported by stasis",
+    "parent_img": "incremental dumps (a parent image) are not supported by stasis yet",
+    "exec_cmd": "exec after restore is not supported by stasis",
+    "lsm_profile": "LSM profiles are not restored by stasis",
+    "lsm_mount_context": "LSM mount contexts are not restored by stasis",
+    "tls": "TLS is for page servers, which stasis does not have",
+    "tls_cacert": "TLS is for page servers, which stasis does not have",
+    "tls_cacrl": "TLS is for page servers, which stasis does not have",
+    "tls_cert": "TLS is for page servers, which stasis does not have",
+    "tls_key": "TLS is for page servers, which stasis does not have",
+    "tls_no_cn_verify": "TLS is for page servers, which stasis does not have",
+    "pidfd_store_sk": "a pidfd store is for incremental dumps, which stasis does not have yet",
+    "irmap_scan_paths": "stasis does not use an inotify irmap (watches are dumped by file handle)",
+}
+
+
+class RpcError(Exception):
+    """A request refused: errno for cr_errno, one line for cr_errmsg and the log."""
+
+    def __init__(self, err: int, msg: str) -> None:
+        super().__init__(msg)
+        self.errno = err
+
+
+def _set(opts: Any, name: str) -> bool:
+    try:
+        return bool(opts.HasField(name))
+    except ValueError:  # a repeated field
+        return len(getattr(opts, name)) > 0
+
+
+def check(opts: Any, kind: str, service: bool) -> None:
+    """Refuse what cannot be honoured (every such option in one error); log what is tolerated."""
+    refused: list[str] = []
+    for name, why in _REFUSED.items():
+        if _set(opts, name) and getattr(opts, name):  # false, "" and empty lists are the defaults
+            refused.append(f"{name}: {why}")
+    for field in opts.DESCRIPTOR.fields:
+        if field.name not in _COMMON and field.name not in _REFUSED and _set(opts, field.name):
+            refused.append(f"{field.name}: not known to stasis")
+    if opts.lazy_pages:
+        refused.append("lazy_pages: lazy restore is not supported by stasis")
+    if opts.track_mem:
+        refused.append("track_mem: memory tracking for incremental dumps is not supported by stasis yet")
+    if opts.auto_dedup:
+        refused.append("auto_dedup: deduplication needs incremental dumps, which stasis does not have yet")
+    if opts.leave_stopped:
+        refused.append("leave_stopped: stasis leaves a dumped tree running or kills it")
+    if opts.unprivileged:
+        refused.append("unprivileged: stasis needs CAP_SYS_ADMIN/CAP_CHECKPOINT_RESTORE and CAP_SYS_PTRACE")
+    if opts.mntns_compat_mode:
+        refused.append("mntns_compat_mode: needs mount namespace support (not yet in stasis)")
+    if opts.empty_ns:
+        what = "CLONE_NEWNET (an empty network namespace)" if opts.empty_ns == CLONE_NEWNET else \
+            f"{opts.empty_ns:#x}"
+        refused.append(f"empty_ns={what}: needs network namespace support (not yet in stasis)")
+    if opts.HasField("manage_cgroups_mode") and opts.manage_cgroups_mode in (2, 4, 5):  # PROPS FULL STRICT
+        name = opts.DESCRIPTOR.fields_by_name["manage_cgroups_mode"].enum_type.values_by_number[
+            opts.manage_cgroups_mode].name
+        refused.append(f"manage_cgroups_mode={name}: stasis restores cgroup v2 membership only, "
+                       "no cgroup properties (soft, ignore or default)")
+    if service and opts.rst_sibling:
+        refused.append("rst_sibling: not allowed in the standalone service (swrk only)")
+    if service and len(opts.inherit_fd):
+        refused.append("inherit_fd: not allowed in the standalone service (swrk only)")
+    if opts.HasField("log_file") and "/" in opts.log_file:
+        refused.append(f"log_file {opts.log_file!r}: no '/' allowed (relative to the work dir)")
+    if refused:
+        for r in refused:
+            log.error("option refused: %s", r)
+        raise RpcError(errno.EBADRQC, "; ".join(refused))
+    _tolerated(opts, kind)
+
+
+def _tolerated(opts: Any, kind: str) -> None:
+    if opts.evasive_devices:
+        log.info("evasive_devices: device files are reopened by path anyway")
+    if opts.orphan_pts_master:
+        log.info("orphan_pts_master: a restored pty slave must have its master in the images (an orphan "
+                 "slave is refused); no orphan-pts-master notify is sent")
+    if opts.HasField("manage_cgroups") or opts.HasField("manage_cgroups_mode") or len(opts.cg_root):
+        said = []
+        if opts.HasField("manage_cgroups"):
+            said.append(f"manage_cgroups={opts.manage_cgroups}")
+        if opts.HasField("manage_cgroups_mode"):
+            said.append("manage_cgroups_mode=" + opts.DESCRIPTOR.fields_by_name["manage_cgroups_mode"]
+                        .enum_type.values_by_number[opts.manage_cgroups_mode].name)
+        if len(opts.cg_root):
+            said.append(f"{len(opts.cg_root)} cg_root ignored")
+        log.info("cgroups (%s): cgroup v2 membership is restored as dumped, relative to the engine's cgroup2 "
+                 "mount; no properties, no cgroup v1", ", ".join(said))
+    if opts.freeze_cgroup:
+        log.info("freeze_cgroup %s: the tree is frozen by ptrace, the freezer is left as it is",
+                 opts.freeze_cgroup)
+    if opts.HasField("config_file"):
+        _config_file(opts.config_file)
+    if opts.HasField("cpu_cap") and opts.cpu_cap != 0xFFFFFFFF:
+        log.info("cpu_cap %#x: stasis checks no cpuinfo image (the restoring CPU must have what the "
+                 "dumped tasks use)", opts.cpu_cap)
+    for name in ("link_remap", "force_irmap", "weak_sysctls", "skip_file_rwx_check", "display_stats"):
+        if getattr(opts, name):
+            log.info("%s: tolerated (nothing to do in stasis)", name)
+    if opts.HasField("pre_dump_mode"):
+        log.info("pre_dump_mode: no pre-dumps in stasis (ignored)")
+    if opts.HasField("status_fd"):
+        log.info("status_fd %d: only for page servers and lazy pages (ignored)", opts.status_fd)
+    if kind == "restore":
+        for name in ("pid", "leave_running", "tcp_skip_in_flight", "ghost_limit", "timeout"):
+            if opts.HasField(name) and getattr(opts, name):
+                log.info("%s: a dump option (ignored at restore)", name)
+    if kind == "dump" and len(opts.inherit_fd):
+        log.info("inherit_fd: a restore option (ignored at dump)")
+    if kind == "dump" and opts.rst_sibling:
+        log.info("rst_sibling: a restore option (ignored at dump)")
+
+
+def _config_file(path: str) -> None:
+    """criu reads config_file after the RPC options. Absent (the usual case): ignored. Present with
+    options: refused, since stasis would not apply them."""
+    try:
+        with open(path) as f:
+            lines = [ln.strip() for ln in f]
+    except FileNotFoundError:
+        log.info("config_file %s: no such file (ignored, as criu does)", path)
+        return
+    except OSError as exc:
+        raise RpcError(errno.EBADRQC, f"config_file {path}: {exc.strerror}") from None
+    opts = [ln for ln in lines if ln and not ln.startswith("#")]
+    if opts:
+        log.error("option refused: config_file %s holds options stasis does not read: %s", path, opts[0])
+        raise RpcError(errno.EBADRQC, f"config_file {path}: criu config files are not read by stasis "
+                       f"(it holds {opts[0]!r})")
+    log.info("config_file %s: no options in it", path)
+
+
+def peer_dir(peer: int, fd: int, what: str) -> int:
+    """An fd of the client's (its images or work dir), opened here as a directory."""
+    try:
+        dfd = os.open(f"/proc/{peer}/fd/{fd}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise RpcError(errno.EBADF, f"{what} {fd}: not a directory open in the client (pid {peer}): "
+                       f"{exc.strerror}") from None
+    return dfd
+
+
+def dir_path(dfd: int) -> str:
+    """A path for a directory fd of ours: its real path when it still names that directory, else the
+    fd's /proc/self/fd link."""
+    try:
+        path = os.readlink(f"/proc/self/fd/{dfd}")
+        st, here = os.stat(path), os.fstat(dfd)
+        if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) == (here.st_dev, here.st_ino):
+            return path
+    except OSError:
+        pass
+    return f"/proc/self/fd/{dfd}"
+
+
+def network_lock(opts: Any) -> str:
+    if not opts.HasField("network_lock"):
+        return "nftables"
+    if opts.network_lock == 3:
+        return "skip"
+    if opts.network_lock == 1:
+        log.info("network_lock IPTABLES: stasis locks TCP peers with nftables")
+    return "nftables"
