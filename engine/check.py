@@ -130,6 +130,29 @@ def _io_uring() -> bool:
     return available()
 
 
+def _udp_peek_off() -> bool:
+    import socket
+
+    from engine.abi.consts import SO_PEEK_OFF
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sk:
+        try:
+            sk.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
+        except OSError:
+            return False
+    return True
+
+
+def _raw_inject() -> bool:
+    import socket
+
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW).close()
+    except OSError:
+        return False
+    return True
+
+
 FEATURES = (
     Feature("clone3_set_tid", lambda: _kernel_at_least(5, 5) and bool(
         _caps() & ((1 << CAP_CHECKPOINT_RESTORE) | (1 << CAP_SYS_ADMIN))),
@@ -181,6 +204,12 @@ FEATURES = (
     Feature("io_uring", _io_uring,
             "io_uring_setup allowed (kernel.io_uring_disabled) and the ring counters in its fdinfo",
             "an io_uring is refused at dump (fdinfo without its counters) or at restore (setup refused)"),
+    Feature("udp_peek_off", _udp_peek_off, "SO_PEEK_OFF on UDP sockets",
+            "with --leave-running a UDP socket with datagrams queued is refused (its queue cannot be read "
+            "without consuming it)"),
+    Feature("raw_inject", _raw_inject, "raw IPPROTO_RAW sockets for the engine (CAP_NET_RAW)",
+            "queued UDP datagrams and ping replies cannot be sent again from their senders: such "
+            "sockets are not restored"),
 )
 
 

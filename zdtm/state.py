@@ -9,6 +9,10 @@ and its fields: per thread /proc/PID/task/TID/status, stat (the fields a program
 change), children, ioprio and sched_getattr; per process limits, personality, cgroup, oom_score_adj,
 coredump_filter, autogroup, timerslack_ns, loginuid, sessionid, cmdline, environ, auxv, cwd/root/exe,
 namespaces, POSIX timers and its entries of /proc/locks. A zombie shows only its status and stat.
+Per socket fd: its line of /proc/PID/net/{unix,tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6,icmp,icmp6,
+netlink,packet} (found by inode; which table, or none: an unbound inet socket is in no table), field by
+field as named in that table's header; kernel pointers, reference counts, timers and drop counters are not
+compared (SOCK_SKIP), datagram queue sizes only as empty or not (state_exceptions.PARTIAL).
 
 Fields that legitimately differ are listed with their reason in zdtm.state_exceptions (the one place).
 Objects a restore must recreate get new inode numbers from the kernel (pipes, sockets, anon inodes,
@@ -229,6 +233,85 @@ def _thread(tdir: Path, tid: int, out: dict[str, str], zombie: bool, syscalls: b
 # ---- fds
 
 
+# /proc/PID/net tables of sockets, and the fields of each line (by position) that are compared
+SOCK_TABLES = ("unix", "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "icmp", "icmp6",
+               "netlink", "packet")
+# what is never compared, and why: the kernel's own bookkeeping of a socket, not its state
+SOCK_SKIP = {
+    "sk/Num": "the kernel address of the socket (hashed): a new socket has another",
+    "RefCount/RefCnt/ref": "references the kernel holds on the socket at the moment (fds in flight, timers)",
+    "tr tm->when retrnsmt timeout": "TCP timers running at the moment of the read",
+    "Drops/drops": "a counter of datagrams dropped since the socket was made",
+    "Locks": "netlink: whether a callback mutex is the default one (kernel bookkeeping)",
+    "pointer": "the kernel address of the socket (hashed)",
+}
+_DGRAM_TABLES = {"udp", "udp6", "udplite", "udplite6", "raw", "raw6", "icmp", "icmp6"}
+
+
+def _sock_line(table: str, w: list[str]) -> tuple[str, dict[str, str]] | None:
+    """(inode, compared fields) of one line of a /proc/net socket table."""
+    if table == "unix":  # Num RefCount Protocol Flags Type St Inode Path
+        if len(w) < 7:
+            return None
+        return w[6], {"Protocol": w[2], "Flags": w[3], "Type": w[4], "St": w[5],
+                      "Path": w[7] if len(w) > 7 else ""}
+    if table == "netlink":  # sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+        if len(w) < 10:
+            return None
+        return w[9], {"Eth": w[1], "Pid": w[2], "Groups": w[3], "Rmem": w[4], "Wmem": w[5], "Dump": w[6]}
+    if table == "packet":  # sk RefCnt Type Proto Iface R Rmem User Inode
+        if len(w) < 9:
+            return None
+        return w[8], {"Type": w[2], "Proto": w[3], "Iface": w[4], "R": w[5], "Rmem": w[6], "User": w[7]}
+    # sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ...
+    if len(w) < 10 or not w[0].endswith(":"):
+        return None
+    tx, _, rx = w[4].partition(":")
+    f = {"local": w[1], "remote": w[2], "st": w[3], "tx_queue": tx, "rx_queue": rx, "uid": w[7]}
+    if table in _DGRAM_TABLES:  # state_exceptions.PARTIAL: bytes of skb truesize, empty or not
+        f["tx_queue"] = "empty" if int(tx, 16) == 0 else "data"
+        f["rx_queue"] = "empty" if int(rx, 16) == 0 else "data"
+    return w[9], f
+
+
+class SockTables:
+    """The socket tables of each network namespace of the snapshot, read once: inode -> (table, fields)."""
+
+    def __init__(self) -> None:
+        self.by_ns: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}
+
+    def lookup(self, pdir: Path, ino: str) -> tuple[str, dict[str, str]] | None:
+        try:
+            ns = os.readlink(pdir / "ns" / "net")
+        except OSError:
+            return None
+        if ns not in self.by_ns:
+            found: dict[str, tuple[str, dict[str, str]]] = {}
+            for table in SOCK_TABLES:
+                try:
+                    lines = _read(pdir / "net" / table).splitlines()[1:]
+                except OSError:
+                    continue
+                for line in lines:
+                    got = _sock_line(table, line.split())
+                    if got is not None:
+                        found.setdefault(got[0], (table, got[1]))
+            self.by_ns[ns] = found
+        return self.by_ns[ns].get(ino)
+
+
+def _sock_fields(pdir: Path, fd: str, ino: str, socks: SockTables, out: dict[str, str]) -> None:
+    got = socks.lookup(pdir, ino)
+    out[f"fd {fd} sock.table"] = got[0] if got else "<none>"
+    if got is None:
+        return
+    table, fields = got
+    for key, value in fields.items():
+        name = f"sock.{table}.{key}"
+        if _keep(name):
+            out[f"fd {fd} {name}"] = value
+
+
 def _anonymous(link: str) -> bool:
     """An object a restore recreates with a new inode: not a path, or a path nobody can open again."""
     return not link.startswith("/") or link.endswith(" (deleted)") or link.startswith("/memfd:")
@@ -244,7 +327,7 @@ def _timerfd_armed(info: str) -> bool:
     return f.get("it_interval", "(0,0)") != "(0,0)" and f.get("ticks", "0") not in ("", "0")
 
 
-def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list) -> set[str]:
+def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list, socks: SockTables) -> set[str]:
     names = os.listdir(pdir / "fd")
     for fd in sorted(names, key=int):
         try:
@@ -255,6 +338,8 @@ def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list) -> set[s
         m = _OBJ_RE.match(link)
         anon = _anonymous(link)
         out[f"fd {fd} link"] = f"{m[1]}:[{labels('obj', m[2])}]" if m else link
+        if m and m[1] == "socket":
+            _sock_fields(pdir, fd, m[2], socks, out)
         multi: dict[str, list[str]] = {}
         section = ""
         for line in info.splitlines():
@@ -433,6 +518,7 @@ def snapshot(pids: list[int], proc: Path = Path("/proc"), syscalls: bool = True)
     sched_getattr), for pids of our own pid namespace."""
     labels: Labels = Labels()
     epolls: list = []
+    socks = SockTables()
     _seed(Path("/proc"), labels)
     state: State = {}
     for pid in pids:
@@ -449,7 +535,7 @@ def snapshot(pids: list[int], proc: Path = Path("/proc"), syscalls: bool = True)
                 except FileNotFoundError:
                     pass  # the thread exited meanwhile: the tid list shows it
             _process(pdir, labels, fields)
-            fds = _fds(pdir, labels, fields, epolls)
+            fds = _fds(pdir, labels, fields, epolls, socks)
             state[pid] = PidState(tids, fds, _maps(pdir), _mounts(pdir), fields)
         except OSError:
             now = stat_state(pid, proc)

@@ -6,7 +6,9 @@ memory management decides, or a count shared with processes outside the tree. Ne
 has a bug: those are reported as differences.
 
 Keys are the names zdtm.state gives its fields: `status.<Field>` (/proc/PID/task/TID/status),
-`stat.<field>` (/proc/PID/task/TID/stat, named as in proc(5)), `fdinfo.<key>` (/proc/PID/fdinfo/FD).
+`stat.<field>` (/proc/PID/task/TID/stat, named as in proc(5)), `fdinfo.<key>` (/proc/PID/fdinfo/FD),
+`sock.<table>.<field>` (the socket's line of /proc/PID/net/<table>, fields named as in its header; what is
+never compared there, kernel pointers, reference counts, timers, drop counters, is zdtm.state.SOCK_SKIP).
 
 Not exceptions, but compared structurally (zdtm.state): the inode numbers of objects a restore must
 recreate (pipes, sockets, anon inodes, memfds, deleted files, namespaces), the autogroup id and the
@@ -82,6 +84,17 @@ PARTIAL: dict[str, tuple[str, str]] = {
         "starts by exec (clearing PF_FORKNOEXEC), and the engine that waits for it must be its parent; "
         "neither bit can be set or cleared by any interface",
     ),
+    **{
+        f"sock.{table}.{q}": (
+            "the number of bytes",
+            "the receive and send queues of datagram sockets are counted in the kernel's buffer sizes "
+            "(skb truesize), which depend on how each packet was allocated on its way in, not on what the "
+            "program sent or can read: a datagram queued again at restore takes other buffers; whether a "
+            "queue is empty is compared (and every datagram's contents and sender by the programs)",
+        )
+        for table in ("udp", "udp6", "udplite", "udplite6", "raw", "raw6", "icmp", "icmp6")
+        for q in ("tx_queue", "rx_queue")
+    },
     "fdinfo.it_value": (
         "the time left",
         "the time left of an armed timerfd decreases while time passes; whether it is armed is compared "

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +220,50 @@ def test_a_timerfd_is_armed_while_it_runs_even_when_fdinfo_shows_no_time_left() 
     finally:
         for fd in (periodic, one_shot, parked):
             os.close(fd)
+
+
+def test_socket_recreated_alike_is_no_difference_and_a_new_port_is(child: Child) -> None:
+    """A socket recreated at the same fd with the same binding (a new inode) is the same visible state;
+    one bound to another port, or not bound, is reported by its /proc/net line."""
+    child.do("import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))")
+    port = int(child.do("out = s.getsockname()[1]"))
+    fd = int(child.do("out = s.fileno()"))
+    child.do(f"u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.sendto(b'x', ('127.0.0.1', {port}))")
+    before = child.snap()
+    assert before[child.pid].fields[f"fd {fd} sock.table"] == "udp"
+    assert before[child.pid].fields[f"fd {fd} sock.udp.rx_queue"] == "data"
+    # the same binding and queue on a new socket in the same fd
+    child.do(f"n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.close(); "
+             f"os.dup2(n.fileno(), {fd}, False); n.close(); s = socket.socket(fileno={fd}); "
+             f"s.bind(('127.0.0.1', {port})); u.sendto(b'y', ('127.0.0.1', {port}))")
+    assert about(state.compare(before, child.snap()), f"fd {fd}") == []
+    # the queue read: empty now
+    child.do("s.recv(10)")
+    diff = about(state.compare(before, child.snap()), f"fd {fd}")
+    assert diff == [f"  pid {child.pid} fd {fd} sock.udp.rx_queue: 'data' -> 'empty'"], diff
+    # not bound: in no table
+    child.do(f"n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.close(); "
+             f"os.dup2(n.fileno(), {fd}, False); n.close(); s = socket.socket(fileno={fd})")
+    diff = state.compare(before, child.snap()) or ""
+    assert f"fd {fd} sock.table: 'udp' -> '<none>'" in diff, diff
+
+
+def test_every_socket_table_is_read(child: Child, tmp_path: Path) -> None:
+    """Each kind of socket is found in its /proc/net table by inode, with the fields of that table."""
+    path = tmp_path / "sk"
+    child.do("import socket; u = socket.socket(socket.AF_UNIX); "
+             f"u.bind({str(path)!r}); u.listen(3); out = u.fileno()")
+    child.do("t = socket.socket(socket.AF_INET6); t.bind(('::1', 0)); t.listen(5)")
+    child.do("n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 1))")
+    child.do("d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); d.bind(('127.0.0.1', 0))")
+    fds = {k: int(child.do(f"out = {k}.fileno()")) for k in ("u", "t", "n", "d")}
+    f = child.snap()[child.pid].fields
+    assert f[f"fd {fds['u']} sock.table"] == "unix"
+    assert f[f"fd {fds['u']} sock.unix.Path"] == str(path)
+    assert f[f"fd {fds['u']} sock.unix.Flags"] == "00010000"  # __SO_ACCEPTCON: listening
+    assert f[f"fd {fds['t']} sock.table"] == "tcp6"
+    assert f[f"fd {fds['t']} sock.tcp6.st"] == "0A"  # TCP_LISTEN
+    assert f[f"fd {fds['n']} sock.table"] == "netlink"
+    assert f[f"fd {fds['n']} sock.netlink.Groups"] == "00000001"
+    assert f[f"fd {fds['d']} sock.udp.uid"] == str(os.getuid())
+    assert not any(k.endswith((".RefCount", ".Drops", ".drops", ".sk")) for k in f)

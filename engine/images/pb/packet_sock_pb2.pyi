@@ -83,9 +83,13 @@ class packet_sock_entry(_message.Message):
     def __init__(self, id: _Optional[int] = ..., type: _Optional[int] = ..., protocol: _Optional[int] = ..., flags: _Optional[int] = ..., ifindex: _Optional[int] = ..., fown: _Optional[_Union[_fown_pb2.fown_entry, _Mapping]] = ..., opts: _Optional[_Union[_sk_opts_pb2.sk_opts_entry, _Mapping]] = ..., version: _Optional[int] = ..., reserve: _Optional[int] = ..., aux_data: bool = ..., orig_dev: bool = ..., vnet_hdr: bool = ..., loss: bool = ..., timestamp: _Optional[int] = ..., copy_thresh: _Optional[int] = ..., mclist: _Optional[_Iterable[_Union[packet_mclist, _Mapping]]] = ..., fanout: _Optional[int] = ..., rx_ring: _Optional[_Union[packet_ring, _Mapping]] = ..., tx_ring: _Optional[_Union[packet_ring, _Mapping]] = ..., ns_id: _Optional[int] = ..., stasis: _Optional[_Union[stasis_packet_sock_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_packet_sock_entry(_message.Message):
-    __slots__ = ("qdisc_bypass", "ignore_outgoing")
+    __slots__ = ("qdisc_bypass", "ignore_outgoing", "uid", "gid")
     QDISC_BYPASS_FIELD_NUMBER: _ClassVar[int]
     IGNORE_OUTGOING_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    GID_FIELD_NUMBER: _ClassVar[int]
     qdisc_bypass: bool
     ignore_outgoing: int
-    def __init__(self, qdisc_bypass: bool = ..., ignore_outgoing: _Optional[int] = ...) -> None: ...
+    uid: int
+    gid: int
+    def __init__(self, qdisc_bypass: bool = ..., ignore_outgoing: _Optional[int] = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ...) -> None: ...

@@ -39,7 +39,7 @@ class netlink_sk_entry(_message.Message):
     def __init__(self, id: _Optional[int] = ..., ino: _Optional[int] = ..., protocol: _Optional[int] = ..., state: _Optional[int] = ..., flags: _Optional[int] = ..., portid: _Optional[int] = ..., groups: _Optional[_Iterable[int]] = ..., dst_portid: _Optional[int] = ..., dst_group: _Optional[int] = ..., fown: _Optional[_Union[_fown_pb2.fown_entry, _Mapping]] = ..., opts: _Optional[_Union[_sk_opts_pb2.sk_opts_entry, _Mapping]] = ..., ns_id: _Optional[int] = ..., stasis: _Optional[_Union[stasis_netlink_sk_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_netlink_sk_entry(_message.Message):
-    __slots__ = ("memberships", "pktinfo", "broadcast_error", "no_enobufs", "listen_all_nsid", "cap_ack", "ext_ack", "get_strict_chk")
+    __slots__ = ("memberships", "pktinfo", "broadcast_error", "no_enobufs", "listen_all_nsid", "cap_ack", "ext_ack", "get_strict_chk", "type", "uid", "gid")
     MEMBERSHIPS_FIELD_NUMBER: _ClassVar[int]
     PKTINFO_FIELD_NUMBER: _ClassVar[int]
     BROADCAST_ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +48,9 @@ class stasis_netlink_sk_entry(_message.Message):
     CAP_ACK_FIELD_NUMBER: _ClassVar[int]
     EXT_ACK_FIELD_NUMBER: _ClassVar[int]
     GET_STRICT_CHK_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    GID_FIELD_NUMBER: _ClassVar[int]
     memberships: _containers.RepeatedScalarFieldContainer[int]
     pktinfo: bool
     broadcast_error: bool
@@ -56,4 +59,7 @@ class stasis_netlink_sk_entry(_message.Message):
     cap_ack: bool
     ext_ack: bool
     get_strict_chk: bool
-    def __init__(self, memberships: _Optional[_Iterable[int]] = ..., pktinfo: bool = ..., broadcast_error: bool = ..., no_enobufs: bool = ..., listen_all_nsid: bool = ..., cap_ack: bool = ..., ext_ack: bool = ..., get_strict_chk: bool = ...) -> None: ...
+    type: int
+    uid: int
+    gid: int
+    def __init__(self, memberships: _Optional[_Iterable[int]] = ..., pktinfo: bool = ..., broadcast_error: bool = ..., no_enobufs: bool = ..., listen_all_nsid: bool = ..., cap_ack: bool = ..., ext_ack: bool = ..., get_strict_chk: bool = ..., type: _Optional[int] = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ...) -> None: ...
