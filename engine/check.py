@@ -124,6 +124,37 @@ def _inotify_setnextwd() -> bool:
     return can_set_wd()
 
 
+def _tcp_repair() -> bool:
+    from engine.objects.files.tcp_repair import has_repair
+
+    return has_repair()
+
+
+def _tcp_repair_window() -> bool:
+    from engine.objects.files.tcp_repair import has_repair_window
+
+    return has_repair_window()
+
+
+def _so_buf_lock() -> bool:
+    import socket
+
+    from engine.abi.consts import SO_BUF_LOCK
+
+    with socket.socket() as s:
+        try:
+            s.getsockopt(socket.SOL_SOCKET, SO_BUF_LOCK)
+            return True
+        except OSError:
+            return False
+
+
+def _nft() -> bool:
+    from engine.objects.files.netlock import available
+
+    return available()
+
+
 def _io_uring() -> bool:
     from engine.objects.files.io_uring import available
 
@@ -201,6 +232,14 @@ FEATURES = (
             "POSIX timer ids are reached by creating placeholder timers up to them (slower, same result)"),
     Feature("inotify_setnextwd", _inotify_setnextwd, "ioctl(INOTIFY_IOC_SETNEXTWD)",
             "inotify watches must be numbered 1, 2, ... to be restored"),
+    Feature("tcp_repair", _tcp_repair, "TCP_REPAIR (CONFIG_CHECKPOINT_RESTORE, CAP_NET_ADMIN)",
+            "established TCP connections are refused at dump even with --tcp-established"),
+    Feature("tcp_repair_window", _tcp_repair_window, "TCP_REPAIR_WINDOW (4.8)",
+            "restored connections start with windows recomputed by the kernel (criu does the same)"),
+    Feature("so_buf_lock", _so_buf_lock, "SO_BUF_LOCK (5.14)",
+            "nothing to keep on a kernel without it; images with a buffer lock from a newer one fail"),
+    Feature("nft", _nft, "the nft command (Debian package nftables) for the network lock",
+            "connections to a peer outside the tree are refused unless --network-lock skip"),
     Feature("io_uring", _io_uring,
             "io_uring_setup allowed (kernel.io_uring_disabled) and the ring counters in its fdinfo",
             "an io_uring is refused at dump (fdinfo without its counters) or at restore (setup refused)"),

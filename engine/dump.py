@@ -22,6 +22,7 @@ from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir, digest
 from engine.images.pb import inventory_pb2
 from engine.log import log
+from engine.objects.files import tcp
 from engine.objects.files.table import FileTable
 from engine.objects.ids import Ids
 from engine.objects.mm import MmTree
@@ -179,8 +180,11 @@ def _write_images(ctx: DumpContext) -> None:
     for obj in OBJECTS:
         if obj.write_images:
             obj.write_images(ctx)
+    tcp_close, lock_method = tcp.inventory(ctx.opts)
     inv = inventory_pb2.inventory_entry(img_version=2, fdinfo_per_id=True, ns_per_id=True,
-                                        lsmtype=inventory_pb2.NO_LSM, network_lock_method=0)
+                                        lsmtype=inventory_pb2.NO_LSM, network_lock_method=lock_method)
+    if tcp_close:
+        inv.tcp_close = True
     inv.root_ids.CopyFrom(ctx.ids.root_ids())
     inv.plugins_entry.SetInParent()
     digest.record(ctx.images.root, inv)  # every other image is complete now

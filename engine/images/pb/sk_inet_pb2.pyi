@@ -95,7 +95,7 @@ class inet_sk_entry(_message.Message):
     def __init__(self, id: _Optional[int] = ..., ino: _Optional[int] = ..., family: _Optional[int] = ..., type: _Optional[int] = ..., proto: _Optional[int] = ..., state: _Optional[int] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., flags: _Optional[int] = ..., backlog: _Optional[int] = ..., src_addr: _Optional[_Iterable[int]] = ..., dst_addr: _Optional[_Iterable[int]] = ..., fown: _Optional[_Union[_fown_pb2.fown_entry, _Mapping]] = ..., opts: _Optional[_Union[_sk_opts_pb2.sk_opts_entry, _Mapping]] = ..., v6only: bool = ..., ip_opts: _Optional[_Union[ip_opts_entry, _Mapping]] = ..., ifname: _Optional[str] = ..., ns_id: _Optional[int] = ..., shutdown: _Optional[_Union[_sk_opts_pb2.sk_shutdown, str]] = ..., tcp_opts: _Optional[_Union[tcp_opts_entry, _Mapping]] = ..., stasis: _Optional[_Union[stasis_inet_sk_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_inet_sk_entry(_message.Message):
-    __slots__ = ("congestion", "user_timeout", "notsent_lowat", "defer_accept", "quickack", "maxseg", "udp_cork", "recvtos", "recvttl", "transparent", "mtu_discover", "recverr", "tclass", "unicast_hops", "recvpktinfo6", "fastopen", "window_clamp", "syncnt", "linger2", "thin_lto", "mc_ttl", "mc_loop", "ping_group", "dgram")
+    __slots__ = ("congestion", "user_timeout", "notsent_lowat", "defer_accept", "quickack", "maxseg", "udp_cork", "recvtos", "recvttl", "transparent", "mtu_discover", "recverr", "tclass", "unicast_hops", "recvpktinfo6", "fastopen", "window_clamp", "syncnt", "linger2", "thin_lto", "mc_ttl", "mc_loop", "ping_group", "dgram", "uid", "lock_table", "peer_in_tree", "accept_queue")
     CONGESTION_FIELD_NUMBER: _ClassVar[int]
     USER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     NOTSENT_LOWAT_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +120,10 @@ class stasis_inet_sk_entry(_message.Message):
     MC_LOOP_FIELD_NUMBER: _ClassVar[int]
     PING_GROUP_FIELD_NUMBER: _ClassVar[int]
     DGRAM_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    LOCK_TABLE_FIELD_NUMBER: _ClassVar[int]
+    PEER_IN_TREE_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_QUEUE_FIELD_NUMBER: _ClassVar[int]
     congestion: str
     user_timeout: int
     notsent_lowat: int
@@ -144,7 +148,11 @@ class stasis_inet_sk_entry(_message.Message):
     mc_loop: bool
     ping_group: int
     dgram: stasis_dgram_sk_entry
-    def __init__(self, congestion: _Optional[str] = ..., user_timeout: _Optional[int] = ..., notsent_lowat: _Optional[int] = ..., defer_accept: _Optional[int] = ..., quickack: bool = ..., maxseg: _Optional[int] = ..., udp_cork: bool = ..., recvtos: bool = ..., recvttl: bool = ..., transparent: bool = ..., mtu_discover: _Optional[int] = ..., recverr: bool = ..., tclass: _Optional[int] = ..., unicast_hops: _Optional[int] = ..., recvpktinfo6: bool = ..., fastopen: _Optional[int] = ..., window_clamp: _Optional[int] = ..., syncnt: _Optional[int] = ..., linger2: _Optional[int] = ..., thin_lto: bool = ..., mc_ttl: _Optional[int] = ..., mc_loop: bool = ..., ping_group: _Optional[int] = ..., dgram: _Optional[_Union[stasis_dgram_sk_entry, _Mapping]] = ...) -> None: ...
+    uid: int
+    lock_table: str
+    peer_in_tree: bool
+    accept_queue: int
+    def __init__(self, congestion: _Optional[str] = ..., user_timeout: _Optional[int] = ..., notsent_lowat: _Optional[int] = ..., defer_accept: _Optional[int] = ..., quickack: bool = ..., maxseg: _Optional[int] = ..., udp_cork: bool = ..., recvtos: bool = ..., recvttl: bool = ..., transparent: bool = ..., mtu_discover: _Optional[int] = ..., recverr: bool = ..., tclass: _Optional[int] = ..., unicast_hops: _Optional[int] = ..., recvpktinfo6: bool = ..., fastopen: _Optional[int] = ..., window_clamp: _Optional[int] = ..., syncnt: _Optional[int] = ..., linger2: _Optional[int] = ..., thin_lto: bool = ..., mc_ttl: _Optional[int] = ..., mc_loop: bool = ..., ping_group: _Optional[int] = ..., dgram: _Optional[_Union[stasis_dgram_sk_entry, _Mapping]] = ..., uid: _Optional[int] = ..., lock_table: _Optional[str] = ..., peer_in_tree: bool = ..., accept_queue: _Optional[int] = ...) -> None: ...
 
 class stasis_dgram_sk_entry(_message.Message):
     __slots__ = ("udp_segment", "udp_gro", "no_check6_tx", "no_check6_rx", "cscov_send", "cscov_recv", "recvopts", "retopts", "recvorigdstaddr", "mc_all", "mc_if", "mc_hops6", "mc_loop6", "mc_if6", "recvtclass6", "recvhoplimit6", "mtu_discover6", "recverr6", "freebind6", "transparent6", "checksum6", "recvfragsize", "checksum_recv", "mc_all6", "recvorigdstaddr6", "autoflowlabel6", "dontfrag6", "recvrthdr6", "recvhopopts6", "recvdstopts6", "recvpathmtu6", "ping_ident", "uid", "gid", "mc", "unicast_if", "unicast_if6")
