@@ -6,7 +6,9 @@ payload the one the peer must have sent for that number (so a byte lost, doubled
     tcpstream.py server PORTFILE   the server end alone (the peer outside the tree)
     tcpstream.py client PORTFILE   the client end alone, connecting to the port in PORTFILE
 
-Each end appends the count of records received to recv-ROLE.txt every 50 records. SIGTERM to the client
+The server end reads only half of each 200 ms, into a small receive buffer, so that data waits in both
+ends' queues (its receive queue, the client's send queue) at many moments. Each end appends the count of
+records received to recv-ROLE.txt every 50 records. SIGTERM to the client
 end ends the stream: it sends "END <sent>" and shuts its writing side; the server end answers with its own
 "END <sent>" once it got the client's, then both read to EOF, check the peer's total and write
 done-ROLE.txt ("done sent=S recv=R"); a problem goes to done-ROLE.txt as "ERROR ..." and exit status 1.
@@ -94,10 +96,13 @@ class End:
                 if len(self.out) < 1 << 20:  # the peer is frozen (being dumped): hold back
                     self.produce()
                 next_batch = now + PACE
-            want = (0 if eof else selectors.EVENT_READ) | (selectors.EVENT_WRITE if self.out else 0)
+            # the server end stops reading half of each 200 ms: data waits in its receive queue (small)
+            # and in the client's send queue, so that a dump finds both queues busy half of the time
+            lazy = self.role == "server" and now % 0.2 < 0.1 and not self.stopping
+            want = (0 if eof or lazy else selectors.EVENT_READ) | (selectors.EVENT_WRITE if self.out else 0)
             if want:
                 sel.modify(self.sock, want)
-            for _, ev in sel.select(PACE) if want else []:
+            for _, ev in sel.select(PACE) if want else time.sleep(PACE) or []:
                 if ev & selectors.EVENT_READ and not eof:
                     try:
                         data = self.sock.recv(65536)
@@ -128,6 +133,7 @@ class End:
 
 def listen(portfile: Path) -> socket.socket:
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the accepted socket's: a small window
     ls.bind(("127.0.0.1", 0))
     ls.listen(1)
     tmp = portfile.with_suffix(".tmp")
