@@ -238,7 +238,8 @@ class Cycle:
         return None
 
     def compare(self, before: state.State, when: str, step: str = "compare") -> None:
-        diff = state.compare(before, state.visible_state(self.test.pid, self.flavor.newns))
+        opts = (*self.spec.opts, *self.spec.dopts, *self.spec.ropts)
+        diff = state.compare(before, state.visible_state(self.test.pid, self.flavor.newns), opts)
         if diff:
             raise StepFailure(step, f"visible state differs {when}:\n{diff}")
 

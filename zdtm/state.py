@@ -245,6 +245,7 @@ SOCK_SKIP = {
     "Locks": "netlink: whether a callback mutex is the default one (kernel bookkeeping)",
     "pointer": "the kernel address of the socket (hashed)",
 }
+TCP_LISTEN = "0A"
 _DGRAM_TABLES = {"udp", "udp6", "udplite", "udplite6", "raw", "raw6", "icmp", "icmp6"}
 
 
@@ -271,6 +272,8 @@ def _sock_line(table: str, w: list[str]) -> tuple[str, dict[str, str]] | None:
     if table in _DGRAM_TABLES:  # state_exceptions.PARTIAL: bytes of skb truesize, empty or not
         f["tx_queue"] = "empty" if int(tx, 16) == 0 else "data"
         f["rx_queue"] = "empty" if int(rx, 16) == 0 else "data"
+    elif w[3] != TCP_LISTEN:  # state_exceptions.PARTIAL: a connection's bytes move between its two ends
+        f["tx_queue"] = f["rx_queue"] = "-"
     return w[9], f
 
 
@@ -621,9 +624,25 @@ def _maps_diff(pid: int, before: list[Range], after: list[Range], limit: int = 1
     return lines
 
 
-def compare(before: State, after: State) -> str | None:
+def _allowed_by_options(opts: tuple[str, ...], key: str, old: str, new: str,
+                        fields: dict[str, str]) -> bool:
+    """A difference the engine's options ask for (state_exceptions.BY_OPTION says which and why)."""
+    fd, _, name = key.partition(" sock.")
+    if not name:
+        return False
+    table = fields.get(f"{fd} sock.table", "")
+    if {"--skip-in-flight", "--tcp-skip-in-flight"} & set(opts) and table in ("tcp", "tcp6") \
+            and name == f"{table}.rx_queue" and fields.get(f"{fd} sock.{table}.st") == TCP_LISTEN:
+        return new == "00000000"
+    if "--tcp-close" in opts and (table in ("tcp", "tcp6") or name == "table"):
+        st = fields.get(f"{fd} sock.{table}.st", TCP_LISTEN)
+        return st not in (TCP_LISTEN, "07")  # a connection: restored closed (gone from the table)
+    return False
+
+
+def compare(before: State, after: State, opts: tuple[str, ...] = ()) -> str | None:
     """None if the same pids exist, each with the same threads, fds, address space, mounts and fields; else
-    a readable diff."""
+    a readable diff. `opts`: the engine options of the C/R (some ask for a difference: BY_OPTION)."""
     lines: list[str] = []
     for pid in sorted(set(after) - set(before)):
         lines.append(f"  pid {pid} is new (pids before: {sorted(before)})")
@@ -636,5 +655,15 @@ def compare(before: State, after: State) -> str | None:
         lines += _diff("fd", pid, old.fds, new.fds)
         lines += _maps_diff(pid, old.maps, new.maps)
         lines += _diff("mount", pid, set(old.mounts), set(new.mounts))
-        lines += _fields_diff(pid, old.fields, new.fields)
+        if opts:
+            old_f = dict(old.fields)
+            new_f = {k: v for k, v in new.fields.items()}
+            for key in old_f.keys() | new_f.keys():
+                a, b = old_f.get(key, "<none>"), new_f.get(key, "<none>")
+                if a != b and _allowed_by_options(opts, key, a, b, old.fields):
+                    old_f.pop(key, None)
+                    new_f.pop(key, None)
+            lines += _fields_diff(pid, old_f, new_f)
+        else:
+            lines += _fields_diff(pid, old.fields, new.fields)
     return "\n".join(lines) or None

@@ -95,9 +95,33 @@ PARTIAL: dict[str, tuple[str, str]] = {
         for table in ("udp", "udp6", "udplite", "udplite6", "raw", "raw6", "icmp", "icmp6")
         for q in ("tx_queue", "rx_queue")
     },
+    **{
+        f"sock.{table}.{q}": (
+            "all of it, for a connection (any state but LISTEN)",
+            "the bytes of each direction sit in the sender's send queue or in the receiver's receive queue, "
+            "and the kernel moves them whenever the windows allow, without the programs (a restored "
+            "connection starts with fresh window and MSS estimates): the split between the two ends is "
+            "the kernel's; the programs check every byte. A listener's queues (accept queue, backlog) are "
+            "compared",
+        )
+        for table in ("tcp", "tcp6")
+        for q in ("tx_queue", "rx_queue")
+    },
     "fdinfo.it_value": (
         "the time left",
         "the time left of an armed timerfd decreases while time passes; whether it is armed is compared "
         "(an interval timer that fired is armed, though fdinfo shows no time left until it is read)",
+    ),
+}
+
+# differences the engine's options ask for (zdtm.state._allowed_by_options): option -> what, why
+BY_OPTION: dict[str, tuple[str, str]] = {
+    "--skip-in-flight": (
+        "a TCP listener's accept queue (rx_queue) empty after restore",
+        "criu's meaning: connections not yet accepted are forgotten at dump",
+    ),
+    "--tcp-close": (
+        "TCP connections gone from the socket table (restored closed)",
+        "criu's meaning: established connections are dumped and restored closed",
     ),
 }

@@ -33,7 +33,7 @@ from engine.objects import (
     tree,
 )
 from engine.objects.base import KernelObject, Phase, Stage
-from engine.objects.files import dgram, epoll, io_uring, pty, skqueue, tcp
+from engine.objects.files import dgram, epoll, io_uring, pty, skqueue, tcp, unix
 from engine.objects.files import table as files
 
 OBJECTS: tuple[KernelObject, ...] = (
@@ -55,6 +55,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     epoll.OBJECT,  # before files: its write_images gives the targets' file ids before files.img
     files.OBJECT,
     tcp.OBJECT,  # TCP repair mode and the network lock around the whole tree's dump and restore
+    unix.OBJECT,  # unix sockets: peers checked once all are dumped; queues, options, shutdown at restore
     skqueue.OBJECT,  # sockets' receive queues (sk-queues.img)
     dgram.OBJECT,  # UDP receive queues refilled and filters attached once every socket exists
     pty.OBJECT,  # controlling terminals

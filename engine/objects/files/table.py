@@ -57,6 +57,7 @@ class FileTable:
     _by_path: dict[tuple[str, int], int] = field(default_factory=dict)
     _descs: dict[ShareKey, list[tuple[int, int, int]]] = field(default_factory=dict)  # key: (pid, fd, id)
     _kind_states: dict[type, object] = field(default_factory=dict)
+    held: list[int] = field(default_factory=list)  # dump: engine fds of descriptions in flight (dump_held)
 
     def state(self, cls: type[T]) -> T:
         """A kind's own tree-wide state (one instance per class)."""
@@ -239,6 +240,64 @@ def _dump_owner(t: Task, fd: Fd, fown: fown_pb2.fown_entry) -> None:
         fown.pid_type, fown.pid, fown.signum = typ, pid, sig
 
 
+# kinds whose dump needs no task (no injection, no fd of a task): what an fd in flight may be
+HELD_KINDS = ("file", "pipe", "unix socket")
+
+
+def dump_held(ctx: DumpContext, fd: int, where: str) -> int:
+    """The file id of a description the engine itself holds (an fd in flight in a socket's queue, which
+    a peek installed in the engine): the id the tree's fds of the same description have (kcmp, in either
+    order: the engine keeps the fd until the dump ends), or a new entry dumped by its kind. Only kinds
+    that need no task (HELD_KINDS): others are refused with what they are."""
+    pid = os.getpid()
+    try:
+        s = os.fstat(fd)
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            raw = dict(line.rstrip("\n").split(":", 1) for line in f if ":" in line)
+    except OSError as exc:
+        raise UnsupportedError(f"{where}: a file in flight: {exc.strerror}") from exc
+    info_d = {k.strip(): v.strip() for k, v in raw.items()}
+    info = proc.FdInfo(fd, target, int(info_d.get("pos", "0")), int(info_d.get("flags", "0"), 8),
+                       int(info_d.get("mnt_id", "-1")), int(info_d.get("ino", "0")), info_d)
+    sock = sockets.ident(pid, fd, s.st_ino) if st.S_ISSOCK(s.st_mode) else None
+    fstypes = _fstypes(pid) if target.startswith("/") else {}
+    held = Fd(pid, info, s, fstypes.get(info.mnt_id, ""), sock)
+    what = f"{where}: a file in flight ({target})"
+    kind = kind_of(held)
+    if kind is None:
+        raise UnsupportedError(f"{where}: in flight: {unsupported_kind(held)}")
+    key = share_key(held)
+    files = ctx.files
+    fid = files.shared_with(pid, fd, key)
+    if fid:
+        return fid
+    if kind.name not in HELD_KINDS:
+        raise UnsupportedError(f"{what}: {kind.name} fds in flight (SCM_RIGHTS) are not supported")
+    if target.endswith(" (deleted)"):
+        raise UnsupportedError(f"{what}: an unlinked file in flight (SCM_RIGHTS) is not supported")
+    if kind.check:
+        kind.check(ctx, ctx.root, held)  # paths resolve in the root task's root (the engine's own fd)
+    own = struct.unpack("<ii", fcntl.fcntl(fd, F_GETOWN_EX, bytes(OWNER_EX.size)))
+    if own[1] or fcntl.fcntl(fd, F_GETSIG):
+        raise UnsupportedError(f"{what}: a file with an owner (F_SETOWN) in flight is not supported")
+    e = files.new(kind.fd_type)
+    sub = getattr(e, kind.sub)
+    sub.id = e.id
+    sub.flags = info.flags & ~O_CLOEXEC
+    _no_owner(sub.fown)
+    kind.dump(ctx, ctx.root, held, e)
+    files.held.append(fd)
+    files.remember(pid, fd, key, e.id)
+    return e.id
+
+
+def dump_done(ctx: DumpContext, kill: bool) -> None:
+    for fd in ctx.files.held:
+        os.close(fd)
+    ctx.files.held.clear()
+
+
 def write_images(ctx: DumpContext) -> None:
     for t in ctx.tasks:
         if t.alive and state(t).owns_table:
@@ -378,6 +437,7 @@ OBJECT = KernelObject(
     check=check,
     dump=dump,
     write_images=write_images,
+    dump_done=dump_done,
     load_images=load_images,
     stages=(
         Stage("files", Phase.PROCESS, restore),
