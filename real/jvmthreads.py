@@ -14,7 +14,11 @@ from zdtm.real import Real, command, gapless, lines
 
 SOURCE = Path(__file__).resolve().parent / "progs" / "JThreads.java"
 WORKERS = 4
-JVM_OPTS = ["-Xmx64m", "-Xss512k"]
+# hsperfdata in the JVM's memory, not in a file of /tmp: the JVM flock()s that file and keeps the lock
+# through its mapping only (the fd closed), which the engine refuses (static/flock_mmap00); and
+# /tmp/hsperfdata_root/PID would be one file for the JVMs of parallel items (each container has its own
+# pid 24). jps and jstat do not see the JVM then.
+JVM_OPTS = ["-Xmx64m", "-Xss512k", "-XX:+PerfDisableSharedMem"]
 
 
 def argv(wd: Path) -> list[str]:
