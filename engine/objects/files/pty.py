@@ -34,6 +34,7 @@ from engine.abi.consts import (
     FIONREAD,
     O_ACCMODE,
     O_CLOEXEC,
+    O_LARGEFILE,
     O_NOCTTY,
     O_NONBLOCK,
     O_RDWR,
@@ -47,6 +48,7 @@ from engine.abi.consts import (
     TIOCGPKT,
     TIOCGPTLCK,
     TIOCGPTN,
+    TIOCGPTPEER,
     TIOCGWINSZ,
     TIOCPKT,
     TIOCSCTTY,
@@ -396,10 +398,19 @@ def _apply_pair(fd: int, i: tty_pb2.tty_info_entry) -> None:
 
 
 def _open_slave(master: int, index: int, flags: int, locked: bool) -> int:
+    """A new description of the slave. open() adds O_LARGEFILE (a 64-bit kernel does for every open()), so a
+    slave without it, as glibc's openpty() (forkpty(): tmux, screen, ssh) opens them through TIOCGPTPEER,
+    is opened again through TIOCGPTPEER: its flags (F_GETFL, fdinfo) stay what they were."""
     if locked:
         _set_int(master, TIOCSPTLCK, 0)
     try:
-        return os.open(f"/dev/pts/{index}", flags & (O_ACCMODE | O_NONBLOCK) | O_NOCTTY | O_CLOEXEC)
+        how = flags & (O_ACCMODE | O_NONBLOCK) | O_NOCTTY
+        if not flags & O_LARGEFILE:
+            # O_CLOEXEC given to TIOCGPTPEER stays in the description's flags (open() takes it out of them)
+            fd = fcntl.ioctl(master, TIOCGPTPEER, how)
+            os.set_inheritable(fd, False)
+            return fd
+        return os.open(f"/dev/pts/{index}", how | O_CLOEXEC)
     finally:
         if locked:
             _set_int(master, TIOCSPTLCK, 1)
