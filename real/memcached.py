@@ -157,4 +157,5 @@ PROGRAM = Real(
     verify=verify,
     needs=("memcached",),
     stop="SIGTERM",
+    check_state=True,  # between client rounds the server holds still
 )

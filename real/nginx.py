@@ -11,6 +11,7 @@ from where they were, not from 0). End: SIGTERM (fast shutdown). Verified: every
 """
 
 import http.client
+import os
 from pathlib import Path
 
 from zdtm.procs import stat_state
@@ -132,12 +133,28 @@ def verify(wd: Path) -> list[str]:
     return problems
 
 
+def fds_in_flight(pids: list[int]) -> int:
+    """The fds queued in the unix sockets of these processes (fdinfo's scm_fds, Linux 6.x; 0 before)."""
+    n = 0
+    for pid in pids:
+        for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+            try:
+                info = Path(f"/proc/{pid}/fdinfo/{fd}").read_text()
+            except OSError:
+                continue
+            n += sum(int(ln.split()[1]) for ln in info.splitlines() if ln.startswith("scm_fds:"))
+    return n
+
+
 def ready(wd: Path) -> bool:
-    """Listening, and both workers started."""
+    """Listening, both workers started, and done with the channels the master passes them at the start
+    (SCM_RIGHTS messages on their socketpairs): until a worker has read its own, the server still moves."""
     pidfile = wd / "nginx-master.pid"
     if not pidfile.exists() or not pidfile.read_text().strip():
         return False
-    return len(workers(int(pidfile.read_text()))) == 2 and listening(port(wd))
+    master = int(pidfile.read_text())
+    tree = [master, *workers(master)]
+    return len(tree) == 3 and fds_in_flight(tree) == 0 and listening(port(wd))
 
 
 PROGRAM = Real(
@@ -147,4 +164,5 @@ PROGRAM = Real(
     verify=verify,
     needs=("nginx",),
     stop="SIGTERM",
+    check_state=True,  # between client rounds the server holds still
 )

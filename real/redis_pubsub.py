@@ -69,5 +69,6 @@ PROGRAM = Real(
     verify=verify,
     needs=("redis-server", "redis-cli"),
     stop="SIGTERM",
+    check_state=True,  # between client rounds the server holds still
     opts=["--tcp-established"],
 )

@@ -110,4 +110,5 @@ PROGRAM = Real(
     verify=verify,
     needs=("tmux",),
     stop="SIGTERM",
+    check_state=True,  # between client rounds the server holds still
 )
