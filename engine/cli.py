@@ -264,8 +264,8 @@ def _run(args: Any) -> int:
 
         if args.tree is None:
             raise StasisError("dump needs -t/--tree PID")
-        _refuse_externals(args)
-        dump(DumpOptions(tree=args.tree, images_dir=args.images_dir, leave_running=args.leave_running,
+        dump(DumpOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=True), tree=args.tree,
+                         images_dir=args.images_dir, leave_running=args.leave_running,
                          shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks,
                          io_uring=args.io_uring, ghost_limit=_ghost_limit(args.ghost_limit),
                          tcp_established=args.tcp_established or args.tcp_close,
@@ -276,8 +276,8 @@ def _run(args: Any) -> int:
     from engine.context import RestoreOptions
     from engine.restore import restore
 
-    _refuse_externals(args)
-    return restore(RestoreOptions(images_dir=args.images_dir, pidfile=args.pidfile,
+    return restore(RestoreOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=False),
+                                  images_dir=args.images_dir, pidfile=args.pidfile,
                                   detached=args.restore_detached, shell_job=args.shell_job,
                                   tcp_established=args.tcp_established, tcp_close=args.tcp_close,
                                   ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
@@ -309,8 +309,23 @@ def _ghost_limit(text: str) -> int:
         raise StasisError(str(exc)) from None
 
 
-def _refuse_externals(args: Any) -> None:
-    if args.external:
-        raise StasisError(f"--external {args.external[0]}: external resources are not supported yet")
-    if args.root:
-        raise StasisError("--root: restoring into another root needs mount namespace support (not yet)")
+def _root(args: Any) -> str | None:
+    if not args.root:
+        return None
+    if not os.path.isdir(args.root):
+        raise StasisError(f"--root {args.root}: not a directory")
+    return os.path.realpath(args.root)
+
+
+def _ext_mounts(args: Any, dump: bool) -> tuple[tuple[str, str], ...]:
+    """criu's --external mnt[A]:B: at dump A is a mount point inside the tree's mount namespace and B its
+    key; at restore A is the key and B the path (in the engine's namespace) to bind there."""
+    out = []
+    for spec in args.external or ():
+        m = re.fullmatch(r"mnt\[([^\]]+)\]:(.+)", spec)
+        if not m:
+            raise StasisError(f"--external {spec}: only mnt[...]:... external resources are supported")
+        if not dump and not os.path.exists(m[2]):
+            raise StasisError(f"--external {spec}: {m[2]} does not exist")
+        out.append((m[1], m[2]))
+    return tuple(out)

@@ -38,6 +38,8 @@ class DumpOptions:
     network_lock: str = "nftables"  # --network-lock: nftables | skip (iptables: refused, not installed)
     sign_key: str | None = None  # --sign-key: a key file; the inventory's digests are signed with it
     notify: Hook | None = None  # called at the hook points (pre-dump, post-dump); raising aborts the dump
+    root: str | None = None  # --root: the tree's root directory, as the engine sees it
+    ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[MOUNTPOINT]:KEY
 
 
 @record
@@ -56,6 +58,8 @@ class RestoreOptions:
     # called at the hook points (pre-restore, post-restore with the root's pid, pre-resume, post-resume);
     # raising before the tasks are released aborts the restore
     notify: Hook | None = None
+    root: str | None = None  # --root: the directory that becomes the tree's root mount
+    ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[KEY]:PATH
 
 
 @record

@@ -37,7 +37,7 @@ from engine.errors import ImageError, RestoreError
 from engine.images import ImageDir, digest
 from engine.log import log
 from engine.native import PAGE_SIZE, ffi, lib
-from engine.objects import regs, signals, tree
+from engine.objects import namespaces, regs, signals, tree
 from engine.objects.base import Phase
 from engine.objects.files.table import Broker, FileTable
 from engine.objects.mm import MmTree
@@ -145,13 +145,27 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     tid = ffi.new("pid_t[1]", [root.pid])
     orphan = ctx.opts.detached and any(th.core.thread_core.pdeath_sig for th in root.threads)
     go = ffi.new("int *")
-    if ctx.opts.sibling:  # a child of the engine's parent (criu's rst_sibling): seized like an orphan
+    flags = namespaces.clone_flags(ctx)
+    if flags and ctx.opts.sibling:
+        raise RestoreError("a restore as the caller's sibling (rst_sibling) into new namespaces is not "
+                           "supported yet")
+    if flags:  # new namespaces: pid 1 inside (set_tid is innermost first), its old pid outside
+        orphan = False  # the engine's child (it stops at exec for the engine: PTRACE_TRACEME)
+        tids = ffi.new("pid_t[2]", [root.vpid, root.pid] if root.vpid else [root.pid, 0])
+        ret = lib.st_spawn_ns_helper(path.encode(), flags, 2 if root.vpid else 1, tids, go)
+        if ret < 0:
+            raise RestoreError(f"cannot create a process with pid {root.pid} in new namespaces ({flags:#x}): "
+                               f"clone3: {os.strerror(-ret)}")
+    elif ctx.opts.sibling:  # a child of the engine's parent (criu's rst_sibling): seized like an orphan
         ret = lib.st_spawn_sibling_helper(path.encode(), tid, go)
         orphan = True
     elif orphan:
         ret = lib.st_spawn_orphan_helper(path.encode(), tid, go)
     else:
         ret = lib.st_spawn_helper(root.pid, path.encode(), 1, tid)
+    if ret != root.pid and ret >= 0:
+        _kill(ret)
+        raise RestoreError(f"the restore helper got pid {ret}, not {root.pid}")
     if ret < 0:
         raise RestoreError(f"cannot create a process with pid {root.pid}: clone3: {os.strerror(-ret)}")
     root.spawned = True
@@ -239,6 +253,7 @@ def _build(ctx: RestoreContext) -> None:
     root.leader.inj = Injector.attach(root.tracee, _helper_syscall(root), root.mem)
     ctx.scratch = _scratch_address(ctx, proc.vmas(root.pid))
     _prepare_root(ctx, root)
+    namespaces.restore_root(ctx, root)  # time, names, sysctls, the mount tree: before anything is rebuilt
     fault.point("restore:address-space")
     # A process's memory is rebuilt before it forks its children: what they still shared
     # copy-on-write at the dump is inherited, and stays shared (mm.restore_vmas keeps it).

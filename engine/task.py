@@ -48,6 +48,7 @@ class TaskProc:
 class Thread:
     tid: int
     tracee: Tracee
+    vtid: int = 0  # its tid in the tree's own pid namespace (0: the tree shares the engine's)
     core: core_pb2.core_entry = field(default_factory=core_pb2.core_entry)
     inj: Injector | None = None
     # dump: the freeze
@@ -57,6 +58,10 @@ class Thread:
     proc: ThreadProc | None = None
     # restore
     spawned: bool = False  # this restore created it (and kills it on failure)
+
+    @property
+    def inner_tid(self) -> int:
+        return self.vtid or self.tid
 
     @property
     def injector(self) -> Injector:
@@ -73,11 +78,15 @@ class Thread:
 class Task:
     """One process. threads[0] is the thread-group leader, whose core carries the process state."""
 
-    pid: int
+    pid: int  # as the engine sees it
     threads: list[Thread] = field(default_factory=list)
     ppid: int = 0
     pgid: int = 0
     sid: int = 0
+    # in a tree with a pid namespace of its own: the ids as the tree sees them (0: the same as the engine's)
+    vpid: int = 0
+    vpgid: int = 0
+    vsid: int = 0
     state: int = TASK_ALIVE
     mem: TaskMemory | None = None
     ids: ids_pb2.task_kobj_ids_entry = field(default_factory=ids_pb2.task_kobj_ids_entry)
@@ -94,6 +103,11 @@ class Task:
     spawned: bool = False
     inherited: bool = False  # forked from its rebuilt parent: starts as a copy of that address space
     creator: Task | None = None  # a stand-in's parent, which reaps it
+
+    @property
+    def inner_pid(self) -> int:
+        """Its pid in its own pid namespace: what syscalls injected into the tree take and return."""
+        return self.vpid or self.pid
 
     @property
     def leader(self) -> Thread:

@@ -25,7 +25,7 @@ static int is_ctty(int slave, pid_t fg)
 
 int main(int argc, char **argv)
 {
-	int master, slave, idx, p[2], status;
+	int master, slave, idx, p[2], q[2], status;
 	char name[64], c;
 	pid_t pid;
 
@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 		return pr_perror("posix_openpt");
 	snprintf(name, sizeof(name), "/dev/pts/%d", idx);
 	slave = open(name, O_RDWR | O_NOCTTY);
-	if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) || pipe(p))
+	if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) || pipe(p) || pipe(q))
 		return pr_perror("TIOCSCTTY");
 	pid = fork();
 	if (pid < 0)
@@ -44,13 +44,22 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(p[1]);
+		close(q[0]);
 		if (setpgid(0, 0))
 			_exit(2);
+		/* its fds are final: the parent may report ready (else the harness may record them before) */
+		if (write(q[1], "r", 1) != 1)
+			_exit(2);
+		close(q[1]);
 		if (read(p[0], &c, 1) != 1)
 			_exit(3);
 		_exit(is_ctty(slave, getpid()) ? 0 : 4);
 	}
 	close(p[0]);
+	close(q[1]);
+	if (read(q[0], &c, 1) != 1)
+		return pr_perror("the child did not start");
+	close(q[0]);
 	if (setpgid(pid, pid) && getpgid(pid) != pid)
 		return pr_perror("setpgid");
 	signal(SIGTTOU, SIG_IGN);

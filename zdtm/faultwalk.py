@@ -16,10 +16,11 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdtm import engine_cli, state
-from zdtm.procs import alive, stat_state, traced, wait_reaped
+from zdtm.procs import stat_state, traced, wait_reaped
 from zdtm.program import StepFailure
 
 if TYPE_CHECKING:
@@ -71,14 +72,17 @@ class FaultWalk:
         with at(point, "before"):
             self.test.settle()
             before = cycle.record()
+            # the snapshot's pids are the test's own pid namespace's in ns/uns: looked at through its /proc
+            proc = cycle.proc_root() if before is not None else Path("/proc")
             pids = sorted(before) if before is not None else [self.test.pid]
-            zombies = {p for p in pids if stat_state(p) == "Z"}  # they must stay zombies, not come alive
+            zombies = {p for p in pids if stat_state(p, proc) == "Z"}  # they must stay zombies
         with at(point, "faulty dump"):
             run = cycle.dump(rel, env={FAULT_ENV: point})
             if run.returncode != 1:
                 raise StepFailure("exit", f"{FAULT_ENV}={point}: expected exit 1, got {run.describe()}")
         with at(point, "after the faulty dump"):
-            dead = [p for p in pids if not (stat_state(p) == "Z" if p in zombies else alive(p))]
+            dead = [p for p in pids if not (stat_state(p, proc) == "Z" if p in zombies
+                                            else stat_state(p, proc) not in (None, "Z"))]
             if dead:
                 raise StepFailure("alive", f"pids {dead} of the tree died (pids before: {pids})")
             bad = traced(self._tree_now(), cycle.proc_root())

@@ -365,8 +365,8 @@ def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list, socks: S
                 continue
             if key == "ino" and anon:
                 value = labels("obj", value)
-            elif key == "eventfd-id":
-                value = labels("eventfd-id", value)
+            elif key in ("eventfd-id", "mnt_id"):  # mount ids are new in a rebuilt mount namespace (ns/uns)
+                value = labels(key, value)
             elif key == "it_value":  # state_exceptions.PARTIAL: armed or not
                 value = "armed" if _timerfd_armed(info) else "disarmed"
             out[f"fd {fd} {name}"] = value

@@ -69,6 +69,24 @@ def record(root: Path, inv: inventory_pb2.inventory_entry) -> None:
         x.digests.add(name=name, size=size, digest=file_digest(p, x.digest_algo))
 
 
+def refresh(root: Path, sign_key: str | None) -> None:
+    """An image was written again after the inventory (a module that can only finish when the tree is about
+    to be killed): the digests, checksum and signature again, the inventory replaced atomically."""
+    from engine.images.reader import read_one
+    from engine.images.writer import write_image
+
+    inv = read_one(root / INVENTORY, "INVENTORY")
+    assert isinstance(inv, inventory_pb2.inventory_entry)
+    record(root, inv)
+    if sign_key:
+        sign(inv, read_key(sign_key))
+    else:
+        seal(inv)
+    tmp = root / (INVENTORY + ".tmp")
+    write_image(tmp, "INVENTORY", inv)
+    os.replace(tmp, root / INVENTORY)
+
+
 def _precise(path: Path) -> None:
     """A damaged protobuf image: its decoding error, if it has one, says where (file and offset)."""
     from engine.images.reader import read_image

@@ -32,9 +32,20 @@ class ImageDir:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.root = Path(path)
+        # the engine's pid -> the pid images name (the task's own, in the tree's pid namespace): files
+        # named by pid or tid are named as CRIU names them while the engine works with the pids it sees
+        self.virtual_pids: dict[int, int] = {}
+
+    def _name(self, f: ImageFile, params: dict[str, object]) -> str:
+        if self.virtual_pids:
+            for key in ("pid", "tid"):
+                v = params.get(key)
+                if isinstance(v, int) and v in self.virtual_pids:
+                    params = {**params, key: self.virtual_pids[v]}
+        return f.filename(**params)
 
     def path(self, kind: str, **params: object) -> Path:
-        return self.root / _file(kind).filename(**params)
+        return self.root / self._name(_file(kind), params)
 
     def exists(self, kind: str, **params: object) -> bool:
         return self.path(kind, **params).exists()
@@ -44,7 +55,7 @@ class ImageDir:
         f = _file(kind)
         if f.type is None:
             raise ValueError(f"{kind} is a raw image; use open_raw()")
-        return ImageWriter(self.root / f.filename(**params), f.type)
+        return ImageWriter(self.root / self._name(f, params), f.type)
 
     def write(
         self, kind: str, entries: Message | list[Message], extras: list[bytes] | None = None, **params: object
@@ -52,7 +63,7 @@ class ImageDir:
         f = _file(kind)
         if f.type is None:
             raise ValueError(f"{kind} is a raw image; use open_raw()")
-        path = self.root / f.filename(**params)
+        path = self.root / self._name(f, params)
         write_image(path, f.type, entries, extras)
         return path
 
@@ -61,7 +72,7 @@ class ImageDir:
         f = _file(kind)
         if f.type is not None:
             raise ValueError(f"{kind} is not a raw image")
-        path = self.root / f.filename(**params)
+        path = self.root / self._name(f, params)
         try:
             if mode == "wb":
                 return create_file(path)
@@ -78,7 +89,7 @@ class ImageDir:
         """All messages of an image. ``missing_ok``: an absent file means no entries (CRIU deletes
         empty global images)."""
         f = _file(kind)
-        path = self.root / f.filename(**params)
+        path = self.root / self._name(f, params)
         if missing_ok and not path.exists():
             return []
         return read_entries(path, f.schema.name)
@@ -86,11 +97,11 @@ class ImageDir:
     def read_entries(self, kind: str, missing_ok: bool = False, **params: object) -> list[Entry]:
         """Entries with offsets and EXTRA payloads (pipes-data, fifo-data)."""
         f = _file(kind)
-        path = self.root / f.filename(**params)
+        path = self.root / self._name(f, params)
         if missing_ok and not path.exists():
             return []
         return read_image(path, f.schema.name)[1]
 
     def read_one(self, kind: str, **params: object) -> Message:
         f = _file(kind)
-        return read_one(self.root / f.filename(**params), f.schema.name)
+        return read_one(self.root / self._name(f, params), f.schema.name)

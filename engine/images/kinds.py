@@ -17,8 +17,12 @@ from .pb import (
     ghost_file_pb2,
     ids_pb2,
     inventory_pb2,
+    ipc_pb2,
+    ipc_var_pb2,
     memfd_pb2,
     mm_pb2,
+    mnt_pb2,
+    netdev_pb2,
     pagemap_pb2,
     pipe_pb2,
     pstree_pb2,
@@ -28,6 +32,8 @@ from .pb import (
     tcp_stream_pb2,
     timens_pb2,
     tty_pb2,
+    userns_pb2,
+    utsns_pb2,
 )
 
 # length of the EXTRA raw payload that follows an entry, computed from the entry itself
@@ -60,6 +66,14 @@ def _tcp_queues_len(entry: Message) -> int:
     return entry.inq_len + entry.outq_len  # type: ignore[attr-defined]
 
 
+def _shm_len(entry: Message) -> int:
+    return 0 if entry.in_pagemaps else (entry.size + 3) & ~3  # type: ignore[attr-defined]
+
+
+def _sem_len(entry: Message) -> int:
+    return (entry.nsems * 2 + 7) & ~7  # type: ignore[attr-defined]
+
+
 def _ghost_chunk_len(entry: Message) -> int:
     return entry.len  # type: ignore[attr-defined]
 
@@ -89,6 +103,14 @@ SCHEMAS: dict[str, Schema] = {
         Schema("TTY_INFO", tty_pb2.tty_info_entry),
         Schema("SK_QUEUES", sk_packet_pb2.sk_packet_entry, extra=_sk_packet_len),
         Schema("TCP_STREAM", tcp_stream_pb2.tcp_stream_entry, extra=_tcp_queues_len),
+        Schema("UTSNS", utsns_pb2.utsns_entry),
+        Schema("IPC_VAR", ipc_var_pb2.ipc_var_entry),
+        Schema("IPCNS_SHM", ipc_pb2.ipc_shm_entry, extra=_shm_len),
+        Schema("IPCNS_SEM", ipc_pb2.ipc_sem_entry, extra=_sem_len),
+        Schema("MNTS", mnt_pb2.mnt_entry),
+        Schema("NETNS", netdev_pb2.netns_entry),
+        Schema("NETDEV", netdev_pb2.net_device_entry),
+        Schema("USERNS", userns_pb2.userns_entry),
     )
 }
 
@@ -142,6 +164,16 @@ FILES: dict[str, ImageFile] = {
     "tcp-stream": ImageFile("tcp-stream-{ino:x}.img", "TCP_STREAM"),
     "seccomp": ImageFile("seccomp.img", "SECCOMP"),
     "timens": ImageFile("timens-{ns_id}.img", "TIMENS"),
+    "utsns": ImageFile("utsns-{ns_id}.img", "UTSNS"),
+    "ipcns-var": ImageFile("ipcns-var-{ns_id}.img", "IPC_VAR"),
+    "ipcns-shm": ImageFile("ipcns-shm-{ns_id}.img", "IPCNS_SHM"),
+    "ipcns-sem": ImageFile("ipcns-sem-{ns_id}.img", "IPCNS_SEM"),
+    "ipcns-msg": ImageFile("ipcns-msg-{ns_id}.img", None),  # entries of two types: framed by sysvipc.py
+    "mountpoints": ImageFile("mountpoints-{ns_id}.img", "MNTS"),
+    "tmpfs-dev": ImageFile("tmpfs-dev-{dev}.tar.gz.img", None),
+    "netns": ImageFile("netns-{ns_id}.img", "NETNS"),
+    "netdev": ImageFile("netdev-{ns_id}.img", "NETDEV"),
+    "userns": ImageFile("userns-{ns_id}.img", "USERNS"),
     "stats-dump": ImageFile("stats-dump", "STATS"),
     "stats-restore": ImageFile("stats-restore", "STATS"),
 }

@@ -42,6 +42,10 @@ long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd);
 /* The same helper as a sibling of the engine (CLONE_PARENT: a child of the engine's parent, criu's
    rst_sibling). It waits on *go_fd like the orphan one. */
 long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd);
+/* The helper created in new namespaces (CLONE_NEW* in flags). With CLONE_NEWUSER it waits for one byte on
+   *go_fd (written once its uid/gid maps are), becomes the namespace's root, and then execs. */
+long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size, const pid_t *set_tid,
+                        int *go_fd);
 void st_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 """
 
@@ -189,6 +193,53 @@ long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd)
     }
     close(go[0]);
     *go_fd = go[1];
+    return child;
+}
+
+long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size, const pid_t *set_tid,
+                        int *go_fd)
+{
+    struct clone_args args;
+    char *const argv[] = { (char *)path, NULL };
+    char *const envp[] = { NULL };
+    int go[2] = { -1, -1 };
+    long child;
+    char c;
+
+    if ((flags & CLONE_NEWUSER) && pipe2(go, O_CLOEXEC))
+        return -errno;
+    memset(&args, 0, sizeof(args));
+    args.flags = flags;
+    args.exit_signal = SIGCHLD;
+    args.set_tid = (uintptr_t)set_tid;
+    args.set_tid_size = set_tid_size;
+    child = syscall(SYS_clone3, &args, sizeof(args));
+    if (child < 0) {
+        child = -errno;
+        if (go[0] >= 0) {
+            close(go[0]);
+            close(go[1]);
+        }
+        return child;
+    }
+    if (child == 0) {
+        /* raw syscalls only: glibc's state is the parent's */
+        if (go[0] >= 0) {
+            if (syscall(SYS_read, go[0], &c, 1) != 1)
+                syscall(SYS_exit_group, 126);
+            /* the maps are written: the namespace's root, before exec keeps its capabilities */
+            if (syscall(SYS_setresgid, 0, 0, 0) || syscall(SYS_setgroups, 0, NULL) ||
+                syscall(SYS_setresuid, 0, 0, 0))
+                syscall(SYS_exit_group, 125);
+        }
+        syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+        syscall(SYS_execve, path, argv, envp);
+        syscall(SYS_exit_group, 127);
+    }
+    if (go[0] >= 0) {
+        close(go[0]);
+        *go_fd = go[1];
+    }
     return child;
 }
 

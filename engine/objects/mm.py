@@ -158,7 +158,8 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
     if ghost.is_deleted_vma(v, pid):  # saved by ghost.py (checked there), mapped like any file
         return VMA_AREA_REGULAR | (VMA_FILE_SHARED if v.shared else VMA_FILE_PRIVATE), (
             MAP_SHARED if v.shared else MAP_PRIVATE) | extra
-    if v.is_file and not v.path.endswith(" (deleted)") and v.path.startswith("/") and os.path.exists(v.path):
+    if v.is_file and not v.path.endswith(" (deleted)") and v.path.startswith("/") and (
+            os.path.exists(v.path) or os.path.exists(f"/proc/{pid}/root{v.path}")):  # or in its mount ns
         if v.shared:
             return VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | extra
         return VMA_AREA_REGULAR | VMA_FILE_PRIVATE, MAP_PRIVATE | extra
@@ -538,7 +539,8 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
                 opid, ostart, oend, _ = ctx.mm.shmem_owner[v.shmid]
                 key = (-v.shmid, 0)
                 if key not in open_fds:
-                    open_fds[key] = open_in_task(t, f"/proc/{opid}/map_files/{ostart:x}-{oend:x}", O_RDWR)
+                    owner = _proc_pid(ctx, opid)
+                    open_fds[key] = open_in_task(t, f"/proc/{owner}/map_files/{ostart:x}-{oend:x}", O_RDWR)
                 fd = open_fds[key]
                 flags &= ~MAP_ANONYMOUS
             if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
@@ -734,6 +736,16 @@ def _fill(ctx: RestoreContext, pagemap: tuple[str, dict], copy) -> None:
             del base
     finally:
         os.close(fd)
+
+
+def _proc_pid(ctx: RestoreContext, pid: int) -> int:
+    """The pid /proc shows a process of the tree at inside it: its own pid namespace's once the tree has a
+    mount namespace (and so a /proc) of its own, else the engine's."""
+    from engine.objects import namespaces
+
+    if "mnt" not in namespaces.rstate(ctx).new:
+        return pid
+    return next((x.inner_pid for x in ctx.tasks if x.pid == pid), pid)
 
 
 def restore_protections(ctx: RestoreContext, t: Task) -> None:

@@ -13,12 +13,14 @@ from engine.objects import (
     audit,
     cgroup,
     creds,
+    fdtable,
     fs,
     ids,
     keyrings,
     locks,
     mm,
     mmflags,
+    mounts,
     namespaces,
     numa,
     prctls,
@@ -38,8 +40,9 @@ from engine.objects.files import table as files
 
 OBJECTS: tuple[KernelObject, ...] = (
     tree.OBJECT,  # pstree and core images, zombies, sessions and groups
-    namespaces.OBJECT,
     ids.OBJECT,  # who shares what (kcmp): needed by files, fs, mm
+    namespaces.OBJECT,  # after ids: it adds the namespace ids
+    mounts.OBJECT,  # after namespaces: the mount tree of a mount namespace of the tree's own
     process.OBJECT,
     audit.OBJECT,
     keyrings.OBJECT,
@@ -56,6 +59,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     files.OBJECT,
     tcp.OBJECT,  # TCP repair mode and the network lock around the whole tree's dump and restore
     unix.OBJECT,  # unix sockets: peers checked once all are dumped; queues, options, shutdown at restore
+    fdtable.OBJECT,  # after the fds are in place
     skqueue.OBJECT,  # sockets' receive queues (sk-queues.img)
     dgram.OBJECT,  # UDP receive queues refilled and filters attached once every socket exists
     pty.OBJECT,  # controlling terminals

@@ -96,10 +96,11 @@ def create(ctx: RestoreContext, t: Task) -> None:
         if not th.core.thread_core.stasis.HasField("fs_cwd"):
             flags |= CLONE_FS
         tid_addr = SCRATCH_DATA - 64
-        inj.put(struct.pack("<i", th.tid), tid_addr)
-        inj.put(CLONE_ARGS.pack(flags, 0, 0, 0, 0, 0, 0, 0, inj.scratch + tid_addr, 1, 0), 0)
+        tids = [th.vtid, th.tid] if th.vtid else [th.tid]  # innermost pid namespace first
+        inj.put(struct.pack(f"<{len(tids)}i", *tids), tid_addr)
+        inj.put(CLONE_ARGS.pack(flags, 0, 0, 0, 0, 0, 0, 0, inj.scratch + tid_addr, len(tids), 0), 0)
         ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
-        if ret != th.tid:
+        if ret != th.inner_tid:
             err = os.strerror(-ret) if ret < 0 else f"got tid {ret}"
             raise RestoreError(f"cannot create thread {th.tid} in {t.pid}: clone3: {err}")
         th.tracee.wait()

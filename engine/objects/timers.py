@@ -91,7 +91,8 @@ def dump_posix(ctx: DumpContext, t: Task) -> None:
                                        it_sigev_notify=notify, sival_ptr=int(value, 16), overrun=0,
                                        isec=isec, insec=insec, vsec=vsec, vnsec=vnsec)
         if notify & SIGEV_THREAD_ID:
-            e.notify_thread_id = int(target.split(".", 1)[1])
+            host = int(target.split(".", 1)[1])  # as the engine's /proc shows it; the task's own tid
+            e.notify_thread_id = next((th.inner_tid for th in t.threads if th.tid == host), host)
 
 
 def restore_posix(ctx: RestoreContext, t: Task, th: Thread) -> None:

@@ -42,6 +42,7 @@ from engine.task import Task, Thread
 
 if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
+    from engine.images import ImageDir
 
 RLIMIT_CORE = 4
 
@@ -102,12 +103,22 @@ def _zombie_core(t: Task) -> core_pb2.core_entry:
 
 
 def write_images(ctx: DumpContext) -> None:
+    """pstree.img names every process as the tree sees it (its own pid namespace, if it has one); the
+    engine's pids stay in the cores' Stasis extension (restore puts the processes back at both)."""
     entries = []
+    virt = {t.pid: t.inner_pid for t in ctx.tasks}
     for t in ctx.tasks:
-        entries.append(pstree_pb2.pstree_entry(pid=t.pid, ppid=t.ppid, pgid=t.pgid, sid=t.sid,
-                                               threads=[th.tid for th in t.threads]))
+        entries.append(pstree_pb2.pstree_entry(pid=t.inner_pid, ppid=virt.get(t.ppid, 0) if t is not ctx.root
+                                               else 0, pgid=t.vpgid or t.pgid, sid=t.vsid or t.sid,
+                                               threads=[th.inner_tid for th in t.threads]))
+        if t.vpid:
+            for th in t.threads:
+                th.core.thread_core.stasis.outer_tid = th.tid
         if not t.alive:
-            ctx.images.write("core", _zombie_core(t), tid=t.pid)
+            core = _zombie_core(t)
+            if t.vpid:
+                core.thread_core.stasis.outer_tid = t.pid
+            ctx.images.write("core", core, tid=t.pid)
             continue
         if t.stop_sig and t.stop_reported:
             t.core.tc.stasis.stop_reported = True
@@ -124,23 +135,54 @@ def load_images(ctx: RestoreContext) -> None:
     if not entries or entries[0].ppid != 0:
         raise ImageError(img.path("pstree"), "the first entry must be the root (ppid 0)")
     seen: set[int] = set()
+    host: dict[int, int] = {}  # the tree's pids -> the engine's, for a tree with its own pid namespace
     for e in entries:
         if e.ppid and e.ppid not in seen:
             raise ImageError(img.path("pstree"), f"pid {e.pid} comes before its parent {e.ppid}")
         seen.add(e.pid)
-        t = Task(e.pid, ppid=e.ppid, pgid=e.pgid, sid=e.sid)
-        for tid in list(e.threads) or [e.pid]:
-            th = Thread(tid, Tracee(tid))
-            th.core = img.read_one("core", tid=tid)
+        cores = [(tid, img.read_one("core", tid=tid)) for tid in list(e.threads) or [e.pid]]
+        outer = [c.thread_core.stasis.outer_tid if c.HasField("thread_core") else 0 for _, c in cores]
+        if any(outer) and not all(outer):
+            raise ImageError(img.path("core", tid=e.pid), "outer tids of only some threads")
+        for (tid, _), out in zip(cores, outer, strict=True):
+            if out:
+                host[tid] = out
+        if outer[0]:
+            for leader in (e.pgid, e.sid):
+                if leader not in host and leader not in seen:
+                    # an exited leader's stand-in: at its pid inside, at a free pid outside
+                    host[leader] = _free_pid(img, host, entries)
+        t = Task(host.get(e.pid, e.pid), ppid=host.get(e.ppid, e.ppid), pgid=host.get(e.pgid, e.pgid),
+                 sid=host.get(e.sid, e.sid))
+        if outer[0]:
+            t.vpid, t.vpgid, t.vsid = e.pid, e.pgid, e.sid
+        for (tid, core), out in zip(cores, outer, strict=True):
+            th = Thread(out or tid, Tracee(out or tid), vtid=tid if out else 0)
+            th.core = core
             t.threads.append(th)
         if not t.core.HasField("tc"):
-            raise ImageError(img.path("core", tid=t.pid), "no task state (tc) in the leader's core")
+            raise ImageError(img.path("core", tid=t.inner_pid), "no task state (tc) in the leader's core")
         t.state = t.core.tc.task_state
         if t.alive:
             for th in t.threads:
                 if not th.core.HasField("thread_info"):
-                    raise ImageError(img.path("core", tid=th.tid), "no registers (thread_info)")
+                    raise ImageError(img.path("core", tid=th.inner_tid), "no registers (thread_info)")
         ctx.tasks.append(t)
+    if host and not all(t.vpid for t in ctx.tasks):
+        raise ImageError(img.path("pstree"), "outer pids recorded for only some processes")
+    img.virtual_pids = {h: v for v, h in host.items()}
+
+
+def _free_pid(img: ImageDir, host: dict[int, int], entries: list[pstree_pb2.pstree_entry]) -> int:
+    """A pid of the engine's namespace that no process has and no process of the images needs."""
+    taken = set(host.values())
+    for e in entries:
+        for th in e.threads or [e.pid]:
+            taken.add(th)
+    for pid in range(300, 1 << 22):
+        if pid not in taken and not os.path.exists(f"/proc/{pid}"):
+            return pid
+    raise ImageError(img.path("pstree"), "no free pid for a stand-in")
 
 
 def check_pids_free(ctx: RestoreContext) -> None:
@@ -182,8 +224,8 @@ def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
     for t in ctx.tasks:  # groups whose leader is another process, now that every process exists
         if t.pgid != t.pid and t.pgid in leaders:
             cur = t.injector.call(nr.getpgid, 0, what="getpgid")
-            if cur != t.pgid:
-                t.injector.call(nr.setpgid, 0, t.pgid, what=f"setpgid({t.pgid})")
+            if cur != (t.vpgid or t.pgid):
+                t.injector.call(nr.setpgid, 0, t.vpgid or t.pgid, what=f"setpgid({t.vpgid or t.pgid})")
     for h in reversed(ctx.stand_ins):  # their work is done: they exit and their parents reap them
         _exit_stand_in(h)
     for t in reversed(ctx.tasks):  # zombies die now; their parents' signals are restored later
@@ -198,7 +240,9 @@ def _stand_in(ctx: RestoreContext, creator: Task, pid: int, session: bool) -> Ta
     if os.path.exists(f"/proc/{pid}"):
         kind = "session" if session else "group"
         raise RestoreError(f"pid {pid} (the exited leader of a {kind}) is in use")
-    h = Task(pid, threads=[Thread(pid, Tracee(pid))], ppid=creator.pid, pgid=pid, sid=pid if session else 0)
+    vpid = ctx.images.virtual_pids.get(pid, 0)  # in a pid namespace of the tree's own
+    h = Task(pid, threads=[Thread(pid, Tracee(pid), vtid=vpid)], ppid=creator.pid, pgid=pid,
+             sid=pid if session else 0, vpid=vpid)
     h.creator = creator
     h.ids = creator.ids
     _clone(creator, h, 0, signal.SIGCHLD)
@@ -218,8 +262,8 @@ def _exit_stand_in(h: Task) -> None:
     if h.mem:
         h.mem.close()
     assert h.creator is not None
-    ret = h.creator.injector.raw(nr.wait4, h.pid, 0, 0, 0)  # reap it, so nothing shows it existed
-    if ret != h.pid:
+    ret = h.creator.injector.raw(nr.wait4, h.inner_pid, 0, 0, 0)  # reap it, so nothing shows it existed
+    if ret != h.inner_pid:
         raise RestoreError(f"cannot reap the stand-in {h.pid}: {os.strerror(-ret) if ret < 0 else ret}")
     h.spawned = False
 
@@ -238,14 +282,16 @@ def _clone(parent: Task, child: Task, flags: int, exit_signal: int) -> None:
     """An injected clone3(set_tid) in the parent's helper; the child stops at its first instruction."""
     inj = parent.injector
     tid_addr = SCRATCH_DATA - 64
-    inj.put(struct.pack("<i", child.pid), tid_addr)
+    # in a pid namespace of the tree's own: its pid there, then the engine's (set_tid is innermost first)
+    tids = [child.vpid, child.pid] if child.vpid else [child.pid]
+    inj.put(struct.pack(f"<{len(tids)}i", *tids), tid_addr)
     # with CLONE_PARENT the child inherits the creator's exit signal; clone3 wants 0 here
     if flags & (CLONE_THREAD | CLONE_PARENT):
         exit_signal = 0
-    args = CLONE_ARGS.pack(flags, 0, 0, 0, exit_signal, 0, 0, 0, inj.scratch + tid_addr, 1, 0)
+    args = CLONE_ARGS.pack(flags, 0, 0, 0, exit_signal, 0, 0, 0, inj.scratch + tid_addr, len(tids), 0)
     inj.put(args, 0)
     ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
-    if ret != child.pid:
+    if ret != child.inner_pid:
         err = os.strerror(-ret) if ret < 0 else f"got pid {ret}"
         raise RestoreError(f"cannot create pid {child.pid} in {parent.pid}: clone3: {err}")
     child.tracee.wait()  # auto-attached: its first stop
@@ -301,7 +347,7 @@ def stopped_again(ctx: RestoreContext, t: Task, parent: Task | None) -> None:
     if parent is None or not parent.alive or not t.core.tc.stasis.stop_reported:
         return
     inj = parent.injector
-    ret = inj.raw(nr.waitid, P_PID, t.pid, inj.scratch, WSTOPPED | WNOHANG, 0)
+    ret = inj.raw(nr.waitid, P_PID, t.inner_pid, inj.scratch, WSTOPPED | WNOHANG, 0)
     if ret < 0:
         raise RestoreError(f"pid {parent.pid}: cannot collect the stop of {t.pid} again: {os.strerror(-ret)}")
     pending = any(struct.unpack_from("<i", e.siginfo)[0] == signal.SIGCHLD

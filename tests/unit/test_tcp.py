@@ -12,6 +12,7 @@ import socket
 import struct
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,23 @@ while True:
 """
 
 
+_SPAWNER: list[Spawner] = []
+
+
+@pytest.fixture(autouse=True)
+def _this_tests_targets(spawn: Spawner) -> Iterator[None]:
+    """tables() sees only the locks of this test's targets: tests running in parallel (xdist) have theirs."""
+    _SPAWNER[:] = [spawn]
+    yield
+    _SPAWNER.clear()
+
+
 def tables() -> list[str]:
+    """The lock tables (inet stasis-<root pid>-...) of dumps of this test's targets."""
     out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[-1] for line in out.splitlines() if "stasis-" in line]
+    pids = {str(p) for sp in _SPAWNER for p in sp.pids}
+    names = [line.split()[-1] for line in out.splitlines() if "stasis-" in line]
+    return [n for n in names if n.split("-")[1] in pids]
 
 
 def tcp_state(s: socket.socket) -> int:

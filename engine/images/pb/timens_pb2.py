@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0ctimens.proto\x12\rstasis.images\"+\n\x08timespec\x12\x0e\n\x06tv_sec\x18\x01 \x02(\x04\x12\x0f\n\x07tv_nsec\x18\x02 \x02(\x04\"e\n\x0ctimens_entry\x12*\n\tmonotonic\x18\x01 \x02(\x0b\x32\x17.stasis.images.timespec\x12)\n\x08\x62oottime\x18\x02 \x02(\x0b\x32\x17.stasis.images.timespec')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0ctimens.proto\x12\rstasis.images\"+\n\x08timespec\x12\x0e\n\x06tv_sec\x18\x01 \x02(\x04\x12\x0f\n\x07tv_nsec\x18\x02 \x02(\x04\"\x9a\x01\n\x0ctimens_entry\x12*\n\tmonotonic\x18\x01 \x02(\x0b\x32\x17.stasis.images.timespec\x12)\n\x08\x62oottime\x18\x02 \x02(\x0b\x32\x17.stasis.images.timespec\x12\x33\n\x06stasis\x18\xe9\x07 \x01(\x0b\x32\".stasis.images.stasis_timens_entry\"Y\n\x13stasis_timens_entry\x12\x0f\n\x07\x62oot_id\x18\x01 \x02(\t\x12\x18\n\x10monotonic_offset\x18\x02 \x02(\x12\x12\x17\n\x0f\x62oottime_offset\x18\x03 \x02(\x12')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,6 +33,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TIMESPEC']._serialized_start=31
   _globals['_TIMESPEC']._serialized_end=74
-  _globals['_TIMENS_ENTRY']._serialized_start=76
-  _globals['_TIMENS_ENTRY']._serialized_end=177
+  _globals['_TIMENS_ENTRY']._serialized_start=77
+  _globals['_TIMENS_ENTRY']._serialized_end=231
+  _globals['_STASIS_TIMENS_ENTRY']._serialized_start=233
+  _globals['_STASIS_TIMENS_ENTRY']._serialized_end=322
 # @@protoc_insertion_point(module_scope)

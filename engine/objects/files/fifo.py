@@ -32,6 +32,7 @@ from engine.abi.consts import (
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2
+from engine.objects import taskroot
 from engine.objects.files import pipebuf
 from engine.objects.files.ghost import free_name, remove_dirs
 from engine.objects.files.kind import Fd, FdKind
@@ -120,7 +121,7 @@ def _keeper(st_: FifoRestore, e: fdinfo_pb2.file_entry) -> int:
         return st_.keepers[pipe_id]
     what = f"FIFO {reg.name}"
     unlinked = reg.HasField("stasis") and reg.stasis.unlinked
-    path = reg.name
+    path = taskroot.task_path(reg.name)
     made: list[str] = []
     if unlinked:
         path, made = free_name(reg.name, f"fifo-{pipe_id}")

@@ -26,6 +26,7 @@ from engine import proc
 from engine.abi.consts import O_ASYNC, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_PATH, O_RDWR, O_TRUNC
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, ghost_file_pb2, regfile_pb2
+from engine.objects import taskroot
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -234,7 +235,9 @@ def load_images(ctx: RestoreContext) -> None:
 def free_name(name: str, tag: str) -> tuple[str, list[str]]:
     """Where to make the file again: its old name if free (directories removed since are made again
     for the time it takes, so the fd shows the old name), else a name of ours in its directory or the
-    nearest parent that exists. Also the directories made, to remove after."""
+    nearest parent that exists. Also the directories made, to remove after. `name` is the task's path; the
+    one returned the engine's (taskroot.task_path)."""
+    name = taskroot.task_path(name)
     d = os.path.dirname(name) or "/"
     made: list[str] = []
     missing: list[str] = []
@@ -296,7 +299,7 @@ def _make_ghost(ctx: RestoreContext, name: str, gid: int) -> int:
 def _relink(name: str, other: str) -> int:
     path, made = free_name(name, "link")
     try:
-        os.link(other, path)
+        os.link(taskroot.task_path(other), path)
     except OSError as exc:
         remove_dirs(made)
         raise RestoreError(f"deleted file {name}: cannot link it again from {other}: {exc.strerror}") from exc

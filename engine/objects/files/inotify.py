@@ -29,6 +29,7 @@ from engine.compel.pidfd import queued_bytes
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, fh_pb2
 from engine.native import ffi, lib
+from engine.objects import taskroot
 from engine.objects.files.kind import Fd, FdKind
 from engine.record import record
 
@@ -80,7 +81,11 @@ def open_handle(pid: int, w: Watch) -> int:
     mount = mounts.get(w.sdev)
     if mount is None:
         raise OSError(2, "no mount of the task has the watched inode's device")
-    mfd = os.open(f"/proc/{pid}/root{mount}", os.O_RDONLY | O_CLOEXEC)  # an O_PATH fd is EBADF here
+    return _open_at(f"/proc/{pid}/root{mount}", w)
+
+
+def _open_at(mount: str, w: Watch) -> int:
+    mfd = os.open(mount, os.O_RDONLY | O_CLOEXEC)  # an O_PATH fd is EBADF here
     try:
         fh = ffi.new("char[]", 8 + MAX_HANDLE)
         struct.pack_into("<Ii", ffi.buffer(fh), 0, len(w.handle), w.handle_type)
@@ -120,17 +125,61 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
         fill_handle(x.f_handle, w, watched_path(t.pid, w))
 
 
-def watched_path(pid: int, w: Watch) -> str:
-    """Where the watched inode is, in the task's root (found again through its file handle)."""
-    hfd = open_handle(pid, w)
+def _via_engine(pid: int, w: Watch) -> str | None:
+    """When the task's mounts of that file system are binds of parts of it (a mount namespace of its own)
+    and the engine mounts all of it: the inode's path in the file system, through the engine's mount, put
+    under the task's mount that shows it."""
+    task = [m for m in proc.mounts(pid) if m.kdev == w.sdev]
+    if not task or any(m.root == "/" for m in task):
+        return None
+    whole = next((m for m in proc.mounts("self") if m.kdev == w.sdev and m.root == "/"), None)
+    if whole is None:
+        return None
+    hfd = _open_at(whole.point, w)
     try:
         path = os.readlink(f"/proc/self/fd/{hfd}")
+    finally:
+        os.close(hfd)
+    if whole.point != "/":
+        path = path[len(whole.point.rstrip("/")):] or "/"
+    for m in task:
+        r = m.root.rstrip("/")
+        if path == m.root or path.startswith(r + "/"):
+            return (m.point.rstrip("/") + path[len(r):]) or "/"
+    return None
+
+
+def watched_path(pid: int, w: Watch) -> str:
+    """Where the watched inode is, in the task's root (found again through its file handle)."""
+    found = _via_engine(pid, w)
+    if found is not None:
+        return found
+    hfd = open_handle(pid, w)
+    try:
+        path = _task_readlink(pid, hfd)
     finally:
         os.close(hfd)
     root = os.readlink(f"/proc/{pid}/root")
     if root != "/" and path.startswith(root):
         path = path[len(root):] or "/"
     return path
+
+
+def _task_readlink(pid: int, fd: int) -> str:
+    """The path of the engine's fd as the task's mount namespace names it."""
+    if os.stat(f"/proc/{pid}/ns/mnt").st_ino == os.stat("/proc/self/ns/mnt").st_ino:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    from engine.abi.consts import CLONE_NEWNS
+    from engine.objects import nsworker
+
+    fds = os.open("/proc/self/fd", os.O_PATH | O_CLOEXEC)  # /proc/self means nothing in there
+    ns = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | O_CLOEXEC)
+    try:
+        return str(nsworker.run([(ns, CLONE_NEWNS)], lambda: os.readlink(str(fd), dir_fd=fds),
+                                f"pid {pid}: the path of a watched file"))
+    finally:
+        os.close(ns)
+        os.close(fds)
 
 
 def fill_handle(fh: fh_pb2.fh_entry, w: Watch, path: str) -> None:
@@ -166,7 +215,7 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
                     pass  # without it, numbers come 1, 2, ... (checked at dump)
             path = w.f_handle.path
             try:
-                pfd = os.open(path, O_PATH | O_CLOEXEC | os.O_NOFOLLOW)
+                pfd = os.open(taskroot.task_path(path), O_PATH | O_CLOEXEC | os.O_NOFOLLOW)
             except OSError as exc:
                 raise RestoreError(f"inotify watch {w.wd}: cannot open {path}: {exc.strerror}") from exc
             try:

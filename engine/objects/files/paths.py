@@ -25,6 +25,7 @@ from engine.abi.consts import (
 )
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, regfile_pb2
+from engine.objects import taskroot
 from engine.objects.files import ghost
 from engine.objects.files.kind import Fd, FdKind
 
@@ -91,7 +92,7 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
 def open_reg(reg: regfile_pb2.reg_file_entry) -> int:
     flags = reg.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_ASYNC)
     try:
-        fd = os.open(reg.name, flags | O_NOCTTY | O_CLOEXEC)
+        fd = os.open(taskroot.task_path(reg.name), flags | O_NOCTTY | O_CLOEXEC)
     except OSError as exc:
         raise RestoreError(f"cannot open {reg.name}: {exc.strerror}") from exc
     if reg.HasField("size"):

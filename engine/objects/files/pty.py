@@ -62,6 +62,7 @@ from engine.abi.consts import (
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, tty_pb2
+from engine.objects import taskroot
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import paths
 from engine.objects.files.kind import Fd, FdKind
@@ -214,8 +215,8 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
                                        "use --shell-job")
             paths.check_path(t.pid, fd.target, fd.stat, fd.where)
             return
-    if s.devpts.get(index) != os.stat("/dev/pts").st_dev:
-        raise UnsupportedError(f"{fd.where}: a pty of another devpts instance than the engine's /dev/pts "
+    if s.devpts.get(index) != os.stat(f"/proc/{ctx.root.pid}/root/dev/pts").st_dev:  # the engine's in h
+        raise UnsupportedError(f"{fd.where}: a pty of another devpts instance than the tree's /dev/pts "
                                "(not supported)")
     if master and fd.info.flags & O_ACCMODE != O_RDWR:
         raise UnsupportedError(f"{fd.where}: a pty master not opened read-write (not supported)")
@@ -245,7 +246,9 @@ def _info(ctx: DumpContext, fd: Fd, mine: int, index: int, master: bool) -> tty_
     i = tty_pb2.tty_info_entry(id=len(s.infos) + 1, type=tty_pb2.PTY, sid=0, pgrp=0, rdev=fd.stat.st_rdev)
     i.pty.index = index
     if not master and index in s.ctty:
-        i.sid, i.pgrp = s.ctty[index]
+        virt = ctx.images.virtual_pids  # the images name them as the tree sees them
+        sid, pgrp = s.ctty[index]
+        i.sid, i.pgrp = virt.get(sid, sid), virt.get(pgrp, pgrp)
     iflag, oflag, cflag, lflag, line, cc, ispeed, ospeed = TERMIOS2.unpack(
         fcntl.ioctl(mine, TCGETS2, bytes(TERMIOS2.size)))
     tm = i.termios
@@ -329,7 +332,8 @@ def load_images(ctx: RestoreContext) -> None:
     for e in ctx.files.entries:
         i = s.infos.get(e.tty.tty_info_id) if e.type == fdinfo_pb2.TTY else None
         if i is not None and i.type == tty_pb2.PTY and i.rdev != PTMX_RDEV and i.sid:
-            s.ctty.setdefault(i.sid, (e.id, i.pgrp))
+            host = {v: h for h, v in ctx.images.virtual_pids.items()}  # the engine's pids for the tree's
+            s.ctty.setdefault(host.get(i.sid, i.sid), (e.id, host.get(i.pgrp, i.pgrp)))
     for index in s.has_slaves - s.master_flags.keys():
         raise RestoreError(f"tty-info.img: the pty slave /dev/pts/{index} has no master in the images")
 
@@ -348,7 +352,7 @@ def _master(ctx: RestoreContext, index: int) -> int:
     try:
         while True:
             try:
-                fd = os.open(PTMX, O_RDWR | O_NOCTTY | O_CLOEXEC | (flags & O_NONBLOCK))
+                fd = os.open(taskroot.task_path(PTMX), O_RDWR | O_NOCTTY | O_CLOEXEC | (flags & O_NONBLOCK))
             except OSError as exc:
                 raise RestoreError(f"pty {index}: cannot open {PTMX}: {exc.strerror}") from exc
             got = _ioctl_int(fd, TIOCGPTN)
@@ -388,7 +392,7 @@ def _apply_pair(fd: int, i: tty_pb2.tty_info_entry) -> None:
     fcntl.ioctl(fd, TIOCSWINSZ, WINSIZE.pack(w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel))
     _set_int(fd, TIOCPKT, int(i.packet_mode))
     _set_int(fd, TIOCSPTLCK, int(i.locked))
-    node = f"/dev/pts/{i.pty.index}"
+    node = taskroot.task_path(f"/dev/pts/{i.pty.index}")
     if i.HasField("uid"):
         os.chown(node, i.uid, i.gid)
     if i.stasis.HasField("mode"):
@@ -410,7 +414,7 @@ def _open_slave(master: int, index: int, flags: int, locked: bool) -> int:
             fd = fcntl.ioctl(master, TIOCGPTPEER, how)
             os.set_inheritable(fd, False)
             return fd
-        return os.open(f"/dev/pts/{index}", how | O_CLOEXEC)
+        return os.open(taskroot.task_path(f"/dev/pts/{index}"), how | O_CLOEXEC)
     finally:
         if locked:
             _set_int(master, TIOCSPTLCK, 1)
@@ -464,8 +468,9 @@ def restore_fg(ctx: RestoreContext, t: Task) -> None:
         return
     fd = _in_task(ctx, t, s.ctty[t.pid][0])
     inj = t.injector
-    inj.put(INT.pack(s.ctty[t.pid][1]))
-    inj.call(nr.ioctl, fd, TIOCSPGRP, inj.scratch, what=f"ioctl({fd}, TIOCSPGRP, {s.ctty[t.pid][1]})")
+    pgrp = ctx.images.virtual_pids.get(s.ctty[t.pid][1], s.ctty[t.pid][1])  # as the task sees it
+    inj.put(INT.pack(pgrp))
+    inj.call(nr.ioctl, fd, TIOCSPGRP, inj.scratch, what=f"ioctl({fd}, TIOCSPGRP, {pgrp})")
     inj.call(nr.close, fd, what="close")
 
 

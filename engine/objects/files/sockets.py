@@ -357,11 +357,28 @@ class DiagCache:
 
 # -- restore ---------------------------------------------------------------------------------------
 
-def new_socket(family: int, type_: int, proto: int, what: str) -> socket.socket:
+_restore_netns: int | None = None  # the restored tree's network namespace, when it has its own
+
+
+def set_restore_netns(nsfd: int | None) -> None:
+    """Sockets new_socket() makes from now on are made in the network namespace of nsfd (None: the
+    engine's); the fd is the module's to close."""
+    global _restore_netns
+    if _restore_netns is not None:
+        os.close(_restore_netns)
+    _restore_netns = nsfd
+
+
+def new_socket(family: int, type_: int, proto: int, what: str, netns: int | None = None) -> socket.socket:
     """A socket for restore, made by the engine (close-on-exec here; the task's fd flags come from its
-    fdinfo). Namespaced restores make it in the task's network namespace (in_netns)."""
+    fdinfo). Namespaced restores make it in the task's network namespace (netns, an fd of it; by default
+    the restored tree's, see set_restore_netns)."""
+    ns = netns if netns is not None else _restore_netns
     try:
-        return socket.socket(family, type_ | socket.SOCK_CLOEXEC, proto)
+        if ns is None:
+            return socket.socket(family, type_ | socket.SOCK_CLOEXEC, proto)
+        with in_netns(ns):
+            return socket.socket(family, type_ | socket.SOCK_CLOEXEC, proto)
     except OSError as exc:
         raise RestoreError(f"{what}: socket({family}, {type_}, {proto}): {exc.strerror}") from exc
 

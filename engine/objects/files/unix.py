@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from engine.abi import nr
 from engine.abi.consts import SIOCUNIXFILE
 from engine.errors import DumpError, UnsupportedError
+from engine.images import digest
 from engine.images.pb import fdinfo_pb2, sk_opts_pb2, sk_unix_pb2
 from engine.native import lib
 from engine.objects.base import KernelObject
@@ -292,6 +293,7 @@ def dump_done(ctx: DumpContext, kill: bool) -> None:
             for e, lsk, icons, where in pending:
                 _take_pending(e, lsk, icons, where)
             ctx.images.write("files", ctx.files.entries)
+            digest.refresh(ctx.images.root, ctx.opts.sign_key)  # files.img changed after the inventory
     finally:
         for _, lsk, _, _ in pending:
             lsk.close()

@@ -1,0 +1,493 @@
+"""The mount tree of a tree with a mount namespace of its own (mountpoints-<id>.img, tmpfs-dev-*.tar.gz.img).
+
+Dump reads /proc/ROOT/mountinfo and decides, for every mount, how restore makes it again:
+* the root mount is the directory given with --root (as criu has it: checked at dump to be that file
+  system, given again at restore);
+* a mount named with --external mnt[MOUNTPOINT]:KEY is a bind of what restore's mnt[KEY]:PATH names;
+* a mount of a file system the engine sees under --root too (the harness's binds of host directories in
+  the root, the root tmpfs itself) is a bind of that path under the restore's --root (the path relative to
+  the root is kept in the entry's Stasis extension); one the engine sees only outside --root must be named
+  with --external;
+* proc, sysfs, devpts (with its options) and mqueue are mounted fresh inside the new namespaces; a tmpfs
+  nobody outside sees is mounted fresh with its content (a gzip'd tar that GNU tar extracts as criu's);
+* another mount of a superblock made fresh is a bind of the first one's directory.
+Anything else is refused, naming the mount: other file systems nobody outside sees, over-mounted mounts
+whose content or place cannot be reached, peer groups shared with mounts outside, slaves of masters outside.
+Per-mount flags (ro, nosuid, nodev, noexec, atime) and propagation (shared peer groups, slaves, unbindable)
+come back as they were.
+
+Restore builds the tree by syscalls injected into the root helper (in its new mount namespace, a copy of
+the engine's): everything made private, the root bound on the --root directory, each mount put in place
+parents first, propagation set, then pivot_root into it and the old tree detached. From then on the engine
+reaches the tree's paths through /proc/<root>/root (engine/objects/files/paths.task_path).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import tarfile
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from engine.abi import nr
+from engine.abi.consts import (
+    MNT_DETACH,
+    MOVE_MOUNT_SET_GROUP,
+    MS_BIND,
+    MS_DIRSYNC,
+    MS_MANDLOCK,
+    MS_NOATIME,
+    MS_NODEV,
+    MS_NODIRATIME,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_RELATIME,
+    MS_REMOUNT,
+    MS_SHARED,
+    MS_SLAVE,
+    MS_STRICTATIME,
+    MS_SYNCHRONOUS,
+    MS_UNBINDABLE,
+    O_CLOEXEC,
+    O_DIRECTORY,
+    O_PATH,
+)
+from engine.errors import RestoreError, UnsupportedError
+from engine.images.pb import mnt_pb2
+from engine.log import log
+from engine.objects import taskroot
+from engine.objects.base import KernelObject
+from engine.record import field, record
+
+if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
+    from engine.task import Task
+
+AT_FDCWD = -100
+MNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
+             "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+SB_FLAGS = {"ro": MS_RDONLY, "sync": MS_SYNCHRONOUS, "dirsync": MS_DIRSYNC, "mand": MS_MANDLOCK}
+PER_MOUNT = (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME
+             | MS_STRICTATIME)
+FSTYPES = {"proc": mnt_pb2.PROC, "sysfs": mnt_pb2.SYSFS, "devtmpfs": mnt_pb2.DEVTMPFS, "tmpfs": mnt_pb2.TMPFS,
+           "devpts": mnt_pb2.DEVPTS, "mqueue": mnt_pb2.MQUEUE, "cgroup": mnt_pb2.CGROUP,
+           "cgroup2": mnt_pb2.CGROUP2, "binfmt_misc": mnt_pb2.BINFMT_MISC, "overlay": mnt_pb2.OVERLAYFS,
+           "fuse": mnt_pb2.FUSE, "pstore": mnt_pb2.PSTORE, "securityfs": mnt_pb2.SECURITYFS,
+           "debugfs": mnt_pb2.DEBUGFS, "tracefs": mnt_pb2.TRACEFS, "autofs": mnt_pb2.AUTOFS}
+NAMES: dict[int, str] = {v: k for k, v in FSTYPES.items()}
+# made fresh inside the restored namespaces (they show what those namespaces hold)
+FRESH = {"proc", "sysfs", "devpts", "mqueue", "tmpfs"}
+_ESC = re.compile(r"\\([0-7]{3})")
+
+
+@record(frozen=True)
+class Mount:
+    """One line of mountinfo."""
+
+    id: int
+    parent: int
+    dev: tuple[int, int]
+    root: str
+    point: str
+    opts: list[str]
+    tags: list[str]
+    fstype: str
+    source: str
+    super: list[str]
+
+    def tag(self, name: str) -> int:
+        for t in self.tags:
+            if t.startswith(name + ":"):
+                return int(t.split(":")[1])
+        return 0
+
+
+def _unescape(s: str) -> str:
+    return _ESC.sub(lambda m: chr(int(m[1], 8)), s)
+
+
+def parse(text: str) -> list[Mount]:
+    out = []
+    for line in text.splitlines():
+        left, _, right = line.partition(" - ")
+        w = left.split()
+        r = right.split()
+        major, minor = w[2].split(":")
+        out.append(Mount(int(w[0]), int(w[1]), (int(major), int(minor)), _unescape(w[3]), _unescape(w[4]),
+                         w[5].split(","), w[6:], r[0], _unescape(r[1]),
+                         r[2].split(",") if len(r) > 2 else []))
+    return out
+
+
+def kdev(dev: tuple[int, int]) -> int:
+    """The kernel's encoding, as mnt_entry.root_dev has it."""
+    return (dev[0] << 20) | dev[1]
+
+
+def _tree_order(mounts: list[Mount]) -> list[Mount]:
+    """Parents before children, siblings in mountinfo order (the order they were mounted in)."""
+    ids = {m.id for m in mounts}
+    children: dict[int, list[Mount]] = {}
+    roots = []
+    for m in mounts:
+        if m.parent in ids and m.parent != m.id:
+            children.setdefault(m.parent, []).append(m)
+        else:
+            roots.append(m)
+    out: list[Mount] = []
+    stack = list(reversed(roots))
+    while stack:
+        m = stack.pop()
+        out.append(m)
+        stack.extend(reversed(children.get(m.id, [])))
+    return out
+
+
+# -- dump ------------------------------------------------------------------------------------------
+
+@record
+class MntDump:
+    entries: list[mnt_pb2.mnt_entry] = field(default_factory=list)
+    archives: dict[int, bytes] = field(default_factory=dict)  # root_dev -> tar.gz
+
+
+def _join(base: str, rel: str) -> str:
+    return base.rstrip("/") + "/" + rel.lstrip("/") if rel.strip("/") else base or "/"
+
+
+def _under(path: str, root: str) -> str | None:
+    """`path` relative to `root` ("/" for root itself), or None when it is outside."""
+    r = root.rstrip("/")
+    if path in (r, root):
+        return "/"
+    return path[len(r):] if path.startswith(r + "/") else None
+
+
+def _engine_path(engine: list[Mount], m: Mount, root: str) -> str | None:
+    """A path in the engine's namespace that shows this mount's root, if any: one under `root` first."""
+    found = []
+    for e in engine:
+        if e.dev != m.dev:
+            continue
+        if m.root == e.root or m.root.startswith(e.root.rstrip("/") + "/"):
+            path = _join(e.point, m.root[len(e.root.rstrip("/")):])
+            try:
+                s = os.stat(path)
+            except OSError:
+                continue
+            if os.major(s.st_dev) == m.dev[0] and os.minor(s.st_dev) == m.dev[1]:
+                found.append(path)
+    return next((p for p in found if _under(p, root) is not None), found[0] if found else None)
+
+
+def dump_tree(ctx: DumpContext) -> None:
+    from engine.objects import namespaces
+
+    if "mnt" not in namespaces.state(ctx).dumped:
+        return
+    s = ctx.files.state(MntDump)
+    root = ctx.root
+    with open(f"/proc/{root.pid}/mountinfo") as f:
+        mounts = _tree_order(parse(f.read()))
+    with open("/proc/self/mountinfo") as f:
+        engine = parse(f.read())
+    where = f"pid {root.pid}: mount"
+    if not ctx.opts.root:
+        raise UnsupportedError(f"pid {root.pid} has a mount namespace of its own: dump it with --root (the "
+                               "directory its root mount is, as criu has it)")
+    rootdir = ctx.opts.root
+    rs = os.stat(rootdir)
+    top = mounts[0]
+    if (os.major(rs.st_dev), os.minor(rs.st_dev)) != top.dev or top.point != "/":
+        raise UnsupportedError(f"{where} {top.id} at / ({top.fstype} {top.source}) is not the file system "
+                               f"of --root {ctx.opts.root}")
+    ext = dict(ctx.opts.ext_mounts)
+    outside_groups = {m.tag("shared") for m in engine} - {0}
+    groups = {m.tag("shared") for m in mounts} - {0}
+    points = [m.point for m in mounts]
+    first_of_sb: dict[tuple[int, int], Mount] = {}
+    for idx, m in enumerate(mounts):
+        name = f"{where} {m.id} at {m.point} ({m.fstype} {m.source}, root {m.root})"
+        e = mnt_pb2.mnt_entry(fstype=FSTYPES.get(m.fstype, mnt_pb2.AUTO), mnt_id=m.id, root_dev=kdev(m.dev),
+                              parent_mnt_id=m.parent, flags=0, root=m.root, mountpoint=m.point,
+                              source=m.source, options="")
+        if e.fstype == mnt_pb2.AUTO:
+            e.fsname = m.fstype
+        flags = 0
+        for o in m.opts:
+            flags |= MNT_FLAGS.get(o, 0)
+        if not flags & (MS_RELATIME | MS_NOATIME):
+            flags |= MS_STRICTATIME
+        sb = 0
+        rest = []
+        for o in m.super:
+            if o in SB_FLAGS:
+                sb |= SB_FLAGS[o]
+            elif o != "rw":
+                rest.append(o)
+        e.options = ",".join(rest)
+        e.sb_flags = sb
+        shared, master = m.tag("shared"), m.tag("master")
+        if shared:
+            flags |= MS_SHARED
+            e.shared_id = shared
+            if shared in outside_groups:
+                raise UnsupportedError(f"{name} is in peer group {shared} with mounts outside the tree's "
+                                       "mount namespace: not supported")
+        if master:
+            flags |= MS_SLAVE
+            e.master_id = master
+            if master not in groups:
+                raise UnsupportedError(f"{name} is a slave of peer group {master}, which is outside the "
+                                       "tree's mount namespace: not supported")
+        if "unbindable" in m.tags:
+            e.stasis.unbindable = True
+        e.flags = flags
+        hidden = m.point in points[idx + 1:]  # another mount on the same point, on top of it
+        if m is top:
+            pass  # --root at restore
+        elif m.point in ext:
+            e.ext_mount, e.ext_key = True, ext[m.point]
+        elif (path := _engine_path(engine, m, rootdir)) is not None:
+            rel = _under(path, rootdir)
+            if rel is None:
+                raise UnsupportedError(f"{name} is a bind of {path}, outside --root {rootdir}: name it "
+                                       f"with --external mnt[{m.point}]:KEY (and mnt[KEY]:PATH at restore)")
+            e.stasis.bind_from_root = True
+            e.stasis.host_path = rel  # under the root given at restore
+        elif m.dev in first_of_sb:
+            e.stasis.bind_of = first_of_sb[m.dev].id
+            if hidden:
+                raise UnsupportedError(f"{name} is over-mounted: not supported yet")
+        elif m.fstype in FRESH:
+            if m.root != "/":
+                raise UnsupportedError(f"{name}: a bind of part of a {m.fstype} nobody else shows: "
+                                       "not supported")
+            if hidden:
+                raise UnsupportedError(f"{name} is over-mounted: its content cannot be read "
+                                       "(not supported yet)")
+            first_of_sb[m.dev] = m
+            if m.fstype == "tmpfs":
+                s.archives[e.root_dev] = _archive(f"/proc/{root.pid}/root{m.point}", name)
+        else:
+            raise UnsupportedError(f"{name}: a {m.fstype} file system that the engine does not see and "
+                                   "cannot make again: not supported")
+        if (shared or master) and hidden:
+            raise UnsupportedError(f"{name} is over-mounted and has propagation: not supported yet")
+        s.entries.append(e)
+    log.debug("pid %d: %d mounts", root.pid, len(s.entries))
+
+
+def _archive(path: str, name: str) -> bytes:
+    """A gzip'd tar of one mount's own files (submounts' contents excluded, their points kept)."""
+    buf = io.BytesIO()
+    try:
+        top = os.stat(path)
+        with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
+            tar.add(path, arcname=".", recursive=False)
+
+            def walk(d: str, arc: str) -> None:
+                for ent in sorted(os.scandir(d), key=lambda x: x.name):
+                    full, a = os.path.join(d, ent.name), f"{arc}/{ent.name}"
+                    st_ = os.lstat(full)
+                    if st_.st_dev != top.st_dev:  # a submount: only its point
+                        info = tarfile.TarInfo(a)
+                        info.type = tarfile.DIRTYPE if stat.S_ISDIR(st_.st_mode) else tarfile.REGTYPE
+                        info.mode = 0o755
+                        tar.addfile(info)
+                        continue
+                    tar.add(full, arcname=a, recursive=False)
+                    if stat.S_ISDIR(st_.st_mode):
+                        walk(full, a)
+
+            walk(path, ".")
+    except OSError as exc:
+        raise UnsupportedError(f"{name}: cannot archive its content: {exc}") from exc
+    return buf.getvalue()
+
+
+def write_images(ctx: DumpContext) -> None:
+    s = ctx.files.state(MntDump)
+    if not s.entries:
+        return
+    ctx.images.write("mountpoints", s.entries, ns_id=ctx.root.ids.mnt_ns_id)
+    for dev, data in s.archives.items():
+        with ctx.images.open_raw("tmpfs-dev", "wb", dev=dev) as f:
+            f.write(data)
+
+
+# -- restore ---------------------------------------------------------------------------------------
+
+def restore_tree(ctx: RestoreContext, root: Task) -> None:
+    img = ctx.images
+    entries = img.read("mountpoints", ns_id=root.ids.mnt_ns_id)
+    if not entries:
+        raise RestoreError("the tree has a mount namespace of its own but no mountpoints image")
+    if not ctx.opts.root:
+        raise RestoreError("the tree has a mount namespace of its own: restore it with --root DIR")
+    base = ctx.opts.root.rstrip("/") or "/"
+    ext = dict(ctx.opts.ext_mounts)
+    inj = root.injector
+
+    def target(e: mnt_pb2.mnt_entry) -> str:
+        return _join(base, e.mountpoint)
+
+    def call(sysno: int, *args: int | str, what: str) -> int:
+        # strings go to the scratch area, each at its own offset
+        vals, off = [], 0
+        for a in args:
+            if isinstance(a, str):
+                data = a.encode() + b"\0"
+                inj.put(data, off)
+                vals.append(inj.scratch + off)
+                off += (len(data) + 7) & ~7
+            else:
+                vals.append(a)
+        return inj.call(sysno, *vals, what=what)
+
+    def mount(src: str | int, tgt: str, fstype: str | int, flags: int, data: str | int, what: str) -> None:
+        call(nr.mount, src, tgt, fstype, flags, data, what=f"mount {what} on {tgt}")
+
+    mount(0, "/", 0, MS_REC | MS_PRIVATE, 0, "private")  # nothing may reach the engine's mounts
+    # the --root directory as it is before the new root mount covers it: binds of what is under it come
+    # from there (through the helper's fd, which still leads into the old mounts)
+    lower = call(nr.openat, AT_FDCWD, base, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, what=f"open({base})")
+    try:
+        _build(ctx, root, entries, base, lower, ext, target, mount)
+    finally:
+        inj.call(nr.close, lower, what="close")
+    _propagation(entries, target, mount, call)
+    call(nr.chdir, base, what=f"chdir({base})")
+    call(nr.pivot_root, ".", ".", what="pivot_root(., .)")
+    call(nr.umount2, ".", MNT_DETACH, what="umount2(old root)")
+    call(nr.chdir, "/", what="chdir(/)")
+    taskroot.set_task_root(f"/proc/{root.pid}/root")
+    log.debug("pid %d: %d mounts in its new mount namespace", root.pid, len(entries))
+
+
+def _build(ctx: RestoreContext, root: Task, entries: list[mnt_pb2.mnt_entry], base: str, lower: int,
+           ext: dict[str, str], target: Callable[[mnt_pb2.mnt_entry], str],
+           mount: Callable[..., None]) -> None:
+    """Every mount in place, parents first."""
+    img = ctx.images
+    by_id = {e.mnt_id: e for e in entries}
+    for e in entries:
+        tgt = target(e)
+        mflags = e.flags & PER_MOUNT
+        fs = NAMES.get(e.fstype, e.fsname)
+        seen = ""  # the source as the engine reaches it, when not by the same path
+        if e is entries[0]:
+            src = f"/proc/self/fd/{lower}"
+            seen = f"/proc/{root.pid}/fd/{lower}"
+        elif e.ext_mount:
+            if e.ext_key not in ext:
+                raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint} is external ({e.ext_key}): restore "
+                                   f"with --external mnt[{e.ext_key}]:PATH")
+            src = ext[e.ext_key]
+        elif e.stasis.bind_from_root:
+            rel = e.stasis.host_path.rstrip("/")
+            src = f"/proc/self/fd/{lower}{rel}"
+            seen = f"/proc/{root.pid}/fd/{lower}{rel}"
+        elif e.stasis.HasField("bind_of"):
+            first = by_id[e.stasis.bind_of]
+            src = _join(target(first), e.root[len(first.root.rstrip("/")):])
+        else:
+            src = ""
+        _ensure_point(root, tgt, seen or (f"/proc/{root.pid}/root{src}" if src else ""), e)
+        if src:
+            mount(src, tgt, 0, MS_BIND, 0, f"bind of {src}")
+            mount(0, tgt, 0, MS_BIND | MS_REMOUNT | mflags, 0, f"flags {mflags:#x}")
+            continue
+        if fs not in FRESH:
+            raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint}: {fs} cannot be made again")
+        opts = e.options
+        if fs == "devpts" and "newinstance" not in opts.split(","):
+            opts = ",".join(x for x in ("newinstance", opts) if x)
+        ro = (mflags | e.sb_flags) & MS_RDONLY
+        mount(e.source or fs, tgt, fs, (mflags | e.sb_flags) & ~MS_RDONLY, opts, fs)
+        if fs == "tmpfs" and img.exists("tmpfs-dev", dev=e.root_dev):
+            _extract(ctx, root, e, tgt)
+        if ro:
+            mount(0, tgt, 0, MS_REMOUNT | MS_BIND | mflags, 0, "read-only")
+
+
+def _ensure_point(root: Task, tgt: str, src: str, e: mnt_pb2.mnt_entry) -> None:
+    """The mount point exists (a directory, or a file for a file bind); `src` as the engine reaches it."""
+    path = f"/proc/{root.pid}/root{tgt}"
+    if os.path.lexists(path):
+        return
+    try:
+        if src and not os.path.isdir(src):
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o644))
+        else:
+            os.makedirs(path, 0o755)
+    except OSError as exc:
+        raise RestoreError(f"mount {e.mnt_id}: cannot make its mount point {e.mountpoint}: {exc}") from exc
+
+
+def _extract(ctx: RestoreContext, root: Task, e: mnt_pb2.mnt_entry, tgt: str) -> None:
+    dest = f"/proc/{root.pid}/root{tgt}"
+    try:
+        with ctx.images.open_raw("tmpfs-dev", dev=e.root_dev) as f, \
+                tarfile.open(fileobj=f, mode="r:gz") as tar:
+            members = tar.getmembers()
+            kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
+            tar.extractall(dest, members=members, numeric_owner=True, **kw)  # type: ignore[arg-type]
+            top = next((m for m in members if m.name in (".", "./")), None)
+            if top is not None:
+                os.chmod(dest, top.mode)
+                os.chown(dest, top.uid, top.gid)
+    except (OSError, tarfile.TarError) as exc:
+        raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint}: cannot restore its content: {exc}") from exc
+
+
+def _propagation(entries: list[mnt_pb2.mnt_entry], target, mount, call) -> None:  # type: ignore[no-untyped-def]
+    leaders: dict[int, str] = {}  # peer group -> a member's path, once the group exists
+    groups: dict[int, list[mnt_pb2.mnt_entry]] = {}
+    for e in entries:
+        if e.shared_id:
+            groups.setdefault(e.shared_id, []).append(e)
+
+    def set_group(src: str, dst: str) -> None:
+        call(nr.move_mount, AT_FDCWD, src, AT_FDCWD, dst, MOVE_MOUNT_SET_GROUP,
+             what=f"move_mount(SET_GROUP {src} -> {dst})")
+
+    def slave_of(e: mnt_pb2.mnt_entry) -> None:
+        set_group(leaders[e.master_id], target(e))
+        mount(0, target(e), 0, MS_SLAVE, 0, "slave")
+
+    todo = list(groups)
+    while todo:
+        ready = [g for g in todo if not groups[g][0].master_id or groups[g][0].master_id in leaders]
+        if not ready:
+            raise RestoreError(f"peer groups {todo}: their masters form a circle")
+        for g in ready:
+            first = groups[g][0]
+            if first.master_id:
+                slave_of(first)
+            mount(0, target(first), 0, MS_SHARED, 0, "shared")
+            leaders[g] = target(first)
+            for e in groups[g][1:]:
+                set_group(leaders[g], target(e))
+            todo.remove(g)
+    for e in entries:
+        if e.master_id and not e.shared_id:
+            if e.master_id not in leaders:
+                raise RestoreError(f"mount {e.mnt_id}: its master group {e.master_id} is not in the images")
+            slave_of(e)
+        if e.stasis.unbindable:
+            mount(0, target(e), 0, MS_UNBINDABLE, 0, "unbindable")
+
+
+def restore_done(ctx: RestoreContext) -> None:
+    taskroot.set_task_root("")
+
+
+OBJECT = KernelObject("mounts", dump_tree=dump_tree, write_images=write_images, restore_done=restore_done,
+                      restore_abort=restore_done)
