@@ -78,7 +78,12 @@ def client(wd: Path, k: int) -> list[str]:
     deadline = time.monotonic() + 10.0
     while True:
         rc, screen = tmux(wd, "capture-pane", "-p", "-t", "main")
-        if rc == 0 and mark in screen.splitlines() and lines(wd / "pane.txt")[-1:] == [want]:
+        # the mark ends a line (typed-ahead input may put prompts before it); the typed line has $((...))
+        if (
+            rc == 0
+            and any(ln.endswith(mark) for ln in screen.splitlines())
+            and lines(wd / "pane.txt")[-1:] == [want]
+        ):
             break
         if time.monotonic() > deadline:
             return [
