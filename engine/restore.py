@@ -267,7 +267,7 @@ def _build(ctx: RestoreContext) -> None:
             continue
         for phase in (Phase.PROCESS, Phase.THREADS, Phase.THREAD, Phase.LATE):
             _run(ctx, t, phase)
-    for obj in OBJECTS:
+    for obj in reversed(OBJECTS):  # in teardown order: what was set up first (namespaces) ends last
         if obj.restore_done:
             obj.restore_done(ctx)
     fault.point("restore:final")
@@ -398,7 +398,7 @@ def _parent(pid: int) -> int:
 
 def _abort(ctx: RestoreContext) -> None:
     """What the failed restore added outside the tree is taken away (each module even if another fails)."""
-    for obj in OBJECTS:
+    for obj in reversed(OBJECTS):
         if obj.restore_abort:
             try:
                 obj.restore_abort(ctx)

@@ -51,7 +51,8 @@ class KernelObject:
     whatever happened, dump_done(ctx, kill) before the tree is let go: kill is True when the images are
     complete and the tree is killed, False when it runs on (a failed dump, --leave-running) and must
     find every object as it was (TCP repair mode off, network locks gone).
-    Restore: load_images, then the stages, then restore_done(ctx) for the whole tree before any process
+    Restore: load_images, then the stages, then restore_done(ctx) for the whole tree (in reverse registry
+    order, as a teardown) before any process
     is let go (network unlock, TCP repair off, queues); restore_abort(ctx) when the restore failed
     (remove what it added outside the tree, such as lock rules).
     """

@@ -383,6 +383,17 @@ def new_socket(family: int, type_: int, proto: int, what: str, netns: int | None
         raise RestoreError(f"{what}: socket({family}, {type_}, {proto}): {exc.strerror}") from exc
 
 
+def new_socketpair(type_: int, what: str) -> tuple[socket.socket, socket.socket]:
+    """An AF_UNIX pair for restore, in the restored tree's network namespace (see new_socket)."""
+    try:
+        if _restore_netns is None:
+            return socket.socketpair(socket.AF_UNIX, type_ | socket.SOCK_CLOEXEC)
+        with in_netns(_restore_netns):
+            return socket.socketpair(socket.AF_UNIX, type_ | socket.SOCK_CLOEXEC)
+    except OSError as exc:
+        raise RestoreError(f"{what}: socketpair({type_}): {exc.strerror}") from exc
+
+
 def retry_nomem(send: Callable[[bytes], int], data: bytes) -> None:
     """Queue refills: a big send may fail with ENOMEM (one linear skb), so halve the chunk and go on."""
     chunk = max(len(data), 1)

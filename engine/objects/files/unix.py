@@ -142,9 +142,17 @@ def same_view(pid: int) -> bool:
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
     with sockets.dup(fd) as sk:
         d, table = lookup(ctx, sk, fd.where)
+        try:
+            peer_name = sk.getpeername()
+        except OSError:
+            peer_name = ""
     check_sock(d, table, fd.where, ctx.opts.leave_running)
     if unix_diag.is_path(d.name) and not same_view(t.pid):
         raise UnsupportedError(f"{fd.where}: unix socket bound to the path {show(d.name)} in a mount "
+                               "namespace or root other than the engine's (not supported yet)")
+    if isinstance(peer_name, str) and peer_name and not peer_name.startswith("\0") and not same_view(t.pid):
+        # the restore connects by that name (or binds a stand-in there) from the engine's view
+        raise UnsupportedError(f"{fd.where}: unix socket connected to the path name {peer_name} in a mount "
                                "namespace or root other than the engine's (not supported yet)")
     state(ctx).seen[d.ino] = (d, fd.where)
 

@@ -252,7 +252,7 @@ def _socketpair(ctx: RestoreContext, type_: int, creator: int) -> tuple[socket.s
     SO_PEERCRED gives its pid; the uid and gid are the helper's at this point), else by the engine."""
     t = next((x for x in ctx.tasks if creator and x.pid == creator and x.alive and x.inj is not None), None)
     if t is None:
-        return socket.socketpair(socket.AF_UNIX, type_ | socket.SOCK_CLOEXEC)
+        return sockets.new_socketpair(type_, "unix socketpair")
     inj = t.injector
     inj.call(nr.socketpair, socket.AF_UNIX, type_ | socket.SOCK_CLOEXEC, 0, inj.scratch,
              what="socketpair (for SO_PEERCRED)")
