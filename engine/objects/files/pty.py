@@ -27,6 +27,7 @@ import os
 import select
 import stat as st
 import struct
+import time
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -349,6 +350,9 @@ def _master(ctx: RestoreContext, index: int) -> int:
         return s.masters[index]
     flags = s.master_flags[index]
     spare: list[int] = []
+    # the kernel frees an index when the last reference to its tty goes, in a work queue (release_one_tty):
+    # a pair a failed restore just closed may hold its index for a moment
+    deadline = time.monotonic() + 2.0
     try:
         while True:
             try:
@@ -360,7 +364,12 @@ def _master(ctx: RestoreContext, index: int) -> int:
                 break
             spare.append(fd)
             if got > index:
-                raise RestoreError(f"pty {index}: /dev/pts/{index} is in use (the kernel gave {got})")
+                if time.monotonic() > deadline:
+                    raise RestoreError(f"pty {index}: /dev/pts/{index} is in use (the kernel gave {got})")
+                for x in spare:
+                    os.close(x)
+                spare.clear()
+                time.sleep(0.02)
     finally:
         for x in spare:
             os.close(x)
