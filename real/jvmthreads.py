@@ -1,6 +1,6 @@
 """A JVM program with 4 worker threads and the main thread (real/progs/JThreads.java, compiled with javac at
 the start when javac is there, else run by `java File.java`); no sockets: the JVM itself (its GC and
-compiler threads, its code cache, CDS archive and hsperfdata mappings, its signal handling) across C/R.
+compiler threads, its code cache and CDS archive mappings, its signal handling) across C/R.
 
 Mid-work: the workers wrote 300 more records. End: SIGTERM (the JVM's shutdown hook). Verified: each
 worker's own sequence is gapless, the global numbers of all workers together are 1..N exactly once, the
