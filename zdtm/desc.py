@@ -32,6 +32,7 @@ class Desc:
     deps: tuple[str, ...] = ()
     bind: str | None = None
     args: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # commands a real program needs (zdtm.real.Real.needs)
     raw: dict = field(default_factory=dict, compare=False)
 
 

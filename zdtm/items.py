@@ -65,7 +65,7 @@ class ProgramFile(pytest.File):
             raise
         except Exception as e:  # a descriptor that does not even import
             raise ImportError(f"{self.path}: {e!r}") from None
-        return Desc(timeout=program.timeout, opts=tuple(program.opts))
+        return Desc(timeout=program.timeout, opts=tuple(program.opts), needs=program.needs)
 
 
 class ZdtmItem(pytest.Item):
@@ -87,6 +87,11 @@ class ZdtmItem(pytest.Item):
         nocr = cfg.getoption("zdtm_nocr")
         if self.group.real and self.flavor not in real.FLAVORS:
             self.add_marker(pytest.mark.skip(reason=real.NS_SKIP))
+        absent = real.missing(desc.needs)
+        if absent:  # .ci/run installs them
+            self.add_marker(
+                pytest.mark.skip(reason=f"not installed: {', '.join(absent)} (.ci/run installs it)")
+            )
         if desc.arch is not None and desc.arch != platform.machine():
             self.add_marker(pytest.mark.skip(reason=f"arch {desc.arch!r} is not {platform.machine()!r}"))
         if "noauto" in desc.flags:

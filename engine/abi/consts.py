@@ -82,6 +82,7 @@ O_DIRECT = 0o40000
 O_DIRECTORY = 0o200000
 O_CLOEXEC = 0o2000000
 O_PATH = 0o10000000
+O_LARGEFILE = 0o100000  # x86_64's: open() adds it on 64-bit, some other ways to open a file do not
 AT_FDCWD = -100
 FD_CLOEXEC = 1
 F_GETFD, F_SETFD, F_GETFL, F_SETFL = 1, 2, 3, 4
@@ -230,6 +231,7 @@ FIONREAD = 0x541B
 TIOCSCTTY, TIOCSPGRP = 0x540E, 0x5410
 TIOCGDEV = 0x80045432  # the real device of a tty file (/dev/tty: the controlling terminal)
 PTMX_MAJOR, PTMX_MINOR = 5, 2
+TIOCGPTPEER = 0x5441  # a new description of the slave from its master (Linux 4.13; glibc's openpty)
 UNIX98_PTY_SLAVE_MAJOR, UNIX98_PTY_MAJOR_COUNT = 136, 8
 
 # <linux/io_uring.h>

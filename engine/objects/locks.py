@@ -129,18 +129,56 @@ def check(ctx: DumpContext, t: Task) -> None:
         _check_semaphores(ctx)
 
 
+def _mapped_files(pids: set[int]) -> dict[str, str]:
+    """MAJ:MIN:INO (as /proc/locks writes it) -> path, of every file the processes `pids` map."""
+    found: dict[str, str] = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/maps") as f:
+                rows = f.read().splitlines()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for row in rows:
+            words = row.split(maxsplit=5)
+            if len(words) == 6 and words[4] != "0":
+                found.setdefault(f"{words[3]}:{words[4]}", words[5])
+    return found
+
+
+def _check_mapped(ctx: DumpContext, lines: list[str], tree: set[int]) -> None:
+    """A flock() lock stays with its open file description while a mapping holds the description, with
+    no fd left (the JVM's hsperfdata file: opened, flock()ed, mmap()ed, closed): no fdinfo shows it, so
+    it would not be taken again at restore. Refused, with --file-locks or without (restore takes locks
+    through fds only). An OFD lock in /proc/locks names no process (-1): one the tree holds through a
+    mapping only cannot be told apart from another process's, and is not looked for."""
+    seen = {lk.dev_ino for lk in ctx.files.state(Locks).seen if lk.flag == FL_FLOCK}
+    mapped: dict[str, str] | None = None
+    for line in lines:
+        words = line.split()[1:]
+        if len(words) < 7 or words[0] != "FLOCK" or int(words[3]) not in tree or words[4] in seen:
+            continue
+        if mapped is None:
+            mapped = _mapped_files(tree)
+        if words[4] in mapped:
+            raise UnsupportedError(f"pid {words[3]} holds a flock() {words[2]} lock on {mapped[words[4]]} "
+                                   f"({words[4]}) through a mapping of the file only (no fd of the tree "
+                                   "shows it): it would not be taken again at restore")
+
+
 def dump_tree(ctx: DumpContext) -> None:
-    """Every POSIX lock /proc/locks shows for a process of the tree must have been seen in its fdinfo."""
-    if not ctx.opts.file_locks:
-        return
-    st = ctx.files.state(Locks)
-    seen = {(lk.pid, lk.dev_ino, lk.start, lk.len) for lk in st.seen if lk.flag == FL_POSIX}
+    """Every POSIX lock /proc/locks shows for a process of the tree must have been seen in its fdinfo;
+    a flock() lock no fd shows must not be held through a mapping (_check_mapped)."""
     tree = {o.pid for o in ctx.tasks if o.alive}
     try:
         with open("/proc/locks") as f:
             lines = f.read().splitlines()
     except FileNotFoundError:
         return
+    _check_mapped(ctx, lines, tree)
+    if not ctx.opts.file_locks:
+        return
+    st = ctx.files.state(Locks)
+    seen = {(lk.pid, lk.dev_ino, lk.start, lk.len) for lk in st.seen if lk.flag == FL_POSIX}
     for line in lines:
         words = line.split()[1:]
         if not words or words[0] == "->" or words[0] != "POSIX" or len(words) < 7:

@@ -27,6 +27,7 @@ import os
 import select
 import stat as st
 import struct
+import time
 from typing import TYPE_CHECKING
 
 from engine.abi import nr
@@ -34,6 +35,7 @@ from engine.abi.consts import (
     FIONREAD,
     O_ACCMODE,
     O_CLOEXEC,
+    O_LARGEFILE,
     O_NOCTTY,
     O_NONBLOCK,
     O_RDWR,
@@ -47,6 +49,7 @@ from engine.abi.consts import (
     TIOCGPKT,
     TIOCGPTLCK,
     TIOCGPTN,
+    TIOCGPTPEER,
     TIOCGWINSZ,
     TIOCPKT,
     TIOCSCTTY,
@@ -347,6 +350,9 @@ def _master(ctx: RestoreContext, index: int) -> int:
         return s.masters[index]
     flags = s.master_flags[index]
     spare: list[int] = []
+    # the kernel frees an index when the last reference to its tty goes, in a work queue (release_one_tty):
+    # a pair a failed restore just closed may hold its index for a moment
+    deadline = time.monotonic() + 2.0
     try:
         while True:
             try:
@@ -358,7 +364,12 @@ def _master(ctx: RestoreContext, index: int) -> int:
                 break
             spare.append(fd)
             if got > index:
-                raise RestoreError(f"pty {index}: /dev/pts/{index} is in use (the kernel gave {got})")
+                if time.monotonic() > deadline:
+                    raise RestoreError(f"pty {index}: /dev/pts/{index} is in use (the kernel gave {got})")
+                for x in spare:
+                    os.close(x)
+                spare.clear()
+                time.sleep(0.02)
     finally:
         for x in spare:
             os.close(x)
@@ -400,11 +411,19 @@ def _apply_pair(fd: int, i: tty_pb2.tty_info_entry) -> None:
 
 
 def _open_slave(master: int, index: int, flags: int, locked: bool) -> int:
+    """A new description of the slave. open() adds O_LARGEFILE (a 64-bit kernel does for every open()), so a
+    slave without it, as glibc's openpty() (forkpty(): tmux, screen, ssh) opens them through TIOCGPTPEER,
+    is opened again through TIOCGPTPEER: its flags (F_GETFL, fdinfo) stay what they were."""
     if locked:
         _set_int(master, TIOCSPTLCK, 0)
     try:
-        return os.open(taskroot.task_path(f"/dev/pts/{index}"),
-                       flags & (O_ACCMODE | O_NONBLOCK) | O_NOCTTY | O_CLOEXEC)
+        how = flags & (O_ACCMODE | O_NONBLOCK) | O_NOCTTY
+        if not flags & O_LARGEFILE:
+            # O_CLOEXEC given to TIOCGPTPEER stays in the description's flags (open() takes it out of them)
+            fd = fcntl.ioctl(master, TIOCGPTPEER, how)
+            os.set_inheritable(fd, False)
+            return fd
+        return os.open(taskroot.task_path(f"/dev/pts/{index}"), how | O_CLOEXEC)
     finally:
         if locked:
             _set_int(master, TIOCSPTLCK, 1)
