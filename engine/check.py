@@ -13,6 +13,9 @@ from engine.abi.consts import (
     CAP_CHECKPOINT_RESTORE,
     CAP_SYS_ADMIN,
     CAP_SYS_RESOURCE,
+    KCMP_VM,
+    MADV_GUARD_INSTALL,
+    MADV_POPULATE_WRITE,
     MEMBARRIER_CMD_GET_REGISTRATIONS,
     MFD_CLOEXEC,
     MFD_EXEC,
@@ -35,19 +38,43 @@ def _kernel_at_least(major: int, minor: int) -> bool:
 
 
 def _pagemap_scan() -> bool:
-    from engine.abi.consts import PAGE_IS_PRESENT
-    from engine.compel.memory import TaskMemory
+    from engine.compel.memory import scan_path
 
-    buf = bytearray(4096)
-    addr = int(ffi.cast("uintptr_t", ffi.from_buffer(buf)))
-    mem = TaskMemory(os.getpid())
-    try:
-        mem.scan(addr & ~4095, (addr & ~4095) + 4096, PAGE_IS_PRESENT, 0)
-        return True
-    except OSError:
+    return scan_path()[0]
+
+
+def page_scan_path() -> str:
+    """How dump finds the pages that hold data, in one line."""
+    from engine.compel.memory import pfns_shown, scan_path
+
+    use, why = scan_path()
+    if use:
+        return "PAGEMAP_SCAN ioctl"
+    zero = "" if pfns_shown() else "; PFNs hidden (no CAP_SYS_ADMIN): zero pages are copied as data"
+    return f"/proc/PID/pagemap read in bulk ({why}){zero}"
+
+
+def _pidfd_getfd() -> bool:
+    """pidfd_open() and pidfd_getfd() (5.6): the engine takes a copy of one of its own fds."""
+    pidfd = lib.st_syscall(nr.pidfd_open, os.getpid(), 0, 0, 0, 0, 0)
+    if pidfd < 0:
         return False
+    try:
+        fd = lib.st_syscall(nr.pidfd_getfd, pidfd, pidfd, 0, 0, 0, 0)
+        if fd >= 0:
+            os.close(fd)
+        return fd >= 0
     finally:
-        mem.close()
+        os.close(pidfd)
+
+
+def _madvise_ok(advice: int) -> bool:
+    """madvise(advice) on a private page of the engine's own succeeds (EINVAL: unknown here)."""
+    import mmap
+
+    with mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE) as m:
+        addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+        return _syscall_ok(nr.madvise, addr, 4096, advice)
 
 
 def _pr_set_mm_map() -> bool:
@@ -135,12 +162,22 @@ FEATURES = (
         _caps() & ((1 << CAP_CHECKPOINT_RESTORE) | (1 << CAP_SYS_ADMIN))),
         "clone3() with set_tid, and the capability to use it",
         "restore cannot give processes their old PIDs: restore is impossible"),
-    Feature("pagemap_scan", _pagemap_scan, "PAGEMAP_SCAN ioctl on /proc/PID/pagemap",
-            "dump cannot find which pages hold data (no fallback yet)"),
+    Feature("pidfd_getfd", _pidfd_getfd, "pidfd_open() and pidfd_getfd() (5.6)",
+            "restore cannot hand the tasks their fds: restore is impossible"),
+    Feature("kcmp", lambda: _syscall_ok(nr.kcmp, os.getpid(), os.getpid(), KCMP_VM, 0, 0),
+            "kcmp() (CONFIG_KCMP)", "fds and files shared between processes cannot be found: dump refuses"),
+    Feature("pagemap_scan", _pagemap_scan, "PAGEMAP_SCAN ioctl on /proc/PID/pagemap (6.7)",
+            "pages are found by reading /proc/PID/pagemap in bulk instead: the same ranges, slower on "
+            "large sparse mappings"),
     Feature("pr_set_mm_map", _pr_set_mm_map, "prctl(PR_SET_MM_MAP) without CAP_SYS_RESOURCE",
             "restored processes get wrong brk/arg/env/auxv and /proc/PID/exe"),
-    Feature("rseq_config", lambda: _kernel_at_least(5, 13), "PTRACE_GET_RSEQ_CONFIGURATION",
-            "rseq registrations are lost: sched_getcpu() goes stale after restore"),
+    Feature("rseq_config", lambda: _kernel_at_least(5, 13), "PTRACE_GET_RSEQ_CONFIGURATION (5.13)",
+            "rseq registrations cannot be seen (a warning in the dump log) and are lost: glibc's "
+            "sched_getcpu() goes stale after restore"),
+    Feature("madv_populate", lambda: _madvise_ok(MADV_POPULATE_WRITE), "MADV_POPULATE_WRITE (5.14)",
+            "restore lets its copies fault big ranges in one page at a time (slower, same result)"),
+    Feature("guard_regions", lambda: _madvise_ok(MADV_GUARD_INSTALL), "MADV_GUARD_INSTALL (6.13)",
+            "nothing: a kernel without it has no guard pages to refuse (dump skips looking for them)"),
     Feature("xsave", _xsave, "XSAVE register state (NT_X86_XSTATE)",
             "AVX/AVX-512 registers and MXCSR are not kept"),
     Feature("timens", lambda: os.path.exists("/proc/self/ns/time"), "time namespaces",
@@ -226,5 +263,6 @@ def run(feature: str | None, verbose: bool = True) -> int:
         if not ok:
             line += f"\n{'':21}without it: {f.cost}"
         print(line)
+    print(f"page scan: {page_scan_path()}")
     print("Looks good." if not missing else f"{missing} feature(s) missing (see above).")
     return 0
