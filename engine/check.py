@@ -16,6 +16,8 @@ from engine.abi.consts import (
     KCMP_VM,
     MADV_GUARD_INSTALL,
     MADV_POPULATE_WRITE,
+    MAP_ANONYMOUS,
+    MAP_DROPPABLE,
     MEMBARRIER_CMD_GET_REGISTRATIONS,
     MFD_CLOEXEC,
     MFD_EXEC,
@@ -23,6 +25,10 @@ from engine.abi.consts import (
     PR_GET_MEMORY_MERGE,
     PR_SET_MM,
     PR_SET_MM_MAP_SIZE,
+    PR_SET_VMA,
+    PR_SET_VMA_ANON_NAME,
+    PROT_READ,
+    PROT_WRITE,
 )
 from engine.native import ffi, lib
 from engine.record import record
@@ -75,6 +81,35 @@ def _madvise_ok(advice: int) -> bool:
     with mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE) as m:
         addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
         return _syscall_ok(nr.madvise, addr, 4096, advice)
+
+
+def _mseal() -> bool:
+    """mseal() (6.10): a zero-length call on an aligned address succeeds and seals nothing."""
+    import mmap
+
+    with mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE) as m:
+        addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+        return _syscall_ok(nr.mseal, addr, 0, 0)
+
+
+def _droppable() -> bool:
+    """mmap(MAP_DROPPABLE) (6.11)."""
+    addr = lib.st_syscall(nr.mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0)
+    if addr < 0:
+        return False
+    lib.st_syscall(nr.munmap, addr, 4096, 0, 0, 0, 0)
+    return True
+
+
+def _anon_names() -> bool:
+    """prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME) (5.17): naming an anonymous mapping of the engine's own."""
+    import mmap
+
+    name = ffi.new("char[]", b"stasis-probe")
+    with mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE) as m:
+        addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+        return _syscall_ok(nr.prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, 4096,
+                           int(ffi.cast("uintptr_t", name)))
 
 
 def _pr_set_mm_map() -> bool:
@@ -176,6 +211,12 @@ FEATURES = (
             "sched_getcpu() goes stale after restore"),
     Feature("madv_populate", lambda: _madvise_ok(MADV_POPULATE_WRITE), "MADV_POPULATE_WRITE (5.14)",
             "restore lets its copies fault big ranges in one page at a time (slower, same result)"),
+    Feature("mseal", _mseal, "mseal() (6.10)", "nothing: a kernel without it has no sealed mappings to keep"),
+    Feature("droppable", _droppable, "MAP_DROPPABLE mappings (6.11)",
+            "nothing: a kernel without it has no droppable mappings to keep"),
+    Feature("anon_names", _anon_names, "PR_SET_VMA_ANON_NAME (5.17, CONFIG_ANON_VMA_NAME)",
+            "nothing to keep on a kernel without it; images with named mappings from a newer one fail "
+            "to restore"),
     Feature("guard_regions", lambda: _madvise_ok(MADV_GUARD_INSTALL), "MADV_GUARD_INSTALL (6.13)",
             "nothing: a kernel without it has no guard pages to refuse (dump skips looking for them)"),
     Feature("xsave", _xsave, "XSAVE register state (NT_X86_XSTATE)",

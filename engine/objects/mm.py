@@ -254,6 +254,10 @@ def dump(ctx: DumpContext, t: Task) -> None:
             continue
         if status & (SPECIAL | VMA_FILE_SHARED) or not status & VMA_AREA_REGULAR:
             continue  # shared file pages live in the file; vDSO/vvar come from this kernel
+        if v.rss_kb == 0 and v.swap_kb == 0:
+            # smaps (read with the tree frozen) counts every present or swapped page but the zero pages
+            # (which are not copied): nothing to scan for; saves reading the pagemap of big reservations
+            continue
         exclude = PAGE_IS_PFNZERO | (PAGE_IS_FILE if status & VMA_FILE_PRIVATE else 0)
         lazy = PE_LAZY if status & VMA_ANON_PRIVATE else 0
         for r in mem.scan(v.start, v.end, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, exclude):
