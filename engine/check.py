@@ -243,8 +243,9 @@ FEATURES = (
             "nothing: a kernel without NUMA has no memory policy to keep"),
     Feature("cgroup2", _cgroup2, "a cgroup2 mount the engine can see",
             "processes in another cgroup v2 than the engine's are refused at dump"),
-    Feature("eventfd_sem", _eventfd_semaphore, "eventfd-semaphore in an eventfd's fdinfo",
-            "eventfds are refused at dump (their EFD_SEMAPHORE mode cannot be seen)"),
+    Feature("eventfd_sem", _eventfd_semaphore, "eventfd-semaphore in an eventfd's fdinfo (not in 6.1)",
+            "the EFD_SEMAPHORE mode is found by reading each eventfd through a copy and writing back what "
+            "was read (same counter; refused if a reader outside the tree races with it)"),
     Feature("timerfd_ticks", _timerfd_set_ticks, "TFD_IOC_SET_TICKS ioctl (CONFIG_CHECKPOINT_RESTORE)",
             "timerfds with expirations not yet read are refused at dump"),
     Feature("memfd_exec", _memfd_exec, "memfd_create MFD_EXEC / MFD_NOEXEC_SEAL and F_SEAL_EXEC (6.3)",
