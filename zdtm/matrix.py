@@ -2,6 +2,7 @@
 
     python -m zdtm.matrix                                  # the smoke set, flavor h: 6.1, 6.12, host
     python -m zdtm.matrix --kernels 6.1 --set smoke -k pipe
+    python -m zdtm.matrix --kernels 6.1 --set lts          # the programs of what older kernels lack
     python -m zdtm.matrix --kernels 6.1,host static/heap00.c static/cow00.c --flavor h,ns
     python -m zdtm.matrix --setup-only                     # Debian packages, kernels: nothing run
     tox -e matrix -- --kernels 6.1                          # the same, virtme-ng from tox's venv
@@ -60,6 +61,13 @@ SETS: dict[str, tuple[str, ...]] = {
         "transition/mem_churn00.c",
     ),
 }
+# what older kernels lack or show differently (fdinfo lines, prctls, ptrace requests, madvise, xstate):
+# every program of these kinds, for a kernel that is new to the matrix
+LTS_PREFIXES = ("eventfd", "evfd", "signalfd_fork", "timerfd", "memfd", "io_uring", "inotify", "fanotify",
+                "fpu", "avx", "amx", "sud", "guard", "membarrier", "mdwe", "posix_timer", "rseq", "anon_name",
+                "mseal", "droppable", "memory_merge", "madv")
+SETS["lts"] = tuple(sorted(f"{p.parent.name}/{p.name}" for d in ("static", "transition")
+                           for p in (REPO_ROOT / d).glob("*.c") if p.name.startswith(LTS_PREFIXES)))
 
 
 @dataclass(frozen=True)
