@@ -8,7 +8,8 @@
     tox -e matrix -- --kernels 6.1                          # the same, virtme-ng from tox's venv
 
 Kernels are Debian's own packages from the machine's apt sources (`6.1` and `6.12` are bookworm's:
-linux-image-<series>...-amd64-unsigned, the newest of the series), fetched with `apt-get download` into
+linux-image-<series>...-amd64-unsigned, the newest of the series; `5.10` is bullseye-security's, through a
+private apt configuration as for virtiofsd below), fetched with `apt-get download` into
 build/matrix/kernels/ and unpacked there with `dpkg -x` (never installed); `host` is the running
 kernel, no VM. Each kernel is booted with virtme-ng (`vng`, software emulation: KVM does not work on
 this kind of machine, see docs) with the host's / read-only and build/ writable; inside, the test
@@ -104,13 +105,17 @@ def setup() -> None:
 VIRTIOFSD_DEBS = ("virtiofsd", "libc6", "libgcc-s1", "libseccomp2", "libcap-ng0")
 
 
-def private_apt(suite: str) -> list[str]:
+# kernel series that are not in the machine's apt sources: (archive, suite) they come from
+OTHER_SUITES = {"5.10": ("http://deb.debian.org/debian-security", "bullseye-security")}
+
+
+def private_apt(suite: str, archive: str = "http://deb.debian.org/debian") -> list[str]:
     """apt-get options for another suite of the Debian archive, in a folder of its own."""
     base = WORK / "apt" / suite
     for d in ("lists/partial", "cache/archives/partial", "parts"):
         (base / d).mkdir(parents=True, exist_ok=True)
     (base / "sources.list").write_text("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-                                       f"http://deb.debian.org/debian {suite} main\n")
+                                       f"{archive} {suite} main\n")
     opts = ["-o", f"Dir::Etc::SourceList={base}/sources.list", "-o", f"Dir::Etc::SourceParts={base}/parts",
             "-o", f"Dir::State::Lists={base}/lists", "-o", f"Dir::Cache={base}/cache"]
     if not any((base / "lists").glob("*Packages*")):
@@ -152,11 +157,11 @@ def _version_key(name: str) -> list[tuple[int, str]]:
     return [(int(x), "") if x.isdigit() else (-1, x) for x in re.findall(r"\d+|[a-z]+", name)]
 
 
-def package_for(series: str) -> str:
+def package_for(series: str, apt_opts: list[str] | None = None) -> str:
     """The newest linux-image-<series>...-amd64-unsigned in the apt sources (no cloud or rt flavours)."""
     pattern = rf"^linux-image-{re.escape(series)}[.-][0-9][^ ]*-amd64-unsigned$"
-    out = subprocess.run(["apt-cache", "search", "--names-only", pattern], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(["apt-cache", *(apt_opts or []), "search", "--names-only", pattern],
+                         capture_output=True, text=True, check=True).stdout
     names = [line.split()[0] for line in out.splitlines() if line.strip()]
     names = [n for n in names if not re.search(r"-(cloud|rt)-amd64", n)]
     if not names:
@@ -167,7 +172,8 @@ def package_for(series: str) -> str:
 def fetch(series: str) -> Kernel:
     if series == "host":
         return Kernel("host", os.uname().release, None)
-    pkg = package_for(series)
+    opts = private_apt(OTHER_SUITES[series][1], OTHER_SUITES[series][0]) if series in OTHER_SUITES else []
+    pkg = package_for(series, opts)
     release = pkg.removeprefix("linux-image-").removesuffix("-unsigned")
     kdir = WORK / "kernels" / release
     vmlinuz = kdir / "boot" / f"vmlinuz-{release}"
@@ -177,7 +183,7 @@ def fetch(series: str) -> Kernel:
         debs = sorted(dl.glob(f"{pkg}_*.deb"))
         if not debs:
             log(f"apt-get download {pkg}")
-            subprocess.run(["apt-get", "download", pkg], cwd=dl, check=True)
+            subprocess.run(["apt-get", *opts, "download", pkg], cwd=dl, check=True)
             debs = sorted(dl.glob(f"{pkg}_*.deb"))
         tmp = kdir.with_name(kdir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
