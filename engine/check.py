@@ -134,6 +134,18 @@ def _xcomp_perm() -> bool:
     return _syscall_ok(nr.arch_prctl, ARCH_GET_XCOMP_PERM, int(ffi.cast("uintptr_t", perm)))
 
 
+def _amx() -> bool:
+    """The CPU has AMX tiles (CPUID.7.0:EDX[24]) and the kernel grants them (ARCH_REQ_XCOMP_PERM, 5.16)."""
+    regs = ffi.new("uint32_t[4]")
+    lib.st_cpuid(0, 0, regs)
+    if regs[0] < 7:
+        return False
+    lib.st_cpuid(7, 0, regs)
+    if not regs[3] & (1 << 24):
+        return False
+    return _xcomp_perm()
+
+
 def _numa() -> bool:
     mode = ffi.new("int *")
     return _syscall_ok(nr.get_mempolicy, int(ffi.cast("uintptr_t", mode)), 0, 0, 0, 0)
@@ -239,6 +251,8 @@ FEATURES = (
             "(6.4, KSM)", "nothing: a kernel without it has no merge-any address space to keep"),
     Feature("xcomp_perm", _xcomp_perm, "ARCH_GET/REQ_XCOMP_PERM (5.16)",
             "nothing: a kernel without it has no dynamic xstate (AMX) permission to keep"),
+    Feature("amx", _amx, "AMX tiles on this CPU, and a kernel that grants them (5.16)",
+            "nothing: no tile state to keep (tasks with tile data are refused anyway)"),
     Feature("numa", _numa, "NUMA memory policies (get_mempolicy)",
             "nothing: a kernel without NUMA has no memory policy to keep"),
     Feature("cgroup2", _cgroup2, "a cgroup2 mount the engine can see",

@@ -218,6 +218,10 @@ def guest_script(out: Path, paths: list[Path], flavor: str, keyword: str | None,
         "export PYTHONDONTWRITEBYTECODE=1",
         f"cd {REPO_ROOT}",
         f"rm -rf {run_dir}",
+        f"mkdir -p {run_dir}",
+        # a tmpfs of its own in the guest: the guest's /tmp may be an overlay, where open_by_handle_at
+        # (inotify and fanotify watches found again) fails with ESTALE
+        *([f"mount -t tmpfs -o mode=1777 zdtm-run {run_dir}"] if in_vm else []),
         f"echo \"kernel $(uname -r)\" > {out}/check.txt",
         f"stasis check >> {out}/check.txt 2>&1",
         "start=$(date +%s)",
@@ -227,6 +231,7 @@ def guest_script(out: Path, paths: list[Path], flavor: str, keyword: str | None,
     ]
     if in_vm:
         lines.append(f"cp -r --no-preserve=ownership,mode {run_dir} {out}/run 2>/dev/null || true")
+        lines.append(f"umount {run_dir}")
     lines += [f"echo $rc > {out}/rc", "exit $rc"]
     return "\n".join(lines) + "\n"
 
