@@ -148,6 +148,7 @@ MPOL_F_ADDR = 1 << 1
 
 # <linux/ioprio.h>
 IOPRIO_WHO_PROCESS = 1
+IOPRIO_CLASS_SHIFT = 13
 
 # <linux/ptrace.h>, <linux/elf.h>
 PTRACE_TRACEME = 0

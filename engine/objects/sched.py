@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
+    IOPRIO_CLASS_SHIFT,
     IOPRIO_WHO_PROCESS,
     PR_GET_TIMERSLACK,
     PR_SET_TIMERSLACK,
@@ -116,7 +117,10 @@ def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
         ret = _syscall(nr.sched_setaffinity, tid, len(s.affinity), int(ffi.cast("uintptr_t", mask)))
         if ret < 0:
             raise RestoreError(f"thread {tid}: sched_setaffinity: {os.strerror(-ret)}")
-    io = _syscall(nr.ioprio_set, IOPRIO_WHO_PROCESS, tid, s.ioprio)
+    # class NONE (0) follows the nice value: older kernels (5.10) show that derived level as its data,
+    # which ioprio_set refuses with class NONE (EINVAL); NONE with data 0 gives the same behaviour back
+    value = s.ioprio if s.ioprio >> IOPRIO_CLASS_SHIFT else 0
+    io = _syscall(nr.ioprio_set, IOPRIO_WHO_PROCESS, tid, value)
     if io < 0:
         raise RestoreError(f"thread {tid}: ioprio_set({s.ioprio:#x}): {os.strerror(-io)}")
     attr = SCHED_ATTR.pack(SCHED_ATTR.size, s.sched_policy, s.sched_flags, s.sched_nice, s.sched_priority,
