@@ -334,8 +334,8 @@ def _maps(pdir: Path) -> list[Range]:
         elif vmas and line.startswith(("VmFlags:", "ProtectionKey:")):
             key, _, value = line.partition(":")
             flags = value.split()
-            if key == "VmFlags":  # state_exceptions.PARTIAL: without sd
-                flags = [f for f in flags if f != "sd"]
+            if key == "VmFlags":  # state_exceptions.PARTIAL: without sd and dw
+                flags = [f for f in flags if f not in ("sd", "dw")]
             vmas[-1][2][key] = " ".join(sorted(flags))
     merged: list[Range] = []
     for start, end, attrs in vmas:
