@@ -13,6 +13,11 @@ from engine.abi.consts import (
     CAP_CHECKPOINT_RESTORE,
     CAP_SYS_ADMIN,
     CAP_SYS_RESOURCE,
+    KCMP_VM,
+    MADV_GUARD_INSTALL,
+    MADV_POPULATE_WRITE,
+    MAP_ANONYMOUS,
+    MAP_DROPPABLE,
     MEMBARRIER_CMD_GET_REGISTRATIONS,
     MFD_CLOEXEC,
     MFD_EXEC,
@@ -20,6 +25,10 @@ from engine.abi.consts import (
     PR_GET_MEMORY_MERGE,
     PR_SET_MM,
     PR_SET_MM_MAP_SIZE,
+    PR_SET_VMA,
+    PR_SET_VMA_ANON_NAME,
+    PROT_READ,
+    PROT_WRITE,
 )
 from engine.native import ffi, lib
 from engine.record import record
@@ -35,19 +44,72 @@ def _kernel_at_least(major: int, minor: int) -> bool:
 
 
 def _pagemap_scan() -> bool:
-    from engine.abi.consts import PAGE_IS_PRESENT
-    from engine.compel.memory import TaskMemory
+    from engine.compel.memory import scan_path
 
-    buf = bytearray(4096)
-    addr = int(ffi.cast("uintptr_t", ffi.from_buffer(buf)))
-    mem = TaskMemory(os.getpid())
-    try:
-        mem.scan(addr & ~4095, (addr & ~4095) + 4096, PAGE_IS_PRESENT, 0)
-        return True
-    except OSError:
+    return scan_path()[0]
+
+
+def page_scan_path() -> str:
+    """How dump finds the pages that hold data, in one line."""
+    from engine.compel.memory import pfns_shown, scan_path
+
+    use, why = scan_path()
+    if use:
+        return "PAGEMAP_SCAN ioctl"
+    zero = "" if pfns_shown() else "; PFNs hidden (no CAP_SYS_ADMIN): zero pages are copied as data"
+    return f"/proc/PID/pagemap read in bulk ({why}){zero}"
+
+
+def _pidfd_getfd() -> bool:
+    """pidfd_open() and pidfd_getfd() (5.6): the engine takes a copy of one of its own fds."""
+    pidfd = lib.st_syscall(nr.pidfd_open, os.getpid(), 0, 0, 0, 0, 0)
+    if pidfd < 0:
         return False
+    try:
+        fd = lib.st_syscall(nr.pidfd_getfd, pidfd, pidfd, 0, 0, 0, 0)
+        if fd >= 0:
+            os.close(fd)
+        return fd >= 0
     finally:
-        mem.close()
+        os.close(pidfd)
+
+
+def _madvise_ok(advice: int) -> bool:
+    """madvise(advice) on a private page of the engine's own succeeds (EINVAL: unknown here)."""
+    import mmap
+
+    with mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE) as m:
+        addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+        return _syscall_ok(nr.madvise, addr, 4096, advice)
+
+
+def _mseal() -> bool:
+    """mseal() (6.10): a zero-length call on an aligned address succeeds and seals nothing."""
+    import mmap
+
+    with mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE) as m:
+        addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+        return _syscall_ok(nr.mseal, addr, 0, 0)
+
+
+def _droppable() -> bool:
+    """mmap(MAP_DROPPABLE) (6.11)."""
+    addr = lib.st_syscall(nr.mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0)
+    if addr < 0:
+        return False
+    lib.st_syscall(nr.munmap, addr, 4096, 0, 0, 0, 0)
+    return True
+
+
+def _anon_names() -> bool:
+    """prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME) (5.17): naming an anonymous mapping of the engine's own."""
+    import mmap
+
+    name = ffi.new("char[]", b"stasis-probe")
+    with mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE) as m:
+        addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+        return _syscall_ok(nr.prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, 4096,
+                           int(ffi.cast("uintptr_t", name)))
 
 
 def _pr_set_mm_map() -> bool:
@@ -70,6 +132,18 @@ def _syscall_ok(num: int, *args: int) -> bool:
 def _xcomp_perm() -> bool:
     perm = ffi.new("uint64_t *")
     return _syscall_ok(nr.arch_prctl, ARCH_GET_XCOMP_PERM, int(ffi.cast("uintptr_t", perm)))
+
+
+def _amx() -> bool:
+    """The CPU has AMX tiles (CPUID.7.0:EDX[24]) and the kernel grants them (ARCH_REQ_XCOMP_PERM, 5.16)."""
+    regs = ffi.new("uint32_t[4]")
+    lib.st_cpuid(0, 0, regs)
+    if regs[0] < 7:
+        return False
+    lib.st_cpuid(7, 0, regs)
+    if not regs[3] & (1 << 24):
+        return False
+    return _xcomp_perm()
 
 
 def _numa() -> bool:
@@ -189,12 +263,28 @@ FEATURES = (
         _caps() & ((1 << CAP_CHECKPOINT_RESTORE) | (1 << CAP_SYS_ADMIN))),
         "clone3() with set_tid, and the capability to use it",
         "restore cannot give processes their old PIDs: restore is impossible"),
-    Feature("pagemap_scan", _pagemap_scan, "PAGEMAP_SCAN ioctl on /proc/PID/pagemap",
-            "dump cannot find which pages hold data (no fallback yet)"),
+    Feature("pidfd_getfd", _pidfd_getfd, "pidfd_open() and pidfd_getfd() (5.6)",
+            "restore cannot hand the tasks their fds: restore is impossible"),
+    Feature("kcmp", lambda: _syscall_ok(nr.kcmp, os.getpid(), os.getpid(), KCMP_VM, 0, 0),
+            "kcmp() (CONFIG_KCMP)", "fds and files shared between processes cannot be found: dump refuses"),
+    Feature("pagemap_scan", _pagemap_scan, "PAGEMAP_SCAN ioctl on /proc/PID/pagemap (6.7)",
+            "pages are found by reading /proc/PID/pagemap in bulk instead: the same ranges, slower on "
+            "large sparse mappings"),
     Feature("pr_set_mm_map", _pr_set_mm_map, "prctl(PR_SET_MM_MAP) without CAP_SYS_RESOURCE",
             "restored processes get wrong brk/arg/env/auxv and /proc/PID/exe"),
-    Feature("rseq_config", lambda: _kernel_at_least(5, 13), "PTRACE_GET_RSEQ_CONFIGURATION",
-            "rseq registrations are lost: sched_getcpu() goes stale after restore"),
+    Feature("rseq_config", lambda: _kernel_at_least(5, 13), "PTRACE_GET_RSEQ_CONFIGURATION (5.13)",
+            "rseq registrations cannot be seen (a warning in the dump log) and are lost: glibc's "
+            "sched_getcpu() goes stale after restore"),
+    Feature("madv_populate", lambda: _madvise_ok(MADV_POPULATE_WRITE), "MADV_POPULATE_WRITE (5.14)",
+            "restore lets its copies fault big ranges in one page at a time (slower, same result)"),
+    Feature("mseal", _mseal, "mseal() (6.10)", "nothing: a kernel without it has no sealed mappings to keep"),
+    Feature("droppable", _droppable, "MAP_DROPPABLE mappings (6.11)",
+            "nothing: a kernel without it has no droppable mappings to keep"),
+    Feature("anon_names", _anon_names, "PR_SET_VMA_ANON_NAME (5.17, CONFIG_ANON_VMA_NAME)",
+            "nothing to keep on a kernel without it; images with named mappings from a newer one fail "
+            "to restore"),
+    Feature("guard_regions", lambda: _madvise_ok(MADV_GUARD_INSTALL), "MADV_GUARD_INSTALL (6.13)",
+            "nothing: a kernel without it has no guard pages to refuse (dump skips looking for them)"),
     Feature("xsave", _xsave, "XSAVE register state (NT_X86_XSTATE)",
             "AVX/AVX-512 registers and MXCSR are not kept"),
     Feature("timens", lambda: os.path.exists("/proc/self/ns/time"), "time namespaces",
@@ -215,12 +305,15 @@ FEATURES = (
             "(6.4, KSM)", "nothing: a kernel without it has no merge-any address space to keep"),
     Feature("xcomp_perm", _xcomp_perm, "ARCH_GET/REQ_XCOMP_PERM (5.16)",
             "nothing: a kernel without it has no dynamic xstate (AMX) permission to keep"),
+    Feature("amx", _amx, "AMX tiles on this CPU, and a kernel that grants them (5.16)",
+            "nothing: no tile state to keep (tasks with tile data are refused anyway)"),
     Feature("numa", _numa, "NUMA memory policies (get_mempolicy)",
             "nothing: a kernel without NUMA has no memory policy to keep"),
     Feature("cgroup2", _cgroup2, "a cgroup2 mount the engine can see",
             "processes in another cgroup v2 than the engine's are refused at dump"),
-    Feature("eventfd_sem", _eventfd_semaphore, "eventfd-semaphore in an eventfd's fdinfo",
-            "eventfds are refused at dump (their EFD_SEMAPHORE mode cannot be seen)"),
+    Feature("eventfd_sem", _eventfd_semaphore, "eventfd-semaphore in an eventfd's fdinfo (not in 6.1)",
+            "the EFD_SEMAPHORE mode is found by reading each eventfd through a copy and writing back what "
+            "was read (same counter; refused if a reader outside the tree races with it)"),
     Feature("timerfd_ticks", _timerfd_set_ticks, "TFD_IOC_SET_TICKS ioctl (CONFIG_CHECKPOINT_RESTORE)",
             "timerfds with expirations not yet read are refused at dump"),
     Feature("memfd_exec", _memfd_exec, "memfd_create MFD_EXEC / MFD_NOEXEC_SEAL and F_SEAL_EXEC (6.3)",
@@ -294,5 +387,6 @@ def run(feature: str | None, verbose: bool = True) -> int:
         if not ok:
             line += f"\n{'':21}without it: {f.cost}"
         print(line)
+    print(f"page scan: {page_scan_path()}")
     print("Looks good." if not missing else f"{missing} feature(s) missing (see above).")
     return 0

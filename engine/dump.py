@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from engine import fault, freeze, proc
+from engine.compel import memory
 from engine.compel.inject import Injector
 from engine.compel.memory import TaskMemory
 from engine.compel.ptrace import TraceeGone
@@ -55,6 +56,8 @@ def dump(opts: DumpOptions) -> None:
         for t in ctx.tasks:
             _read_proc(t)
         fault.point("dump:proc")
+        use_ioctl, why = memory.scan_path()
+        log.info("pages found by %s (%s)", "PAGEMAP_SCAN" if use_ioctl else "reading /proc/PID/pagemap", why)
         for obj in OBJECTS:  # refuse before touching any task
             if obj.check:
                 for t in ctx.tasks:

@@ -26,6 +26,8 @@ class Vma:
     inode: int
     path: str
     vmflags: set[str] = field(default_factory=set)
+    rss_kb: int = -1  # smaps Rss and Swap (-1: not read): 0 and 0 means no page of it holds data
+    swap_kb: int = -1
 
     @property
     def prot(self) -> int:
@@ -72,6 +74,10 @@ def vmas(pid: int) -> list[Vma]:
                                m[7].strip()))
             elif line.startswith("VmFlags:"):
                 out[-1].vmflags = set(line.split()[1:])
+            elif line.startswith("Rss:"):
+                out[-1].rss_kb = int(line.split()[1])
+            elif line.startswith("Swap:"):
+                out[-1].swap_kb = int(line.split()[1])
     return out
 
 

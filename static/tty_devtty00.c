@@ -104,6 +104,8 @@ int main(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(p[1]);
 		close(q[0]);
+		if (write(q[1], "r", 1) != 1) /* its fds are final: the parent may report ready */
+			_exit(2);
 		if (read(p[0], &c, 1) != 1)
 			_exit(3);
 		if (check_devtty(tty, slave, "child"))
@@ -114,6 +116,8 @@ int main(int argc, char **argv)
 	}
 	close(p[0]);
 	close(q[1]);
+	if (read(q[0], &c, 1) != 1)
+		return pr_perror("the child did not start");
 
 	test_daemon();
 	test_waitsig();

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LIB_DIR = REPO_ROOT / "zdtm" / "lib"
 BUILD_DIR = REPO_ROOT / "build" / "zdtm"
 BIN_DIR = BUILD_DIR / "bin"
-RUN_DIR = BUILD_DIR / "run"
+# ZDTM_RUN_DIR: the items' work dirs elsewhere (the kernel matrix keeps them on a guest's own tmpfs)
+RUN_DIR = Path(os.environ["ZDTM_RUN_DIR"]) if os.environ.get("ZDTM_RUN_DIR") else BUILD_DIR / "run"
 EXCL_LOCK = BUILD_DIR / "excl.lock"
 
 

@@ -421,7 +421,10 @@ def _maps(pdir: Path) -> list[Range]:
             vmas.append([start, end, attrs])
         elif vmas and line.startswith(("VmFlags:", "ProtectionKey:")):
             key, _, value = line.partition(":")
-            vmas[-1][2][key] = " ".join(sorted(value.split()))
+            flags = value.split()
+            if key == "VmFlags":  # state_exceptions.PARTIAL: without sd and dw
+                flags = [f for f in flags if f not in ("sd", "dw")]
+            vmas[-1][2][key] = " ".join(sorted(flags))
     merged: list[Range] = []
     for start, end, attrs in vmas:
         frozen = tuple(sorted(attrs.items()))

@@ -112,6 +112,13 @@ PARTIAL: dict[str, tuple[str, str]] = {
         "the time left of an armed timerfd decreases while time passes; whether it is armed is compared "
         "(an interval timer that fired is armed, though fdinfo shows no time left until it is read)",
     ),
+    "VmFlags": (
+        "sd (VM_SOFTDIRTY, on kernels built with soft-dirty tracking) and dw (VM_DENYWRITE, before 5.15)",
+        "sd: the kernel sets it on every mapping it creates (all of its pages count as written since the "
+        "last clear), and only clear_refs clears it, for the whole address space at once: a restored mapping "
+        "is new, and no interface gives one mapping its old value without changing every other's; dw: only "
+        "the kernel's ELF loader sets it on the mappings of an executable, mmap() ignores MAP_DENYWRITE",
+    ),
 }
 
 # differences the engine's options ask for (zdtm.state._allowed_by_options): option -> what, why

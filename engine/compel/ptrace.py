@@ -5,6 +5,7 @@ Every ptrace call must come from the OS thread that attached: the engine is sing
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -173,10 +174,13 @@ class Tracee:
         mask = ffi.new("uint64_t *", value)
         ptrace(PTRACE_SETSIGMASK, self.tid, 8, int(ffi.cast("uintptr_t", mask)), "PTRACE_SETSIGMASK")
 
-    def rseq_config(self):  # -> cdata 'struct st_rseq_conf *'
+    def rseq_config(self):  # -> cdata 'struct st_rseq_conf *', or None before 5.13
         conf = ffi.new("struct st_rseq_conf *")
-        ptrace(PTRACE_GET_RSEQ_CONFIGURATION, self.tid, ffi.sizeof("struct st_rseq_conf"),
-               int(ffi.cast("uintptr_t", conf)), "PTRACE_GET_RSEQ_CONFIGURATION")
+        ret = lib.st_ptrace(PTRACE_GET_RSEQ_CONFIGURATION, self.tid, ffi.sizeof("struct st_rseq_conf"),
+                            int(ffi.cast("uintptr_t", conf)))
+        if ret == -errno.EIO:  # an unknown request: the kernel cannot show rseq registrations
+            return None
+        check(ret, f"PTRACE_GET_RSEQ_CONFIGURATION (tid {self.tid})")
         return conf
 
     def peek_siginfo(self, shared: bool) -> list[bytes]:

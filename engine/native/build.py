@@ -34,6 +34,12 @@ long st_process_vm_readv(pid_t pid, struct iovec *local, unsigned long nlocal,
 long st_process_vm_writev(pid_t pid, struct iovec *local, unsigned long nlocal,
                           struct iovec *remote, unsigned long nremote);
 long st_pagemap_scan(int fd, struct st_pm_scan_arg *arg);
+/* PAGEMAP_SCAN's selection over n /proc/PID/pagemap entries (the pages from addr on): categories
+   derived from each entry (zero page: PFN == zero_pfn or in [hzero_lo, hzero_hi)), pages chosen as
+   the ioctl chooses them (inverted, mask, anyof), written to out as merged [start, end) pairs
+   (out holds n + 1 values). Returns the number of pairs. */
+long st_pagemap_runs(const uint64_t *ents, size_t n, uint64_t addr, uint64_t zero_pfn, uint64_t hzero_lo,
+                     uint64_t hzero_hi, uint64_t inverted, uint64_t mask, uint64_t anyof, uint64_t *out);
 /* clone3(set_tid=[pid]) a child that does PTRACE_TRACEME and execs path: the empty restore helper. */
 long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t *set_tid);
 /* The same helper as an orphan: an intermediate child clone3()s it and exits, so its parent is the
@@ -95,6 +101,58 @@ long st_process_vm_writev(pid_t pid, struct iovec *local, unsigned long nlocal,
 long st_pagemap_scan(int fd, struct st_pm_scan_arg *arg)
 {
     return neg_errno(ioctl(fd, ST_PAGEMAP_SCAN, arg));
+}
+
+/* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+#define PM_SOFT_DIRTY (1ULL << 55)
+#define PM_GUARD_REGION (1ULL << 58)
+#define PM_FILE (1ULL << 61)
+#define PM_SWAP (1ULL << 62)
+#define PM_PRESENT (1ULL << 63)
+/* PAGEMAP_SCAN categories (<linux/fs.h>) */
+#define CAT_FILE (1ULL << 2)
+#define CAT_PRESENT (1ULL << 3)
+#define CAT_SWAPPED (1ULL << 4)
+#define CAT_PFNZERO (1ULL << 5)
+#define CAT_SOFT_DIRTY (1ULL << 7)
+#define CAT_GUARD (1ULL << 8)
+
+long st_pagemap_runs(const uint64_t *ents, size_t n, uint64_t addr, uint64_t zero_pfn, uint64_t hzero_lo,
+                     uint64_t hzero_hi, uint64_t inverted, uint64_t mask, uint64_t anyof, uint64_t *out)
+{
+    long nout = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        uint64_t e = ents[i], cat = 0, pfn = e & PM_PFN_MASK, va;
+
+        if (e & PM_PRESENT) {
+            cat = CAT_PRESENT;
+            if (pfn && (pfn == zero_pfn || (pfn >= hzero_lo && pfn < hzero_hi)))
+                cat |= CAT_PFNZERO;
+        } else if (e & PM_SWAP) {
+            cat = CAT_SWAPPED;
+            if (e & PM_GUARD_REGION)
+                cat |= CAT_GUARD;
+        }
+        if (cat && !(cat & CAT_PFNZERO) && (e & PM_FILE))
+            cat |= CAT_FILE;  /* pagemap calls the huge zero page a file page, the ioctl does not */
+        if (e & PM_SOFT_DIRTY)  /* holes too: the VMA is VM_SOFTDIRTY */
+            cat |= CAT_SOFT_DIRTY;
+        cat ^= inverted;
+        if ((cat & mask) != mask || (anyof && !(cat & anyof)))
+            continue;
+        va = addr + i * 4096;
+        if (nout && out[2 * nout - 1] == va)
+            out[2 * nout - 1] = va + 4096;
+        else {
+            out[2 * nout] = va;
+            out[2 * nout + 1] = va + 4096;
+            nout++;
+        }
+    }
+    return nout;
 }
 
 long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t *set_tid)

@@ -1,9 +1,9 @@
 """The address space: VMAs of every kind, mm fields (brk, arg/env, auxv, exe), and page contents.
 
-Dump reads only pages that hold data (PAGEMAP_SCAN: present or swapped, not the zero page, and
-for private file mappings only the COWed ones) straight into a mapped pages-N.img; restore maps
-every VMA at its address, copies the pages in with one bulk call per batch of ranges, then sets
-the final protections.
+Dump reads only pages that hold data (PAGEMAP_SCAN, or /proc/PID/pagemap where the kernel lacks it:
+present or swapped, not the zero page, and for private file mappings only the COWed ones) straight
+into a mapped pages-N.img; restore maps every VMA at its address, copies the pages in with one bulk
+call per batch of ranges, then sets the final protections.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
     MADV_DONTNEED,
+    MADV_GUARD_INSTALL,
     MADV_POPULATE_WRITE,
     MAP_ANONYMOUS,
     MAP_DROPPABLE,
@@ -53,7 +54,7 @@ from engine.compel.memory import Range, TaskMemory
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.images.reader import open_image
-from engine.native import PAGE_SIZE, ffi
+from engine.native import PAGE_SIZE, ffi, lib
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import ghost, io_uring, memfd
 from engine.objects.intask import fd_from_broker, open_in_task
@@ -166,6 +167,19 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
     raise UnsupportedError(f"pid {pid}: mapping {v.path or '?'} at {v.start:#x}-{v.end:#x}: not supported")
 
 
+_guards: bool | None = None
+
+
+def _guards_possible() -> bool:
+    """MADV_GUARD_INSTALL works here (6.13+), probed once on a page of the engine's own."""
+    global _guards
+    if _guards is None:
+        with mmap.mmap(-1, PAGE_SIZE, flags=mmap.MAP_PRIVATE) as m:
+            addr = int(ffi.cast("uintptr_t", ffi.from_buffer(m)))
+            _guards = lib.st_syscall(nr.madvise, addr, PAGE_SIZE, MADV_GUARD_INSTALL, 0, 0, 0) == 0
+    return _guards
+
+
 def check(ctx: DumpContext, t: Task) -> None:
     if not t.alive:
         return
@@ -179,9 +193,11 @@ def check(ctx: DumpContext, t: Task) -> None:
                 ghost.check_vma(ctx, t.pid, v)
             if v.path in ("[vsyscall]", "[vvar]", "[vvar_vclock]", "[vdso]"):
                 continue
+            if not _guards_possible():
+                continue  # a kernel without guard regions (6.13): none to find, no scan to pay for
             try:
                 guards = mem.scan(v.start, v.end, PAGE_IS_GUARD, 0)
-            except OSError:  # a kernel without guard regions (or without this category): none to find
+            except OSError:  # a kernel without this category: none to find
                 guards = []
             if guards:
                 s, e = guards[0]
@@ -240,6 +256,10 @@ def dump(ctx: DumpContext, t: Task) -> None:
             continue
         if status & (SPECIAL | VMA_FILE_SHARED) or not status & VMA_AREA_REGULAR:
             continue  # shared file pages live in the file; vDSO/vvar come from this kernel
+        if v.rss_kb == 0 and v.swap_kb == 0:
+            # smaps (read with the tree frozen) counts every present or swapped page but the zero pages
+            # (which are not copied): nothing to scan for; saves reading the pagemap of big reservations
+            continue
         exclude = PAGE_IS_PFNZERO | (PAGE_IS_FILE if status & VMA_FILE_PRIVATE else 0)
         lazy = PE_LAZY if status & VMA_ANON_PRIVATE else 0
         for r in mem.scan(v.start, v.end, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, exclude):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
+    IOPRIO_CLASS_SHIFT,
     IOPRIO_WHO_PROCESS,
     PR_GET_TIMERSLACK,
     PR_SET_TIMERSLACK,
@@ -116,9 +117,13 @@ def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
         ret = _syscall(nr.sched_setaffinity, tid, len(s.affinity), int(ffi.cast("uintptr_t", mask)))
         if ret < 0:
             raise RestoreError(f"thread {tid}: sched_setaffinity: {os.strerror(-ret)}")
-    io = _syscall(nr.ioprio_set, IOPRIO_WHO_PROCESS, tid, s.ioprio)
-    if io < 0:
-        raise RestoreError(f"thread {tid}: ioprio_set({s.ioprio:#x}): {os.strerror(-io)}")
+    # class NONE (0) follows the nice value, as a new thread's does: nothing to set. Older kernels (5.10)
+    # show the derived level as its data, which ioprio_set refuses with class NONE (EINVAL), and after
+    # an explicit NONE/0 they would show data 0
+    if s.ioprio >> IOPRIO_CLASS_SHIFT:
+        io = _syscall(nr.ioprio_set, IOPRIO_WHO_PROCESS, tid, s.ioprio)
+        if io < 0:
+            raise RestoreError(f"thread {tid}: ioprio_set({s.ioprio:#x}): {os.strerror(-io)}")
     attr = SCHED_ATTR.pack(SCHED_ATTR.size, s.sched_policy, s.sched_flags, s.sched_nice, s.sched_priority,
                            s.sched_runtime, s.sched_deadline, s.sched_period, s.sched_util_min,
                            s.sched_util_max or (1024 if s.sched_flags & SCHED_FLAG_UTIL_CLAMP else 0))

@@ -21,6 +21,7 @@ from engine.abi.consts import (
 )
 from engine.compel.inject import SCRATCH_DATA, Injector
 from engine.errors import RestoreError, UnsupportedError
+from engine.log import log
 from engine.native import check as checked
 from engine.native import ffi, lib
 from engine.objects.base import KernelObject, Phase, Stage
@@ -82,7 +83,9 @@ def dump_thread(ctx: DumpContext, t: Task, thr: Thread) -> None:
         x.fs_root = os.readlink(f"/proc/{t.pid}/task/{thr.tid}/root")
         x.fs_umask = int(thr.facts.status["Umask"], 8)
     conf = thr.tracee.rseq_config()
-    if conf.rseq_abi_pointer:
+    if conf is None:  # before 5.13 (`stasis check` rseq_config): a registration cannot be seen
+        log.warning("thread %d: rseq registrations cannot be seen on this kernel: not restored", thr.tid)
+    elif conf.rseq_abi_pointer:
         th.rseq_entry.rseq_abi_pointer = conf.rseq_abi_pointer
         th.rseq_entry.rseq_abi_size = conf.rseq_abi_size
         th.rseq_entry.signature = conf.signature

@@ -169,3 +169,38 @@ def test_ghost_chunks_are_the_data_of_a_sparse_file(tmp_path: Path) -> None:
     assert data < 1 << 20, "the hole was read"
     assert chunks[0][1][:5000] == b"x" * 5000 and chunks[-1][1].endswith(b"tail")
     assert chunks[-1][0] + len(chunks[-1][1]) == g.size
+
+
+EVENTFDS = [(0, False), (1, False), (2, False), (7, False), (0, True), (1, True), (2, True), (7, True),
+            ((1 << 64) - 2, False), ((1 << 64) - 2, True)]
+
+
+def test_the_semaphore_mode_is_read_without_changing_the_counter() -> None:
+    """The fallback for kernels whose fdinfo has no eventfd-semaphore, on a real child's eventfds."""
+    import subprocess
+    import sys
+
+    from engine.objects.files.eventfd import probe_semaphore, shown_counter
+
+    child = ("import os, sys\n"
+             f"spec = {EVENTFDS!r}\n"
+             "fds = []\n"
+             "for count, sem in spec:\n"
+             "    fd = os.eventfd(0, os.EFD_SEMAPHORE if sem else 0)\n"
+             "    if count:\n"
+             "        os.eventfd_write(fd, count)\n"
+             "    fds.append(fd)\n"
+             "print(*fds, flush=True)\n"
+             "sys.stdin.read()\n")
+    p = subprocess.Popen([sys.executable, "-c", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+    try:
+        assert p.stdout is not None
+        fds = [int(x) for x in p.stdout.readline().split()]
+        for fd, (count, sem) in zip(fds, EVENTFDS, strict=True):
+            assert shown_counter(p.pid, fd) == count
+            assert probe_semaphore(p.pid, fd, count) is sem, (count, sem)
+            assert shown_counter(p.pid, fd) == count, (count, sem)
+    finally:
+        p.kill()
+        p.wait()
