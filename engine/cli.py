@@ -51,8 +51,8 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
     (("--network-lock",), "network_lock", "str", "nftables", ("nftables", "skip", "iptables"),
      "how peers of TCP connections are kept away between dump and restore (nftables; skip: not at all)"),
     (("--inherit-fd",), "inherit_fd", "append", None, None,
-     "restore: fd[N]:RESOURCE - the caller's fd N stands for that file of the images (pipe:[ino], "
-     "socket:[ino], or a path), as in criu"),
+     "restore: fd[N]:RESOURCE - the caller's fd N stands for that file of the images (pipe:[ino] "
+     "or a path), as in criu"),
     (("--sign-key",), "sign_key", "str", None, None,
      "dump: sign the images' digests with this key file (HMAC-SHA256; at least 16 bytes)"),
     (("--verify-key",), "verify_key", "str", None, None,
