@@ -33,7 +33,9 @@ def verify_stream(wd: Path) -> list[str]:
     if isinstance(client, dict) and isinstance(server, dict):
         if client["recv"] != server["sent"] or server["recv"] != client["sent"]:
             problems.append(f"client {client}, server {server}: each end must receive what the other sent")
-        if min(client["recv"], server["recv"]) < 2 * 50 * 40:
+        # the harness waits on the client end's received records (progress); the other direction runs
+        # alongside and may be a few records behind when the stream is ended
+        if client["recv"] < 2 * 50 * 40 or server["recv"] < 50 * 40:
             problems.append(f"client {client}, server {server}: too few records for 2 rounds of mid-work")
     for role in ("client", "server"):
         counts = [int(n) for n in lines(wd / f"recv-{role}.txt")]
