@@ -57,7 +57,12 @@ def _parse(argv: list[str]) -> dict[str, str | bool | None]:
     return out
 
 
+_EXITED: list[tuple[int, int]] = []  # (pid, status) of workers reaped by the handler, logged by the loop
+
+
 def _reap(signum: int, frame: FrameType | None) -> None:
+    """SIGCHLD: reap only. Logging here could re-enter the log file's buffered write the main loop is in
+    the middle of (a RuntimeError that killed the service), so the loop logs what was reaped."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -65,6 +70,12 @@ def _reap(signum: int, frame: FrameType | None) -> None:
             return
         if pid == 0:
             return
+        _EXITED.append((pid, status))
+
+
+def _log_exited() -> None:
+    while _EXITED:
+        pid, status = _EXITED.pop(0)
         if os.WIFSIGNALED(status):
             log.warning("Worker(pid %d) was killed by %d", pid, os.WTERMSIG(status))
         else:
@@ -114,11 +125,13 @@ def main(argv: list[str]) -> int:
     log.info("stasis service listening on %s (pid %d)", address, os.getpid())
     while True:
         conn, _ = sock.accept()
+        _log_exited()
         pid = os.fork()
         if pid == 0:
             _worker(sock, conn)
         conn.close()
         log.info("connection: worker %d", pid)
+        _log_exited()
 
 
 def _worker(listener: socket.socket, conn: socket.socket) -> None:
