@@ -150,11 +150,11 @@ def _worker(listener: socket.socket, conn: socket.socket) -> None:
 
 
 def _stop(sock: socket.socket, address: str) -> None:
-    log.info("service stopped (SIGTERM)")
+    """SIGTERM: the socket goes and the service ends. No logging from the handler (it may interrupt the
+    log's own write: see _reap); every line logged before is flushed already."""
     sock.close()
     try:
         os.unlink(address)
     except OSError:
         pass
-    log.close()
     os._exit(0)
