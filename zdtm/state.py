@@ -627,8 +627,7 @@ def _maps_diff(pid: int, before: list[Range], after: list[Range], limit: int = 1
     return lines
 
 
-def _allowed_by_options(opts: tuple[str, ...], key: str, old: str, new: str,
-                        fields: dict[str, str]) -> bool:
+def _allowed_by_options(opts: tuple[str, ...], key: str, new: str, fields: dict[str, str]) -> bool:
     """A difference the engine's options ask for (state_exceptions.BY_OPTION says which and why)."""
     fd, _, name = key.partition(" sock.")
     if not name:
@@ -660,10 +659,10 @@ def compare(before: State, after: State, opts: tuple[str, ...] = ()) -> str | No
         lines += _diff("mount", pid, set(old.mounts), set(new.mounts))
         if opts:
             old_f = dict(old.fields)
-            new_f = {k: v for k, v in new.fields.items()}
+            new_f = dict(new.fields)
             for key in old_f.keys() | new_f.keys():
                 a, b = old_f.get(key, "<none>"), new_f.get(key, "<none>")
-                if a != b and _allowed_by_options(opts, key, a, b, old.fields):
+                if a != b and _allowed_by_options(opts, key, b, old.fields):
                     old_f.pop(key, None)
                     new_f.pop(key, None)
             lines += _fields_diff(pid, old_f, new_f)
