@@ -81,14 +81,20 @@ def restore(opts: RestoreOptions) -> int:
     fault.point("restore:images")
     root = ctx.root
     ctx.broker = Broker(ctx)
-    ctx.engine_pidfd = _engine_pidfd()
+    # in a user namespace of its own the tree may not take fds from the engine: they are sent to it
+    userns = namespaces.in_userns(ctx)
+    ctx.engine_pidfd = ctx.broker.passing_socket() if userns else _engine_pidfd()
     for t in ctx.tasks:
         if t.files is not None:
             t.files.engine_pidfd = ctx.engine_pidfd
     try:
         _spawn(ctx, root)
+    except BaseException:
+        ctx.fd_broker.close()
+        raise
     finally:
-        os.close(ctx.engine_pidfd)
+        if not userns:  # the socket's end stays the broker's until the end
+            os.close(ctx.engine_pidfd)
     try:
         fault.point("restore:spawn")
         _build(ctx)
@@ -156,6 +162,11 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
         if ret < 0:
             raise RestoreError(f"cannot create a process with pid {root.pid} in new namespaces ({flags:#x}): "
                                f"clone3: {os.strerror(-ret)}")
+        try:
+            namespaces.spawned(ctx, ret, go[0])  # with a user namespace: its maps, then it goes on
+        except BaseException:
+            _kill(ret)
+            raise
     elif ctx.opts.sibling:  # a child of the engine's parent (criu's rst_sibling): seized like an orphan
         ret = lib.st_spawn_sibling_helper(path.encode(), tid, go)
         orphan = True
@@ -253,7 +264,10 @@ def _build(ctx: RestoreContext) -> None:
     root.leader.inj = Injector.attach(root.tracee, _helper_syscall(root), root.mem)
     ctx.scratch = _scratch_address(ctx, proc.vmas(root.pid))
     _prepare_root(ctx, root)
-    namespaces.restore_root(ctx, root)  # time, names, sysctls, the mount tree: before anything is rebuilt
+    try:  # time, names, sysctls, the mount tree: before anything is rebuilt
+        namespaces.restore_root(ctx, root)
+    except OSError as exc:  # an injected syscall that failed: one line, with where
+        raise RestoreError(f"pid {root.pid}: its namespaces: {exc}") from exc
     fault.point("restore:address-space")
     # A process's memory is rebuilt before it forks its children: what they still shared
     # copy-on-write at the dump is inherited, and stays shared (mm.restore_vmas keeps it).
@@ -305,6 +319,9 @@ def _run(ctx: RestoreContext, t: Task, phase: Phase) -> None:
         except TraceeGone as exc:
             raise RestoreError(f"pid {t.pid} died in restore stage {stage.name}: {exc}") from exc
         except OSError as exc:  # an injected syscall or a /proc write that failed: one line, with where
+            import traceback
+
+            log.debug("pid %d: restore stage %s failed:\n%s", t.pid, stage.name, traceback.format_exc())
             raise RestoreError(f"pid {t.pid}: restore stage {stage.name}: {exc}") from exc
         fault.point(f"restore:{stage.name}")
 

@@ -108,5 +108,5 @@ class Flavor:
 FLAVORS: dict[str, Flavor] = {
     "h": Flavor("h", newns=False, userns=False, cr_supported=True),
     "ns": Flavor("ns", newns=True, userns=False, cr_supported=True),
-    "uns": Flavor("uns", newns=True, userns=True, cr_supported=False),
+    "uns": Flavor("uns", newns=True, userns=True, cr_supported=True),
 }

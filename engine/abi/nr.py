@@ -129,6 +129,7 @@ setdomainname = 171
 mount = 165
 umount2 = 166
 pivot_root = 155
+open_tree = 428
 move_mount = 429
 shmget = 29
 shmat = 30

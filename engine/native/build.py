@@ -283,11 +283,15 @@ long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size,
     if (child == 0) {
         /* raw syscalls only: glibc's state is the parent's */
         if (go[0] >= 0) {
+            syscall(SYS_close, go[1]);  /* an engine that dies before the maps: EOF, not a hang */
             if (syscall(SYS_read, go[0], &c, 1) != 1)
                 syscall(SYS_exit_group, 126);
-            /* the maps are written: the namespace's root, before exec keeps its capabilities */
-            if (syscall(SYS_setresgid, 0, 0, 0) || syscall(SYS_setgroups, 0, NULL) ||
-                syscall(SYS_setresuid, 0, 0, 0))
+            /* the maps are written: the namespace's root, before exec keeps its capabilities;
+               setgroups fails where the images say "deny", and then there are none to drop */
+            if (syscall(SYS_setresgid, 0, 0, 0))
+                syscall(SYS_exit_group, 125);
+            syscall(SYS_setgroups, 0, NULL);
+            if (syscall(SYS_setresuid, 0, 0, 0))
                 syscall(SYS_exit_group, 125);
         }
         syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);

@@ -1,6 +1,88 @@
-"""struct clone_args (v2, 88 bytes), as the injected clone3() calls pass it."""
+"""The injected clone3() that creates a process or thread at its old pid (struct clone_args v2, 88 bytes).
 
+set_tid names the pid on each level, innermost first. Inside a user namespace of the tree's own, a process
+may name only the levels its namespace owns (the outer one is EPERM): the engine's level then gets its pid
+through the engine's ns_last_pid, set just before, and the result is checked (another process of the
+engine's pid namespace may have taken it meanwhile: the restore then fails cleanly, saying so).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
 import struct
+from typing import TYPE_CHECKING
+
+from engine import proc
+from engine.abi import nr
+from engine.compel.inject import SCRATCH_DATA
+from engine.errors import RestoreError
+from engine.objects import nsworker
+
+if TYPE_CHECKING:
+    from engine.compel.inject import Injector
 
 # flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")
+LAST_PID = "/proc/sys/kernel/ns_last_pid"
+
+
+def _call(inj: Injector, flags: int, exit_signal: int, tids: list[int]) -> int:
+    tid_addr = SCRATCH_DATA - 64
+    inj.put(struct.pack(f"<{len(tids)}i", *tids), tid_addr)
+    args = CLONE_ARGS.pack(flags, 0, 0, 0, exit_signal, 0, 0, 0, inj.scratch + tid_addr, len(tids), 0)
+    inj.put(args, 0)
+    return inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
+
+
+def _nspid(pid: int) -> list[str]:
+    try:
+        return proc.status(pid).get("NSpid", "").split()
+    except OSError:
+        return []
+
+
+def _outer_of(creator: int, inner: int) -> int | None:
+    """The engine's pid of the child (or thread) `inner` that `creator` just made: among the children of
+    the creator's threads or of its parent (CLONE_PARENT), or among its threads."""
+    want = [str(inner)]
+    parent = int(proc.status(creator).get("PPid", "0"))
+    for who in (creator, parent):
+        for task in os.listdir(f"/proc/{who}/task"):
+            try:
+                kids = proc.read_str(f"/proc/{who}/task/{task}/children").split()
+            except OSError:
+                continue
+            for k in kids:
+                if _nspid(int(k))[-1:] == want:
+                    return int(k)
+    for task in os.listdir(f"/proc/{creator}/task"):
+        if _nspid(int(task))[-1:] == want:
+            return int(task)
+    return None
+
+
+def clone3(inj: Injector, creator: int, flags: int, exit_signal: int, tids: list[int], by_last_pid: bool,
+           what: str) -> int:
+    """clone3 in `inj`'s task with set_tid = tids; returns what it returned (the pid in the creator's
+    namespace, or -errno). `by_last_pid`: the creator is in a user namespace of its own, and tids[1] (the
+    engine's level) comes from ns_last_pid."""
+    if not by_last_pid or len(tids) < 2:
+        return _call(inj, flags, exit_signal, tids)
+    inner, outer = tids[0], tids[1]
+    try:
+        nsworker.write_text(LAST_PID, str(outer - 1))
+    except OSError as exc:
+        raise RestoreError(f"{what}: cannot set {LAST_PID} for its outer pid {outer}: {exc}") from exc
+    ret = _call(inj, flags, exit_signal, [inner])
+    if ret != inner:
+        return ret
+    if _nspid(outer) == [str(outer), str(inner)]:
+        return ret
+    got = _outer_of(creator, inner)
+    if got != outer:  # another process of the engine's pid namespace took it between the two calls
+        if got is not None:
+            os.kill(got, signal.SIGKILL)  # not one of the tree's: the failed restore's cleanup reaps it
+        raise RestoreError(f"{what}: it was born at outer pid {got}, not {outer} (another process took that "
+                           "pid meanwhile): restore again")
+    return ret

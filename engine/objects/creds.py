@@ -7,6 +7,7 @@ every thread runs the restore itself, from the helper's root down to its own set
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine import proc
@@ -24,6 +25,7 @@ from engine.abi.consts import (
 )
 from engine.errors import UnsupportedError
 from engine.images.pb import creds_pb2
+from engine.objects import namespaces
 from engine.objects.base import KernelObject, Phase, Stage
 
 if TYPE_CHECKING:
@@ -38,11 +40,14 @@ def _words(hexval: str) -> list[int]:
 
 
 def check(ctx: DumpContext, t: Task) -> None:
-    """Restore can give a thread only capabilities the engine has itself."""
+    """Restore can give a thread only capabilities the engine has itself; in a user namespace of the
+    tree's own, every one (its creator has them all there, whatever its bounding set outside)."""
     if not t.alive:
         return
     mine = proc.status("self")
     have = int(mine["CapEff"], 16) & int(mine["CapBnd"], 16)
+    if namespaces.id_translator(ctx) is not None:
+        have = (1 << (int(proc.read_str("/proc/sys/kernel/cap_last_cap")) + 1)) - 1
     for th in t.threads:
         st = th.facts.status
         for name in ("CapPrm", "CapInh", "CapBnd", "CapAmb"):
@@ -54,21 +59,26 @@ def check(ctx: DumpContext, t: Task) -> None:
 
 
 def dump_thread(ctx: DumpContext, t: Task, th: Thread) -> None:
-    from_status(th.facts.status, th.core.thread_core.creds)
+    from_status(th.facts.status, th.core.thread_core.creds, namespaces.id_translator(ctx))
     secbits = th.injector.call(nr.prctl, PR_GET_SECUREBITS, what="prctl(PR_GET_SECUREBITS)")
     th.core.thread_core.creds.secbits = secbits
 
 
-def from_status(st: dict[str, str], c: creds_pb2.creds_entry) -> None:
-    """The ids, groups and capability sets /proc/PID/status shows (a zombie's too)."""
-    c.uid, c.euid, c.suid, c.fsuid = (int(x) for x in st["Uid"].split())
-    c.gid, c.egid, c.sgid, c.fsgid = (int(x) for x in st["Gid"].split())
+def from_status(st: dict[str, str], c: creds_pb2.creds_entry,
+                inside: Callable[[str, int], int] | None = None) -> None:
+    """The ids, groups and capability sets /proc/PID/status shows (a zombie's too); `inside` translates
+    the ids to the process's own user namespace (the capability sets are its own already)."""
+    def ids(kind: str, text: str) -> list[int]:
+        return [inside(kind, int(x)) if inside else int(x) for x in text.split()]
+
+    c.uid, c.euid, c.suid, c.fsuid = ids("uid", st["Uid"])
+    c.gid, c.egid, c.sgid, c.fsgid = ids("gid", st["Gid"])
     c.cap_inh.extend(_words(st["CapInh"]))
     c.cap_prm.extend(_words(st["CapPrm"]))
     c.cap_eff.extend(_words(st["CapEff"]))
     c.cap_bnd.extend(_words(st["CapBnd"]))
     c.cap_amb.extend(_words(st["CapAmb"]))
-    c.groups.extend(int(g) for g in st["Groups"].split())
+    c.groups.extend(ids("gid", st["Groups"]))
     c.secbits = 0
     c.no_new_privs = int(st.get("NoNewPrivs", "0"))
 

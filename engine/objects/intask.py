@@ -39,12 +39,27 @@ def write_own_proc(t: Task, path: str, data: bytes) -> None:
         inj.raw(nr.close, fd)
 
 
+def open_by_engine(ctx: RestoreContext, t: Task, path: str, flags: int) -> int:
+    """`path` opened by the engine (as it sees it) and handed to the task: its fd number there."""
+    try:
+        src = os.open(path, flags | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError as exc:
+        raise RestoreError(f"pid {t.pid}: cannot open {path}: {exc.strerror}") from exc
+    try:
+        fd = ctx.fd_broker.hand_out(t, src)
+    finally:
+        os.close(src)
+    if fd < 0:
+        raise RestoreError(f"pid {t.pid}: cannot take {path} from the engine: {os.strerror(-fd)}")
+    return fd
+
+
 def fd_from_broker(ctx: RestoreContext, t: Task, fid: int) -> int:
     """The engine's fd of file `fid` (the fd broker opens it once), taken into the task with
     pidfd_getfd(): for what the task maps that has no name to open (memfds, deleted files)."""
     src = ctx.fd_broker.fd_for(fid)
     assert t.files is not None
-    fd = t.injector.raw(nr.pidfd_getfd, t.files.engine_pidfd, src, 0)
+    fd = ctx.fd_broker.hand_out(t, src)
     if fd < 0:
         raise RestoreError(f"pid {t.pid}: cannot take file {fid} from the engine: {os.strerror(-fd)}")
     return fd

@@ -57,7 +57,7 @@ from engine.images.reader import open_image
 from engine.native import PAGE_SIZE, ffi, lib
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import ghost, io_uring, memfd
-from engine.objects.intask import fd_from_broker, open_in_task
+from engine.objects.intask import fd_from_broker, open_by_engine, open_in_task
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -558,9 +558,9 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
                 # the same shmem object as another mapping: map it through that one's map_files
                 opid, ostart, oend, _ = ctx.mm.shmem_owner[v.shmid]
                 key = (-v.shmid, 0)
-                if key not in open_fds:
-                    owner = _proc_pid(ctx, opid)
-                    open_fds[key] = open_in_task(t, f"/proc/{owner}/map_files/{ostart:x}-{oend:x}", O_RDWR)
+                if key not in open_fds:  # by the engine: map_files wants privilege in the first user ns
+                    open_fds[key] = open_by_engine(ctx, t, f"/proc/{opid}/map_files/{ostart:x}-{oend:x}",
+                                                   os.O_RDWR)
                 fd = open_fds[key]
                 flags &= ~MAP_ANONYMOUS
             if v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
@@ -756,16 +756,6 @@ def _fill(ctx: RestoreContext, pagemap: tuple[str, dict], copy) -> None:
             del base
     finally:
         os.close(fd)
-
-
-def _proc_pid(ctx: RestoreContext, pid: int) -> int:
-    """The pid /proc shows a process of the tree at inside it: its own pid namespace's once the tree has a
-    mount namespace (and so a /proc) of its own, else the engine's."""
-    from engine.objects import namespaces
-
-    if "mnt" not in namespaces.rstate(ctx).new:
-        return pid
-    return next((x.inner_pid for x in ctx.tasks if x.pid == pid), pid)
 
 
 def restore_protections(ctx: RestoreContext, t: Task) -> None:

@@ -24,6 +24,7 @@ reaches the tree's paths through /proc/<root>/root (engine/objects/files/paths.t
 
 from __future__ import annotations
 
+import gzip  # noqa: F401 - tarfile's, imported before a namespace worker needs it (it may not load it)
 import io
 import os
 import re
@@ -34,7 +35,9 @@ from typing import TYPE_CHECKING
 
 from engine.abi import nr
 from engine.abi.consts import (
+    CLONE_NEWUSER,
     MNT_DETACH,
+    MOVE_MOUNT_F_EMPTY_PATH,
     MOVE_MOUNT_SET_GROUP,
     MS_BIND,
     MS_DIRSYNC,
@@ -57,11 +60,13 @@ from engine.abi.consts import (
     O_CLOEXEC,
     O_DIRECTORY,
     O_PATH,
+    OPEN_TREE_CLONE,
 )
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mnt_pb2
 from engine.log import log
-from engine.objects import taskroot
+from engine.native import ffi, lib
+from engine.objects import nsworker, taskroot, userns
 from engine.objects.base import KernelObject
 from engine.record import field, record
 
@@ -359,7 +364,7 @@ def restore_tree(ctx: RestoreContext, root: Task) -> None:
     # from there (through the helper's fd, which still leads into the old mounts)
     lower = call(nr.openat, AT_FDCWD, base, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, what=f"open({base})")
     try:
-        _build(ctx, root, entries, base, lower, ext, target, mount)
+        _build(ctx, root, entries, base, lower, ext, target, mount, call)
     finally:
         inj.call(nr.close, lower, what="close")
     _propagation(entries, target, mount, call)
@@ -373,40 +378,51 @@ def restore_tree(ctx: RestoreContext, root: Task) -> None:
 
 def _build(ctx: RestoreContext, root: Task, entries: list[mnt_pb2.mnt_entry], base: str, lower: int,
            ext: dict[str, str], target: Callable[[mnt_pb2.mnt_entry], str],
-           mount: Callable[..., None]) -> None:
+           mount: Callable[..., None], call: Callable[..., int]) -> None:
     """Every mount in place, parents first."""
+    from engine.objects import namespaces  # (namespaces calls this module)
+
     img = ctx.images
     by_id = {e.mnt_id: e for e in entries}
+    inside = namespaces.rstate(ctx).userns  # mounts made inside a user namespace of the tree's own
     for e in entries:
         tgt = target(e)
         mflags = e.flags & PER_MOUNT
         fs = NAMES.get(e.fstype, e.fsname)
         seen = ""  # the source as the engine reaches it, when not by the same path
+        outside = ""  # a mount of the engine's: attached as a copy the engine makes
         if e is entries[0]:
-            src = f"/proc/self/fd/{lower}"
+            src = outside = base
             seen = f"/proc/{root.pid}/fd/{lower}"
         elif e.ext_mount:
             if e.ext_key not in ext:
                 raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint} is external ({e.ext_key}): restore "
                                    f"with --external mnt[{e.ext_key}]:PATH")
-            src = ext[e.ext_key]
+            src = outside = ext[e.ext_key]
         elif e.stasis.bind_from_root:
             rel = e.stasis.host_path.rstrip("/")
-            src = f"/proc/self/fd/{lower}{rel}"
+            src = outside = _join(base, rel)
             seen = f"/proc/{root.pid}/fd/{lower}{rel}"
         elif e.stasis.HasField("bind_of"):
             first = by_id[e.stasis.bind_of]
             src = _join(target(first), e.root[len(first.root.rstrip("/")):])
         else:
             src = ""
-        _ensure_point(root, tgt, seen or (f"/proc/{root.pid}/root{src}" if src else ""), e)
-        if src:
+        _ensure_point(ctx, root, tgt, seen or (f"/proc/{root.pid}/root{src}" if src else ""), e)
+        if outside:
+            _attach_clone(ctx, root, outside, tgt, call, f"mount {e.mnt_id} at {e.mountpoint}")
+            mount(0, tgt, 0, MS_PRIVATE, 0, "private")  # the copy was in the peer group of the engine's
+            src = outside
+        elif src:
             mount(src, tgt, 0, MS_BIND, 0, f"bind of {src}")
+        if src:
             mount(0, tgt, 0, MS_BIND | MS_REMOUNT | mflags, 0, f"flags {mflags:#x}")
             continue
         if fs not in FRESH:
             raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint}: {fs} cannot be made again")
         opts = e.options
+        if inside is not None:
+            opts = userns.inner_options(opts, inside)
         if fs == "devpts" and "newinstance" not in opts.split(","):
             opts = ",".join(x for x in ("newinstance", opts) if x)
         ro = (mflags | e.sb_flags) & MS_RDONLY
@@ -417,33 +433,91 @@ def _build(ctx: RestoreContext, root: Task, entries: list[mnt_pb2.mnt_entry], ba
             mount(0, tgt, 0, MS_REMOUNT | MS_BIND | mflags, 0, "read-only")
 
 
-def _ensure_point(root: Task, tgt: str, src: str, e: mnt_pb2.mnt_entry) -> None:
+def _attach_clone(ctx: RestoreContext, root: Task, path: str, tgt: str, call: Callable[..., int],
+                  what: str) -> None:
+    """A copy of the engine's mount at `path` (open_tree, here), attached at `tgt` by the root helper.
+    Not a bind by the helper: in a user namespace of the tree's own, the helper sees the engine's mounts
+    locked (a copy of a less privileged namespace's), and a mount with locked mounts under it may not be
+    bound alone; a detached copy made by the engine carries no locks."""
+    buf = ffi.new("char[]", path.encode())
+    fd = lib.st_syscall(nr.open_tree, AT_FDCWD, int(ffi.cast("uintptr_t", buf)), OPEN_TREE_CLONE | O_CLOEXEC,
+                        0, 0, 0)
+    if fd < 0:
+        raise RestoreError(f"{what}: cannot copy the mount at {path}: open_tree: {os.strerror(-fd)}")
+    try:
+        tfd = ctx.fd_broker.hand_out(root, fd)
+    finally:
+        os.close(fd)
+    if tfd < 0:
+        raise RestoreError(f"{what}: cannot hand the copy of {path} to pid {root.pid}: {os.strerror(-tfd)}")
+    try:
+        call(nr.move_mount, tfd, "", AT_FDCWD, tgt, MOVE_MOUNT_F_EMPTY_PATH,
+             what=f"move_mount(copy of {path})")
+    finally:
+        call(nr.close, tfd, what="close")
+
+
+def _as_tree_root(ctx: RestoreContext, root: Task, fn: Callable[[], None], what: str) -> None:
+    """fn() by the engine, or, with a user namespace of the tree's own, by a worker that is that
+    namespace's root: a file system mounted there takes no file owned by an id it does not map (the
+    engine's root is not mapped: EOVERFLOW)."""
+    from engine.objects import namespaces
+
+    if namespaces.rstate(ctx).userns is None:
+        fn()
+        return
+    fd = os.open(f"/proc/{root.pid}/ns/user", os.O_RDONLY | O_CLOEXEC)
+    try:
+        nsworker.run([(fd, CLONE_NEWUSER)], fn, what, as_root=True)
+    finally:
+        os.close(fd)
+
+
+def _ensure_point(ctx: RestoreContext, root: Task, tgt: str, src: str, e: mnt_pb2.mnt_entry) -> None:
     """The mount point exists (a directory, or a file for a file bind); `src` as the engine reaches it."""
     path = f"/proc/{root.pid}/root{tgt}"
     if os.path.lexists(path):
         return
-    try:
-        if src and not os.path.isdir(src):
+    is_file = bool(src) and not os.path.isdir(src)
+
+    def make() -> None:
+        if is_file:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o644))
         else:
             os.makedirs(path, 0o755)
-    except OSError as exc:
+
+    try:
+        _as_tree_root(ctx, root, make, f"mount {e.mnt_id}: its mount point")
+    except (OSError, RuntimeError) as exc:
         raise RestoreError(f"mount {e.mnt_id}: cannot make its mount point {e.mountpoint}: {exc}") from exc
 
 
 def _extract(ctx: RestoreContext, root: Task, e: mnt_pb2.mnt_entry, tgt: str) -> None:
+    """The tmpfs's content from its archive (owners in the engine's view: inside a user namespace of the
+    tree's own they are given as that namespace sees them)."""
+    from engine.objects import namespaces
+
     dest = f"/proc/{root.pid}/root{tgt}"
-    try:
-        with ctx.images.open_raw("tmpfs-dev", dev=e.root_dev) as f, \
-                tarfile.open(fileobj=f, mode="r:gz") as tar:
+    inside = namespaces.rstate(ctx).userns
+    uids, gids = userns.maps(inside) if inside is not None else ([], [])
+
+    def extract() -> None:  # the archive opened here: the worker may not read the engine's images
+        with tarfile.open(fileobj=f, mode="r:gz") as tar:
             members = tar.getmembers()
+            if inside is not None:
+                for m in members:
+                    m.uid, m.gid = userns.inner(uids, m.uid), userns.inner(gids, m.gid)
             kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
             tar.extractall(dest, members=members, numeric_owner=True, **kw)  # type: ignore[arg-type]
             top = next((m for m in members if m.name in (".", "./")), None)
             if top is not None:
                 os.chmod(dest, top.mode)
                 os.chown(dest, top.uid, top.gid)
-    except (OSError, tarfile.TarError) as exc:
+
+    try:
+        with ctx.images.open_raw("tmpfs-dev", dev=e.root_dev) as f:
+            _as_tree_root(ctx, root, extract, f"mount {e.mnt_id}: its content")
+    except (OSError, RuntimeError, tarfile.TarError) as exc:
         raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint}: cannot restore its content: {exc}") from exc
 
 

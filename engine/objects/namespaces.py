@@ -22,6 +22,7 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine import proc
@@ -39,9 +40,9 @@ from engine.abi.consts import (
     O_RDONLY,
 )
 from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import ipc_var_pb2, netdev_pb2, sysctl_pb2, timens_pb2, utsns_pb2
+from engine.images.pb import ipc_var_pb2, netdev_pb2, sysctl_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
-from engine.objects import nsworker, sysvipc
+from engine.objects import nsworker, sysvipc, userns
 from engine.objects.base import KernelObject
 from engine.record import field, record
 
@@ -62,8 +63,8 @@ KINDS = (
 )
 FLAG = {k: f for k, _, f in KINDS}
 FIELD = {k: f for k, f, _ in KINDS}
-# the kinds restore can make new (user and cgroup namespaces are refused at dump)
-BUILT = ("pid", "net", "ipc", "uts", "mnt", "time")
+# the kinds restore can make new (cgroup namespaces are refused at dump)
+BUILT = ("pid", "net", "ipc", "uts", "mnt", "time", "user")
 
 CLOCK_MONOTONIC, CLOCK_BOOTTIME = 1, 7
 NSEC = 1_000_000_000
@@ -109,6 +110,7 @@ class NsDump:
     netdevs: list[netdev_pb2.net_device_entry] = field(default_factory=list)
     timens: timens_pb2.timens_entry | None = None
     sysv: dict[str, list[Any]] = field(default_factory=dict)  # SysV objects (engine/objects/sysvipc.py)
+    userns: userns_pb2.userns_entry | None = None
 
     def id_of(self, kind: str, ino: int) -> int:
         key = (kind, ino)
@@ -177,10 +179,16 @@ def check(ctx: DumpContext, t: Task) -> None:
                                "without entering it: not supported (a time namespace is restored only with a "
                                "process in it)")
     if t is ctx.root:
-        for kind in ("user", "cgroup"):
-            if kind in s.dumped:
-                raise UnsupportedError(f"pid {t.pid} has a {kind} namespace of its own: {kind} "
-                                       "namespaces are not supported yet")
+        if "cgroup" in s.dumped:
+            raise UnsupportedError(f"pid {t.pid} has a cgroup namespace of its own: cgroup namespaces are "
+                                   "not supported yet")
+        if "user" in s.dumped and "pid" not in s.dumped:
+            raise UnsupportedError(f"pid {t.pid} has a user namespace of its own but not a pid namespace: "
+                                   "not supported yet (its processes could not get their pids back from "
+                                   "inside it)")
+        if "user" in s.dumped:  # before the credentials are read: they are translated through its maps
+            owned = {k: _nsfd(s, k) for k in s.dumped if k != "user"}
+            s.userns = userns.dump(t.pid, _nsfd(s, "user"), s.own["user"], owned)
     _pids(ctx, s, t)
 
 
@@ -285,7 +293,9 @@ def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entr
         out["sysv"] = sysvipc.read_objects()
         return out
 
-    got = nsworker.run([(_nsfd(s, "ipc"), CLONE_NEWIPC)], read, f"pid {root.pid}: ipc namespace")
+    # inside the tree's user namespace, if it has one: the objects' ids as its processes see them (criu's)
+    user = [(_nsfd(s, "user"), CLONE_NEWUSER)] if "user" in s.dumped else []
+    got = nsworker.run([*user, (_nsfd(s, "ipc"), CLONE_NEWIPC)], read, f"pid {root.pid}: ipc namespace")
     sysvipc.check(got["sysv"], f"pid {root.pid}: its IPC namespace", tree)
     found = {k: len(v) for k, v in got["sysv"].items()}
     if found != got["objects"]:  # /proc/sysvipc and the *_STAT walk must agree
@@ -440,6 +450,13 @@ def write_images(ctx: DumpContext) -> None:
         ctx.images.write("netdev", s.netdevs, ns_id=root.net_ns_id)
     if s.timens is not None:
         ctx.images.write("timens", s.timens, ns_id=root.time_ns_id)
+    if s.userns is not None:
+        ctx.images.write("userns", s.userns, ns_id=root.user_ns_id)
+
+
+def id_translator(ctx: DumpContext) -> Callable[[str, int], int] | None:
+    """For the credentials: ids as the tree's processes see them (None when they see the engine's)."""
+    return userns.translator(state(ctx).userns)
 
 
 def root_ids(ctx: DumpContext) -> dict[str, int]:
@@ -466,6 +483,7 @@ class NsRestore:
     netdevs: list[netdev_pb2.net_device_entry] = field(default_factory=list)
     timens: timens_pb2.timens_entry | None = None
     sysv: dict[str, list[Any]] = field(default_factory=dict)
+    userns: userns_pb2.userns_entry | None = None
 
 
 def rstate(ctx: RestoreContext) -> NsRestore:
@@ -505,6 +523,30 @@ def load_images(ctx: RestoreContext) -> None:
                 raise RestoreError(f"network device {d.name} (type {d.type}): only lo is supported yet")
     if "time" in s.new:
         s.timens = img.read_one("timens", ns_id=root.time_ns_id)
+    if "user" in s.new:
+        s.userns = img.read_one("userns", ns_id=root.user_ns_id)
+        userns.check_image(str(img.path("userns", ns_id=root.user_ns_id)), s.userns)
+        if "pid" not in s.new:
+            raise RestoreError("the tree has a user namespace of its own but not a pid namespace: not "
+                               "supported yet")
+
+
+def in_userns(ctx: RestoreContext) -> bool:
+    """The tree is restored in a user namespace of its own: its processes have no privilege in the
+    engine's (no set_tid for outer pids, no pidfd_getfd on the engine)."""
+    return rstate(ctx).userns is not None
+
+
+def spawned(ctx: RestoreContext, pid: int, go_fd: int) -> None:
+    """The root helper exists in its new namespaces: with a user namespace, its maps, then it may go on."""
+    s = rstate(ctx)
+    try:
+        if s.userns is not None:
+            userns.write_maps(pid, s.userns)
+            os.write(go_fd, b"g")
+    finally:
+        if s.userns is not None:
+            os.close(go_fd)
 
 
 def clone_flags(ctx: RestoreContext) -> int:
@@ -532,7 +574,7 @@ def restore_root(ctx: RestoreContext, root: Task) -> None:
             fn = "sethostname" if call == nr.sethostname else "setdomainname"
             inj.call(call, inj.scratch, len(data), what=f"{fn}({name})")
     if s.ipc is not None:
-        _restore_ipc(root, s.ipc, s.sysv)
+        _restore_ipc(root, s.ipc, s.sysv, s.userns is not None)
     if s.netns is not None:
         _restore_net(root, s.netns, s.netdevs)
     from engine.objects import mounts
@@ -571,7 +613,9 @@ def _ns_of(pid: int, kind: str) -> int:
     return os.open(f"/proc/{pid}/ns/{kind}", O_RDONLY | O_CLOEXEC)
 
 
-def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[Any]]) -> None:
+def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[Any]], userns: bool) -> None:
+    """By a worker in the namespace (and as the root of the tree's user namespace, if it has one: the
+    IPC sysctls there are writable by that root only, and the objects' ids are that namespace's)."""
     values: list[tuple[str, str]] = []
     if e.sem_ctls:
         values.append(("kernel/sem", " ".join(str(x) for x in e.sem_ctls)))
@@ -594,13 +638,15 @@ def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[
         for path, text in later:
             nsworker.write_text(f"/proc/sys/{path}", text)
 
-    fd = _ns_of(root.pid, "ipc")
+    fds = [(_ns_of(root.pid, "user"), CLONE_NEWUSER)] if userns else []
+    fds.append((_ns_of(root.pid, "ipc"), CLONE_NEWIPC))
     try:
-        nsworker.run([(fd, CLONE_NEWIPC)], write, f"pid {root.pid}: ipc namespace")
+        nsworker.run(fds, write, f"pid {root.pid}: ipc namespace", as_root=userns)
     except (OSError, RuntimeError) as exc:
         raise RestoreError(str(exc)) from exc
     finally:
-        os.close(fd)
+        for fd, _ in fds:
+            os.close(fd)
 
 
 def _restore_net(root: Task, ns: netdev_pb2.netns_entry, devs: list[netdev_pb2.net_device_entry]) -> None:

@@ -16,8 +16,10 @@ from engine.abi import nr
 from engine.native import lib
 
 
-def run(nsfds: list[tuple[int, int]], fn: Callable[[], Any], what: str) -> Any:
-    """fn() in a child that did setns(fd, flag) for each (fd, flag); its JSON-able result."""
+def run(nsfds: list[tuple[int, int]], fn: Callable[[], Any], what: str, as_root: bool = False) -> Any:
+    """fn() in a child that did setns(fd, flag) for each (fd, flag); its JSON-able result. `as_root`: then
+    it becomes uid and gid 0 of the user namespace it joined (what it makes is owned by that root, the
+    ids it passes are that namespace's, and sysctls owned by its root are writable)."""
     rd, wr = os.pipe2(os.O_CLOEXEC)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
@@ -27,6 +29,12 @@ def run(nsfds: list[tuple[int, int]], fn: Callable[[], Any], what: str) -> Any:
                 ret = lib.st_syscall(nr.setns, fd, flag, 0, 0, 0, 0)
                 if ret < 0:
                     raise OSError(-ret, f"setns({flag:#x}): {os.strerror(-ret)}")
+            if as_root:
+                for call, args in ((nr.setresgid, (0, 0, 0)), (nr.setgroups, (0, 0, 0)),
+                                   (nr.setresuid, (0, 0, 0))):
+                    ret = lib.st_syscall(call, *args, 0, 0, 0)
+                    if ret < 0 and call != nr.setgroups:  # setgroups: "deny" leaves none to drop
+                        raise OSError(-ret, f"becoming the namespace's root: {os.strerror(-ret)}")
             out: dict[str, Any] = {"ok": fn()}
         except OSError as exc:
             out = {"errno": exc.errno or 0, "error": str(exc)}

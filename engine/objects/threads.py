@@ -19,13 +19,13 @@ from engine.abi.consts import (
     KCMP_FS,
     PR_GET_TID_ADDRESS,
 )
-from engine.compel.inject import SCRATCH_DATA, Injector
+from engine.compel.inject import Injector
 from engine.errors import RestoreError, UnsupportedError
 from engine.log import log
 from engine.native import check as checked
 from engine.native import ffi, lib
+from engine.objects import clone, namespaces
 from engine.objects.base import KernelObject, Phase, Stage
-from engine.objects.clone import CLONE_ARGS
 from engine.objects.files import paths
 
 if TYPE_CHECKING:
@@ -98,11 +98,8 @@ def create(ctx: RestoreContext, t: Task) -> None:
         flags = CLONE_VM | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
         if not th.core.thread_core.stasis.HasField("fs_cwd"):
             flags |= CLONE_FS
-        tid_addr = SCRATCH_DATA - 64
         tids = [th.vtid, th.tid] if th.vtid else [th.tid]  # innermost pid namespace first
-        inj.put(struct.pack(f"<{len(tids)}i", *tids), tid_addr)
-        inj.put(CLONE_ARGS.pack(flags, 0, 0, 0, 0, 0, 0, 0, inj.scratch + tid_addr, len(tids), 0), 0)
-        ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
+        ret = clone.clone3(inj, t.pid, flags, 0, tids, namespaces.in_userns(ctx), what=f"thread {th.tid}")
         if ret != th.inner_tid:
             err = os.strerror(-ret) if ret < 0 else f"got tid {ret}"
             raise RestoreError(f"cannot create thread {th.tid} in {t.pid}: clone3: {err}")

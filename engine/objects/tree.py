@@ -28,16 +28,15 @@ from engine.abi.consts import (
     WNOHANG,
     WSTOPPED,
 )
-from engine.compel.inject import SCRATCH_DATA, Injector
+from engine.compel.inject import Injector
 from engine.compel.memory import TaskMemory
 from engine.compel.ptrace import Tracee, TraceeGone
 from engine.errors import ImageError, RestoreError, UnsupportedError
 from engine.images.pb import core_pb2, pstree_pb2
 from engine.log import log
 from engine.native import ffi, lib
-from engine.objects import creds, signals
+from engine.objects import clone, creds, namespaces, signals
 from engine.objects.base import KernelObject
-from engine.objects.clone import CLONE_ARGS
 from engine.task import Task, Thread
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ def dump(ctx: DumpContext, t: Task) -> None:
 ZOMBIE_CAUGHT = 2  # a zombie's "caught" signals: no handler runs in a zombie, only the set shows
 
 
-def _zombie_core(t: Task) -> core_pb2.core_entry:
+def _zombie_core(ctx: DumpContext, t: Task) -> core_pb2.core_entry:
     """What a zombie still shows: its exit status, name, credentials and signal sets."""
     core = core_pb2.core_entry(mtype=core_pb2.core_entry.X86_64)
     tc = core.tc
@@ -91,7 +90,7 @@ def _zombie_core(t: Task) -> core_pb2.core_entry:
     except FileNotFoundError:
         tc.comm = ""
         return core
-    creds.from_status(st, core.thread_core.creds)
+    creds.from_status(st, core.thread_core.creds, namespaces.id_translator(ctx))
     core.thread_core.futex_rla, core.thread_core.futex_rla_len = 0, 0
     tc.blk_sigset = int(st["SigBlk"], 16)
     ign, cgt = int(st["SigIgn"], 16), int(st["SigCgt"], 16)
@@ -115,7 +114,7 @@ def write_images(ctx: DumpContext) -> None:
             for th in t.threads:
                 th.core.thread_core.stasis.outer_tid = th.tid
         if not t.alive:
-            core = _zombie_core(t)
+            core = _zombie_core(ctx, t)
             if t.vpid:
                 core.thread_core.stasis.outer_tid = t.pid
             ctx.images.write("core", core, tid=t.pid)
@@ -216,7 +215,7 @@ def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
             _stand_in(ctx, creator, t.pgid, session=False)
         ext = t.core.tc.stasis
         exit_signal = ext.exit_signal if ext.HasField("exit_signal") else signal.SIGCHLD
-        _clone(creator, t, flags, exit_signal)
+        _clone(ctx, creator, t, flags, exit_signal)
         t.inherited = True  # it starts as a copy of its creator's rebuilt address space
         _set_session(ctx, t, root)
         created(t)
@@ -245,7 +244,7 @@ def _stand_in(ctx: RestoreContext, creator: Task, pid: int, session: bool) -> Ta
              sid=pid if session else 0, vpid=vpid)
     h.creator = creator
     h.ids = creator.ids
-    _clone(creator, h, 0, signal.SIGCHLD)
+    _clone(ctx, creator, h, 0, signal.SIGCHLD)
     h.injector.call(nr.setsid if session else nr.setpgid, *(() if session else (0, 0)),
                     what="setsid" if session else "setpgid")
     ctx.stand_ins.append(h)
@@ -278,19 +277,16 @@ def _set_session(ctx: RestoreContext, t: Task, root: Task) -> None:
         raise RestoreError(f"pid {t.pid} was in session {t.sid} outside the dump: restore with --shell-job")
 
 
-def _clone(parent: Task, child: Task, flags: int, exit_signal: int) -> None:
+def _clone(ctx: RestoreContext, parent: Task, child: Task, flags: int, exit_signal: int) -> None:
     """An injected clone3(set_tid) in the parent's helper; the child stops at its first instruction."""
     inj = parent.injector
-    tid_addr = SCRATCH_DATA - 64
     # in a pid namespace of the tree's own: its pid there, then the engine's (set_tid is innermost first)
     tids = [child.vpid, child.pid] if child.vpid else [child.pid]
-    inj.put(struct.pack(f"<{len(tids)}i", *tids), tid_addr)
     # with CLONE_PARENT the child inherits the creator's exit signal; clone3 wants 0 here
     if flags & (CLONE_THREAD | CLONE_PARENT):
         exit_signal = 0
-    args = CLONE_ARGS.pack(flags, 0, 0, 0, exit_signal, 0, 0, 0, inj.scratch + tid_addr, len(tids), 0)
-    inj.put(args, 0)
-    ret = inj.raw(nr.clone3, inj.scratch, CLONE_ARGS.size)
+    ret = clone.clone3(inj, parent.pid, flags, exit_signal, tids, namespaces.in_userns(ctx),
+                       what=f"pid {child.pid}")
     if ret != child.inner_pid:
         err = os.strerror(-ret) if ret < 0 else f"got pid {ret}"
         raise RestoreError(f"cannot create pid {child.pid} in {parent.pid}: clone3: {err}")

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cuserns.proto\x12\rstasis.images\"C\n\x0euid_gid_extent\x12\r\n\x05\x66irst\x18\x01 \x02(\r\x12\x13\n\x0blower_first\x18\x02 \x02(\r\x12\r\n\x05\x63ount\x18\x03 \x02(\r\"n\n\x0cuserns_entry\x12.\n\x07uid_map\x18\x01 \x03(\x0b\x32\x1d.stasis.images.uid_gid_extent\x12.\n\x07gid_map\x18\x02 \x03(\x0b\x32\x1d.stasis.images.uid_gid_extent')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cuserns.proto\x12\rstasis.images\"C\n\x0euid_gid_extent\x12\r\n\x05\x66irst\x18\x01 \x02(\r\x12\x13\n\x0blower_first\x18\x02 \x02(\r\x12\r\n\x05\x63ount\x18\x03 \x02(\r\"\xa3\x01\n\x0cuserns_entry\x12.\n\x07uid_map\x18\x01 \x03(\x0b\x32\x1d.stasis.images.uid_gid_extent\x12.\n\x07gid_map\x18\x02 \x03(\x0b\x32\x1d.stasis.images.uid_gid_extent\x12\x33\n\x06stasis\x18\xe8\x07 \x01(\x0b\x32\".stasis.images.stasis_userns_entry\"-\n\x13stasis_userns_entry\x12\x16\n\x0esetgroups_deny\x18\x01 \x01(\x08')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,6 +33,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_UID_GID_EXTENT']._serialized_start=31
   _globals['_UID_GID_EXTENT']._serialized_end=98
-  _globals['_USERNS_ENTRY']._serialized_start=100
-  _globals['_USERNS_ENTRY']._serialized_end=210
+  _globals['_USERNS_ENTRY']._serialized_start=101
+  _globals['_USERNS_ENTRY']._serialized_end=264
+  _globals['_STASIS_USERNS_ENTRY']._serialized_start=266
+  _globals['_STASIS_USERNS_ENTRY']._serialized_end=311
 # @@protoc_insertion_point(module_scope)

@@ -17,9 +17,17 @@ class uid_gid_extent(_message.Message):
     def __init__(self, first: _Optional[int] = ..., lower_first: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
 
 class userns_entry(_message.Message):
-    __slots__ = ("uid_map", "gid_map")
+    __slots__ = ("uid_map", "gid_map", "stasis")
     UID_MAP_FIELD_NUMBER: _ClassVar[int]
     GID_MAP_FIELD_NUMBER: _ClassVar[int]
+    STASIS_FIELD_NUMBER: _ClassVar[int]
     uid_map: _containers.RepeatedCompositeFieldContainer[uid_gid_extent]
     gid_map: _containers.RepeatedCompositeFieldContainer[uid_gid_extent]
-    def __init__(self, uid_map: _Optional[_Iterable[_Union[uid_gid_extent, _Mapping]]] = ..., gid_map: _Optional[_Iterable[_Union[uid_gid_extent, _Mapping]]] = ...) -> None: ...
+    stasis: stasis_userns_entry
+    def __init__(self, uid_map: _Optional[_Iterable[_Union[uid_gid_extent, _Mapping]]] = ..., gid_map: _Optional[_Iterable[_Union[uid_gid_extent, _Mapping]]] = ..., stasis: _Optional[_Union[stasis_userns_entry, _Mapping]] = ...) -> None: ...
+
+class stasis_userns_entry(_message.Message):
+    __slots__ = ("setgroups_deny",)
+    SETGROUPS_DENY_FIELD_NUMBER: _ClassVar[int]
+    setgroups_deny: bool
+    def __init__(self, setgroups_deny: bool = ...) -> None: ...

@@ -301,7 +301,7 @@ def _add(ctx: RestoreContext, t: Task, ep: int, x: eventpoll_pb2.eventpoll_tfd_e
         inj.call(nr.epoll_ctl, ep, EPOLL_CTL_ADD, x.tfd, inj.scratch, what=what)
         return
     src = ctx.fd_broker.fd_for(target)
-    tmp = inj.raw(nr.pidfd_getfd, tf.engine_pidfd, src, 0)
+    tmp = ctx.fd_broker.hand_out(t, src)
     if tmp < 0:
         raise RestoreError(f"pid {t.pid}: pidfd_getfd for the epoll target of fd {x.tfd}: "
                            f"{os.strerror(-tmp)}")

@@ -336,6 +336,13 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
                                "than its sizes, a registered eventfd, provided buffers, restrictions) is not "
                                "visible from outside; dump an idle ring with --io-uring if the program uses "
                                "none of it")
+    from engine.objects import namespaces
+
+    if namespaces.id_translator(ctx) is not None:
+        raise UnsupportedError(f"{fd.where}: an io_uring instance in a tree with a user namespace of its "
+                               "own: restore makes the ring in the engine's hands and could not pass it to "
+                               "the process (io_uring fds do not travel over SCM_RIGHTS, and pidfd_getfd "
+                               "from inside the namespace is refused): not supported yet")
     _register(ctx, t, fd)  # first: an SQPOLL thread is an io worker too, and is refused as what it is
     workers = _io_workers(t.pid)
     if workers:

@@ -456,7 +456,7 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
 def _in_task(ctx: RestoreContext, t: Task, fid: int) -> int:
     """The slave description as an fd of the task (for the ioctls that act on the caller's session)."""
     assert t.files is not None
-    fd = t.injector.raw(nr.pidfd_getfd, t.files.engine_pidfd, ctx.fd_broker.fd_for(fid), 0)
+    fd = ctx.fd_broker.hand_out(t, ctx.fd_broker.fd_for(fid))
     if fd < 0:
         raise RestoreError(f"pid {t.pid}: pidfd_getfd of its controlling terminal: {os.strerror(-fd)}")
     return fd

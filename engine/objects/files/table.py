@@ -9,8 +9,10 @@ the kernel records them.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import socket
 import stat as st
 import struct
 from typing import TYPE_CHECKING, TypeVar
@@ -34,6 +36,7 @@ from engine.abi.consts import (
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, fown_pb2
 from engine.native import lib
+from engine.objects import namespaces
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import sockets
 from engine.objects.files.kind import Fd, FdKind
@@ -217,7 +220,7 @@ def dump(ctx: DumpContext, t: Task) -> None:
             sub.id = e.id
             flags = fd.info.flags & ~O_CLOEXEC
             sub.flags = flags
-            _dump_owner(t, fd, sub.fown)
+            _dump_owner(ctx, t, fd, sub.fown)
             kind.dump(ctx, t, fd, e)
             fid = e.id
             files.remember(t.pid, fd.num, key, fid)
@@ -225,8 +228,9 @@ def dump(ctx: DumpContext, t: Task) -> None:
                                                  type=kind.fd_type, fd=fd.num))
 
 
-def _dump_owner(t: Task, fd: Fd, fown: fown_pb2.fown_entry) -> None:
-    """F_GETOWN_EX and F_GETSIG, asked in the task (the kernel shows them nowhere else)."""
+def _dump_owner(ctx: DumpContext, t: Task, fd: Fd, fown: fown_pb2.fown_entry) -> None:
+    """F_GETOWN_EX and F_GETSIG, asked in the task (the kernel shows them nowhere else). The owner's
+    uids are the task's as it sees them (as criu keeps them: restore sets them in the task)."""
     inj = t.injector
     _no_owner(fown)
     if fd.info.flags & O_PATH:
@@ -235,8 +239,9 @@ def _dump_owner(t: Task, fd: Fd, fown: fown_pb2.fown_entry) -> None:
     typ, pid = OWNER_EX.unpack(inj.get(0, OWNER_EX.size))
     sig = inj.call(nr.fcntl, fd.num, F_GETSIG, what=f"fcntl({fd.num}, F_GETSIG)")
     if pid or sig:
-        status = t.leader.facts.status
-        fown.uid, fown.euid = int(status["Uid"].split()[0]), int(status["Uid"].split()[1])
+        uids = [int(x) for x in t.leader.facts.status["Uid"].split()[:2]]
+        inside = namespaces.id_translator(ctx)
+        fown.uid, fown.euid = (inside("uid", u) for u in uids) if inside else uids
         fown.pid_type, fown.pid, fown.signum = typ, pid, sig
 
 
@@ -327,14 +332,61 @@ def load_images(ctx: RestoreContext) -> None:
             kind.load_images(ctx)
 
 
+MSGHDR = struct.Struct("<QI4xQQQQi4x")  # struct msghdr
+CMSG_ONE_FD = 24  # CMSG_SPACE(sizeof(int))
+MSG_CMSG_CLOEXEC = 0x40000000
+
+
 @record
 class Broker:
-    """The engine's own copies of every file description to restore, handed out with pidfd_getfd."""
+    """The engine's own copies of every file description to restore, handed out to the tasks.
+
+    A task takes one with pidfd_getfd() on the engine (the fd every helper inherits, `engine_pidfd`). A
+    task in a user namespace of its own may not (it has no ptrace right on the engine): the inherited fd
+    is then one end of a socketpair instead, and the engine sends each fd over it (SCM_RIGHTS), which the
+    task receives with an injected recvmsg(); both place it at the lowest free number, close-on-exec."""
 
     ctx: RestoreContext
     fds: dict[int, int] = field(default_factory=dict)  # file id -> engine fd
     task: Task | None = None  # whose fds are being placed (kinds that must open a file in the task)
     used_inherited: set[int] = field(default_factory=set)  # --inherit-fd fds that stood for a file
+    sock: socket.socket | None = None  # the engine's end, when fds go over SCM_RIGHTS
+    peer: socket.socket | None = None  # the tasks' end (the engine's copy: a failed receive is drained)
+
+    def passing_socket(self) -> int:
+        """Switch to SCM_RIGHTS; the fd the helpers inherit instead of the engine's pidfd."""
+        self.sock, self.peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        os.set_inheritable(self.peer.fileno(), True)
+        return self.peer.fileno()
+
+    def hand_out(self, t: Task, src: int) -> int:
+        """The engine's fd `src` copied into task t: its number there, or -errno."""
+        assert t.files is not None
+        inj = t.injector
+        if self.sock is None:
+            return inj.raw(nr.pidfd_getfd, t.files.engine_pidfd, src, 0)
+        self.sock.sendmsg([b"f"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", src))])
+        base = inj.scratch  # msghdr at 0, its iovec at 64, the byte at 80, the control buffer at 88
+        inj.put(MSGHDR.pack(0, 0, base + 64, 1, base + 88, CMSG_ONE_FD, 0) + b"\0" * 8
+                + struct.pack("<QQ", base + 80, 1) + b"\0" * (8 + CMSG_ONE_FD), 0)
+        ret = inj.raw(nr.recvmsg, t.files.engine_pidfd, base, MSG_CMSG_CLOEXEC)
+        if ret != 1:
+            self._drain()
+            return ret if ret < 0 else -errno.EIO
+        length, level, type_, fd = struct.unpack("<QiiI", inj.get(88, 20))
+        if (length, level, type_) != (20, socket.SOL_SOCKET, socket.SCM_RIGHTS):
+            return -errno.EIO
+        return fd
+
+    def _drain(self) -> None:
+        assert self.peer is not None
+        while True:
+            try:
+                _, anc, _, _ = self.peer.recvmsg(1, socket.CMSG_SPACE(4), socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            for _, _, data in anc:
+                os.close(struct.unpack("i", data[:4])[0])
 
     def fd_for(self, fid: int) -> int:
         if fid not in self.fds:
@@ -370,6 +422,10 @@ class Broker:
         for fd in fds:
             os.close(fd)
         self.fds.clear()
+        for sk in (self.sock, self.peer):
+            if sk is not None:
+                sk.close()
+        self.sock = self.peer = None
 
 
 def restore(ctx: RestoreContext, t: Task) -> None:
@@ -393,9 +449,9 @@ def restore(ctx: RestoreContext, t: Task) -> None:
     ctx.fd_broker.task = t
     for fdi in entries:
         src = ctx.fd_broker.fd_for(fdi.id)
-        fd = inj.raw(nr.pidfd_getfd, pidfd, src, 0)
+        fd = ctx.fd_broker.hand_out(t, src)
         if fd < 0:
-            raise RestoreError(f"pid {t.pid}: pidfd_getfd for fd {fdi.fd}: {os.strerror(-fd)}")
+            raise RestoreError(f"pid {t.pid}: cannot take fd {fdi.fd} from the engine: {os.strerror(-fd)}")
         if fd != fdi.fd:
             inj.call(nr.dup3, fd, fdi.fd, O_CLOEXEC if fdi.flags & FD_CLOEXEC else 0,
                      what=f"dup3 to fd {fdi.fd}")
@@ -413,8 +469,17 @@ def _restore_owner(t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
     sub = getattr(e, kind.sub)
     inj = t.injector
     if sub.fown.pid:
+        # the kernel records who set the owner, and signals the owner only if those uids match its own
+        # (or were root's): set it as the uids it was set with, from the helper's root
+        own = (sub.fown.uid, sub.fown.euid) != (0, 0)
+        if own:
+            inj.call(nr.setresuid, sub.fown.uid, sub.fown.euid, -1, what="setresuid(the owner's uids)")
         inj.put(OWNER_EX.pack(sub.fown.pid_type, sub.fown.pid))
-        inj.call(nr.fcntl, fd, F_SETOWN_EX, inj.scratch, what=f"fcntl({fd}, F_SETOWN_EX)")
+        try:
+            inj.call(nr.fcntl, fd, F_SETOWN_EX, inj.scratch, what=f"fcntl({fd}, F_SETOWN_EX)")
+        finally:
+            if own:
+                inj.call(nr.setresuid, 0, 0, -1, what="setresuid(0, 0)")
     if sub.fown.signum:
         inj.call(nr.fcntl, fd, F_SETSIG, sub.fown.signum, what=f"fcntl({fd}, F_SETSIG)")
     if sub.flags & O_ASYNC:  # in the task: the kernel records the fd number it signals

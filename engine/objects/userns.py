@@ -1,0 +1,142 @@
+"""The tree's own user namespace (userns-<id>.img): its uid and gid maps, setgroups, and the ids of the
+tree's processes translated between the engine's view and theirs.
+
+Dump. Only a user namespace one level below the engine's is dumped (criu's rule too), and every other
+namespace the tree has of its own must be owned by it (NS_GET_USERNS): a namespace owned by the engine's
+user namespace, or by another one, could not be made again with the same owner and is refused, naming it.
+/proc/PID/status shows ids as the engine sees them; the credentials in the images are the ones the
+process sees (as criu keeps them), since restore sets them with setresuid() inside the namespace. Every
+other id in the images (file, socket, IPC owners) stays in the engine's view: the engine itself gives them
+back from outside, through the same maps.
+
+Restore. The root helper is created with CLONE_NEWUSER together with the other new namespaces (one
+clone3, so the user namespace owns them), the engine writes setgroups, gid_map and uid_map (one write
+each), and only then the helper becomes the namespace's root and execs (so it keeps its capabilities
+there). The maps' root (0) must be mapped: the helper has to be someone inside.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable
+
+from engine.abi.consts import NS_GET_OWNER_UID, NS_GET_PARENT, NS_GET_USERNS
+from engine.errors import ImageError, RestoreError, UnsupportedError
+from engine.images.pb import userns_pb2
+from engine.objects import nsworker
+
+OVERFLOW_ID = 65534  # what an unmapped id reads as (/proc/sys/kernel/overflowuid)
+Extent = tuple[int, int, int]  # first (inside), lower_first (the engine's view), count
+
+
+def parse_map(text: str) -> list[Extent]:
+    out: list[Extent] = []
+    for line in text.splitlines():
+        w = line.split()
+        if len(w) == 3:
+            out.append((int(w[0]), int(w[1]), int(w[2])))
+    return out
+
+
+def inner(m: list[Extent], outer_id: int) -> int:
+    """An id of the engine's view as the namespace sees it (the overflow id if it is not mapped)."""
+    for first, lower, count in m:
+        if lower <= outer_id < lower + count:
+            return first + outer_id - lower
+    return OVERFLOW_ID
+
+
+def _ino_of(fd: int, request: int) -> int | None:
+    """The inode of the namespace an NS_GET_* ioctl leads to; None when it leads outside our view."""
+    try:
+        got = fcntl.ioctl(fd, request)
+    except PermissionError:
+        return None
+    try:
+        return os.fstat(got).st_ino
+    finally:
+        os.close(got)
+
+
+def dump(pid: int, user_fd: int, own_user_ino: int, owned: dict[str, int]) -> userns_pb2.userns_entry:
+    """The maps of pid's user namespace (held by user_fd); `owned`: kind -> fd of each other namespace
+    of the tree's own, which must be owned by it."""
+    where = f"pid {pid}: its user namespace"
+    if _ino_of(user_fd, NS_GET_PARENT) != own_user_ino:
+        raise UnsupportedError(f"{where} is not a child of the engine's own: nested user namespaces are not "
+                               "supported yet")
+    buf = bytearray(4)
+    fcntl.ioctl(user_fd, NS_GET_OWNER_UID, buf)
+    owner = int.from_bytes(buf, "little")
+    if owner != os.geteuid():
+        raise UnsupportedError(f"{where} is owned by uid {owner}: restore would make it the engine's "
+                               f"(uid {os.geteuid()}), and who may enter or trace it would change")
+    mine = os.fstat(user_fd).st_ino
+    for kind, fd in owned.items():
+        if _ino_of(fd, NS_GET_USERNS) != mine:
+            raise UnsupportedError(f"pid {pid}: its {kind} namespace is not owned by its user namespace: it "
+                                   "could not be made again with the same owner")
+    texts = {}
+    for name in ("uid_map", "gid_map", "setgroups"):
+        texts[name] = nsworker.read_text(f"/proc/{pid}/{name}") or ""
+    e = userns_pb2.userns_entry()
+    for name in ("uid_map", "gid_map"):
+        ext = parse_map(texts[name])
+        if not ext:
+            raise UnsupportedError(f"{where} has no {name} written: its processes have no ids there yet")
+        for first, lower, count in ext:
+            getattr(e, name).add(first=first, lower_first=lower, count=count)
+    if texts["setgroups"].strip() == "deny":
+        e.stasis.setgroups_deny = True
+    return e
+
+
+def maps(e: userns_pb2.userns_entry) -> tuple[list[Extent], list[Extent]]:
+    return ([(x.first, x.lower_first, x.count) for x in e.uid_map],
+            [(x.first, x.lower_first, x.count) for x in e.gid_map])
+
+
+def translator(e: userns_pb2.userns_entry | None) -> Callable[[str, int], int] | None:
+    """f("uid" or "gid", id in the engine's view) -> the id inside; None without a user namespace."""
+    if e is None:
+        return None
+    uids, gids = maps(e)
+    return lambda kind, v: inner(uids if kind == "uid" else gids, v)
+
+
+def inner_options(options: str, e: userns_pb2.userns_entry) -> str:
+    """Mount options as a mounter inside the namespace must give them: mountinfo showed the engine their
+    uid=/gid= in its own view (tmpfs, devpts), the kernel reads them in the mounter's."""
+    uids, gids = maps(e)
+    out = []
+    for opt in options.split(","):
+        key, eq, val = opt.partition("=")
+        if eq and key in ("uid", "gid") and val.isdigit():
+            opt = f"{key}={inner(uids if key == 'uid' else gids, int(val))}"
+        out.append(opt)
+    return ",".join(out)
+
+
+def check_image(path: str, e: userns_pb2.userns_entry) -> None:
+    uids, gids = maps(e)
+    if not uids or not gids:
+        raise ImageError(path, "a user namespace without a uid or gid map")
+    for kind, m in (("uid", uids), ("gid", gids)):
+        if len(m) > 340:
+            raise ImageError(path, f"{len(m)} {kind} map lines (the kernel takes at most 340)")
+        if not any(first == 0 for first, _, _ in m):
+            raise RestoreError(f"{path}: the user namespace maps no {kind} 0: the restore helper could not "
+                               "be its root (not supported)")
+
+
+def write_maps(pid: int, e: userns_pb2.userns_entry) -> None:
+    """From the engine (the parent namespace): setgroups first (it must precede gid_map), one write each."""
+    try:
+        if e.HasField("stasis") and e.stasis.setgroups_deny:
+            nsworker.write_text(f"/proc/{pid}/setgroups", "deny")
+        for name, ext in (("gid_map", e.gid_map), ("uid_map", e.uid_map)):
+            nsworker.write_text(f"/proc/{pid}/{name}",
+                                "".join(f"{x.first} {x.lower_first} {x.count}\n" for x in ext))
+    except OSError as exc:
+        raise RestoreError(f"pid {pid}: cannot write its user namespace's maps: {exc}") from exc
