@@ -11,7 +11,8 @@ DEFAULT_TIMEOUT = 30
 ALL_FLAVORS = ("h", "ns", "uns")
 
 # upstream's keys, plus 'args' (extra test arguments, where upstream uses a per-test make rule)
-_STR_KEYS = {"flags", "flavor", "opts", "dopts", "ropts", "arch", "feature", "bind", "args"}
+# and 'why': why the flavors that 'flavor' leaves out cannot run the program (ours always say it)
+_STR_KEYS = {"flags", "flavor", "opts", "dopts", "ropts", "arch", "feature", "bind", "args", "why"}
 _KNOWN_KEYS = _STR_KEYS | {"timeout", "deps"}
 
 

@@ -1,0 +1,28 @@
+"""Our test programs' .desc files: every flavor a program leaves out is explained in its 'why'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zdtm.desc import ALL_FLAVORS, parse_desc
+
+ROOT = Path(__file__).resolve().parents[2]
+DESCS = sorted([*ROOT.glob("static/*.desc"), *ROOT.glob("transition/*.desc")])
+
+
+@pytest.mark.parametrize("path", DESCS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_left_out_flavors_say_why(path: Path) -> None:
+    desc = parse_desc(path)
+    left_out = [f for f in ALL_FLAVORS if f not in desc.flavors]
+    if left_out:
+        why = desc.raw.get("why", "").strip()
+        assert why, f"{path.name} leaves out flavor(s) {', '.join(left_out)} without a 'why'"
+        for f in left_out:
+            assert f in why.split(":")[0].replace(",", " ").split(), \
+                f"{path.name}: its 'why' does not name the left-out flavor {f} before its colon"
+
+
+def test_there_are_descs() -> None:
+    assert len(DESCS) > 50
