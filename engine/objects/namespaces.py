@@ -6,12 +6,13 @@ Dump. A kind is dumped when the tree's root has a namespace of it other than the
 Every namespace seen is held by an fd for the whole dump (inode numbers are reused once a namespace is
 freed). What restore cannot rebuild is refused while the tree runs on, naming the process and the kind:
 processes of the tree in different namespaces of one kind, pid namespaces deeper than the root's or one
-without its init in the tree, a process that unshared a pid or time namespace for its children only, user
-and cgroup namespaces, a namespace shared with a process outside the tree, SysV IPC objects, network
-devices other than lo and addresses or routes beyond lo's own.
+without its init in the tree, a process that unshared a pid or time namespace for its children only, cgroup
+namespaces, a user namespace that is nested, owned by another uid or without a pid namespace (userns.py),
+a namespace shared with a process outside the tree, network devices other than lo and addresses or routes
+beyond lo's own.
 
-Restore. The root helper is created in the new pid, mount, uts, ipc and net namespaces by one clone3
-(set_tid = {its pid inside, its old pid outside}); a new time namespace gets the offsets that make both
+Restore. The root helper is created in the new pid, mount, uts, ipc and net (and user) namespaces by one
+clone3 (set_tid = {its pid inside, its old pid outside}); a new time namespace gets the offsets that make both
 clocks continue from their dumped values before the helper enters it; then the names, the IPC and network
 sysctls, lo, and the mount tree. Every other process is forked inside and inherits them.
 """
