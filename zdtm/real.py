@@ -60,6 +60,9 @@ class Real:
     check_state: bool = False  # compare the visible state across C/R (only for a program that holds still)
     env: dict[str, str] = field(default_factory=dict)
     opts: list[str] = field(default_factory=list)  # engine options for dump and restore (the desc's opts)
+    # a launcher (a container tool): given the work dir and the started pid, the pid of the tree to dump
+    # (e.g. the container's init), once the launcher is out of its way; the harness follows that pid
+    root: Callable[[Path, int], int] | None = None
 
 
 def module(path: Path) -> ModuleType:
@@ -269,6 +272,14 @@ class RealProgram:
         with open(self.stderr, "ab") as err:
             err.write(f"$ {' '.join(argv)}\n".encode())
         self.pid = _spawn_daemon(argv, self.workdir, env, self.stdout, self.stderr)
+        if self.real.root is not None:
+            try:
+                self.pid = self.real.root(self.workdir, self.pid)
+            except StepFailure:
+                raise
+            except Exception as e:
+                err = self.last_error()
+                raise StepFailure("start", f"the descriptor's root() failed: {e!r}: {err}") from None
         self.pidfile.write_text(f"{self.pid}\n")
         self.mark = 0
         self.wait_ready()

@@ -6,6 +6,7 @@ every thread runs the restore itself, from the helper's root down to its own set
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -48,6 +49,17 @@ def check(ctx: DumpContext, t: Task) -> None:
     have = int(mine["CapEff"], 16) & int(mine["CapBnd"], 16)
     if namespaces.id_translator(ctx) is not None:
         have = (1 << (int(proc.read_str("/proc/sys/kernel/cap_last_cap")) + 1)) - 1
+    deny = namespaces.state(ctx).userns
+    if deny is not None and deny.stasis.setgroups_deny:
+        inside = namespaces.id_translator(ctx)
+        assert inside is not None
+        mine_groups = sorted(inside("gid", g) for g in os.getgroups())
+        for th in t.threads:
+            theirs = sorted(inside("gid", int(g)) for g in th.facts.status["Groups"].split())
+            if theirs != mine_groups:
+                raise UnsupportedError(f"thread {th.tid}: its groups {theirs} differ from the engine's "
+                                       f"{mine_groups}, and its user namespace denies setgroups: restore "
+                                       "could not give them back")
     for th in t.threads:
         st = th.facts.status
         for name in ("CapPrm", "CapInh", "CapBnd", "CapAmb"):
@@ -90,10 +102,10 @@ def _capset(inj: Injector, eff: int, prm: int, inh: int) -> None:
 
 
 def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
-    apply(th.injector, th.core.thread_core.creds)
+    apply(th.injector, th.core.thread_core.creds, namespaces.groups_settable(ctx))
 
 
-def apply(inj: Injector, c: creds_pb2.creds_entry) -> None:
+def apply(inj: Injector, c: creds_pb2.creds_entry, set_groups: bool = True) -> None:
     """The order is what the kernel allows, and it works for locked securebits too: ids change with
     NO_SETUID_FIXUP (capabilities stay), CAP_SETPCAP is kept until the final securebits are set, and
     ambient capabilities are raised before a NO_CAP_AMBIENT_RAISE lock could forbid it."""
@@ -105,9 +117,10 @@ def apply(inj: Injector, c: creds_pb2.creds_entry) -> None:
     last_cap = int(proc.read_str("/proc/sys/kernel/cap_last_cap"))
     inj.call(nr.prctl, PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, what="prctl(PR_SET_SECUREBITS)")
     groups = list(c.groups)
-    if groups:
+    if groups and set_groups:
         inj.put(struct.pack(f"<{len(groups)}I", *groups))
-    inj.call(nr.setgroups, len(groups), inj.scratch if groups else 0, what="setgroups")
+    if set_groups:  # else setgroups is denied in its user namespace: they are the helper's (checked at dump)
+        inj.call(nr.setgroups, len(groups), inj.scratch if groups else 0, what="setgroups")
     inj.call(nr.setresgid, c.gid, c.egid, c.sgid, what="setresgid")
     inj.raw(nr.setfsgid, c.fsgid)
     inj.call(nr.setresuid, c.uid, c.euid, c.suid, what="setresuid")

@@ -532,6 +532,12 @@ def load_images(ctx: RestoreContext) -> None:
                                "supported yet")
 
 
+def groups_settable(ctx: RestoreContext) -> bool:
+    """setgroups() works in the tree's user namespace (/proc/PID/setgroups was not "deny")."""
+    e = rstate(ctx).userns
+    return e is None or not e.stasis.setgroups_deny
+
+
 def in_userns(ctx: RestoreContext) -> bool:
     """The tree is restored in a user namespace of its own: its processes have no privilege in the
     engine's (no set_tid for outer pids, no pidfd_getfd on the engine)."""

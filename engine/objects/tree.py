@@ -229,7 +229,7 @@ def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
         _exit_stand_in(h)
     for t in reversed(ctx.tasks):  # zombies die now; their parents' signals are restored later
         if not t.alive:
-            _make_zombie(t)
+            _make_zombie(t, namespaces.groups_settable(ctx))
 
 
 def _stand_in(ctx: RestoreContext, creator: Task, pid: int, session: bool) -> Task:
@@ -297,7 +297,7 @@ def _clone(ctx: RestoreContext, parent: Task, child: Task, flags: int, exit_sign
     log.debug("pid %d forked by %d (flags %#x)", child.pid, parent.pid, flags)
 
 
-def _make_zombie(t: Task) -> None:
+def _make_zombie(t: Task, set_groups: bool) -> None:
     """Exit again as it did, with what a zombie still shows (name, credentials, signal sets) in place."""
     tc = t.core.tc
     status = tc.exit_code
@@ -313,7 +313,7 @@ def _make_zombie(t: Task) -> None:
         no_core = ffi.new("uint64_t[2]", [0, 0])
         lib.st_syscall(nr.prlimit64, t.pid, RLIMIT_CORE, int(ffi.cast("uintptr_t", no_core)), 0, 0, 0)
     if t.core.HasField("thread_core") and t.core.thread_core.HasField("creds"):
-        creds.apply(inj, t.core.thread_core.creds)
+        creds.apply(inj, t.core.thread_core.creds, set_groups)
     mask = tc.blk_sigset & ~(1 << (sig - 1) if sig else 0)  # the mask it leaves with
     if sig:
         t.tracee.set_sigmask(mask)
