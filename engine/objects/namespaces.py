@@ -43,7 +43,7 @@ from engine.abi.consts import (
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, netdev_pb2, sysctl_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
-from engine.objects import nsworker, sysvipc, userns
+from engine.objects import nestedns, nsworker, sysvipc, userns
 from engine.objects.base import KernelObject
 from engine.record import field, record
 
@@ -170,8 +170,7 @@ def check(ctx: DumpContext, t: Task) -> None:
         s.dumped = [k for k in FLAG if k in mine and mine[k] != s.own.get(k)]
     for kind in FLAG:
         if kind in mine and mine[kind] != s.root.get(kind):
-            raise UnsupportedError(f"pid {t.pid} is in another {kind} namespace than the tree's root "
-                                   f"{ctx.root.pid}: namespaces nested inside the tree are not supported yet")
+            nestedns.check(ctx, t, kind, mine[kind])  # one of its own: refused unless it is of a kind done
     if mine.get("pid_for_children", mine.get("pid")) != mine.get("pid"):
         raise UnsupportedError(f"pid {t.pid} made a pid namespace for its children (unshare(CLONE_NEWPID)): "
                                "nested pid namespaces are not supported yet")
@@ -240,47 +239,64 @@ def dump_tree(ctx: DumpContext) -> None:
             for th in t.threads:
                 ctx.images.virtual_pids[th.tid] = th.inner_tid
     if not s.dumped:
+        nestedns.dump(ctx, s)
         return
     log.info("the tree has namespaces of its own: %s", ", ".join(s.dumped))
     _outsiders(ctx, s)
     root = ctx.root
+    where = f"pid {root.pid}: its"
     if "uts" in s.dumped:
-        s.uts = _dump_uts(s, root)
+        s.uts = dump_uts(_nsfd(s, "uts"), f"{where} uts namespace")
     if "ipc" in s.dumped:
-        s.ipc = _dump_ipc(s, root, {t.pid for t in ctx.tasks})
+        s.ipc, s.sysv = dump_ipc(s, _nsfd(s, "ipc"), f"{where} IPC namespace", {t.pid for t in ctx.tasks})
     if "net" in s.dumped:
         s.netns, s.netdevs = _dump_net(s, root)
     if "time" in s.dumped:
         s.timens = _dump_time(root)
+    nestedns.dump(ctx, s)
 
 
 def _outsiders(ctx: DumpContext, s: NsDump) -> None:
     """A namespace of the tree that a process outside it shares could not be given back to that process."""
+    for kind in s.dumped:
+        if kind != "pid":  # a pid ns holds only the init's descendants
+            check_outsiders(ctx, kind, s.root[kind], f"the tree's {kind} namespace")
+
+
+def check_outsiders(ctx: DumpContext, kind: str, ino: int, what: str) -> None:
     tree = {t.pid for t in ctx.tasks}
-    kinds = [k for k in s.dumped if k != "pid"]  # a pid ns holds only the init's descendants
     for ent in os.scandir("/proc"):
         if not ent.name.isdigit() or int(ent.name) in tree or int(ent.name) == os.getpid():
             continue
-        for kind in kinds:
-            ino = _inode(ent.name, kind) if os.path.exists(f"/proc/{ent.name}/ns/{kind}") else None
-            if ino is not None and ino == s.root[kind]:
-                raise UnsupportedError(f"the tree's {kind} namespace is shared with pid {ent.name}, which "
-                                       "is not in the dumped tree")
+        if os.path.exists(f"/proc/{ent.name}/ns/{kind}") and _inode(ent.name, kind) == ino:
+            raise UnsupportedError(f"{what} is shared with pid {ent.name}, which is not in the dumped tree")
+
+
+def check_owner(s: NsDump, kind: str, ino: int, user_ino: int | None, what: str) -> None:
+    """A nested namespace must be owned by the tree's user namespace (the engine's, if it has none)."""
+    owner = userns.owner_of(s.fds[(kind, ino)])
+    want = user_ino if user_ino is not None else s.own.get("user")
+    if owner != want:
+        raise UnsupportedError(f"{what} is owned by another user namespace than the tree's: it could not be "
+                               "made again with the same owner")
 
 
 def _nsfd(s: NsDump, kind: str) -> int:
     return s.fds[(kind, s.root[kind])]
 
 
-def _dump_uts(s: NsDump, root: Task) -> utsns_pb2.utsns_entry:
+def dump_uts(fd: int, what: str) -> utsns_pb2.utsns_entry:
+    """The names of the UTS namespace held by fd."""
     def read() -> list[str]:
         return [os.uname().nodename, (nsworker.read_text("/proc/sys/kernel/domainname") or "").strip()]
 
-    node, domain = nsworker.run([(_nsfd(s, "uts"), CLONE_NEWUTS)], read, f"pid {root.pid}: uts namespace")
+    node, domain = nsworker.run([(fd, CLONE_NEWUTS)], read, what)
     return utsns_pb2.utsns_entry(nodename=node, domainname=domain)
 
 
-def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entry:
+def dump_ipc(s: NsDump, fd: int, what: str, tree: set[int]) -> tuple[ipc_var_pb2.ipc_var_entry,
+                                                                      dict[str, list[Any]]]:
+    """The sysctls and SysV objects of the IPC namespace held by fd."""
     def read() -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, path in IPC_SYSCTLS:
@@ -296,13 +312,12 @@ def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entr
 
     # inside the tree's user namespace, if it has one: the objects' ids as its processes see them (criu's)
     user = [(_nsfd(s, "user"), CLONE_NEWUSER)] if "user" in s.dumped else []
-    got = nsworker.run([*user, (_nsfd(s, "ipc"), CLONE_NEWIPC)], read, f"pid {root.pid}: ipc namespace")
-    sysvipc.check(got["sysv"], f"pid {root.pid}: its IPC namespace", tree)
+    got = nsworker.run([*user, (fd, CLONE_NEWIPC)], read, what)
+    sysvipc.check(got["sysv"], what, tree)
     found = {k: len(v) for k, v in got["sysv"].items()}
     if found != got["objects"]:  # /proc/sysvipc and the *_STAT walk must agree
-        raise UnsupportedError(f"pid {root.pid}: its IPC namespace's objects changed while they were read "
+        raise UnsupportedError(f"{what}: its objects changed while they were read "
                                f"({got['objects']} listed, {found} read)")
-    s.sysv = got["sysv"]
     e = ipc_var_pb2.ipc_var_entry()
     e.sem_ctls.extend(int(x) for x in got["sem"].split())
     for name, _ in IPC_SYSCTLS:
@@ -315,7 +330,7 @@ def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entr
         if value < 0:  # *_next_id = -1: the kernel picks (and -1 cannot be written back)
             continue
         setattr(e, name, value)
-    return e
+    return e, got["sysv"]
 
 
 def _ifaddrs() -> list[tuple[int, int, int, bytes]]:
@@ -453,6 +468,7 @@ def write_images(ctx: DumpContext) -> None:
         ctx.images.write("timens", s.timens, ns_id=root.time_ns_id)
     if s.userns is not None:
         ctx.images.write("userns", s.userns, ns_id=root.user_ns_id)
+    nestedns.write_images(ctx, s.ids)
 
 
 def id_translator(ctx: DumpContext) -> Callable[[str, int], int] | None:
@@ -501,6 +517,8 @@ def load_images(ctx: RestoreContext) -> None:
             s.new.append(kind)
     for t in ctx.tasks[1:]:
         for kind, name, _ in KINDS:
+            if nestedns.nestable(kind):
+                continue  # made as its process is forked (nestedns.enter)
             if t.alive and t.ids.HasField(name) and getattr(t.ids, name) != getattr(root, name):
                 raise RestoreError(f"pid {t.inner_pid} is in another {kind} namespace than the root: nested "
                                    "namespaces are not supported yet")
@@ -574,14 +592,9 @@ def restore_root(ctx: RestoreContext, root: Task) -> None:
     if s.timens is not None:
         _restore_time(root, s.timens)
     if s.uts is not None:
-        inj = root.injector
-        for call, name in ((nr.sethostname, s.uts.nodename), (nr.setdomainname, s.uts.domainname)):
-            data = name.encode()
-            inj.put(data)
-            fn = "sethostname" if call == nr.sethostname else "setdomainname"
-            inj.call(call, inj.scratch, len(data), what=f"{fn}({name})")
+        restore_uts(root, s.uts)
     if s.ipc is not None:
-        _restore_ipc(root, s.ipc, s.sysv, s.userns is not None)
+        restore_ipc(root, s.ipc, s.sysv, s.userns is not None)
     if s.netns is not None:
         _restore_net(root, s.netns, s.netdevs)
     from engine.objects import mounts
@@ -620,7 +633,16 @@ def _ns_of(pid: int, kind: str) -> int:
     return os.open(f"/proc/{pid}/ns/{kind}", O_RDONLY | O_CLOEXEC)
 
 
-def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[Any]], userns: bool) -> None:
+def restore_uts(t: Task, e: utsns_pb2.utsns_entry) -> None:
+    inj = t.injector
+    for call, name in ((nr.sethostname, e.nodename), (nr.setdomainname, e.domainname)):
+        data = name.encode()
+        inj.put(data)
+        fn = "sethostname" if call == nr.sethostname else "setdomainname"
+        inj.call(call, inj.scratch, len(data), what=f"{fn}({name})")
+
+
+def restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[Any]], userns: bool) -> None:
     """By a worker in the namespace (and as the root of the tree's user namespace, if it has one: the
     IPC sysctls there are writable by that root only, and the objects' ids are that namespace's)."""
     values: list[tuple[str, str]] = []

@@ -35,7 +35,7 @@ from engine.errors import ImageError, RestoreError, UnsupportedError
 from engine.images.pb import core_pb2, pstree_pb2
 from engine.log import log
 from engine.native import ffi, lib
-from engine.objects import clone, creds, namespaces, signals
+from engine.objects import clone, creds, namespaces, nestedns, signals
 from engine.objects.base import KernelObject
 from engine.task import Task, Thread
 
@@ -216,6 +216,7 @@ def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
         ext = t.core.tc.stasis
         exit_signal = ext.exit_signal if ext.HasField("exit_signal") else signal.SIGCHLD
         _clone(ctx, creator, t, flags, exit_signal)
+        nestedns.enter(ctx, t, creator)  # namespaces of its own, before anything is rebuilt in it
         t.inherited = True  # it starts as a copy of its creator's rebuilt address space
         _set_session(ctx, t, root)
         created(t)

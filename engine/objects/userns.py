@@ -59,6 +59,11 @@ def _ino_of(fd: int, request: int) -> int | None:
         os.close(got)
 
 
+def owner_of(nsfd: int) -> int | None:
+    """The inode of the user namespace that owns the namespace held by nsfd."""
+    return _ino_of(nsfd, NS_GET_USERNS)
+
+
 def dump(pid: int, user_fd: int, own_user_ino: int, owned: dict[str, int]) -> userns_pb2.userns_entry:
     """The maps of pid's user namespace (held by user_fd); `owned`: kind -> fd of each other namespace
     of the tree's own, which must be owned by it."""

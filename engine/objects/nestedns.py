@@ -1,0 +1,134 @@
+"""Namespaces of processes of the tree other than the root's: a UTS or IPC namespace that a process made for
+itself (unshare) and its descendants, e.g. a child with a hostname or SysV objects of its own.
+
+Dump. Each such namespace gets its own id (ids-<pid>.img) and its state in the images of that id
+(utsns-<id>.img, ipcns-var-<id>.img and the SysV images), read by a worker in it as the root's are. It must
+be owned by the tree's user namespace (or the engine's, without one), and no process outside the tree may
+share it. Other kinds (pid, mount, network, time, user, cgroup) nested inside the tree are refused, naming
+the process.
+
+Restore. A process whose namespace of a kind differs from the one of the process it is forked by gets it
+right after its clone3, before anything else is rebuilt in it: the first process of that namespace makes it
+(an injected unshare) and gives it its state; the next ones enter it (setns on an fd of the first one's,
+handed over by the engine).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.abi import nr
+from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWUTS, O_RDONLY
+from engine.errors import UnsupportedError
+from engine.images.pb import ipc_var_pb2, utsns_pb2
+from engine.log import log
+from engine.objects import sysvipc
+from engine.objects.intask import open_by_engine
+from engine.record import field, record
+
+if TYPE_CHECKING:
+    from engine.context import DumpContext, RestoreContext
+    from engine.task import Task
+
+NESTABLE = {"uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC}
+FIELD = {"uts": "uts_ns_id", "ipc": "ipc_ns_id"}
+
+
+# -- dump ------------------------------------------------------------------------------------------
+
+@record
+class NestedDump:
+    found: dict[tuple[str, int], int] = field(default_factory=dict)  # (kind, inode) -> first pid in it
+    uts: dict[int, utsns_pb2.utsns_entry] = field(default_factory=dict)  # inode -> names
+    ipc: dict[int, tuple[ipc_var_pb2.ipc_var_entry, dict[str, list[Any]]]] = field(default_factory=dict)
+
+
+def state(ctx: DumpContext) -> NestedDump:
+    return ctx.files.state(NestedDump)
+
+
+def check(ctx: DumpContext, t: Task, kind: str, ino: int) -> None:
+    """t is in a namespace of `kind` other than the root's (namespaces.check found it)."""
+    if kind not in NESTABLE:
+        raise UnsupportedError(f"pid {t.pid} is in another {kind} namespace than the tree's root "
+                               f"{ctx.root.pid}: nested {kind} namespaces are not supported yet (only UTS "
+                               "and IPC namespaces of a process of the tree's own are)")
+    state(ctx).found.setdefault((kind, ino), t.pid)
+
+
+def dump(ctx: DumpContext, ns: Any) -> None:
+    """The state of every nested namespace; `ns` is namespaces' dump state (its held fds and owners)."""
+    from engine.objects import namespaces
+
+    s = state(ctx)
+    if not s.found:
+        return
+    tree = {t.pid for t in ctx.tasks}
+    user = ns.root.get("user")
+    for (kind, ino), pid in s.found.items():
+        where = f"pid {pid}: its own {kind} namespace"
+        namespaces.check_owner(ns, kind, ino, user, where)
+        namespaces.check_outsiders(ctx, kind, ino, where)
+        fd = ns.fds[(kind, ino)]
+        if kind == "uts":
+            s.uts[ino] = namespaces.dump_uts(fd, where)
+        else:
+            s.ipc[ino] = namespaces.dump_ipc(ns, fd, where, tree)
+
+
+def write_images(ctx: DumpContext, ids: dict[tuple[str, int], int]) -> None:
+    s = state(ctx)
+    for ino, e in s.uts.items():
+        ctx.images.write("utsns", e, ns_id=ids[("uts", ino)])
+    for ino, (var, objs) in s.ipc.items():
+        nid = ids[("ipc", ino)]
+        ctx.images.write("ipcns-var", var, ns_id=nid)
+        sysvipc.write_images(ctx.images, nid, objs)
+
+
+# -- restore ---------------------------------------------------------------------------------------
+
+@record
+class NestedRestore:
+    holders: dict[tuple[str, int], Task] = field(default_factory=dict)  # (kind, id) -> its first process
+
+
+def rstate(ctx: RestoreContext) -> NestedRestore:
+    return ctx.files.state(NestedRestore)
+
+
+def enter(ctx: RestoreContext, t: Task, creator: Task) -> None:
+    """Right after t's clone3 by `creator`: the namespaces t has other than the ones it inherited."""
+    if not t.alive:
+        return  # a zombie keeps no namespaces
+    from engine.objects import namespaces
+
+    s = rstate(ctx)
+    for kind, flag in NESTABLE.items():
+        mine = getattr(t.ids, FIELD[kind])
+        if mine == getattr(creator.ids, FIELD[kind]):
+            continue
+        holder = s.holders.get((kind, mine))
+        if holder is None and mine == getattr(ctx.root.ids, FIELD[kind]):
+            holder = ctx.root  # back in the root's (its parent had one of its own)
+        if holder is not None:
+            fd = open_by_engine(ctx, t, f"/proc/{holder.pid}/ns/{kind}", O_RDONLY)
+            try:
+                t.injector.call(nr.setns, fd, flag, what=f"setns({kind} of pid {holder.pid})")
+            finally:
+                t.injector.call(nr.close, fd, what="close")
+            log.debug("pid %d: in the %s namespace of pid %d", t.pid, kind, holder.pid)
+            continue
+        t.injector.call(nr.unshare, flag, what=f"unshare({kind})")
+        img = ctx.images
+        if kind == "uts":
+            namespaces.restore_uts(t, img.read_one("utsns", ns_id=mine))
+        else:
+            namespaces.restore_ipc(t, img.read_one("ipcns-var", ns_id=mine), sysvipc.load_images(img, mine),
+                                   namespaces.rstate(ctx).userns is not None)
+        s.holders[(kind, mine)] = t
+        log.debug("pid %d: a %s namespace of its own (id %d)", t.pid, kind, mine)
+
+
+def nestable(kind: str) -> bool:
+    return kind in NESTABLE
