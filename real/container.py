@@ -74,11 +74,19 @@ def root(wd: Path, launcher: int) -> int:
             init = int(kids[0]) if kids else 0
         time.sleep(0.02)
     os.kill(launcher, signal.SIGKILL)  # the container goes on without it (no --kill-child)
-    while os.path.exists(f"/proc/{launcher}"):
+    while _running(launcher):
         if time.monotonic() > deadline:
             raise RuntimeError(f"the launcher {launcher} did not go")
         time.sleep(0.01)
     return init
+
+
+def _running(pid: int) -> bool:
+    """Not gone nor a zombie (the launcher's parent reaps it, whoever that is)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def progress(wd: Path) -> int:

@@ -3,7 +3,7 @@
 set_tid names the pid on each level, innermost first. Inside a user namespace of the tree's own, a process
 may name only the levels its namespace owns (the outer one is EPERM): the engine's level then gets its pid
 through the engine's ns_last_pid, set just before, and the result is checked (another process of the
-engine's pid namespace may have taken it meanwhile: the restore then fails cleanly, saying so).
+engine's pid namespace may have taken it meanwhile: that child is undone and made again).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 
 from engine import proc
 from engine.abi import nr
+from engine.abi.consts import CLONE_PARENT, CLONE_THREAD, WALL
 from engine.compel.inject import SCRATCH_DATA
 from engine.errors import RestoreError
+from engine.log import log
 from engine.objects import nsworker
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 # flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")
 LAST_PID = "/proc/sys/kernel/ns_last_pid"
+ATTEMPTS = 20
 
 
 def _call(inj: Injector, flags: int, exit_signal: int, tids: list[int]) -> int:
@@ -62,27 +65,52 @@ def _outer_of(creator: int, inner: int) -> int | None:
     return None
 
 
+def _collect(pid: int) -> None:
+    """The engine, as its tracer, takes the death of a child born at the wrong pid (else its parent could
+    not reap it: a pid namespace's init would wait for it forever)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        while True:
+            _, status = os.waitpid(pid, WALL)
+            if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+                return
+    except (ProcessLookupError, ChildProcessError):
+        return
+
+
 def clone3(inj: Injector, creator: int, flags: int, exit_signal: int, tids: list[int], by_last_pid: bool,
            what: str) -> int:
     """clone3 in `inj`'s task with set_tid = tids; returns what it returned (the pid in the creator's
     namespace, or -errno). `by_last_pid`: the creator is in a user namespace of its own, and tids[1] (the
-    engine's level) comes from ns_last_pid."""
+    engine's level) comes from ns_last_pid: a process born at another outer pid (another process of the
+    engine's pid namespace forked in between) is undone and made again; a thread or a CLONE_PARENT child
+    (reaped by another process) fails the restore instead."""
     if not by_last_pid or len(tids) < 2:
         return _call(inj, flags, exit_signal, tids)
     inner, outer = tids[0], tids[1]
-    try:
-        nsworker.write_text(LAST_PID, str(outer - 1))
-    except OSError as exc:
-        raise RestoreError(f"{what}: cannot set {LAST_PID} for its outer pid {outer}: {exc}") from exc
-    ret = _call(inj, flags, exit_signal, [inner])
-    if ret != inner:
-        return ret
-    if _nspid(outer) == [str(outer), str(inner)]:
-        return ret
-    got = _outer_of(creator, inner)
-    if got != outer:  # another process of the engine's pid namespace took it between the two calls
-        if got is not None:
-            os.kill(got, signal.SIGKILL)  # not one of the tree's: the failed restore's cleanup reaps it
-        raise RestoreError(f"{what}: it was born at outer pid {got}, not {outer} (another process took that "
-                           "pid meanwhile): restore again")
-    return ret
+    for attempt in range(ATTEMPTS):
+        try:
+            nsworker.write_text(LAST_PID, str(outer - 1))
+        except OSError as exc:
+            raise RestoreError(f"{what}: cannot set {LAST_PID} for its outer pid {outer}: {exc}") from exc
+        ret = _call(inj, flags, exit_signal, [inner])
+        if ret != inner or _nspid(outer) == [str(outer), str(inner)]:
+            return ret
+        got = _outer_of(creator, inner)
+        if got == outer:
+            return ret
+        if os.path.exists(f"/proc/{outer}"):  # taken for good by another process: no attempt can have it
+            _collect(got)
+            raise RestoreError(f"{what}: its outer pid {outer} was taken by another process meanwhile (pid "
+                               f"{outer} is now in use): restore again")
+        log.debug("%s: born at outer pid %s, not %d (attempt %d)", what, got, outer, attempt + 1)
+        if got is None or flags & (CLONE_THREAD | CLONE_PARENT):
+            if got is not None and not flags & CLONE_THREAD:
+                _collect(got)
+            raise RestoreError(f"{what}: it was born at outer pid {got}, not {outer} (another process took "
+                               "that pid meanwhile): restore again")
+        _collect(got)
+        reaped = inj.raw(nr.wait4, inner, 0, WALL, 0)  # its zombie, by its parent: the inner pid is free
+        if reaped != inner:
+            raise RestoreError(f"{what}: cannot reap the copy born at outer pid {got}: {reaped}")
+    raise RestoreError(f"{what}: other processes kept taking its outer pid {outer}")
