@@ -30,6 +30,7 @@ from engine.objects import (
     sched,
     seccomp,
     signals,
+    sysvipc,
     threads,
     timers,
     tree,
@@ -42,6 +43,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     tree.OBJECT,  # pstree and core images, zombies, sessions and groups
     ids.OBJECT,  # who shares what (kcmp): needed by files, fs, mm
     namespaces.OBJECT,  # after ids: it adds the namespace ids
+    sysvipc.OBJECT,  # after namespaces: the SysV segments its dump_tree read, checked against their attaches
     mounts.OBJECT,  # after namespaces: the mount tree of a mount namespace of the tree's own
     process.OBJECT,
     audit.OBJECT,

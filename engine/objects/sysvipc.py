@@ -1,14 +1,23 @@
 """System V IPC objects of a tree's own IPC namespace: shared memory segments with their content, semaphore
 sets with their values, message queues with their messages (ipcns-shm/-sem/-msg-<id>.img, CRIU's format;
-segment content inline, as CRIU's older images have it).
+segment content inline, as CRIU's older images have it); the segments' attaches (VMAs of status
+VMA_AREA_SYSVIPC, shmid the segment's id, as CRIU has them); and the refusal of SEM_UNDO adjustments.
 
 Dump: a worker that joined the namespace lists every object (SHM_STAT/SEM_STAT/MSG_STAT by index), reads a
 segment through a read-only attach of its own, the values with GETALL, and the messages with MSG_COPY
-(nothing is taken from the queue). A segment attached by anybody is refused (an attach is a mapping; the
-tree's would have to come back attached), as are locked segments.
+(nothing is taken from the queue). A segment attached by the tree is a mapping of its processes (mm.py asks
+attach_vma/check_vma here): every attach must be one of the tree's (shm_nattch counts the VMAs), and only in
+the tree's own IPC namespace. A segment removed with IPC_RMID but still attached (key 0, SHM_DEST) keeps the
+key it was made with in its mappings' name (/SYSV<key>): that key is kept in the entry's Stasis extension.
 Restore: a worker in the new namespace makes each object again at its id (kernel.*_next_id), with its key,
-mode, owner and content; ids the kernel would pick next are set last. Not restored (as in CRIU): creator
-ids, pids and times of objects, semaphore undo lists.
+mode, owner and content (SHM_LOCK again for a locked segment); ids the kernel would pick next are set last.
+Each process shmat()s its segments at their addresses (SHM_RDONLY where the attach was read-only), with the
+protections and holes of its VMAs (mprotect, mremap, munmap), so shm_nattch comes back; segments marked
+for removal are removed (IPC_RMID) once every process is attached (restore_done).
+Not restored (no interface sets them; CRIU neither): creator and last pids of objects and their times.
+SEM_UNDO: the kernel shows no process's undo adjustments; kcmp(KCMP_SYSVSEM) shows that a process has an
+undo list at all (it called semop() with SEM_UNDO): such a process is refused at dump (in every flavor: the
+kill that ends a dump would apply the adjustments, and restore could not give them back).
 """
 
 from __future__ import annotations
@@ -21,13 +30,18 @@ from typing import TYPE_CHECKING, Any
 
 from engine.abi import nr
 from engine.abi.consts import (
+    CLONE_NEWIPC,
     GETALL,
     GETPID,
     IPC_CREAT,
     IPC_EXCL,
     IPC_NOWAIT,
+    IPC_RMID,
     IPC_SET,
     IPC_STAT,
+    KCMP_SYSVSEM,
+    MREMAP_FIXED,
+    MREMAP_MAYMOVE,
     MSG_COPY,
     MSG_INFO,
     MSG_STAT,
@@ -36,6 +50,7 @@ from engine.abi.consts import (
     SETALL,
     SHM_DEST,
     SHM_INFO,
+    SHM_LOCK,
     SHM_LOCKED,
     SHM_RDONLY,
     SHM_STAT,
@@ -43,16 +58,23 @@ from engine.abi.consts import (
 from engine.errors import ImageError, RestoreError, UnsupportedError
 from engine.images import magic
 from engine.images.pb import ipc_pb2
-from engine.native import ffi, lib
+from engine.log import log
+from engine.native import PAGE_SIZE, ffi, lib
+from engine.objects.base import KernelObject
+from engine.record import field, record
 
 if TYPE_CHECKING:
+    from engine import proc
+    from engine.context import DumpContext, RestoreContext
     from engine.images import ImageDir
+    from engine.images.pb import mm_pb2
+    from engine.task import Task
 
 SHMGET, SHMAT, SHMCTL, SHMDT, SEMGET, SEMCTL = nr.shmget, nr.shmat, nr.shmctl, nr.shmdt, nr.semget, nr.semctl
 MSGGET, MSGSND, MSGRCV, MSGCTL = nr.msgget, nr.msgsnd, nr.msgrcv, nr.msgctl
 PERM = struct.Struct("<iIIIII")  # struct ipc64_perm: key, uid, gid, cuid, cgid, mode
 DS_SIZE = 256  # room for shmid64_ds / semid64_ds / msqid64_ds
-SHM_SEGSZ, SHM_NATTCH = 48, 88  # offsets in shmid64_ds
+SHM_SEGSZ, SHM_CPID, SHM_NATTCH = 48, 80, 88  # offsets in shmid64_ds
 SEM_NSEMS = 80  # in semid64_ds
 MSG_QNUM, MSG_QBYTES = 80, 88  # in msqid64_ds
 
@@ -105,16 +127,14 @@ def read_objects() -> dict[str, list[Any]]:
             continue
         desc = _perm(ds, int(ident))
         size, = struct.unpack_from("<Q", ffi.buffer(ds), SHM_SEGSZ)
-        nattch, = struct.unpack_from("<Q", ffi.buffer(ds), SHM_NATTCH)
-        if nattch or desc["mode"] & (SHM_DEST | SHM_LOCKED):
-            out["shm"].append({"desc": desc, "busy": int(nattch), "mode": desc["mode"]})
-            continue
-        addr = _sys(SHMAT, int(ident), 0, SHM_RDONLY)
+        cpid, lpid, nattch = struct.unpack_from("<iiQ", ffi.buffer(ds), SHM_CPID)
+        addr = _sys(SHMAT, int(ident), 0, SHM_RDONLY)  # an attach of ours: nothing is taken from it
         try:
             data = ffi.buffer(ffi.cast("char *", addr), size)[:]
         finally:
             _sys(SHMDT, addr)
-        out["shm"].append({"desc": desc, "size": size, "data": base64.b64encode(data).decode()})
+        out["shm"].append({"desc": desc, "size": size, "nattch": int(nattch), "cpid": cpid, "lpid": lpid,
+                           "data": base64.b64encode(data).decode()})
     for ident, raw in _each(SEMCTL, SEM_INFO, SEM_STAT, ds):
         desc = _perm(raw, ident)
         nsems, = struct.unpack_from("<Q", raw, SEM_NSEMS)
@@ -137,26 +157,9 @@ def read_objects() -> dict[str, list[Any]]:
     return out
 
 
-def check(got: dict[str, list[Any]], where: str, tree: set[int]) -> None:
-    """What restore could not give back: attached segments; semaphores the tree operated on (their
-    SEM_UNDO adjustments cannot be read, and the kill that ends the dump would apply them)."""
-    for s in got["sem"]:
-        for n, pid in enumerate(s["last"]):
-            if pid in tree:
-                ident = s["desc"]["id"]
-                raise UnsupportedError(f"{where}: pid {pid} operated on SysV semaphore {ident}/{n}: its "
-                                       "SEM_UNDO adjustments cannot be read, and the dump's kill would "
-                                       "apply them (not supported)")
-    for s in got["shm"]:
-        if "busy" in s:
-            why = f"attached {s['busy']} times" if s["busy"] else "locked or marked for removal"
-            raise UnsupportedError(f"{where}: SysV shared memory segment {s['desc']['id']} is {why}: only "
-                                   "segments nobody has attached are supported yet")
-
-
-def _desc(d: dict[str, int]) -> ipc_pb2.ipc_desc_entry:
+def _desc(d: dict[str, int], mode_mask: int = 0o777) -> ipc_pb2.ipc_desc_entry:
     return ipc_pb2.ipc_desc_entry(key=d["key"], uid=d["uid"], gid=d["gid"], cuid=d["cuid"], cgid=d["cgid"],
-                                  mode=d["mode"] & 0o777, id=d["id"])
+                                  mode=d["mode"] & mode_mask, id=d["id"])
 
 
 def _pad(data: bytes, to: int) -> bytes:
@@ -166,8 +169,13 @@ def _pad(data: bytes, to: int) -> bytes:
 def write_images(images: ImageDir, ns_id: int, got: dict[str, list[Any]]) -> None:
     if got["shm"]:
         entries, extras = [], []
-        for s in got["shm"]:
-            entries.append(ipc_pb2.ipc_shm_entry(desc=_desc(s["desc"]), size=s["size"], in_pagemaps=False))
+        for s in got["shm"]:  # the mode with SHM_DEST and SHM_LOCKED, as CRIU's
+            e = ipc_pb2.ipc_shm_entry(desc=_desc(s["desc"], 0o777 | SHM_DEST | SHM_LOCKED), size=s["size"],
+                                      in_pagemaps=False)
+            e.stasis.nattch = s["nattch"]
+            if s.get("name_key", s["desc"]["key"]) != s["desc"]["key"]:
+                e.stasis.name_key = s["name_key"]
+            entries.append(e)
             extras.append(_pad(base64.b64decode(s["data"]), 4))
         images.write("ipcns-shm", entries, extras, ns_id=ns_id)
     if got["sem"]:
@@ -202,7 +210,11 @@ def load_images(images: ImageDir, ns_id: int) -> dict[str, list[Any]]:
         if m.in_pagemaps:
             raise ImageError(images.path("ipcns-shm", ns_id=ns_id), f"segment {m.desc.id}: content in "
                              "pagemap-shmem images (not supported yet)")
-        got["shm"].append({"desc": desc(m.desc), "size": m.size,
+        d = desc(m.desc)
+        d["mode"] &= 0o777
+        got["shm"].append({"desc": d, "size": m.size, "dest": bool(m.desc.mode & SHM_DEST),
+                           "locked": bool(m.desc.mode & SHM_LOCKED),
+                           "name_key": m.stasis.name_key if m.stasis.HasField("name_key") else m.desc.key,
                            "data": base64.b64encode(bytes(e.extra or b"")[:m.size]).decode()})
     for e in images.read_entries("ipcns-sem", missing_ok=True, ns_id=ns_id):
         m = e.message
@@ -254,7 +266,8 @@ def make_objects(got: dict[str, list[Any]]) -> None:
     for s in got["shm"]:
         d = s["desc"]
         _next_id("shm", d["id"])
-        ident = _sys(SHMGET, d["key"], s["size"], IPC_CREAT | IPC_EXCL | 0o600)
+        # a segment marked for removal is made with the key its mappings are named by, removed once attached
+        ident = _sys(SHMGET, s.get("name_key", d["key"]), s["size"], IPC_CREAT | IPC_EXCL | 0o600)
         if ident != d["id"]:
             raise RuntimeError(f"shm segment {d['id']} came back as {ident}")
         addr = _sys(SHMAT, ident, 0, 0)
@@ -264,6 +277,8 @@ def make_objects(got: dict[str, list[Any]]) -> None:
         finally:
             _sys(SHMDT, addr)
         _set_owner(SHMCTL, ident, d)
+        if s.get("locked"):
+            _sys(SHMCTL, ident, SHM_LOCK, 0)
     for q in got["msg"]:
         d = q["desc"]
         _next_id("msg", d["id"])
@@ -287,13 +302,172 @@ def make_objects(got: dict[str, list[Any]]) -> None:
         _set_owner(SEMCTL, ident, d)
 
 
-def restore(nsfd: int, got: dict[str, list[Any]], what: str) -> None:
-    from engine.abi.consts import CLONE_NEWIPC
-    from engine.objects import nsworker
+# -- the tree's attaches and semaphore undo lists (the KernelObject) ------------------------------------
 
-    if not any(got.values()):
-        return
+VMA_NAME = "/SYSV"  # a segment's mapping: /SYSV<key as 8 hex digits> (deleted), inode = the segment's id
+
+
+def is_sysv_vma(v: proc.Vma) -> bool:
+    return v.path.startswith(VMA_NAME) and v.inode >= 0
+
+
+@record
+class SysvDump:
+    # segment id -> [(pid, start, end, key of its name)] of every VMA of the tree that maps it
+    vmas: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=dict)
+
+
+def check_vma(ctx: DumpContext, t: Task, v: proc.Vma) -> None:
+    """A mapping of a SysV segment (mm.py's check): only with the tree's own IPC namespace."""
+    from engine.objects import namespaces
+
+    where = f"pid {t.pid}: SysV shared memory segment {v.inode} attached at {v.start:#x}-{v.end:#x}"
+    if not v.shared:
+        raise UnsupportedError(f"{where}: a private mapping of a segment (not supported)")
+    if "ipc" not in namespaces.state(ctx).dumped:
+        raise UnsupportedError(f"{where}: the tree is in the engine's IPC namespace, not one of its own: the "
+                               "segment is not the tree's to dump (segments are dumped with the tree's own "
+                               "IPC namespace)")
     try:
-        nsworker.run([(nsfd, CLONE_NEWIPC)], lambda: make_objects(got), what)
+        key = int(v.path[len(VMA_NAME):].split()[0], 16)
+    except ValueError as exc:
+        raise UnsupportedError(f"{where}: cannot read its key from the name {v.path!r}") from exc
+    ctx.files.state(SysvDump).vmas.setdefault(v.inode, []).append((t.pid, v.start, v.end, key))
+
+
+def check(ctx: DumpContext, t: Task) -> None:
+    """SEM_UNDO: a process with an undo list (kcmp(KCMP_SYSVSEM) against the engine, which has none)."""
+    if not t.alive:
+        return
+    me = os.getpid()
+    for th in t.threads:
+        ret = int(lib.st_syscall(nr.kcmp, me, th.tid, KCMP_SYSVSEM, 0, 0, 0))
+        if ret < 0:
+            raise UnsupportedError(f"pid {t.pid}: cannot tell whether thread {th.tid} has SysV semaphore "
+                                   f"undo adjustments: kcmp(KCMP_SYSVSEM): {os.strerror(-ret)}")
+        if ret:
+            who = f"pid {t.pid}" if th.tid == t.pid else f"pid {t.pid} (thread {th.tid})"
+            raise UnsupportedError(f"{who} has a SysV semaphore undo list (it called semop() with SEM_UNDO): "
+                                   "the kernel shows no process's adjustments, so restore could not give "
+                                   "them back, and the kill that ends a dump would apply them "
+                                   "(not supported)")
+
+
+def dump_tree(ctx: DumpContext) -> None:
+    """Every attach of a segment must be one of the tree's VMAs; a removed segment keeps its name's key."""
+    from engine.objects import namespaces
+
+    s = namespaces.state(ctx)
+    if "ipc" not in s.dumped:
+        return
+    where = f"pid {ctx.root.pid}: its IPC namespace"
+    vmas = ctx.files.state(SysvDump).vmas
+    segs = {seg["desc"]["id"]: seg for seg in s.sysv.get("shm", [])}
+    for ident, maps in vmas.items():
+        if ident not in segs:
+            pid, start, end, _ = maps[0]
+            raise UnsupportedError(f"pid {pid}: SysV shared memory segment {ident} attached at {start:#x}-"
+                                   f"{end:#x} is not in the tree's IPC namespace (attached in another one)")
+    keys = {seg["desc"]["key"]: i for i, seg in segs.items() if seg["desc"]["key"]}
+    for ident, seg in segs.items():
+        maps = vmas.get(ident, [])
+        if seg["nattch"] != len(maps):
+            raise UnsupportedError(f"{where}: SysV shared memory segment {ident} is attached {seg['nattch']} "
+                                   f"times, {len(maps)} of them by the tree: attaches outside the tree "
+                                   "cannot be given back")
+        if maps:
+            names = {k for _, _, _, k in maps}
+            if len(names) != 1:
+                raise UnsupportedError(f"{where}: SysV shared memory segment {ident} is mapped under several "
+                                       f"names ({', '.join(f'{k:#x}' for k in sorted(names))})")
+            seg["name_key"] = names.pop()
+        dest = seg["desc"]["mode"] & SHM_DEST
+        if dest and seg.get("name_key") and keys.get(seg["name_key"], ident) != ident:
+            raise UnsupportedError(f"{where}: SysV shared memory segment {ident}, removed but still "
+                                   f"attached, was made with key {seg['name_key']:#x}, which segment "
+                                   f"{keys[seg['name_key']]} has now: restore could not make both (not "
+                                   "supported)")
+        if not dest and seg.get("name_key", seg["desc"]["key"]) != seg["desc"]["key"]:
+            raise UnsupportedError(f"{where}: SysV shared memory segment {ident} has key "
+                                   f"{seg['desc']['key']:#x} but its mappings are named {seg['name_key']:#x}")
+
+
+# -- restore ---------------------------------------------------------------------------------------
+
+def _segments(ctx: RestoreContext) -> dict[int, dict[str, Any]]:
+    from engine.objects import namespaces
+
+    return {seg["desc"]["id"]: seg for seg in namespaces.rstate(ctx).sysv.get("shm", [])}
+
+
+def attach_vmas(ctx: RestoreContext, t: Task, vmas: list[mm_pb2.vma_entry]) -> None:
+    """In the task (mm.py's restore_vmas): shmat() each attach of a segment at its address, then its VMAs'
+    protections and holes. VMAs of one attach are those of one segment at one base (start - pgoff)."""
+    from engine.abi.consts import O_RDWR, PROT_READ, PROT_WRITE
+
+    inj = t.injector
+    segs = _segments(ctx)
+    groups: dict[tuple[int, int], list[mm_pb2.vma_entry]] = {}
+    for v in vmas:
+        groups.setdefault((v.shmid, v.start - v.pgoff), []).append(v)
+    for (ident, base), parts in groups.items():
+        seg = segs.get(ident)
+        where = f"pid {t.pid}: SysV shared memory segment {ident} at {base:#x}"
+        if seg is None:
+            raise RestoreError(f"{where}: the segment is not in the images of the tree's IPC namespace")
+        parts.sort(key=lambda v: v.start)
+        size = (seg["size"] + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE
+        # writable attach: map_files said so (Stasis's fdflags), else the protection (CRIU's images)
+        rw = any((v.fdflags & 3) == O_RDWR if v.HasField("fdflags") else v.prot & PROT_WRITE for v in parts)
+        flags = 0 if rw else SHM_RDONLY
+        whole = parts[0].start == base and parts[-1].end == base + size and all(
+            a.end == b.start for a, b in zip(parts, parts[1:], strict=False))
+        if whole:
+            ret = inj.raw(SHMAT, ident, base, flags)
+            if ret != base:
+                raise RestoreError(f"{where}: shmat: {os.strerror(-ret) if ret < 0 else hex(ret)}")
+        else:  # a part of the attach was unmapped: attach anywhere, move each part to its place
+            tmp = inj.call(SHMAT, ident, 0, flags, what=f"shmat({ident})")
+            for v in parts:
+                n = v.end - v.start
+                ret = inj.raw(nr.mremap, tmp + v.pgoff, n, n, MREMAP_MAYMOVE | MREMAP_FIXED, v.start)
+                if ret != v.start:
+                    raise RestoreError(f"{where}: mremap of {v.start:#x}-{v.end:#x}: "
+                                       f"{os.strerror(-ret) if ret < 0 else hex(ret)}")
+            pos = 0
+            for off, n in sorted((v.pgoff, v.end - v.start) for v in parts):  # what is left of it
+                if off > pos:
+                    inj.call(nr.munmap, tmp + pos, off - pos, what="munmap(rest of a SysV attach)")
+                pos = max(pos, off + n)
+            if size > pos:
+                inj.call(nr.munmap, tmp + pos, size - pos, what="munmap(rest of a SysV attach)")
+        attach_prot = PROT_READ | (PROT_WRITE if rw else 0)
+        for v in parts:
+            if v.prot != attach_prot:
+                inj.call(nr.mprotect, v.start, v.end - v.start, v.prot, what=f"mprotect {v.start:#x}")
+        log.debug("pid %d: SysV segment %d attached at %#x (%s, %d VMAs)", t.pid, ident, base,
+                  "rw" if rw else "ro", len(parts))
+
+
+def restore_done(ctx: RestoreContext) -> None:
+    """Segments that were marked for removal: IPC_RMID, now that every process has its attaches."""
+    from engine.objects import namespaces, nsworker
+
+    dest = [ident for ident, seg in _segments(ctx).items() if seg.get("dest")]
+    if not dest or "ipc" not in namespaces.rstate(ctx).new:
+        return
+
+    def rmid() -> None:
+        for ident in dest:
+            _sys(SHMCTL, ident, IPC_RMID, 0)
+
+    fd = os.open(f"/proc/{ctx.root.pid}/ns/ipc", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        nsworker.run([(fd, CLONE_NEWIPC)], rmid, f"pid {ctx.root.pid}: IPC_RMID of SysV segments {dest}")
     except (OSError, RuntimeError) as exc:
         raise RestoreError(str(exc)) from exc
+    finally:
+        os.close(fd)
+
+
+OBJECT = KernelObject("sysvipc", check=check, dump_tree=dump_tree, restore_done=restore_done)

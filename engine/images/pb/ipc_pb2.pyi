@@ -24,16 +24,26 @@ class ipc_desc_entry(_message.Message):
     def __init__(self, key: _Optional[int] = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ..., cuid: _Optional[int] = ..., cgid: _Optional[int] = ..., mode: _Optional[int] = ..., id: _Optional[int] = ...) -> None: ...
 
 class ipc_shm_entry(_message.Message):
-    __slots__ = ("desc", "size", "in_pagemaps", "hugetlb_flag")
+    __slots__ = ("desc", "size", "in_pagemaps", "hugetlb_flag", "stasis")
     DESC_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     IN_PAGEMAPS_FIELD_NUMBER: _ClassVar[int]
     HUGETLB_FLAG_FIELD_NUMBER: _ClassVar[int]
+    STASIS_FIELD_NUMBER: _ClassVar[int]
     desc: ipc_desc_entry
     size: int
     in_pagemaps: bool
     hugetlb_flag: int
-    def __init__(self, desc: _Optional[_Union[ipc_desc_entry, _Mapping]] = ..., size: _Optional[int] = ..., in_pagemaps: bool = ..., hugetlb_flag: _Optional[int] = ...) -> None: ...
+    stasis: stasis_shm_entry
+    def __init__(self, desc: _Optional[_Union[ipc_desc_entry, _Mapping]] = ..., size: _Optional[int] = ..., in_pagemaps: bool = ..., hugetlb_flag: _Optional[int] = ..., stasis: _Optional[_Union[stasis_shm_entry, _Mapping]] = ...) -> None: ...
+
+class stasis_shm_entry(_message.Message):
+    __slots__ = ("name_key", "nattch")
+    NAME_KEY_FIELD_NUMBER: _ClassVar[int]
+    NATTCH_FIELD_NUMBER: _ClassVar[int]
+    name_key: int
+    nattch: int
+    def __init__(self, name_key: _Optional[int] = ..., nattch: _Optional[int] = ...) -> None: ...
 
 class ipc_sem_entry(_message.Message):
     __slots__ = ("desc", "nsems")
