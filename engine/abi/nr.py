@@ -146,3 +146,4 @@ mq_unlink = 241
 mq_timedsend = 242
 mq_timedreceive = 243
 mq_getsetattr = 245
+semop = 65

@@ -60,7 +60,7 @@ from engine.images import magic
 from engine.images.pb import ipc_pb2
 from engine.log import log
 from engine.native import PAGE_SIZE, ffi, lib
-from engine.objects.base import KernelObject
+from engine.objects.base import KernelObject, Phase, Stage
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -181,7 +181,9 @@ def write_images(images: ImageDir, ns_id: int, got: dict[str, list[Any]]) -> Non
     if got["sem"]:
         entries, extras = [], []
         for s in got["sem"]:
-            entries.append(ipc_pb2.ipc_sem_entry(desc=_desc(s["desc"]), nsems=len(s["values"])))
+            e = ipc_pb2.ipc_sem_entry(desc=_desc(s["desc"]), nsems=len(s["values"]))
+            e.stasis.last_pid.extend(s.get("last_vpid", []))
+            entries.append(e)
             extras.append(_pad(struct.pack(f"<{len(s['values'])}H", *s["values"]), 8))
         images.write("ipcns-sem", entries, extras, ns_id=ns_id)
     if got["msg"]:
@@ -219,7 +221,7 @@ def load_images(images: ImageDir, ns_id: int) -> dict[str, list[Any]]:
     for e in images.read_entries("ipcns-sem", missing_ok=True, ns_id=ns_id):
         m = e.message
         vals = struct.unpack_from(f"<{m.nsems}H", bytes(e.extra or b""))
-        got["sem"].append({"desc": desc(m.desc), "values": list(vals)})
+        got["sem"].append({"desc": desc(m.desc), "values": list(vals), "last": list(m.stasis.last_pid)})
     path = images.path("ipcns-msg", ns_id=ns_id)
     if path.exists():
         data = path.read_bytes()
@@ -368,6 +370,9 @@ def dump_tree(ctx: DumpContext) -> None:
             pid, start, end, _ = maps[0]
             raise UnsupportedError(f"pid {pid}: SysV shared memory segment {ident} attached at {start:#x}-"
                                    f"{end:#x} is not in the tree's IPC namespace (attached in another one)")
+    inner = {t.pid: t.inner_pid for t in ctx.tasks if t.alive}
+    for sem in s.sysv.get("sem", []):  # who changed each semaphore last, if it is one of the tree's
+        sem["last_vpid"] = [inner.get(pid, 0) for pid in sem["last"]]
     keys = {seg["desc"]["key"]: i for i, seg in segs.items() if seg["desc"]["key"]}
     for ident, seg in segs.items():
         maps = vmas.get(ident, [])
@@ -449,6 +454,25 @@ def attach_vmas(ctx: RestoreContext, t: Task, vmas: list[mm_pb2.vma_entry]) -> N
                   "rw" if rw else "ro", len(parts))
 
 
+SEMBUF = struct.Struct("<Hhh")  # struct sembuf
+
+
+def restore_sem_pids(ctx: RestoreContext, t: Task) -> None:
+    """sempid: the process that changed a semaphore last does a semop() that changes nothing (wait-for-zero
+    on 0, else -1 and +1 at once); before the credentials, as root. The set's sem_otime becomes now."""
+    from engine.objects import namespaces
+
+    inj = t.injector
+    for sem in namespaces.rstate(ctx).sysv.get("sem", []):
+        ident = sem["desc"]["id"]
+        for n, (pid, value) in enumerate(zip(sem.get("last", []), sem["values"], strict=False)):
+            if pid != t.inner_pid or not pid:
+                continue
+            ops = [(n, 0, IPC_NOWAIT)] if value == 0 else [(n, -1, IPC_NOWAIT), (n, 1, IPC_NOWAIT)]
+            inj.put(b"".join(SEMBUF.pack(*op) for op in ops))
+            inj.call(nr.semop, ident, inj.scratch, len(ops), what=f"semop({ident}/{n}) for its sempid")
+
+
 def restore_done(ctx: RestoreContext) -> None:
     """Segments that were marked for removal: IPC_RMID, now that every process has its attaches."""
     from engine.objects import namespaces, nsworker
@@ -470,4 +494,6 @@ def restore_done(ctx: RestoreContext) -> None:
         os.close(fd)
 
 
-OBJECT = KernelObject("sysvipc", check=check, dump_tree=dump_tree, restore_done=restore_done)
+OBJECT = KernelObject("sysvipc", check=check, dump_tree=dump_tree, restore_done=restore_done,
+                      stages=(Stage("sem-pids", Phase.PROCESS, restore_sem_pids,
+                                    doc="once the tree exists, before the credentials"),))
