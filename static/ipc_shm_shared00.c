@@ -12,7 +12,7 @@
 const char *test_doc = "A SysV segment attached by two processes: the test's attach (inherited by its child by "
 		       "fork) and an attach of the child's own at another address (shm_nattch 3): after C/R both "
 		       "processes map the same segment (a write by the child is read by the parent, at both of the "
-		       "child's addresses), shm_nattch is 3, and 1 once the child has exited";
+		       "child's addresses), shm_nattch is 3, shm_lpid the child's, and 1 once the child has exited";
 const char *test_author = "Stasis developers";
 
 #define SIZE 8192
@@ -57,16 +57,17 @@ int main(int argc, char **argv)
 			_exit(5);
 		_exit(0);
 	}
-	if (read(to_parent[0], &c, 1) != 1 || shmctl(id, IPC_STAT, &ds) || ds.shm_nattch != 3) {
-		pr_err("the child did not attach (nattch %lu)\n", (unsigned long)ds.shm_nattch);
+	if (read(to_parent[0], &c, 1) != 1 || shmctl(id, IPC_STAT, &ds) || ds.shm_nattch != 3 || ds.shm_lpid != pid) {
+		pr_err("the child did not attach (nattch %lu, lpid %d)\n", (unsigned long)ds.shm_nattch, ds.shm_lpid);
 		goto out;
 	}
 
 	test_daemon();
 	test_waitsig();
 
-	if (shmctl(id, IPC_STAT, &ds) || ds.shm_nattch != 3) {
-		fail("shm_nattch is %lu after C/R, expected 3", (unsigned long)ds.shm_nattch);
+	if (shmctl(id, IPC_STAT, &ds) || ds.shm_nattch != 3 || ds.shm_lpid != pid) {
+		fail("shm_nattch is %lu, shm_lpid %d after C/R, expected 3 and %d", (unsigned long)ds.shm_nattch,
+		     ds.shm_lpid, pid);
 		goto out;
 	}
 	if (write(to_child[1], "g", 1) != 1 || read(to_parent[0], &c, 1) != 1 || c != 'w') {

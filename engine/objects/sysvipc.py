@@ -173,6 +173,7 @@ def write_images(images: ImageDir, ns_id: int, got: dict[str, list[Any]]) -> Non
             e = ipc_pb2.ipc_shm_entry(desc=_desc(s["desc"], 0o777 | SHM_DEST | SHM_LOCKED), size=s["size"],
                                       in_pagemaps=False)
             e.stasis.nattch = s["nattch"]
+            e.stasis.last_pid = s.get("last_vpid", 0)
             if s.get("name_key", s["desc"]["key"]) != s["desc"]["key"]:
                 e.stasis.name_key = s["name_key"]
             entries.append(e)
@@ -217,6 +218,7 @@ def load_images(images: ImageDir, ns_id: int) -> dict[str, list[Any]]:
         got["shm"].append({"desc": d, "size": m.size, "dest": bool(m.desc.mode & SHM_DEST),
                            "locked": bool(m.desc.mode & SHM_LOCKED),
                            "name_key": m.stasis.name_key if m.stasis.HasField("name_key") else m.desc.key,
+                           "last": m.stasis.last_pid,
                            "data": base64.b64encode(bytes(e.extra or b"")[:m.size]).decode()})
     for e in images.read_entries("ipcns-sem", missing_ok=True, ns_id=ns_id):
         m = e.message
@@ -373,6 +375,8 @@ def dump_tree(ctx: DumpContext) -> None:
     inner = {t.pid: t.inner_pid for t in ctx.tasks if t.alive}
     for sem in s.sysv.get("sem", []):  # who changed each semaphore last, if it is one of the tree's
         sem["last_vpid"] = [inner.get(pid, 0) for pid in sem["last"]]
+    for seg in s.sysv.get("shm", []):
+        seg["last_vpid"] = inner.get(seg["lpid"], 0)
     keys = {seg["desc"]["key"]: i for i, seg in segs.items() if seg["desc"]["key"]}
     for ident, seg in segs.items():
         maps = vmas.get(ident, [])
@@ -457,12 +461,19 @@ def attach_vmas(ctx: RestoreContext, t: Task, vmas: list[mm_pb2.vma_entry]) -> N
 SEMBUF = struct.Struct("<Hhh")  # struct sembuf
 
 
-def restore_sem_pids(ctx: RestoreContext, t: Task) -> None:
-    """sempid: the process that changed a semaphore last does a semop() that changes nothing (wait-for-zero
-    on 0, else -1 and +1 at once); before the credentials, as root. The set's sem_otime becomes now."""
+def restore_last_pids(ctx: RestoreContext, t: Task) -> None:
+    """Once every process has its attaches, before the credentials (as root): shm_lpid, by an attach and
+    detach of the process that attached or detached last; sempid, by a semop() of the process that changed
+    the semaphore last that changes nothing (wait-for-zero on 0, else -1 and +1 at once). The segment's
+    attach and detach times and the set's sem_otime become now."""
     from engine.objects import namespaces
 
     inj = t.injector
+    for seg in namespaces.rstate(ctx).sysv.get("shm", []):
+        if seg.get("last") and seg["last"] == t.inner_pid:
+            ident = seg["desc"]["id"]
+            addr = inj.call(SHMAT, ident, 0, SHM_RDONLY, what=f"shmat({ident}) for its shm_lpid")
+            inj.call(SHMDT, addr, what=f"shmdt({ident})")
     for sem in namespaces.rstate(ctx).sysv.get("sem", []):
         ident = sem["desc"]["id"]
         for n, (pid, value) in enumerate(zip(sem.get("last", []), sem["values"], strict=False)):
@@ -495,5 +506,5 @@ def restore_done(ctx: RestoreContext) -> None:
 
 
 OBJECT = KernelObject("sysvipc", check=check, dump_tree=dump_tree, restore_done=restore_done,
-                      stages=(Stage("sem-pids", Phase.PROCESS, restore_sem_pids,
+                      stages=(Stage("sysv-pids", Phase.PROCESS, restore_last_pids,
                                     doc="once the tree exists, before the credentials"),))

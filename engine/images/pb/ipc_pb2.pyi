@@ -39,12 +39,14 @@ class ipc_shm_entry(_message.Message):
     def __init__(self, desc: _Optional[_Union[ipc_desc_entry, _Mapping]] = ..., size: _Optional[int] = ..., in_pagemaps: bool = ..., hugetlb_flag: _Optional[int] = ..., stasis: _Optional[_Union[stasis_shm_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_shm_entry(_message.Message):
-    __slots__ = ("name_key", "nattch")
+    __slots__ = ("name_key", "nattch", "last_pid")
     NAME_KEY_FIELD_NUMBER: _ClassVar[int]
     NATTCH_FIELD_NUMBER: _ClassVar[int]
+    LAST_PID_FIELD_NUMBER: _ClassVar[int]
     name_key: int
     nattch: int
-    def __init__(self, name_key: _Optional[int] = ..., nattch: _Optional[int] = ...) -> None: ...
+    last_pid: int
+    def __init__(self, name_key: _Optional[int] = ..., nattch: _Optional[int] = ..., last_pid: _Optional[int] = ...) -> None: ...
 
 class ipc_sem_entry(_message.Message):
     __slots__ = ("desc", "nsems", "stasis")
