@@ -147,3 +147,6 @@ mq_timedsend = 242
 mq_timedreceive = 243
 mq_getsetattr = 245
 semop = 65
+fsopen = 430
+fsconfig = 431
+fsmount = 432

@@ -43,6 +43,7 @@ from engine.images.pb import ipc_var_pb2, netdev_pb2, sysctl_pb2, timens_pb2, ut
 from engine.log import log
 from engine.objects import nsworker, sysvipc
 from engine.objects.base import KernelObject
+from engine.objects.files import mqueue
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -283,6 +284,7 @@ def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entr
             objs[kind] = max(len(text.splitlines()) - 1, 0)
         out["objects"] = objs
         out["sysv"] = sysvipc.read_objects()
+        out["mq"] = mqueue.read_queues()
         return out
 
     got = nsworker.run([(_nsfd(s, "ipc"), CLONE_NEWIPC)], read, f"pid {root.pid}: ipc namespace")
@@ -292,6 +294,7 @@ def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entr
                                f"({got['objects']} listed, {found} read)")
     s.sysv = got["sysv"]
     e = ipc_var_pb2.ipc_var_entry()
+    mqueue.to_entry(e, got["mq"], f"pid {root.pid}: its IPC namespace")
     e.sem_ctls.extend(int(x) for x in got["sem"].split())
     for name, _ in IPC_SYSCTLS:
         text = got[name]
@@ -590,6 +593,7 @@ def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[
             if " ".join(now.split()) != text:
                 nsworker.write_text(full, text)
         sysvipc.make_objects(sysv)
+        mqueue.make_queues(e)
         for path, text in later:
             nsworker.write_text(f"/proc/sys/{path}", text)
 

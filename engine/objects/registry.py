@@ -36,7 +36,7 @@ from engine.objects import (
     tree,
 )
 from engine.objects.base import KernelObject, Phase, Stage
-from engine.objects.files import dgram, epoll, io_uring, pty, skqueue, tcp, unix
+from engine.objects.files import dgram, epoll, io_uring, mqueue, pty, skqueue, tcp, unix
 from engine.objects.files import table as files
 
 OBJECTS: tuple[KernelObject, ...] = (
@@ -66,6 +66,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     dgram.OBJECT,  # UDP receive queues refilled and filters attached once every socket exists
     pty.OBJECT,  # controlling terminals
     io_uring.OBJECT,  # registered files and buffers once the fds are placed
+    mqueue.OBJECT,  # unlinked POSIX message queues lose their temporary names once their fds are open
     locks.OBJECT,
     threads.OBJECT,
     seccomp.OBJECT,
