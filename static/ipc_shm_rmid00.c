@@ -58,7 +58,6 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		close(to_child[1]);
 		if (read(to_child[0], &c, 1) != 1)
 			_exit(1);
 		_exit(strcmp(p, "still here, and after C/R") ? 2 : 0);

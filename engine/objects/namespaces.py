@@ -593,7 +593,6 @@ def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[
             if " ".join(now.split()) != text:
                 nsworker.write_text(full, text)
         sysvipc.make_objects(sysv)
-        mqueue.make_queues(e)
         for path, text in later:
             nsworker.write_text(f"/proc/sys/{path}", text)
 

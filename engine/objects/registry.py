@@ -66,7 +66,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     dgram.OBJECT,  # UDP receive queues refilled and filters attached once every socket exists
     pty.OBJECT,  # controlling terminals
     io_uring.OBJECT,  # registered files and buffers once the fds are placed
-    mqueue.OBJECT,  # unlinked POSIX message queues lose their temporary names once their fds are open
+    mqueue.OBJECT,  # POSIX message queues and their descriptions, made in the root's IPC namespace
     locks.OBJECT,
     threads.OBJECT,
     seccomp.OBJECT,

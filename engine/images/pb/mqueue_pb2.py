@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import fown_pb2 as fown__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cmqueue.proto\x12\rstasis.images\x1a\nfown.proto\"+\n\rstasis_mq_msg\x12\x0c\n\x04prio\x18\x01 \x02(\r\x12\x0c\n\x04\x64\x61ta\x18\x02 \x02(\x0c\"\x9f\x01\n\rstasis_mqueue\x12\x0b\n\x03ino\x18\x01 \x02(\x04\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x02(\r\x12\x0b\n\x03uid\x18\x04 \x02(\r\x12\x0b\n\x03gid\x18\x05 \x02(\r\x12\x0e\n\x06maxmsg\x18\x06 \x02(\x03\x12\x0f\n\x07msgsize\x18\x07 \x02(\x03\x12*\n\x04msgs\x18\x08 \x03(\x0b\x32\x1c.stasis.images.stasis_mq_msg\"U\n\x14stasis_ipc_var_entry\x12-\n\x07mqueues\x18\x01 \x03(\x0b\x32\x1c.stasis.images.stasis_mqueue\x12\x0e\n\x06mq_dev\x18\x02 \x01(\x04\"m\n\x18stasis_mqueue_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x03 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\r\n\x05queue\x18\x04 \x02(\x04')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cmqueue.proto\x12\rstasis.images\x1a\nfown.proto\"+\n\rstasis_mq_msg\x12\x0c\n\x04prio\x18\x01 \x02(\r\x12\x0c\n\x04\x64\x61ta\x18\x02 \x02(\x0c\"\xb1\x01\n\rstasis_mqueue\x12\x0b\n\x03ino\x18\x01 \x02(\x04\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x02(\r\x12\x0b\n\x03uid\x18\x04 \x02(\r\x12\x0b\n\x03gid\x18\x05 \x02(\r\x12\x0e\n\x06maxmsg\x18\x06 \x02(\x03\x12\x0f\n\x07msgsize\x18\x07 \x02(\x03\x12*\n\x04msgs\x18\x08 \x03(\x0b\x32\x1c.stasis.images.stasis_mq_msg\x12\x10\n\x08unlinked\x18\t \x01(\x08\"U\n\x14stasis_ipc_var_entry\x12-\n\x07mqueues\x18\x01 \x03(\x0b\x32\x1c.stasis.images.stasis_mqueue\x12\x0e\n\x06mq_dev\x18\x02 \x01(\x04\"m\n\x18stasis_mqueue_file_entry\x12\n\n\x02id\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x02(\r\x12\'\n\x04\x66own\x18\x03 \x02(\x0b\x32\x19.stasis.images.fown_entry\x12\r\n\x05queue\x18\x04 \x02(\x04')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STASIS_MQ_MSG']._serialized_start=43
   _globals['_STASIS_MQ_MSG']._serialized_end=86
   _globals['_STASIS_MQUEUE']._serialized_start=89
-  _globals['_STASIS_MQUEUE']._serialized_end=248
-  _globals['_STASIS_IPC_VAR_ENTRY']._serialized_start=250
-  _globals['_STASIS_IPC_VAR_ENTRY']._serialized_end=335
-  _globals['_STASIS_MQUEUE_FILE_ENTRY']._serialized_start=337
-  _globals['_STASIS_MQUEUE_FILE_ENTRY']._serialized_end=446
+  _globals['_STASIS_MQUEUE']._serialized_end=266
+  _globals['_STASIS_IPC_VAR_ENTRY']._serialized_start=268
+  _globals['_STASIS_IPC_VAR_ENTRY']._serialized_end=353
+  _globals['_STASIS_MQUEUE_FILE_ENTRY']._serialized_start=355
+  _globals['_STASIS_MQUEUE_FILE_ENTRY']._serialized_end=464
 # @@protoc_insertion_point(module_scope)

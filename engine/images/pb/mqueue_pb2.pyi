@@ -16,7 +16,7 @@ class stasis_mq_msg(_message.Message):
     def __init__(self, prio: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class stasis_mqueue(_message.Message):
-    __slots__ = ("ino", "name", "mode", "uid", "gid", "maxmsg", "msgsize", "msgs")
+    __slots__ = ("ino", "name", "mode", "uid", "gid", "maxmsg", "msgsize", "msgs", "unlinked")
     INO_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +25,7 @@ class stasis_mqueue(_message.Message):
     MAXMSG_FIELD_NUMBER: _ClassVar[int]
     MSGSIZE_FIELD_NUMBER: _ClassVar[int]
     MSGS_FIELD_NUMBER: _ClassVar[int]
+    UNLINKED_FIELD_NUMBER: _ClassVar[int]
     ino: int
     name: str
     mode: int
@@ -33,7 +34,8 @@ class stasis_mqueue(_message.Message):
     maxmsg: int
     msgsize: int
     msgs: _containers.RepeatedCompositeFieldContainer[stasis_mq_msg]
-    def __init__(self, ino: _Optional[int] = ..., name: _Optional[str] = ..., mode: _Optional[int] = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ..., maxmsg: _Optional[int] = ..., msgsize: _Optional[int] = ..., msgs: _Optional[_Iterable[_Union[stasis_mq_msg, _Mapping]]] = ...) -> None: ...
+    unlinked: bool
+    def __init__(self, ino: _Optional[int] = ..., name: _Optional[str] = ..., mode: _Optional[int] = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ..., maxmsg: _Optional[int] = ..., msgsize: _Optional[int] = ..., msgs: _Optional[_Iterable[_Union[stasis_mq_msg, _Mapping]]] = ..., unlinked: bool = ...) -> None: ...
 
 class stasis_ipc_var_entry(_message.Message):
     __slots__ = ("mqueues", "mq_dev")

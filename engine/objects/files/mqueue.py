@@ -17,17 +17,19 @@ Images: the queues in the Stasis extension of ipcns-var-<id>.img (stasis_ipc_var
 fd as a file_entry of type EXT with a stasis_mqueue_file_entry at field 1001 (its open flags and the queue
 by inode number). `crit show` decodes both and leaves the extensions out.
 
-Restore: the worker that sets the IPC namespace up (namespaces.py) makes each queue with mq_open(O_CREAT |
-O_EXCL) with its attributes (the namespace's fs.mqueue limits are set before), sends its messages in order,
-sets owner and mode (fchown/fchmod). An unlinked queue is made under a temporary name, opened by its fds and
-unlinked by restore_done. Each description is opened by a worker in the new namespace (mq_open with its
-flags) and handed to the engine over SCM_RIGHTS. Not restored: the queue files' times; the per-user
-RLIMIT_MSGQUEUE charge goes to the engine's user (the queues are made by it).
+Restore: a stage of the root, once its IPC namespace and fs.mqueue limits are set up, runs a worker there
+that makes each queue with mq_open(O_CREAT | O_EXCL) with its attributes, sends its messages in order, sets
+owner and mode (fchown/fchmod), and opens each description of it (mq_open with its flags: oflag is what
+fdinfo shows); unlinked queues first, under the names they had, unlinked again once their descriptions are
+open (a queue made later may have the name now). The fds come to the engine over SCM_RIGHTS and the broker
+hands them out. Not restored: the queue files' times; the per-user RLIMIT_MSGQUEUE charge goes to the
+engine's user (the queues are made by it).
 In a tree without an IPC namespace of its own (flavor h) the queues are the host's: mq fds are refused.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import struct
@@ -51,7 +53,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, ipc_var_pb2, mqueue_pb2
 from engine.log import log
 from engine.native import ffi, lib
-from engine.objects.base import KernelObject
+from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files.kind import Fd, FdKind
 from engine.record import field, record
 
@@ -165,7 +167,7 @@ def read_queues() -> dict[str, Any]:
 
 def _refuse_notify(q: dict[str, Any], where: str) -> None:
     if q["notify"]:
-        name = f"/{q['name']}" if q["name"] else f"(unlinked, inode {q['ino']})"
+        name = f"/{q['name']}" + (" (unlinked)" if q.get("unlinked") else "")
         raise UnsupportedError(f"{where}: POSIX message queue {name} has a notification registered by pid "
                                f"{q['notify']} (mq_notify): not supported (the kernel does not show its "
                                "sigevent value)")
@@ -174,8 +176,9 @@ def _refuse_notify(q: dict[str, Any], where: str) -> None:
 def _entry(q: dict[str, Any]) -> mqueue_pb2.stasis_mqueue:
     e = mqueue_pb2.stasis_mqueue(ino=q["ino"], mode=q["mode"], uid=q["uid"], gid=q["gid"], maxmsg=q["maxmsg"],
                                  msgsize=q["msgsize"])
-    if q["name"] is not None:
-        e.name = q["name"]
+    e.name = q["name"]
+    if q.get("unlinked"):
+        e.unlinked = True
     for p, data in q["msgs"]:
         e.msgs.add(prio=p, data=bytes.fromhex(data))
     return e
@@ -187,34 +190,6 @@ def to_entry(e: ipc_var_pb2.ipc_var_entry, got: dict[str, Any], where: str) -> N
     for q in got["queues"]:
         _refuse_notify(q, where)
         e.stasis.mqueues.append(_entry(q))
-
-
-def make_queues(e: ipc_var_pb2.ipc_var_entry) -> None:
-    """In the worker that sets the new IPC namespace up (after its fs.mqueue limits): every queue."""
-    if not e.HasField("stasis"):
-        return
-    old = os.umask(0)
-    try:
-        for q in e.stasis.mqueues:
-            name = q.name if q.HasField("name") else UNLINKED_NAME.format(ino=q.ino)
-            attr = ffi.new("char[64]")
-            MQ_ATTR.pack_into(ffi.buffer(attr), 0, 0, q.maxmsg, q.msgsize, 0)
-            try:
-                fd = _sys(nr.mq_open, ffi.new("char[]", name.encode()), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC,
-                          0o600, attr)
-            except OSError as exc:
-                raise OSError(exc.errno, f"mq_open(/{name}, maxmsg {q.maxmsg}, msgsize {q.msgsize}): "
-                              f"{exc.strerror}") from exc
-            try:
-                past = ffi.new("long[2]", [0, 0])
-                for m in q.msgs:
-                    _sys(nr.mq_timedsend, fd, ffi.from_buffer(m.data), len(m.data), m.prio, past)
-                os.fchown(fd, q.uid, q.gid)
-                os.fchmod(fd, q.mode)
-            finally:
-                os.close(fd)
-    finally:
-        os.umask(old)
 
 
 # -- mq fds ----------------------------------------------------------------------------------------
@@ -262,52 +237,25 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
         mine = os.open(f"/proc/{fd.pid}/fd/{fd.num}", O_RDWR | O_CLOEXEC | O_NONBLOCK)
         try:
             s = os.fstat(mine)
-            q = _queue(mine, ino, None, s.st_mode, s.st_uid, s.st_gid, f"{fd.where}: the unlinked queue")
+            name = fd.target.removesuffix(DELETED).lstrip("/")
+            q = _queue(mine, ino, name, s.st_mode, s.st_uid, s.st_gid, f"{fd.where}: the unlinked queue")
+            q["unlinked"] = True
         finally:
             os.close(mine)
         _refuse_notify(q, fd.where)
         ipc.stasis.mqueues.append(_entry(q))
         ctx.files.state(MqDump).unlinked.add(ino)
     e.mq.queue = ino
-    e.mq.flags = fd.info.flags
-
-
-def _open_in_ns(nsfd: int, name: str, flags: int, unlink: bool, what: str) -> int:
-    """mq_open(name, flags) in a worker that joined the IPC namespace; the fd comes back over SCM_RIGHTS."""
-    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        try:
-            mine.close()
-            _sys(nr.setns, nsfd, CLONE_NEWIPC)
-            fd = _sys(nr.mq_open, ffi.new("char[]", name.encode()), flags | O_CLOEXEC, 0, 0)
-            if unlink:
-                _sys(nr.mq_unlink, ffi.new("char[]", name.encode()))
-            socket.send_fds(theirs, [b"ok"], [fd])
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the engine
-            try:
-                theirs.send(f"{type(exc).__name__}: {exc}".encode())
-            except OSError:
-                pass
-        finally:
-            os._exit(0)
-    theirs.close()
-    try:
-        msg, fds, _, _ = socket.recv_fds(mine, 4096, 1)
-    finally:
-        mine.close()
-        os.waitpid(pid, 0)
-    if msg != b"ok" or len(fds) != 1:
-        for f in fds:
-            os.close(f)
-        raise RestoreError(f"{what}: {msg.decode(errors='replace') or 'the worker died'}")
-    return fds[0]
 
 
 @record
 class MqRestore:
-    queues: dict[int, mqueue_pb2.stasis_mqueue] = field(default_factory=dict)  # ino -> queue
-    unlinked: list[str] = field(default_factory=list)  # temporary names to unlink once every fd is open
+    queues: list[mqueue_pb2.stasis_mqueue] = field(default_factory=list)
+    descs: list[tuple[int, int, int]] = field(default_factory=list)  # (file id, queue ino, open flags)
+    held: dict[int, int] = field(default_factory=dict)  # file id -> engine fd of the description
+
+    def owned_fds(self) -> list[int]:  # closed with the broker's
+        return list(self.held.values())
 
 
 def load_images(ctx: RestoreContext) -> None:
@@ -316,21 +264,95 @@ def load_images(ctx: RestoreContext) -> None:
     st = ctx.files.state(MqRestore)
     ipc = namespaces.rstate(ctx).ipc
     if ipc is not None and ipc.HasField("stasis"):
-        st.queues = {q.ino: q for q in ipc.stasis.mqueues}
-        st.unlinked = [UNLINKED_NAME.format(ino=q.ino) for q in ipc.stasis.mqueues if not q.HasField("name")]
+        st.queues = list(ipc.stasis.mqueues)
+    known = {q.ino for q in st.queues}
+    for e in ctx.files.entries:
+        if e.type == FD_TYPE and e.HasField("mq"):
+            if e.mq.queue not in known:
+                raise RestoreError(f"mq fd (file {e.id}): its queue (inode {e.mq.queue}) is not in "
+                                   "ipcns-var's queues")
+            st.descs.append((e.id, e.mq.queue, e.mq.flags & (O_ACCMODE | O_NONBLOCK)))
+
+
+def _make(queues: list[mqueue_pb2.stasis_mqueue], descs: list[tuple[int, int, int]],
+          sk: socket.socket) -> None:
+    """In a worker in the new IPC namespace: unlinked queues first, under the names they had, each
+    description of theirs opened before the name goes again (a queue made later may have it); then the
+    named queues and their descriptions. The fds go to the engine with their file ids, in batches."""
+    past = ffi.new("long[2]", [0, 0])
+    out: list[tuple[int, int]] = []
+    os.umask(0)
+    for q in sorted(queues, key=lambda q: not q.unlinked):
+        name = ffi.new("char[]", q.name.encode())
+        attr = ffi.new("char[64]")
+        MQ_ATTR.pack_into(ffi.buffer(attr), 0, 0, q.maxmsg, q.msgsize, 0)
+        try:
+            fd = _sys(nr.mq_open, name, O_CREAT | O_EXCL | O_RDWR, 0o600, attr)
+        except OSError as exc:
+            raise OSError(exc.errno, f"mq_open(/{q.name}, maxmsg {q.maxmsg}, msgsize {q.msgsize}): "
+                          f"{exc.strerror}") from exc
+        try:
+            for m in q.msgs:
+                _sys(nr.mq_timedsend, fd, ffi.from_buffer(m.data), len(m.data), m.prio, past)
+            os.fchown(fd, q.uid, q.gid)
+            os.fchmod(fd, q.mode)
+        finally:
+            os.close(fd)
+        for fid, ino, flags in descs:  # no O_CLOEXEC: mq_open() keeps oflag in f_flags (fdinfo shows it)
+            if ino == q.ino:
+                out.append((fid, _sys(nr.mq_open, name, flags, 0, 0)))
+        if q.unlinked:
+            _sys(nr.mq_unlink, name)
+    for i in range(0, len(out), 200):  # SCM_MAX_FD is 253
+        batch = out[i:i + 200]
+        socket.send_fds(sk, [json.dumps([fid for fid, _ in batch]).encode()], [fd for _, fd in batch])
+    sk.send(b"done")
+
+
+def restore_queues(ctx: RestoreContext, t: Task) -> None:
+    """The root, right after its namespaces are set up (its MEMORY phase): every queue and description."""
+    st = ctx.files.state(MqRestore)
+    if t is not ctx.root or not st.queues:
+        return
+    nsfd = os.open(f"/proc/{t.pid}/ns/ipc", os.O_RDONLY | O_CLOEXEC)
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            mine.close()
+            _sys(nr.setns, nsfd, CLONE_NEWIPC)
+            _make(st.queues, st.descs, theirs)
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the engine
+            try:
+                theirs.send(f"error: {type(exc).__name__}: {exc}".encode())
+            except OSError:
+                pass
+        finally:
+            os._exit(0)
+    os.close(nsfd)
+    theirs.close()
+    msg = b""
+    try:
+        while True:
+            msg, fds, _, _ = socket.recv_fds(mine, 1 << 16, 253, socket.MSG_CMSG_CLOEXEC)
+            if not fds:
+                break
+            for fid, fd in zip(json.loads(msg), fds, strict=True):
+                st.held[fid] = fd
+    finally:
+        mine.close()
+        os.waitpid(pid, 0)
+    if msg != b"done":
+        why = msg.decode(errors="replace") or "the worker died"
+        raise RestoreError(f"pid {t.pid}: POSIX message queues: {why}")
+    log.debug("pid %d: %d POSIX message queues, %d descriptions", t.pid, len(st.queues), len(st.held))
 
 
 def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
-    q = ctx.files.state(MqRestore).queues.get(e.mq.queue)
-    what = f"mq fd (file {e.id})"
-    if q is None:
-        raise RestoreError(f"{what}: its queue (inode {e.mq.queue}) is not in ipcns-var's queues")
-    name = q.name if q.HasField("name") else UNLINKED_NAME.format(ino=q.ino)
-    nsfd = os.open(f"/proc/{ctx.root.pid}/ns/ipc", os.O_RDONLY | O_CLOEXEC)
-    try:
-        return _open_in_ns(nsfd, name, e.mq.flags & (O_ACCMODE | O_NONBLOCK), False, f"{what}: /{name}")
-    finally:
-        os.close(nsfd)
+    fd = ctx.files.state(MqRestore).held.pop(e.id, None)
+    if fd is None:
+        raise RestoreError(f"mq fd (file {e.id}): its queue was not made (inode {e.mq.queue})")
+    return fd
 
 
 def owns(e: fdinfo_pb2.file_entry) -> bool:
@@ -340,29 +362,6 @@ def owns(e: fdinfo_pb2.file_entry) -> bool:
 KIND = FdKind("POSIX message queue", FD_TYPE, "mq", matches, dump, open_, check=check, owns=owns,
               load_images=load_images)
 
-
-def restore_done(ctx: RestoreContext) -> None:
-    """Unlinked queues lose their temporary names once every fd of theirs is open."""
-    st = ctx.files.state(MqRestore)
-    if not st.unlinked:
-        return
-    from engine.objects import nsworker
-
-    names = list(st.unlinked)
-
-    def unlink() -> None:
-        for name in names:
-            _sys(nr.mq_unlink, ffi.new("char[]", name.encode()))
-
-    nsfd = os.open(f"/proc/{ctx.root.pid}/ns/ipc", os.O_RDONLY | O_CLOEXEC)
-    try:
-        nsworker.run([(nsfd, CLONE_NEWIPC)], unlink, f"mq_unlink of {', '.join(names)}")
-    except (OSError, RuntimeError) as exc:
-        raise RestoreError(str(exc)) from exc
-    finally:
-        os.close(nsfd)
-    log.debug("unlinked POSIX message queues again: %s", names)
-    st.unlinked.clear()
-
-
-OBJECT = KernelObject("mqueue", restore_done=restore_done)
+OBJECT = KernelObject("mqueue", stages=(
+    Stage("mqueues", Phase.MEMORY, restore_queues,
+          doc="in the root, once its IPC namespace and limits are set up and before any fd is opened"),))
