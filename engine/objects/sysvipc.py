@@ -16,8 +16,10 @@ protections and holes of its VMAs (mprotect, mremap, munmap), so shm_nattch come
 for removal are removed (IPC_RMID) once every process is attached (restore_done).
 Not restored (no interface sets them; CRIU neither): creator and last pids of objects and their times.
 SEM_UNDO: the kernel shows no process's undo adjustments; kcmp(KCMP_SYSVSEM) shows that a process has an
-undo list at all (it called semop() with SEM_UNDO): such a process is refused at dump (in every flavor: the
-kill that ends a dump would apply the adjustments, and restore could not give them back).
+undo list at all (made by its first semop() with SEM_UNDO, or by clone(CLONE_SYSVSEM): every threaded
+process has one). Adjustments exist only for sets that exist, so a process with a list is refused when its
+IPC namespace has semaphore sets (in every flavor: the kill that ends a dump would apply the adjustments,
+and restore could not give them back); without sets it holds nothing.
 """
 
 from __future__ import annotations
@@ -339,22 +341,49 @@ def check_vma(ctx: DumpContext, t: Task, v: proc.Vma) -> None:
     ctx.files.state(SysvDump).vmas.setdefault(v.inode, []).append((t.pid, v.start, v.end, key))
 
 
-def check(ctx: DumpContext, t: Task) -> None:
-    """SEM_UNDO: a process with an undo list (kcmp(KCMP_SYSVSEM) against the engine, which has none)."""
-    if not t.alive:
-        return
+def _undo_lists(ctx: DumpContext) -> list[tuple[Task, int]]:
+    """(process, thread) of the tree with a SysV semaphore undo list: kcmp(KCMP_SYSVSEM) against the engine,
+    which has none. A list is made by the first semop() with SEM_UNDO, and also by clone(CLONE_SYSVSEM)
+    (threads share it: every threaded process has one, maybe empty)."""
     me = os.getpid()
-    for th in t.threads:
-        ret = int(lib.st_syscall(nr.kcmp, me, th.tid, KCMP_SYSVSEM, 0, 0, 0))
-        if ret < 0:
-            raise UnsupportedError(f"pid {t.pid}: cannot tell whether thread {th.tid} has SysV semaphore "
-                                   f"undo adjustments: kcmp(KCMP_SYSVSEM): {os.strerror(-ret)}")
-        if ret:
-            who = f"pid {t.pid}" if th.tid == t.pid else f"pid {t.pid} (thread {th.tid})"
-            raise UnsupportedError(f"{who} has a SysV semaphore undo list (it called semop() with SEM_UNDO): "
-                                   "the kernel shows no process's adjustments, so restore could not give "
-                                   "them back, and the kill that ends a dump would apply them "
-                                   "(not supported)")
+    out = []
+    for t in ctx.tasks:
+        if not t.alive:
+            continue
+        for th in t.threads:
+            ret = int(lib.st_syscall(nr.kcmp, me, th.tid, KCMP_SYSVSEM, 0, 0, 0))
+            if ret < 0:
+                raise UnsupportedError(f"pid {t.pid}: cannot tell whether thread {th.tid} has SysV semaphore "
+                                       f"undo adjustments: kcmp(KCMP_SYSVSEM): {os.strerror(-ret)}")
+            if ret:
+                out.append((t, th.tid))
+                break
+    return out
+
+
+def _check_undo(ctx: DumpContext, sets: list[int], where: str) -> None:
+    """SEM_UNDO adjustments exist only for semaphore sets that exist (removing a set drops its adjustments
+    from every list): with none in the tree's IPC namespace, undo lists hold nothing. Else a process with a
+    list is refused: the kernel shows no list's adjustments, restore could not give them back, and the kill
+    that ends a dump would apply them."""
+    if not sets:
+        return
+    for t, tid in _undo_lists(ctx):
+        who = f"pid {t.pid}" if tid == t.pid else f"pid {t.pid} (thread {tid})"
+        threads = " (a threaded process: CLONE_SYSVSEM made one)" if len(t.threads) > 1 else ""
+        shown = ", ".join(str(i) for i in sets[:8])
+        raise UnsupportedError(f"{who} has a SysV semaphore undo list{threads} and {where} has semaphore "
+                               f"sets ({shown}): the kernel does not show the list's SEM_UNDO adjustments, "
+                               "so restore could not give them back, and the kill that ends a dump would "
+                               "apply them (not supported)")
+
+
+def _host_sem_sets() -> list[int]:
+    try:
+        with open("/proc/sysvipc/sem") as f:
+            return [int(line.split()[1]) for line in list(f)[1:] if line.strip()]
+    except FileNotFoundError:
+        return []
 
 
 def dump_tree(ctx: DumpContext) -> None:
@@ -362,8 +391,10 @@ def dump_tree(ctx: DumpContext) -> None:
     from engine.objects import namespaces
 
     s = namespaces.state(ctx)
-    if "ipc" not in s.dumped:
+    if "ipc" not in s.dumped:  # the engine's IPC namespace: its semaphore sets are the tree's to use
+        _check_undo(ctx, _host_sem_sets(), "the IPC namespace it shares with the engine")
         return
+    _check_undo(ctx, [sem["desc"]["id"] for sem in s.sysv.get("sem", [])], "its IPC namespace")
     where = f"pid {ctx.root.pid}: its IPC namespace"
     vmas = ctx.files.state(SysvDump).vmas
     segs = {seg["desc"]["id"]: seg for seg in s.sysv.get("shm", [])}
@@ -505,6 +536,6 @@ def restore_done(ctx: RestoreContext) -> None:
         os.close(fd)
 
 
-OBJECT = KernelObject("sysvipc", check=check, dump_tree=dump_tree, restore_done=restore_done,
+OBJECT = KernelObject("sysvipc", dump_tree=dump_tree, restore_done=restore_done,
                       stages=(Stage("sysv-pids", Phase.PROCESS, restore_last_pids,
                                     doc="once the tree exists, before the credentials"),))
