@@ -40,15 +40,18 @@ def test_sysv_images_round_trip(tmp_path: Path) -> None:
                  "last_vpid": 7, "data": base64.b64encode(data).decode()},
                 {"desc": _desc(6, 0x11, 0o600 | SHM_LOCKED), "size": 4096, "nattch": 0,
                  "data": base64.b64encode(b"\0" * 4096).decode()}],
-        "sem": [{"desc": _desc(9, 0, 0o600), "values": [3, 0, 32767], "last": [0, 0, 0], "last_vpid": [7, 0, 1]}],
+        "sem": [{"desc": _desc(9, 0, 0o600), "values": [3, 0, 32767], "last": [0, 0, 0],
+                 "last_vpid": [7, 0, 1]}],
         "msg": [],
     }
     sysvipc.write_images(d, 3, got)
     back = sysvipc.load_images(d, 3)
     a, b = back["shm"]
-    assert (a["desc"]["mode"], a["dest"], a["locked"], a["name_key"], a["last"]) == (0o640, True, False, 0x5a51, 7)
+    assert (a["desc"]["mode"], a["dest"], a["locked"], a["name_key"], a["last"]) == (
+        0o640, True, False, 0x5a51, 7)
     assert base64.b64decode(a["data"]) == data
-    assert (b["desc"]["mode"], b["dest"], b["locked"], b["name_key"], b["last"]) == (0o600, False, True, 0x11, 0)
+    assert (b["desc"]["mode"], b["dest"], b["locked"], b["name_key"], b["last"]) == (
+        0o600, False, True, 0x11, 0)
     assert back["sem"] == [{"desc": {"key": 0, "uid": 1, "gid": 2, "mode": 0o600, "id": 9},
                             "values": [3, 0, 32767], "last": [7, 0, 1]}]
     if CRIT.exists():  # CRIU's schema: the mode keeps SHM_DEST (as CRIU writes it), the extension is dropped
