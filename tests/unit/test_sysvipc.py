@@ -63,8 +63,8 @@ def test_sysv_images_round_trip(tmp_path: Path) -> None:
 
 def test_mqueue_entry_in_ipc_var(tmp_path: Path) -> None:
     e = ipc_var_pb2.ipc_var_entry(msg_ctlmax=1, msg_ctlmnb=2, msg_ctlmni=3, auto_msgmni=0, shm_ctlmax=4,
-                                  shm_ctlall=5, shm_ctlmni=6, shm_rmid_forced=0, mq_queues_max=7, mq_msg_max=8,
-                                  mq_msgsize_max=9)
+                                  shm_ctlall=5, shm_ctlmni=6, shm_rmid_forced=0, mq_queues_max=7,
+                                  mq_msg_max=8, mq_msgsize_max=9)
     q = {"ino": 77, "name": "q", "mode": 0o604, "uid": 1234, "gid": 5678, "maxmsg": 4, "msgsize": 64,
          "notify": 0, "msgs": [[9, b"urgent".hex()], [5, b"".hex()]]}
     mqueue.to_entry(e, {"dev": 42, "queues": [q]}, "test")
