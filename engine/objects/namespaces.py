@@ -582,7 +582,8 @@ def _restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[
             values.append((path, str(getattr(e, name))))
 
     later = [(p, t) for p, t in values if p.endswith("_next_id")]  # after the objects (they use it)
-    values = [(p, t) for p, t in values if not p.endswith("_next_id")]
+    # shm_rmid_forced destroys unattached segments: sysvipc.restore_done sets it once they are attached
+    values = [(p, t) for p, t in values if not p.endswith("_next_id") and p != "kernel/shm_rmid_forced"]
 
     def write() -> None:
         for path, text in values:  # the limits first: the objects must fit in them

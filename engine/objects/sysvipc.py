@@ -121,7 +121,10 @@ def read_objects() -> dict[str, list[Any]]:
     """In a worker that joined the IPC namespace: every object, JSON-able."""
     ds = ffi.new(f"char[{DS_SIZE}]")
     out: dict[str, list[Any]] = {"shm": [], "sem": [], "msg": []}
-    # shared memory: SHM_STAT by index, then its content through an attach of ours
+    # shared memory: SHM_STAT by index, then its content through an attach of ours (with shm_rmid_forced the
+    # detach of an otherwise unattached segment would destroy it)
+    with open("/proc/sys/kernel/shm_rmid_forced") as f:
+        forced = f.read().strip() != "0"
     top = lib.st_syscall(SHMCTL, 0, SHM_INFO, _addr(ds), 0, 0, 0)
     for i in range(max(top, -1) + 1):
         ident = lib.st_syscall(SHMCTL, i, SHM_STAT, _addr(ds), 0, 0, 0)
@@ -130,6 +133,10 @@ def read_objects() -> dict[str, list[Any]]:
         desc = _perm(ds, int(ident))
         size, = struct.unpack_from("<Q", ffi.buffer(ds), SHM_SEGSZ)
         cpid, lpid, nattch = struct.unpack_from("<iiQ", ffi.buffer(ds), SHM_CPID)
+        if forced and not nattch:  # our detach would destroy it (dump_tree refuses such a segment)
+            out["shm"].append({"desc": desc, "size": size, "nattch": 0, "cpid": cpid, "lpid": lpid,
+                               "data": ""})
+            continue
         addr = _sys(SHMAT, int(ident), 0, SHM_RDONLY)  # an attach of ours: nothing is taken from it
         try:
             data = ffi.buffer(ffi.cast("char *", addr), size)[:]
@@ -314,7 +321,7 @@ VMA_NAME = "/SYSV"  # a segment's mapping: /SYSV<key as 8 hex digits> (deleted),
 
 
 def is_sysv_vma(v: proc.Vma) -> bool:
-    return v.path.startswith(VMA_NAME) and v.inode >= 0
+    return v.path.startswith(VMA_NAME)
 
 
 @record
@@ -403,6 +410,12 @@ def dump_tree(ctx: DumpContext) -> None:
             pid, start, end, _ = maps[0]
             raise UnsupportedError(f"pid {pid}: SysV shared memory segment {ident} attached at {start:#x}-"
                                    f"{end:#x} is not in the tree's IPC namespace (attached in another one)")
+    forced = s.ipc is not None and s.ipc.shm_rmid_forced
+    for seg in segs.values():
+        if forced and not seg["nattch"]:
+            raise UnsupportedError(f"{where}: SysV shared memory segment {seg['desc']['id']} is not attached "
+                                   "and kernel.shm_rmid_forced is 1: it would go at restore (it lives on "
+                                   "only while its creator does, and the creator cannot be given back)")
     inner = {t.pid: t.inner_pid for t in ctx.tasks if t.alive}
     for sem in s.sysv.get("sem", []):  # who changed each semaphore last, if it is one of the tree's
         sem["last_vpid"] = [inner.get(pid, 0) for pid in sem["last"]]
@@ -516,14 +529,19 @@ def restore_last_pids(ctx: RestoreContext, t: Task) -> None:
 
 
 def restore_done(ctx: RestoreContext) -> None:
-    """Segments that were marked for removal: IPC_RMID, now that every process has its attaches."""
+    """Now that every process has its attaches: kernel.shm_rmid_forced, and IPC_RMID of the segments that
+    were marked for removal."""
     from engine.objects import namespaces, nsworker
 
+    s = namespaces.rstate(ctx)
     dest = [ident for ident, seg in _segments(ctx).items() if seg.get("dest")]
-    if not dest or "ipc" not in namespaces.rstate(ctx).new:
+    forced = s.ipc is not None and s.ipc.shm_rmid_forced
+    if not (dest or forced) or "ipc" not in s.new:
         return
 
     def rmid() -> None:
+        if forced:  # from now on a segment goes with its last detach (namespaces.py left it for here)
+            nsworker.write_text("/proc/sys/kernel/shm_rmid_forced", "1")
         for ident in dest:
             _sys(SHMCTL, ident, IPC_RMID, 0)
 
