@@ -3,9 +3,11 @@ sets with their values, message queues with their messages (ipcns-shm/-sem/-msg-
 segment content inline, as CRIU's older images have it); the segments' attaches (VMAs of status
 VMA_AREA_SYSVIPC, shmid the segment's id, as CRIU has them); and the refusal of SEM_UNDO adjustments.
 
-Dump: a worker that joined the namespace lists every object (SHM_STAT/SEM_STAT/MSG_STAT by index), reads a
-segment through a read-only attach of its own, the values with GETALL, and the messages with MSG_COPY
-(nothing is taken from the queue). A segment attached by the tree is a mapping of its processes (mm.py asks
+Dump: a worker that joined the namespace lists every object (SHM_STAT/SEM_STAT/MSG_STAT by index), reads an
+unattached segment through a read-only attach of its own (its shm_lpid and times change: the process that
+was last attaches once more in its injection session), the values with GETALL, and the messages with
+MSG_COPY (nothing is taken from the queue). An attached segment is read through an attach of the tree's
+that maps all of it (/proc/PID/mem: nothing of the segment changes), else like an unattached one. A segment attached by the tree is a mapping of its processes (mm.py asks
 attach_vma/check_vma here): every attach must be one of the tree's (shm_nattch counts the VMAs), and only in
 the tree's own IPC namespace. A segment removed with IPC_RMID but still attached (key 0, SHM_DEST) keeps the
 key it was made with in its mappings' name (/SYSV<key>): that key is kept in the entry's Stasis extension.
@@ -133,17 +135,17 @@ def read_objects() -> dict[str, list[Any]]:
         desc = _perm(ds, int(ident))
         size, = struct.unpack_from("<Q", ffi.buffer(ds), SHM_SEGSZ)
         cpid, lpid, nattch = struct.unpack_from("<iiQ", ffi.buffer(ds), SHM_CPID)
-        if forced and not nattch:  # our detach would destroy it (dump_tree refuses such a segment)
-            out["shm"].append({"desc": desc, "size": size, "nattch": 0, "cpid": cpid, "lpid": lpid,
-                               "data": ""})
+        seg = {"desc": desc, "size": size, "nattch": int(nattch), "cpid": cpid, "lpid": lpid, "data": ""}
+        if nattch or forced:  # attached: read through the tree's own attach (dump_tree); with
+            out["shm"].append(seg)  # shm_rmid_forced our detach would destroy it (and dump_tree refuses it)
             continue
         addr = _sys(SHMAT, int(ident), 0, SHM_RDONLY)  # an attach of ours: nothing is taken from it
         try:
             data = ffi.buffer(ffi.cast("char *", addr), size)[:]
         finally:
             _sys(SHMDT, addr)
-        out["shm"].append({"desc": desc, "size": size, "nattch": int(nattch), "cpid": cpid, "lpid": lpid,
-                           "data": base64.b64encode(data).decode()})
+        seg.update(data=base64.b64encode(data).decode(), via_attach=True)
+        out["shm"].append(seg)
     for ident, raw in _each(SEMCTL, SEM_INFO, SEM_STAT, ds):
         desc = _perm(raw, ident)
         nsems, = struct.unpack_from("<Q", raw, SEM_NSEMS)
@@ -326,8 +328,8 @@ def is_sysv_vma(v: proc.Vma) -> bool:
 
 @record
 class SysvDump:
-    # segment id -> [(pid, start, end, key of its name)] of every VMA of the tree that maps it
-    vmas: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=dict)
+    # segment id -> [(pid, start, end, key of its name, offset in the segment)] of every VMA of the tree
+    vmas: dict[int, list[tuple[int, int, int, int, int]]] = field(default_factory=dict)
 
 
 def check_vma(ctx: DumpContext, t: Task, v: proc.Vma) -> None:
@@ -345,7 +347,7 @@ def check_vma(ctx: DumpContext, t: Task, v: proc.Vma) -> None:
         key = int(v.path[len(VMA_NAME):].split()[0], 16)
     except ValueError as exc:
         raise UnsupportedError(f"{where}: cannot read its key from the name {v.path!r}") from exc
-    ctx.files.state(SysvDump).vmas.setdefault(v.inode, []).append((t.pid, v.start, v.end, key))
+    ctx.files.state(SysvDump).vmas.setdefault(v.inode, []).append((t.pid, v.start, v.end, key, v.pgoff))
 
 
 def _undo_lists(ctx: DumpContext) -> list[tuple[Task, int]]:
@@ -394,7 +396,8 @@ def _host_sem_sets() -> list[int]:
 
 
 def dump_tree(ctx: DumpContext) -> None:
-    """Every attach of a segment must be one of the tree's VMAs; a removed segment keeps its name's key."""
+    """Every attach of a segment must be one of the tree's VMAs; a removed segment keeps its name's key;
+    then the content of the attached ones, read through the tree's attaches."""
     from engine.objects import namespaces
 
     s = namespaces.state(ctx)
@@ -407,7 +410,7 @@ def dump_tree(ctx: DumpContext) -> None:
     segs = {seg["desc"]["id"]: seg for seg in s.sysv.get("shm", [])}
     for ident, maps in vmas.items():
         if ident not in segs:
-            pid, start, end, _ = maps[0]
+            pid, start, end, _, _ = maps[0]
             raise UnsupportedError(f"pid {pid}: SysV shared memory segment {ident} attached at {start:#x}-"
                                    f"{end:#x} is not in the tree's IPC namespace (attached in another one)")
     forced = s.ipc is not None and s.ipc.shm_rmid_forced
@@ -429,7 +432,7 @@ def dump_tree(ctx: DumpContext) -> None:
                                    f"times, {len(maps)} of them by the tree: attaches outside the tree "
                                    "cannot be given back")
         if maps:
-            names = {k for _, _, _, k in maps}
+            names = {k for _, _, _, k, _ in maps}
             if len(names) != 1:
                 raise UnsupportedError(f"{where}: SysV shared memory segment {ident} is mapped under several "
                                        f"names ({', '.join(f'{k:#x}' for k in sorted(names))})")
@@ -443,6 +446,61 @@ def dump_tree(ctx: DumpContext) -> None:
         if not dest and seg.get("name_key", seg["desc"]["key"]) != seg["desc"]["key"]:
             raise UnsupportedError(f"{where}: SysV shared memory segment {ident} has key "
                                    f"{seg['desc']['key']:#x} but its mappings are named {seg['name_key']:#x}")
+    for seg in segs.values():  # every check passed: the attached segments' content
+        if seg["nattch"] and not seg["data"]:
+            _read_attached(s, seg, vmas[seg["desc"]["id"]])
+
+
+def _read_attached(s: Any, seg: dict[str, Any], maps: list[tuple[int, int, int, int, int]]) -> None:
+    """An attached segment's content, through an attach of the tree's that maps all of it (/proc/PID/mem:
+    the segment's attach count, times and last pid stay as they are), else through an attach of a worker's
+    in the namespace (whose shm_lpid `dump` gives back)."""
+    from engine.compel.memory import TaskMemory
+    from engine.objects import nsworker
+
+    size = seg["size"]
+    whole = (size + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE
+    attaches: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for pid, start, end, _, off in maps:
+        attaches.setdefault((pid, start - off), []).append((start, end))
+    for (pid, base), parts in attaches.items():
+        parts.sort()
+        if parts[0][0] == base and parts[-1][1] >= base + whole and all(
+                a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False)):
+            mem = TaskMemory(pid)
+            try:
+                seg["data"] = base64.b64encode(mem.read(base, size)).decode()
+            finally:
+                mem.close()
+            return
+    ident = seg["desc"]["id"]
+
+    def read() -> str:
+        addr = _sys(SHMAT, ident, 0, SHM_RDONLY)
+        try:
+            return base64.b64encode(ffi.buffer(ffi.cast("char *", addr), size)[:]).decode()
+        finally:
+            _sys(SHMDT, addr)
+
+    nsfd = s.fds[("ipc", s.root["ipc"])]
+    seg["data"] = nsworker.run([(nsfd, CLONE_NEWIPC)], read, f"SysV shared memory segment {ident}")
+    seg["via_attach"] = True
+
+
+def dump(ctx: DumpContext, t: Task) -> None:
+    """A worker's read attach made itself the segment's last attacher (shm_lpid): the process that was
+    attaches and detaches once more, in its injection session, so the tree finds shm_lpid as it was."""
+    from engine.objects import namespaces
+
+    s = namespaces.state(ctx)
+    if "ipc" not in s.dumped:
+        return
+    inj = t.injector
+    for seg in s.sysv.get("shm", []):
+        if seg["lpid"] == t.pid and seg.get("via_attach"):
+            ident = seg["desc"]["id"]
+            addr = inj.call(SHMAT, ident, 0, SHM_RDONLY, what=f"shmat({ident}) for its shm_lpid")
+            inj.call(SHMDT, addr, what=f"shmdt({ident})")
 
 
 # -- restore ---------------------------------------------------------------------------------------
@@ -554,6 +612,6 @@ def restore_done(ctx: RestoreContext) -> None:
         os.close(fd)
 
 
-OBJECT = KernelObject("sysvipc", dump_tree=dump_tree, restore_done=restore_done,
+OBJECT = KernelObject("sysvipc", dump_tree=dump_tree, dump=dump, restore_done=restore_done,
                       stages=(Stage("sysv-pids", Phase.PROCESS, restore_last_pids,
                                     doc="once the tree exists, before the credentials"),))
