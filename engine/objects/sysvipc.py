@@ -7,16 +7,20 @@ Dump: a worker that joined the namespace lists every object (SHM_STAT/SEM_STAT/M
 unattached segment through a read-only attach of its own (its shm_lpid and times change: the process that
 was last attaches once more in its injection session), the values with GETALL, and the messages with
 MSG_COPY (nothing is taken from the queue). An attached segment is read through an attach of the tree's
-that maps all of it (/proc/PID/mem: nothing of the segment changes), else like an unattached one. A segment attached by the tree is a mapping of its processes (mm.py asks
-attach_vma/check_vma here): every attach must be one of the tree's (shm_nattch counts the VMAs), and only in
-the tree's own IPC namespace. A segment removed with IPC_RMID but still attached (key 0, SHM_DEST) keeps the
-key it was made with in its mappings' name (/SYSV<key>): that key is kept in the entry's Stasis extension.
+that maps all of it (/proc/PID/mem: nothing of the segment changes), else like an unattached one. A segment
+attached by the tree is a mapping of its processes (mm.py asks check_vma here, and attach_vmas at restore):
+every attach must be one of the tree's (shm_nattch counts the VMAs), and only in the tree's own IPC
+namespace. A segment removed with IPC_RMID but still attached (key 0, SHM_DEST) keeps the key it was made
+with in its mappings' name (/SYSV<key>): that key is kept in the entry's Stasis extension. With
+kernel.shm_rmid_forced an unattached segment is refused (it lives only while its creator does).
 Restore: a worker in the new namespace makes each object again at its id (kernel.*_next_id), with its key,
 mode, owner and content (SHM_LOCK again for a locked segment); ids the kernel would pick next are set last.
 Each process shmat()s its segments at their addresses (SHM_RDONLY where the attach was read-only), with the
 protections and holes of its VMAs (mprotect, mremap, munmap), so shm_nattch comes back; segments marked
-for removal are removed (IPC_RMID) once every process is attached (restore_done).
-Not restored (no interface sets them; CRIU neither): creator and last pids of objects and their times.
+for removal are removed (IPC_RMID) once every process is attached, and kernel.shm_rmid_forced is set then
+(restore_done). shm_lpid and each semaphore's sempid are given back by the process that was last (an attach
+and detach; a semop() that changes nothing). Not restored (no interface sets them; CRIU neither): creator
+pids, the objects' times (they become the restore's).
 SEM_UNDO: the kernel shows no process's undo adjustments; kcmp(KCMP_SYSVSEM) shows that a process has an
 undo list at all (made by its first semop() with SEM_UNDO, or by clone(CLONE_SYSVSEM): every threaded
 process has one). Adjustments exist only for sets that exist, so a process with a list is refused when its
