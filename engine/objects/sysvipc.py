@@ -216,6 +216,26 @@ def write_images(images: ImageDir, ns_id: int, got: dict[str, list[Any]]) -> Non
             f.write(b"".join(out))
 
 
+def _from_pagemaps(images: ImageDir, ident: int, size: int) -> bytes:
+    """A segment's content as current CRIU writes it (in_pagemaps): pagemap-shmem-<segment id>.img with
+    offsets in the segment, the bytes in its pages-<id>.img; holes are zeros."""
+    path = images.path("pagemap-shmem", shmid=ident)
+    head, *entries = images.read("pagemap-shmem", shmid=ident)
+    out = bytearray(size)
+    with open(images.path("pages", pages_id=head.pages_id), "rb") as f:
+        for pe in entries:
+            n = (pe.nr_pages if pe.HasField("nr_pages") else pe.compat_nr_pages) * PAGE_SIZE
+            if pe.vaddr + n > (size + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE:
+                raise ImageError(path, f"pages at {pe.vaddr:#x}+{n:#x} are beyond the segment's {size} bytes")
+            data = f.read(n)
+            if len(data) != n:
+                raise ImageError(path, f"pages image {head.pages_id} ends before {n} bytes at {pe.vaddr:#x}")
+            end = min(pe.vaddr + n, size)
+            if end > pe.vaddr:
+                out[pe.vaddr:end] = data[:end - pe.vaddr]
+    return bytes(out)
+
+
 def load_images(images: ImageDir, ns_id: int) -> dict[str, list[Any]]:
     """The objects of the images, in the form read_objects() gives (for make_objects())."""
     got: dict[str, list[Any]] = {"shm": [], "sem": [], "msg": []}
@@ -226,15 +246,16 @@ def load_images(images: ImageDir, ns_id: int) -> dict[str, list[Any]]:
     for e in images.read_entries("ipcns-shm", missing_ok=True, ns_id=ns_id):
         m = e.message
         if m.in_pagemaps:
-            raise ImageError(images.path("ipcns-shm", ns_id=ns_id), f"segment {m.desc.id}: content in "
-                             "pagemap-shmem images (not supported yet)")
+            content = _from_pagemaps(images, m.desc.id, m.size)
+        else:
+            content = bytes(e.extra or b"")[:m.size]
         d = desc(m.desc)
         d["mode"] &= 0o777
         got["shm"].append({"desc": d, "size": m.size, "dest": bool(m.desc.mode & SHM_DEST),
                            "locked": bool(m.desc.mode & SHM_LOCKED),
                            "name_key": m.stasis.name_key if m.stasis.HasField("name_key") else m.desc.key,
                            "last": m.stasis.last_pid,
-                           "data": base64.b64encode(bytes(e.extra or b"")[:m.size]).decode()})
+                           "data": base64.b64encode(content).decode()})
     for e in images.read_entries("ipcns-sem", missing_ok=True, ns_id=ns_id):
         m = e.message
         vals = struct.unpack_from(f"<{m.nsems}H", bytes(e.extra or b""))

@@ -108,3 +108,28 @@ def test_mqueue_read_leaves_the_queue_as_it_was() -> None:
     finally:
         os.close(fd)
         lib.st_syscall(nr.mq_unlink, int(ffi.cast("uintptr_t", ffi.new("char[]", name))), 0, 0, 0, 0, 0)
+
+
+def test_sysv_segment_in_pagemaps(tmp_path: Path) -> None:
+    """Current CRIU's images: the content in pagemap-shmem-<id>.img and its pages image, holes as zeros."""
+    from engine.images.pb import ipc_pb2, pagemap_pb2
+    from engine.native import PAGE_SIZE
+
+    d = ImageDir(tmp_path)
+    size = 3 * PAGE_SIZE + 100
+    desc = ipc_pb2.ipc_desc_entry(key=7, uid=0, gid=0, cuid=0, cgid=0, mode=0o600, id=4)
+    e = ipc_pb2.ipc_shm_entry(desc=desc, size=size, in_pagemaps=True)
+    d.write("ipcns-shm", [e], ns_id=3)
+    d.write("pagemap-shmem", [pagemap_pb2.pagemap_head(pages_id=9),
+                              pagemap_pb2.pagemap_entry(vaddr=PAGE_SIZE, compat_nr_pages=1, nr_pages=1,
+                                                        flags=4),
+                              pagemap_pb2.pagemap_entry(vaddr=3 * PAGE_SIZE, compat_nr_pages=1, nr_pages=1,
+                                                        flags=4)], shmid=4)
+    with d.open_raw("pages", "wb", pages_id=9) as f:
+        f.write(b"a" * PAGE_SIZE + b"b" * PAGE_SIZE)
+    data = base64.b64decode(sysvipc.load_images(d, 3)["shm"][0]["data"])
+    assert data == b"\0" * PAGE_SIZE + b"a" * PAGE_SIZE + b"\0" * PAGE_SIZE + b"b" * 100
+    with d.open_raw("pages", "wb", pages_id=9) as f:
+        f.write(b"a" * PAGE_SIZE)  # one page short
+    with pytest.raises(Exception, match="ends before"):
+        sysvipc.load_images(d, 3)
