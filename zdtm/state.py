@@ -315,9 +315,23 @@ def _sock_fields(pdir: Path, fd: str, ino: str, socks: SockTables, out: dict[str
             out[f"fd {fd} {name}"] = value
 
 
-def _anonymous(link: str) -> bool:
-    """An object a restore recreates with a new inode: not a path, or a path nobody can open again."""
-    return not link.startswith("/") or link.endswith(" (deleted)") or link.startswith("/memfd:")
+def _anonymous(link: str, fd_path: Path | None = None) -> bool:
+    """An object a restore recreates with a new inode: not a path, or a path nobody can open again, or a
+    POSIX message queue (made again in the restored IPC namespace)."""
+    if not link.startswith("/") or link.endswith(" (deleted)") or link.startswith("/memfd:"):
+        return True
+    return fd_path is not None and _fs_magic(fd_path) == _MQUEUE_MAGIC
+
+
+_MQUEUE_MAGIC = 0x19800202
+
+
+def _fs_magic(path: Path) -> int:
+    """statfs()'s f_type of the file behind path (-1 if it cannot be read)."""
+    buf = ctypes.create_string_buffer(128)  # struct statfs; f_type is its first long
+    if _libc.statfs(os.fsencode(str(path)), buf) != 0:
+        return -1
+    return int.from_bytes(buf.raw[:8], "little", signed=True)
 
 
 def _timerfd_armed(info: str) -> bool:
@@ -339,7 +353,7 @@ def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list, socks: S
         except FileNotFoundError:
             continue  # closed meanwhile: the fd set shows it
         m = _OBJ_RE.match(link)
-        anon = _anonymous(link)
+        anon = _anonymous(link, pdir / "fd" / fd)
         out[f"fd {fd} link"] = f"{m[1]}:[{labels('obj', m[2])}]" if m else link
         if m and m[1] == "socket":
             _sock_fields(pdir, fd, m[2], socks, out)

@@ -23,7 +23,6 @@ SEM_UNDO adjustments, and they cannot be read to be restored.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import struct
 from typing import TYPE_CHECKING
@@ -125,8 +124,6 @@ def check(ctx: DumpContext, t: Task) -> None:
                                        f"pid {lock.pid}, outside the tree: restore could not take it again "
                                        "while that process holds the description")
             st.seen.append(lock)
-    if t is ctx.root:
-        _check_semaphores(ctx)
 
 
 def _mapped_files(pids: set[int]) -> dict[str, str]:
@@ -231,26 +228,6 @@ def write_images(ctx: DumpContext) -> None:
         st.entries.append(file_lock_pb2.file_lock_entry(flag=lk.flag, type=lk.type, pid=pid, fd=fd,
                                                         start=lk.start, len=lk.len))
     ctx.images.write("filelocks", st.entries)
-
-
-def _check_semaphores(ctx: DumpContext) -> None:
-    try:
-        with open("/proc/sysvipc/sem") as f:
-            sets = [line.split() for line in f][1:]
-    except FileNotFoundError:
-        return
-    if not sets:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    pids = {t.pid for t in ctx.tasks}
-    for fields in sets:
-        semid, nsems = int(fields[1]), int(fields[3])
-        for n in range(nsems):
-            last = libc.semctl(semid, n, GETPID)
-            if last in pids:
-                raise UnsupportedError(f"pid {last} operated on SysV semaphore {semid}/{n}: its SEM_UNDO "
-                                       "adjustments cannot be read, and the dump's kill would apply them "
-                                       "(SysV semaphores are not supported yet)")
 
 
 # -- restore ---------------------------------------------------------------------------------------

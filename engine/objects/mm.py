@@ -55,6 +55,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.images.reader import open_image
 from engine.native import PAGE_SIZE, ffi, lib
+from engine.objects import sysvipc
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import ghost, io_uring, memfd
 from engine.objects.intask import fd_from_broker, open_by_engine, open_in_task
@@ -73,6 +74,7 @@ VMA_FILE_PRIVATE = 1 << 6
 VMA_FILE_SHARED = 1 << 7
 VMA_ANON_SHARED = 1 << 8
 VMA_ANON_PRIVATE = 1 << 9
+VMA_AREA_SYSVIPC = 1 << 10
 VMA_AREA_VVAR = 1 << 12
 VMA_AREA_MEMFD = 1 << 14
 SPECIAL = VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL
@@ -145,6 +147,9 @@ def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
         return VMA_AREA_REGULAR | VMA_AREA_VDSO | VMA_ANON_PRIVATE, MAP_PRIVATE | MAP_ANONYMOUS
     if v.path == "[heap]":
         return VMA_AREA_REGULAR | VMA_AREA_HEAP | VMA_ANON_PRIVATE, private | MAP_ANONYMOUS | extra
+    if sysvipc.is_sysv_vma(v):  # a SysV shm attach: sysvipc.py checks it, restore shmat()s it again
+        return VMA_AREA_REGULAR | VMA_ANON_SHARED | VMA_AREA_SYSVIPC, (
+            MAP_SHARED if v.shared else MAP_PRIVATE) | MAP_ANONYMOUS | extra
     if v.is_anon_shared:
         return VMA_AREA_REGULAR | VMA_ANON_SHARED, MAP_SHARED | MAP_ANONYMOUS | extra
     if v.inode == 0 and (not v.path or v.path.startswith("[stack") or v.path.startswith("[anon:")):
@@ -187,6 +192,8 @@ def check(ctx: DumpContext, t: Task) -> None:
     try:
         for v in t.facts.vmas:
             status, _ = _vma_kind(v, t.pid)
+            if status & VMA_AREA_SYSVIPC:
+                sysvipc.check_vma(ctx, t, v)
             if io_uring.is_ring_vma(v):
                 io_uring.check_vma(t, v)
             if status & (VMA_FILE_SHARED | VMA_FILE_PRIVATE) and ghost.is_deleted_vma(v, t.pid):
@@ -235,6 +242,11 @@ def dump(ctx: DumpContext, t: Task) -> None:
         if madv:
             e.madv = madv
         _dump_vma_extras(v, e)
+        if status & VMA_AREA_SYSVIPC:  # the content is the segment's (ipcns-shm), not the task's pages
+            e.shmid, e.pgoff = v.inode, v.pgoff
+            mode = os.lstat(f"/proc/{t.pid}/map_files/{v.start:x}-{v.end:x}").st_mode
+            e.fdflags = O_RDWR if mode & 0o200 else O_RDONLY  # the attach: SHM_RDONLY or not
+            continue
         if status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED):
             e.pgoff = v.pgoff
             mode = os.lstat(f"/proc/{t.pid}/map_files/{v.start:x}-{v.end:x}").st_mode
@@ -510,7 +522,7 @@ def _shmem_sizes(ctx: RestoreContext) -> dict[int, int]:
     for t in ctx.tasks:
         if t.mm is not None:
             for v in t.mm.img.vmas:
-                if v.status & VMA_ANON_SHARED:
+                if v.status & VMA_ANON_SHARED and not v.status & VMA_AREA_SYSVIPC:
                     sizes[v.shmid] = max(sizes.get(v.shmid, 0), v.pgoff + v.end - v.start)
     return sizes
 
@@ -543,9 +555,13 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
     open_fds: dict[tuple[int, int], int] = {}
     kept = _inherit(ctx, t) if t.inherited else set()
     state(t).kept = kept
+    attaches: list[mm_pb2.vma_entry] = []
     try:
         for v in mm.vmas:
             if v.status & SPECIAL or not v.status & VMA_AREA_REGULAR or (v.start, v.end) in kept:
+                continue
+            if v.status & VMA_AREA_SYSVIPC:
+                attaches.append(v)
                 continue
             prot = fill_prot(v)
             flags = (v.flags | MAP_FIXED) & ~MAP_LOCKED
@@ -582,6 +598,8 @@ def restore_vmas(ctx: RestoreContext, t: Task) -> None:
             if ret != v.start:
                 raise RestoreError(f"pid {t.pid}: mmap at {v.start:#x}-{v.end:#x} failed: "
                                    f"{os.strerror(-ret) if ret < 0 else hex(ret)}")
+        if attaches:
+            sysvipc.attach_vmas(ctx, t, attaches)
     finally:
         for fd in open_fds.values():
             inj.raw(nr.close, fd)

@@ -45,6 +45,7 @@ from engine.images.pb import ipc_var_pb2, netdev_pb2, sysctl_pb2, timens_pb2, us
 from engine.log import log
 from engine.objects import nestedns, nsworker, sysvipc, userns
 from engine.objects.base import KernelObject
+from engine.objects.files import mqueue
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -308,17 +309,18 @@ def dump_ipc(s: NsDump, fd: int, what: str, tree: set[int]) -> tuple[ipc_var_pb2
             objs[kind] = max(len(text.splitlines()) - 1, 0)
         out["objects"] = objs
         out["sysv"] = sysvipc.read_objects()
+        out["mq"] = mqueue.read_queues()
         return out
 
     # inside the tree's user namespace, if it has one: the objects' ids as its processes see them (criu's)
     user = [(_nsfd(s, "user"), CLONE_NEWUSER)] if "user" in s.dumped else []
     got = nsworker.run([*user, (fd, CLONE_NEWIPC)], read, what)
-    sysvipc.check(got["sysv"], what, tree)
     found = {k: len(v) for k, v in got["sysv"].items()}
     if found != got["objects"]:  # /proc/sysvipc and the *_STAT walk must agree
         raise UnsupportedError(f"{what}: its objects changed while they were read "
                                f"({got['objects']} listed, {found} read)")
     e = ipc_var_pb2.ipc_var_entry()
+    mqueue.to_entry(e, got["mq"], what)
     e.sem_ctls.extend(int(x) for x in got["sem"].split())
     for name, _ in IPC_SYSCTLS:
         text = got[name]
@@ -653,7 +655,8 @@ def restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[A
             values.append((path, str(getattr(e, name))))
 
     later = [(p, t) for p, t in values if p.endswith("_next_id")]  # after the objects (they use it)
-    values = [(p, t) for p, t in values if not p.endswith("_next_id")]
+    # shm_rmid_forced destroys unattached segments: sysvipc.restore_done sets it once they are attached
+    values = [(p, t) for p, t in values if not p.endswith("_next_id") and p != "kernel/shm_rmid_forced"]
 
     def write() -> None:
         for path, text in values:  # the limits first: the objects must fit in them

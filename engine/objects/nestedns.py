@@ -73,7 +73,11 @@ def dump(ctx: DumpContext, ns: Any) -> None:
         if kind == "uts":
             s.uts[ino] = namespaces.dump_uts(fd, where)
         else:
-            s.ipc[ino] = namespaces.dump_ipc(ns, fd, where, tree)
+            var, objs = namespaces.dump_ipc(ns, fd, where, tree)
+            if any(seg["nattch"] for seg in objs.get("shm", [])) or var.stasis.mqueues:
+                raise UnsupportedError(f"{where} has attached SysV segments or POSIX message queues: in a "
+                                       "nested IPC namespace these are not supported yet")
+            s.ipc[ino] = (var, objs)
 
 
 def write_images(ctx: DumpContext, ids: dict[tuple[str, int], int]) -> None:

@@ -30,18 +30,20 @@ from engine.objects import (
     sched,
     seccomp,
     signals,
+    sysvipc,
     threads,
     timers,
     tree,
 )
 from engine.objects.base import KernelObject, Phase, Stage
-from engine.objects.files import dgram, epoll, io_uring, pty, skqueue, tcp, unix
+from engine.objects.files import dgram, epoll, io_uring, mqueue, pty, skqueue, tcp, unix
 from engine.objects.files import table as files
 
 OBJECTS: tuple[KernelObject, ...] = (
     tree.OBJECT,  # pstree and core images, zombies, sessions and groups
     ids.OBJECT,  # who shares what (kcmp): needed by files, fs, mm
     namespaces.OBJECT,  # after ids: it adds the namespace ids
+    sysvipc.OBJECT,  # after namespaces: the SysV segments its dump_tree read, checked against their attaches
     mounts.OBJECT,  # after namespaces: the mount tree of a mount namespace of the tree's own
     process.OBJECT,
     audit.OBJECT,
@@ -64,6 +66,7 @@ OBJECTS: tuple[KernelObject, ...] = (
     dgram.OBJECT,  # UDP receive queues refilled and filters attached once every socket exists
     pty.OBJECT,  # controlling terminals
     io_uring.OBJECT,  # registered files and buffers once the fds are placed
+    mqueue.OBJECT,  # POSIX message queues and their descriptions, made in the root's IPC namespace
     locks.OBJECT,
     threads.OBJECT,
     seccomp.OBJECT,

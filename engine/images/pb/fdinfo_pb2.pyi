@@ -15,6 +15,7 @@ from . import sk_inet_pb2 as _sk_inet_pb2
 from . import sk_unix_pb2 as _sk_unix_pb2
 from . import sk_netlink_pb2 as _sk_netlink_pb2
 from . import packet_sock_pb2 as _packet_sock_pb2
+from . import mqueue_pb2 as _mqueue_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -87,7 +88,7 @@ class fdinfo_entry(_message.Message):
     def __init__(self, id: _Optional[int] = ..., flags: _Optional[int] = ..., type: _Optional[_Union[fd_types, str]] = ..., fd: _Optional[int] = ..., xattr_security_selinux: _Optional[str] = ...) -> None: ...
 
 class file_entry(_message.Message):
-    __slots__ = ("type", "id", "reg", "nsf", "efd", "epfd", "sgfd", "tfd", "ify", "ffy", "ext", "fifo", "pipe", "memfd", "tty", "isk", "psk", "nlsk", "usk", "io_uring")
+    __slots__ = ("type", "id", "reg", "nsf", "efd", "epfd", "sgfd", "tfd", "ify", "ffy", "ext", "fifo", "pipe", "memfd", "tty", "isk", "psk", "nlsk", "usk", "io_uring", "mq")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     REG_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +109,7 @@ class file_entry(_message.Message):
     NLSK_FIELD_NUMBER: _ClassVar[int]
     USK_FIELD_NUMBER: _ClassVar[int]
     IO_URING_FIELD_NUMBER: _ClassVar[int]
+    MQ_FIELD_NUMBER: _ClassVar[int]
     type: fd_types
     id: int
     reg: _regfile_pb2.reg_file_entry
@@ -128,4 +130,5 @@ class file_entry(_message.Message):
     nlsk: _sk_netlink_pb2.netlink_sk_entry
     usk: _sk_unix_pb2.unix_sk_entry
     io_uring: _io_uring_pb2.stasis_io_uring_entry
-    def __init__(self, type: _Optional[_Union[fd_types, str]] = ..., id: _Optional[int] = ..., reg: _Optional[_Union[_regfile_pb2.reg_file_entry, _Mapping]] = ..., nsf: _Optional[_Union[_ns_pb2.ns_file_entry, _Mapping]] = ..., efd: _Optional[_Union[_eventfd_pb2.eventfd_file_entry, _Mapping]] = ..., epfd: _Optional[_Union[_eventpoll_pb2.eventpoll_file_entry, _Mapping]] = ..., sgfd: _Optional[_Union[_signalfd_pb2.signalfd_entry, _Mapping]] = ..., tfd: _Optional[_Union[_timerfd_pb2.timerfd_entry, _Mapping]] = ..., ify: _Optional[_Union[_fsnotify_pb2.inotify_file_entry, _Mapping]] = ..., ffy: _Optional[_Union[_fsnotify_pb2.fanotify_file_entry, _Mapping]] = ..., ext: _Optional[_Union[_ext_file_pb2.ext_file_entry, _Mapping]] = ..., fifo: _Optional[_Union[_fifo_pb2.fifo_entry, _Mapping]] = ..., pipe: _Optional[_Union[_pipe_pb2.pipe_entry, _Mapping]] = ..., memfd: _Optional[_Union[_memfd_pb2.memfd_file_entry, _Mapping]] = ..., tty: _Optional[_Union[_tty_pb2.tty_file_entry, _Mapping]] = ..., isk: _Optional[_Union[_sk_inet_pb2.inet_sk_entry, _Mapping]] = ..., psk: _Optional[_Union[_packet_sock_pb2.packet_sock_entry, _Mapping]] = ..., nlsk: _Optional[_Union[_sk_netlink_pb2.netlink_sk_entry, _Mapping]] = ..., usk: _Optional[_Union[_sk_unix_pb2.unix_sk_entry, _Mapping]] = ..., io_uring: _Optional[_Union[_io_uring_pb2.stasis_io_uring_entry, _Mapping]] = ...) -> None: ...
+    mq: _mqueue_pb2.stasis_mqueue_file_entry
+    def __init__(self, type: _Optional[_Union[fd_types, str]] = ..., id: _Optional[int] = ..., reg: _Optional[_Union[_regfile_pb2.reg_file_entry, _Mapping]] = ..., nsf: _Optional[_Union[_ns_pb2.ns_file_entry, _Mapping]] = ..., efd: _Optional[_Union[_eventfd_pb2.eventfd_file_entry, _Mapping]] = ..., epfd: _Optional[_Union[_eventpoll_pb2.eventpoll_file_entry, _Mapping]] = ..., sgfd: _Optional[_Union[_signalfd_pb2.signalfd_entry, _Mapping]] = ..., tfd: _Optional[_Union[_timerfd_pb2.timerfd_entry, _Mapping]] = ..., ify: _Optional[_Union[_fsnotify_pb2.inotify_file_entry, _Mapping]] = ..., ffy: _Optional[_Union[_fsnotify_pb2.fanotify_file_entry, _Mapping]] = ..., ext: _Optional[_Union[_ext_file_pb2.ext_file_entry, _Mapping]] = ..., fifo: _Optional[_Union[_fifo_pb2.fifo_entry, _Mapping]] = ..., pipe: _Optional[_Union[_pipe_pb2.pipe_entry, _Mapping]] = ..., memfd: _Optional[_Union[_memfd_pb2.memfd_file_entry, _Mapping]] = ..., tty: _Optional[_Union[_tty_pb2.tty_file_entry, _Mapping]] = ..., isk: _Optional[_Union[_sk_inet_pb2.inet_sk_entry, _Mapping]] = ..., psk: _Optional[_Union[_packet_sock_pb2.packet_sock_entry, _Mapping]] = ..., nlsk: _Optional[_Union[_sk_netlink_pb2.netlink_sk_entry, _Mapping]] = ..., usk: _Optional[_Union[_sk_unix_pb2.unix_sk_entry, _Mapping]] = ..., io_uring: _Optional[_Union[_io_uring_pb2.stasis_io_uring_entry, _Mapping]] = ..., mq: _Optional[_Union[_mqueue_pb2.stasis_mqueue_file_entry, _Mapping]] = ...) -> None: ...

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\tipc.proto\x12\rstasis.images\"m\n\x0eipc_desc_entry\x12\x0b\n\x03key\x18\x01 \x02(\r\x12\x0b\n\x03uid\x18\x02 \x02(\r\x12\x0b\n\x03gid\x18\x03 \x02(\r\x12\x0c\n\x04\x63uid\x18\x04 \x02(\r\x12\x0c\n\x04\x63gid\x18\x05 \x02(\r\x12\x0c\n\x04mode\x18\x06 \x02(\r\x12\n\n\x02id\x18\x07 \x02(\r\"u\n\ripc_shm_entry\x12+\n\x04\x64\x65sc\x18\x01 \x02(\x0b\x32\x1d.stasis.images.ipc_desc_entry\x12\x0c\n\x04size\x18\x02 \x02(\x04\x12\x13\n\x0bin_pagemaps\x18\x03 \x01(\x08\x12\x14\n\x0chugetlb_flag\x18\x04 \x01(\r\"K\n\ripc_sem_entry\x12+\n\x04\x64\x65sc\x18\x01 \x02(\x0b\x32\x1d.stasis.images.ipc_desc_entry\x12\r\n\x05nsems\x18\x02 \x02(\r\"\'\n\x07ipc_msg\x12\r\n\x05mtype\x18\x01 \x02(\x04\x12\r\n\x05msize\x18\x02 \x02(\r\"Z\n\ripc_msg_entry\x12+\n\x04\x64\x65sc\x18\x01 \x02(\x0b\x32\x1d.stasis.images.ipc_desc_entry\x12\x0e\n\x06qbytes\x18\x02 \x02(\r\x12\x0c\n\x04qnum\x18\x03 \x02(\r')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\tipc.proto\x12\rstasis.images\"m\n\x0eipc_desc_entry\x12\x0b\n\x03key\x18\x01 \x02(\r\x12\x0b\n\x03uid\x18\x02 \x02(\r\x12\x0b\n\x03gid\x18\x03 \x02(\r\x12\x0c\n\x04\x63uid\x18\x04 \x02(\r\x12\x0c\n\x04\x63gid\x18\x05 \x02(\r\x12\x0c\n\x04mode\x18\x06 \x02(\r\x12\n\n\x02id\x18\x07 \x02(\r\"\xa7\x01\n\ripc_shm_entry\x12+\n\x04\x64\x65sc\x18\x01 \x02(\x0b\x32\x1d.stasis.images.ipc_desc_entry\x12\x0c\n\x04size\x18\x02 \x02(\x04\x12\x13\n\x0bin_pagemaps\x18\x03 \x01(\x08\x12\x14\n\x0chugetlb_flag\x18\x04 \x01(\r\x12\x30\n\x06stasis\x18\xe9\x07 \x01(\x0b\x32\x1f.stasis.images.stasis_shm_entry\"F\n\x10stasis_shm_entry\x12\x10\n\x08name_key\x18\x01 \x01(\r\x12\x0e\n\x06nattch\x18\x02 \x01(\x04\x12\x10\n\x08last_pid\x18\x03 \x01(\x05\"}\n\ripc_sem_entry\x12+\n\x04\x64\x65sc\x18\x01 \x02(\x0b\x32\x1d.stasis.images.ipc_desc_entry\x12\r\n\x05nsems\x18\x02 \x02(\r\x12\x30\n\x06stasis\x18\xe9\x07 \x01(\x0b\x32\x1f.stasis.images.stasis_sem_entry\"$\n\x10stasis_sem_entry\x12\x10\n\x08last_pid\x18\x01 \x03(\x05\"\'\n\x07ipc_msg\x12\r\n\x05mtype\x18\x01 \x02(\x04\x12\r\n\x05msize\x18\x02 \x02(\r\"Z\n\ripc_msg_entry\x12+\n\x04\x64\x65sc\x18\x01 \x02(\x0b\x32\x1d.stasis.images.ipc_desc_entry\x12\x0e\n\x06qbytes\x18\x02 \x02(\r\x12\x0c\n\x04qnum\x18\x03 \x02(\r')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,12 +33,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_IPC_DESC_ENTRY']._serialized_start=28
   _globals['_IPC_DESC_ENTRY']._serialized_end=137
-  _globals['_IPC_SHM_ENTRY']._serialized_start=139
-  _globals['_IPC_SHM_ENTRY']._serialized_end=256
-  _globals['_IPC_SEM_ENTRY']._serialized_start=258
-  _globals['_IPC_SEM_ENTRY']._serialized_end=333
-  _globals['_IPC_MSG']._serialized_start=335
-  _globals['_IPC_MSG']._serialized_end=374
-  _globals['_IPC_MSG_ENTRY']._serialized_start=376
-  _globals['_IPC_MSG_ENTRY']._serialized_end=466
+  _globals['_IPC_SHM_ENTRY']._serialized_start=140
+  _globals['_IPC_SHM_ENTRY']._serialized_end=307
+  _globals['_STASIS_SHM_ENTRY']._serialized_start=309
+  _globals['_STASIS_SHM_ENTRY']._serialized_end=379
+  _globals['_IPC_SEM_ENTRY']._serialized_start=381
+  _globals['_IPC_SEM_ENTRY']._serialized_end=506
+  _globals['_STASIS_SEM_ENTRY']._serialized_start=508
+  _globals['_STASIS_SEM_ENTRY']._serialized_end=544
+  _globals['_IPC_MSG']._serialized_start=546
+  _globals['_IPC_MSG']._serialized_end=585
+  _globals['_IPC_MSG_ENTRY']._serialized_start=587
+  _globals['_IPC_MSG_ENTRY']._serialized_end=677
 # @@protoc_insertion_point(module_scope)

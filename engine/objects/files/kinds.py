@@ -15,6 +15,7 @@ from engine.objects.files import (
     inotify,
     io_uring,
     memfd,
+    mqueue,
     netlink,
     packet,
     paths,
@@ -30,6 +31,7 @@ from engine.objects.files.kind import Fd, FdKind
 KINDS: tuple[FdKind, ...] = (
     memfd.KIND,  # before paths: a memfd looks like a deleted regular file
     devtty.KIND,  # before paths and tty: /dev/tty, the caller's controlling terminal
+    mqueue.KIND,  # before paths: a queue is a regular file of the mqueue file system
     paths.KIND,  # regular files, directories, O_PATH fds of anything
     pty.KIND,  # before tty: /dev/ptmx and /dev/pts/N
     tty.KIND,

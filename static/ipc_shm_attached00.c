@@ -7,12 +7,13 @@
 
 #include "zdtmtst.h"
 
-const char *test_doc = "A SysV shared memory segment the test keeps attached, and a message queue, in its own IPC "
-		       "namespace: attached segments are not restored yet, so the dump must be refused with the "
-		       "tree left running; afterwards the segment still holds its data and the queue its message";
+const char *test_doc = "A SysV shared memory segment the test keeps attached read-write, and a message queue, in its "
+		       "own IPC namespace: after C/R the segment is attached at the same address (shm_nattch 1), "
+		       "holds what was written before the dump, the same memory as the segment (a write through "
+		       "the attach is seen by a new attach), and the queue keeps its message";
 const char *test_author = "Stasis developers";
 
-#define TEXT "ipc_shm_attached_refused00"
+#define TEXT "ipc_shm_attached00"
 
 struct m {
 	long mtype;
@@ -22,8 +23,9 @@ struct m {
 int main(int argc, char **argv)
 {
 	struct m msg = { .mtype = 7 }, got;
+	struct shmid_ds ds;
 	int shm, q;
-	char *p;
+	char *p, *p2;
 
 	test_init(argc, argv);
 
@@ -53,6 +55,19 @@ int main(int argc, char **argv)
 		fail("the segment holds \"%.32s\"", p);
 		return 1;
 	}
+	if (shmctl(shm, IPC_STAT, &ds) || ds.shm_nattch != 1 || ds.shm_segsz != 4096) {
+		fail("the segment after C/R: attached %lu times, size %zu", (unsigned long)ds.shm_nattch,
+		     (size_t)ds.shm_segsz);
+		return 1;
+	}
+	/* the attach is the segment itself, not a copy */
+	strcpy(p + 100, "written after C/R");
+	p2 = shmat(shm, NULL, SHM_RDONLY);
+	if (p2 == (void *)-1 || strcmp(p2 + 100, "written after C/R") || strcmp(p2, TEXT)) {
+		fail("a second attach does not see the first one's bytes");
+		return 1;
+	}
+	shmdt(p2);
 	if (msgrcv(q, &got, sizeof(got.text), 7, IPC_NOWAIT) != sizeof(got.text) || strcmp(got.text, TEXT)) {
 		fail("the queued message");
 		return 1;
