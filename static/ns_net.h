@@ -140,7 +140,7 @@ static inline const char *net_mac_str(const unsigned char *mac, int len)
 
 	s[0] = 0;
 	for (i = 0; i < len && i < 32; i++)
-		sprintf(s + 3 * i, i ? ":%02x" : "%02x", mac[i]);
+		sprintf(s + 3 * i, "%02x:", mac[i]);
 	if (len)
 		s[3 * len - 1] = 0;
 	return s;

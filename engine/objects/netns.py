@@ -31,6 +31,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import time
 from typing import TYPE_CHECKING, Any
 
 from engine.abi.consts import (
@@ -81,6 +82,7 @@ from engine.abi.consts import (
     RTA_GATEWAY,
     RTA_OIF,
     RTA_TABLE,
+    RTM_DELADDR,
     RTM_F_CLONED,
     RTM_GETADDR,
     RTM_GETLINK,
@@ -139,7 +141,9 @@ DEVCONFS6 = (
     "router_solicitation_interval", "router_solicitations", "stable_secret", "suppress_frag_ndisc",
     "temp_prefered_lft", "temp_valid_lft", "use_oif_addrs_only", "use_optimistic", "use_tempaddr",
 )
-LATE_CONFS = ("accept_dad", "accept_redirects")  # written after the addresses (and after forwarding)
+# written after the addresses (accept_redirects after forwarding, which resets it; the IPv6 MTU after the link
+# is up, which resets it)
+LATE_CONFS = ("accept_dad", "mtu", "accept_redirects")
 
 IFADDR_MAGIC, ROUTE_MAGIC = 0x47361222, 0x45311224  # iproute2's `ip addr save` / `ip route save`
 # IFF_* bits a request can set: up, debug, noarp, promisc, allmulti, multicast
@@ -148,6 +152,7 @@ SETTABLE_FLAGS = IFF_UP | 0x4 | 0x80 | 0x100 | 0x200 | 0x1000
 FALLBACK = {"gre0", "gretap0", "erspan0", "tunl0", "sit0", "ip6tnl0", "ip6gre0", "ip_vti0", "ip6_vti0"}
 # IFLA_BR_*: forward_delay, hello_time, max_age, ageing_time, stp_state, priority, vlan_filtering
 BRIDGE_KEEP = (1, 2, 3, 4, 5, 6, 7)
+IFLA_BR_VLAN_FILTERING = 7
 IFLA_MACVLAN_MODE, IFLA_MACVLAN_FLAGS, MACVLAN_MODE_SOURCE = 1, 2, 16
 IFLA_XDP, IFLA_XDP_ATTACHED = 43, 2
 IFLA_TUN_NUM_QUEUES = 8
@@ -156,6 +161,9 @@ DEFAULT_RULES = {(socket.AF_INET, 0, RT_TABLE_LOCAL), (socket.AF_INET, 32766, RT
                  (socket.AF_INET6, 32766, RT_TABLE_MAIN)}
 NLMSG_HDR = rtnl.NLMSG.size
 NFT_TIMEOUT = 30.0
+CARRIER_WAIT = 3.0  # seconds for the links that ran at the dump to run again
+IFF_RUNNING = 0x40
+ROUTE_REQUEST_FLAGS = 0x2 | 0x4  # RTNH_F_PERVASIVE, RTNH_F_ONLINK
 
 
 @record
@@ -346,7 +354,9 @@ def _device(ctx: DumpContext, where: str, msg: bytes, got: dict[str, Any], ns_id
             e.peer_ifindex, e.peer_nsid = peer, ns_id
     elif kind == "bridge":
         e.type = netdev_pb2.BRIDGE
-        e.stasis.info_data = b"".join(rtnl.attr(k, data[k]) for k in BRIDGE_KEEP if k in data)
+        # vlan_filtering only when set: a kernel without VLAN filtering refuses the attribute, even 0
+        keep = [k for k in BRIDGE_KEEP if k in data and (k != IFLA_BR_VLAN_FILTERING or any(data[k]))]
+        e.stasis.info_data = b"".join(rtnl.attr(k, data[k]) for k in keep)
     elif kind == "macvlan":
         e.type = netdev_pb2.MACVLAN
         lower = rtnl.u32(a[IFLA_LINK]) if IFLA_LINK in a else 0
@@ -591,8 +601,10 @@ def _make_tun(d: netdev_pb2.net_device_entry) -> None:
         fcntl.ioctl(fd, TUNSETIFF, IFREQ_FLAGS.pack(d.name.encode(), d.tun.flags & ~IFF_PERSIST & 0xFFFF))
         fcntl.ioctl(fd, TUNSETVNETHDRSZ, struct.pack("i", d.tun.vnethdr))
         fcntl.ioctl(fd, TUNSETSNDBUF, struct.pack("i", d.tun.sndbuf))
-        fcntl.ioctl(fd, TUNSETOWNER, d.tun.owner)
-        fcntl.ioctl(fd, TUNSETGROUP, d.tun.group)
+        if d.tun.owner != -1:
+            fcntl.ioctl(fd, TUNSETOWNER, d.tun.owner)
+        if d.tun.group != -1:
+            fcntl.ioctl(fd, TUNSETGROUP, d.tun.group)
         fcntl.ioctl(fd, TUNSETPERSIST, 1)
     finally:
         os.close(fd)
@@ -635,6 +647,49 @@ def _describe(typ: int, m: bytes) -> str:
         a = rtnl.attrs(m, NLMSG_HDR + rtnl.IFADDR.size)
         return f"{_addr_text(fam, a.get(IFA_LOCAL, a.get(IFA_ADDRESS, b'')))}/{plen} on #{idx}"
     return f"message of type {typ}"
+
+
+def _route_request(m: bytes) -> bytes:
+    """A dumped route as a request: without the nexthop state flags the kernel reports but refuses (dead,
+    linkdown, offload, trap)."""
+    head = NLMSG_HDR + rtnl.RTMSG.size - 4
+    flags = struct.unpack_from("=I", m, head)[0] & ROUTE_REQUEST_FLAGS
+    return m[:head] + struct.pack("=I", flags) + m[head + 4:]
+
+
+def _carriers(nl: rtnl.Rtnl, devs: list[netdev_pb2.net_device_entry]) -> None:
+    """Wait until every link that was running at the dump runs again: the kernel sets a link running (and
+    gives it its IPv6 link-local address) asynchronously once its carrier is on (linkwatch)."""
+    want = {d.ifindex for d in devs if d.flags & IFF_RUNNING}
+    deadline = time.monotonic() + CARRIER_WAIT
+    while want:
+        links = nl.dump(RTM_GETLINK, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0))
+        running = {i for _, _, i, fl, _ in (rtnl.IFINFO.unpack_from(m, NLMSG_HDR) for m in links)
+                   if fl & IFF_RUNNING}
+        want -= running
+        if not want or time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    if want:
+        log.info("links %s do not run yet after %.1f s", sorted(want), CARRIER_WAIT)
+
+
+def _addr_key(m: bytes) -> tuple[int, int, int, bytes]:
+    fam, plen, _, _, idx = rtnl.IFADDR.unpack_from(m, NLMSG_HDR)
+    a = rtnl.attrs(m, NLMSG_HDR + rtnl.IFADDR.size)
+    return fam, idx, plen, a.get(IFA_LOCAL, a.get(IFA_ADDRESS, b""))
+
+
+def _extra_addrs(nl: rtnl.Rtnl, saved: list[bytes]) -> None:
+    """Remove the addresses the kernel made by itself that the namespace did not have (a link-local address
+    of another address generation mode, one the program had removed)."""
+    keep = {_addr_key(m) for m in saved}
+    for m in nl.dump(RTM_GETADDR, rtnl.IFADDR.pack(socket.AF_UNSPEC, 0, 0, 0, 0)):
+        if _addr_key(m) not in keep:
+            try:
+                nl.call(RTM_DELADDR, 0, rtnl.body(m))
+            except OSError as exc:
+                raise OSError(exc.errno, f"removing {_describe(RTM_NEWADDR, m)}: {exc.strerror}") from None
 
 
 def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tuple[str, str]]) -> None:
@@ -692,10 +747,17 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
                                          f"{exc.strerror}") from None
             made.add(d.ifindex)
         for d in devs:
-            body = rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, 0, 0)
             if d.HasField("master"):
-                body += rtnl.attr(IFLA_MASTER, struct.pack("=I", d.master))
-            body += rtnl.attr(IFLA_MTU, struct.pack("=I", d.mtu))  # a port added may have changed it
+                nl.call(RTM_SETLINK, 0, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, 0, 0)
+                        + rtnl.attr(IFLA_MASTER, struct.pack("=I", d.master)))
+        for d in devs:  # once every port is in its bridge: a port added changes a bridge's MTU
+            body = rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, 0, 0)
+            step = (1 if d.mtu > 68 else -1) if d.type == netdev_pb2.BRIDGE else 0
+            body += rtnl.attr(IFLA_MTU, struct.pack("=I", d.mtu - step))
+            if d.type == netdev_pb2.BRIDGE:  # a change, so that the bridge keeps it as the user's
+                nl.call(RTM_SETLINK, 0, body)
+                body = rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, 0, 0) + rtnl.attr(
+                    IFLA_MTU, struct.pack("=I", d.mtu))
             if d.stasis.alias:
                 body += rtnl.attr(IFLA_IFALIAS, d.stasis.alias.encode())
             nl.call(RTM_SETLINK, 0, body)
@@ -709,8 +771,10 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
         for d in devs:
             flags = d.flags & SETTABLE_FLAGS
             nl.call(RTM_SETLINK, 0, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, flags, SETTABLE_FLAGS))
+        _carriers(nl, devs)
         _replay(nl, net.addrs, RTM_NEWADDR, f"{where}: address")
-        _replay(nl, net.routes, RTM_NEWROUTE, f"{where}: route", passes=4)
+        _extra_addrs(nl, net.addrs)
+        _replay(nl, [_route_request(m) for m in net.routes], RTM_NEWROUTE, f"{where}: route", passes=4)
         _replay(nl, net.neigh, RTM_NEWNEIGH, f"{where}: neighbour")
     if net.nft:
         nft = shutil.which("nft")
@@ -721,7 +785,7 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
                            timeout=NFT_TIMEOUT)
         if r.returncode:
             raise OSError(1, f"{where}: nft -f: {r.stderr.strip()}")
-    _write_sysctls([(p, t) for p, t in late if p.endswith("/accept_dad")], where)
+    _write_sysctls([(p, t) for p, t in late if not p.endswith("/accept_redirects")], where)
     _write_sysctls([(p, t) for p, t in late if p.endswith("/accept_redirects")], where)
 
 
