@@ -659,8 +659,9 @@ def _route_request(m: bytes) -> bytes:
 
 def _carriers(nl: rtnl.Rtnl, devs: list[netdev_pb2.net_device_entry]) -> None:
     """Wait until every link that was running at the dump runs again: the kernel sets a link running (and
-    gives it its IPv6 link-local address) asynchronously once its carrier is on (linkwatch)."""
-    want = {d.ifindex for d in devs if d.flags & IFF_RUNNING}
+    gives it its IPv6 link-local address) asynchronously once its carrier is on (linkwatch). Not a veth with
+    its peer outside: that one is down until whoever asked for it sets it up."""
+    want = {d.ifindex for d in devs if d.flags & IFF_RUNNING and not d.stasis.external_peer}
     deadline = time.monotonic() + CARRIER_WAIT
     while want:
         links = nl.dump(RTM_GETLINK, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0))
