@@ -28,7 +28,8 @@ def test_attrs_round_trip() -> None:
 
 
 def test_messages_and_the_save_format() -> None:
-    addr = _msg(20, rtnl.IFADDR.pack(socket.AF_INET, 24, 0, 0, 3) + rtnl.attr(2, socket.inet_aton("10.1.1.1")))
+    local = rtnl.attr(2, socket.inet_aton("10.1.1.1"))
+    addr = _msg(20, rtnl.IFADDR.pack(socket.AF_INET, 24, 0, 0, 3) + local)
     route = _msg(24, rtnl.RTMSG.pack(socket.AF_INET, 16, 0, 0, 254, 3, 0, 1, 0x10))
     blob = netns._joined([addr, route])
     assert len(blob) % 4 == 0
