@@ -218,8 +218,16 @@ def _nft_read() -> dict[str, Any]:
     lines = [ln.split() for ln in run("list", "tables").splitlines() if ln.startswith("table ")]
     mine = [w for w in lines if len(w) == 3 and not w[2].startswith("stasis-")]
     if len(mine) == len(lines):
-        return {"text": run("list", "ruleset"), "tables": len(lines)}
-    return {"text": "".join(run("list", "table", w[1], w[2]) for w in mine), "tables": len(mine)}
+        text = run("list", "ruleset")
+    else:
+        text = "".join(run("list", "table", w[1], w[2]) for w in mine)
+    bad = None
+    if text.strip():  # what nft prints it must read back (iptables-nft's xt expressions it cannot)
+        r = subprocess.run([nft, "-c", "-f", "-"], input="flush ruleset\n" + text, capture_output=True,
+                           text=True, timeout=NFT_TIMEOUT)
+        if r.returncode:
+            bad = r.stderr.strip().splitlines()[0] if r.stderr.strip() else f"exit {r.returncode}"
+    return {"text": text, "tables": len(mine), "unreadable": bad}
 
 
 def _read_ns() -> dict[str, Any]:
@@ -292,7 +300,7 @@ def _addr_text(family: int, raw: bytes) -> str:
         return raw.hex()
 
 
-def _route_text(msg: bytes) -> str:
+def _route_text(msg: bytes, names: dict[int, str] | None = None) -> str:
     fam, dst_len, _, _, table, proto, _, _, _ = rtnl.RTMSG.unpack_from(msg, NLMSG_HDR)
     a = rtnl.attrs(msg, NLMSG_HDR + rtnl.RTMSG.size)
     dst = f"{_addr_text(fam, a[RTA_DST])}/{dst_len}" if RTA_DST in a else "default"
@@ -300,7 +308,8 @@ def _route_text(msg: bytes) -> str:
     if RTA_GATEWAY in a:
         out.append(f"via {_addr_text(fam, a[RTA_GATEWAY])}")
     if RTA_OIF in a:
-        out.append(f"dev #{rtnl.u32(a[RTA_OIF])}")
+        idx = rtnl.u32(a[RTA_OIF])
+        out.append(f"dev {names[idx]}" if names and idx in names else f"dev #{idx}")
     out.append(f"table {rtnl.u32(a[RTA_TABLE]) if RTA_TABLE in a else table} proto {proto}")
     return " ".join(out)
 
@@ -436,11 +445,12 @@ def dump(ctx: DumpContext, nsfd: int, root: Task) -> NetDump:
                 continue
             if table == RT_TABLE_MAIN:
                 if RTA_OIF in a and rtnl.u32(a[RTA_OIF]) not in kept:
-                    raise UnsupportedError(f"{where} has route {_route_text(m)} through a device not dumped")
+                    raise UnsupportedError(f"{where} has route {_route_text(m, names)} through a device not "
+                                           "dumped")
                 routes[key].append(m)
             elif table != RT_TABLE_LOCAL or proto != RTPROT_KERNEL:
-                raise UnsupportedError(f"{where} has route {_route_text(m)}: only routes of the main table "
-                                       "(and the kernel's own local ones) are restored")
+                raise UnsupportedError(f"{where} has route {_route_text(m, names)}: only routes of the main "
+                                       "table (and the kernel's own local ones) are restored")
     for m in (bytes.fromhex(x) for x in got["rules"]):
         fam, _, _, _, table, _, _, _, _ = rtnl.FIBRULE.unpack_from(m, NLMSG_HDR)
         a = rtnl.attrs(m, NLMSG_HDR + rtnl.FIBRULE.size)
@@ -459,6 +469,9 @@ def dump(ctx: DumpContext, nsfd: int, root: Task) -> NetDump:
             raise UnsupportedError(f"{where} has {table[:-6].replace('_', '')} tables ({', '.join(found)}): "
                                    "iptables rules are not restored (nftables are)")
     nft = got["nft"]
+    if nft.get("unreadable"):
+        raise UnsupportedError(f"{where} has an nftables ruleset that nft cannot read back "
+                               f"({nft['unreadable']}): not restorable")
     if nft["text"] is None and nft["tables"]:
         raise UnsupportedError(f"{where} has {nft['tables']} nftables tables but nft (Debian package "
                                "nftables) is not installed to save them")
