@@ -34,6 +34,7 @@ import subprocess
 import time
 from typing import TYPE_CHECKING, Any
 
+from engine.abi import nr
 from engine.abi.consts import (
     ARPHRD_LOOPBACK,
     CLONE_NEWNET,
@@ -105,6 +106,7 @@ from engine.abi.consts import (
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import netdev_pb2, sysctl_pb2
 from engine.log import log
+from engine.native import lib
 from engine.objects import nsworker, rtnl
 from engine.record import field, record
 
@@ -154,6 +156,7 @@ FALLBACK = {"gre0", "gretap0", "erspan0", "tunl0", "sit0", "ip6tnl0", "ip6gre0",
 BRIDGE_KEEP = (1, 2, 3, 4, 5, 6, 7)
 IFLA_BR_VLAN_FILTERING = 7
 IFLA_MACVLAN_MODE, IFLA_MACVLAN_FLAGS, MACVLAN_MODE_SOURCE = 1, 2, 16
+SIMPLE_KINDS = ("dummy", "ifb")  # kinds made with no IFLA_INFO_DATA, nothing to keep but the link's own
 IFLA_XDP, IFLA_XDP_ATTACHED = 43, 2
 IFLA_TUN_NUM_QUEUES = 8
 DEFAULT_RULES = {(socket.AF_INET, 0, RT_TABLE_LOCAL), (socket.AF_INET, 32766, RT_TABLE_MAIN),
@@ -379,6 +382,9 @@ def _device(ctx: DumpContext, where: str, msg: bytes, got: dict[str, Any], ns_id
         if IFLA_MACVLAN_FLAGS in data:
             e.macvlan.flags = struct.unpack("=H", data[IFLA_MACVLAN_FLAGS][:2])[0]
         e.stasis.link = lower
+    elif kind in SIMPLE_KINDS:
+        e.type = netdev_pb2.EXTLINK  # CRIU's type for links it leaves to plugins; Stasis makes it itself
+        e.stasis.kind = kind
     elif kind == "tun":
         e.type = netdev_pb2.TUN
         params = got["tun"].get(name)
@@ -391,8 +397,8 @@ def _device(ctx: DumpContext, where: str, msg: bytes, got: dict[str, Any], ns_id
                                                  vnethdr=params[0], sndbuf=params[1]))
     else:
         what = f"of kind {kind}" if kind else f"of link type {typ}"
-        raise UnsupportedError(f"{dev}: devices {what} are not supported (lo, veth, bridge, macvlan and "
-                               "persistent tun/tap are)")
+        raise UnsupportedError(f"{dev}: devices {what} are not supported (lo, veth, bridge, macvlan, "
+                               f"{', '.join(SIMPLE_KINDS)} and persistent tun/tap are)")
     if typ != ARPHRD_LOOPBACK and IFLA_ADDRESS in a:
         e.address = a[IFLA_ADDRESS]
     if IFLA_MASTER in a and rtnl.u32(a[IFLA_MASTER]):
@@ -540,11 +546,13 @@ def _saved(images: ImageDir, kind: str, magic: int, ns_id: int) -> list[bytes]:
 def load_images(images: ImageDir, ns_id: int) -> NetRestore:
     net = NetRestore(images.read_one("netns", ns_id=ns_id),
                      images.read("netdev", missing_ok=True, ns_id=ns_id))
-    known = {netdev_pb2.LOOPBACK, netdev_pb2.VETH, netdev_pb2.BRIDGE, netdev_pb2.MACVLAN, netdev_pb2.TUN}
+    known = {netdev_pb2.LOOPBACK, netdev_pb2.VETH, netdev_pb2.BRIDGE, netdev_pb2.MACVLAN, netdev_pb2.TUN,
+             netdev_pb2.EXTLINK}
     by_index = {d.ifindex: d for d in net.netdevs}
     for d in net.netdevs:
-        if d.type not in known:
-            raise RestoreError(f"network device {d.name} (type {d.type}): not supported")
+        if d.type not in known or (d.type == netdev_pb2.EXTLINK and d.stasis.kind not in SIMPLE_KINDS):
+            kind = f", {d.stasis.kind}" if d.stasis.kind else ""
+            raise RestoreError(f"network device {d.name} (type {d.type}{kind}): not supported")
         if d.type == netdev_pb2.VETH and not d.stasis.external_peer and d.peer_ifindex not in by_index:
             raise RestoreError(f"veth {d.name}: its peer #{d.peer_ifindex} is not in the images (a peer in "
                                "another network namespace is not supported)")
@@ -748,6 +756,9 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
                     lower = rtnl.attr(IFLA_LINK, struct.pack("=I", d.stasis.link))
                     nl.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
                             _ifinfo(d) + lower + _linkinfo("macvlan", data))
+                elif d.type == netdev_pb2.EXTLINK:
+                    nl.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
+                            _ifinfo(d) + _linkinfo(d.stasis.kind, b""))
                 elif d.type == netdev_pb2.TUN:
                     _make_tun(d)
                     nl.call(RTM_SETLINK, 0, _ifinfo(d, name=False))
@@ -835,3 +846,26 @@ def restore_done(ctx: RestoreContext) -> None:
     from engine.objects.files import sockets
 
     sockets.set_restore_netns(None)
+
+
+def link_kind_works(kind: str) -> bool:
+    """Whether the kernel makes links of this kind (its module built in or loadable): one made in a
+    throwaway network namespace."""
+    def probe() -> bool:
+        ret = lib.st_syscall(nr.unshare, CLONE_NEWNET, 0, 0, 0, 0, 0)
+        if ret < 0:
+            raise OSError(-ret, "unshare(CLONE_NEWNET)")
+        body = rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + rtnl.attr(IFLA_IFNAME, b"probe0\0")
+        if kind == "macvlan":
+            with rtnl.Rtnl() as nl:
+                nl.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+                        + rtnl.attr(IFLA_IFNAME, b"lower0\0") + _linkinfo("bridge", b""))
+            body += rtnl.attr(IFLA_LINK, struct.pack("=I", socket.if_nametoindex("lower0")))
+        with rtnl.Rtnl() as nl:
+            nl.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body + _linkinfo(kind, b""))
+        return True
+
+    try:
+        return bool(nsworker.run([], probe, f"a {kind} link"))
+    except (OSError, RuntimeError):
+        return False
