@@ -1,8 +1,9 @@
 #include "ns_net.h"
 
 const char *test_doc = "A bridge in the test's own network namespace (STP off, a forward delay and ageing time "
-		       "of its own) with two veth ends as its ports and an address on the bridge: after C/R the "
-		       "ports are in the bridge, the bridge has its MAC, MTU and address, and the peers are "
+		       "of its own) with two veth ends as its ports (one with a cost, priority, hairpin and no "
+		       "learning of its own) and an address on the bridge: after C/R the ports are in the bridge "
+		       "with their settings, the bridge has its MAC, MTU and address, and the peers are "
 		       "still peers";
 const char *test_author = "Stasis developers";
 
@@ -30,6 +31,10 @@ static int check(struct net_link *br0)
 		return -1;
 	}
 	*br0 = br;
+	if (net_run("ip -d link show bq0 | grep -q 'priority 9 cost 77 hairpin on .*learning off'")) {
+		fail("the bridge port bq0 lost its settings");
+		return -1;
+	}
 	if (net_has_addr("zbr0", AF_INET, "10.80.0.1", 24) != 1 || !(br.flags & IFF_UP)) {
 		fail("the bridge lost its address or is down");
 		return -1;
@@ -47,6 +52,7 @@ int main(int argc, char **argv)
 	    net_run("ip link add zbr0 type bridge stp_state 0 forward_delay 500 ageing_time 12345") ||
 	    net_run("ip link add bp0 type veth peer name bp1") || net_run("ip link add bq0 type veth peer name bq1") ||
 	    net_run("ip link set bp0 master zbr0") || net_run("ip link set bq0 master zbr0") ||
+	    net_run("ip link set bq0 type bridge_slave cost 77 priority 9 learning off hairpin on") ||
 	    net_run("ip link set zbr0 mtu 1450") || net_run("ip addr add 10.80.0.1/24 dev zbr0") ||
 	    net_run("ip link set zbr0 up") || net_run("ip link set bp0 up") || net_run("ip link set bp1 up") ||
 	    net_run("ip link set bq0 up"))

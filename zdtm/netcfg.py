@@ -25,6 +25,8 @@ BRIDGE_KEYS = ("forward_delay", "hello_time", "max_age", "ageing_time", "stp_sta
                "vlan_filtering")
 TUN_KEYS = ("type", "pi", "vnet_hdr", "multi_queue", "persist", "user", "group")
 MACVLAN_KEYS = ("mode", "flags")
+PORT_KEYS = ("priority", "cost", "hairpin", "guard", "root_block", "fastleave", "learning", "flood",
+             "proxy_arp", "mcast_flood", "bcast_flood", "neigh_suppress", "isolated")
 _COUNTER = re.compile(r"counter packets \d+ bytes \d+")
 CMDS = ("ip -j -d link show", "ip -j addr show", "ip -j route show table main",
         "ip -j -6 route show table main", "ip -j neigh show nud permanent")
@@ -57,6 +59,9 @@ def _link(li: dict) -> str:
              f"link={li.get('link', li.get('link_index', ''))}", f"master={li.get('master', '')}",
              f"alias={li.get('ifalias', '')}"]
     parts += [f"{k}={data[k]}" for k in keys if k in data]
+    if info.get("info_slave_kind") == "bridge":
+        port = info.get("info_slave_data", {})
+        parts += [f"port.{k}={port[k]}" for k in PORT_KEYS if k in port]
     return " ".join(parts)
 
 

@@ -55,6 +55,7 @@ from engine.abi.consts import (
     IFLA_IFNAME,
     IFLA_INFO_DATA,
     IFLA_INFO_KIND,
+    IFLA_INFO_SLAVE_KIND,
     IFLA_LINK,
     IFLA_LINK_NETNSID,
     IFLA_LINKINFO,
@@ -154,6 +155,10 @@ SETTABLE_FLAGS = IFF_UP | 0x4 | 0x80 | 0x100 | 0x200 | 0x1000
 FALLBACK = {"gre0", "gretap0", "erspan0", "tunl0", "sit0", "ip6tnl0", "ip6gre0", "ip_vti0", "ip6_vti0"}
 # IFLA_BR_*: forward_delay, hello_time, max_age, ageing_time, stp_state, priority, vlan_filtering
 BRIDGE_KEEP = (1, 2, 3, 4, 5, 6, 7)
+# IFLA_BRPORT_*: priority, cost, mode (hairpin), guard, protect, fast_leave, learning, unicast_flood,
+# proxyarp, mcast_flood, bcast_flood, neigh_suppress, isolated
+BRPORT_KEEP = (2, 3, 4, 5, 6, 7, 8, 9, 10, 27, 30, 32, 33)
+IFLA_INFO_SLAVE_DATA = 5
 IFLA_BR_VLAN_FILTERING = 7
 IFLA_MACVLAN_MODE, IFLA_MACVLAN_FLAGS, MACVLAN_MODE_SOURCE = 1, 2, 16
 SIMPLE_KINDS = ("dummy", "ifb")  # kinds made with no IFLA_INFO_DATA, nothing to keep but the link's own
@@ -403,6 +408,12 @@ def _device(ctx: DumpContext, where: str, msg: bytes, got: dict[str, Any], ns_id
         e.address = a[IFLA_ADDRESS]
     if IFLA_MASTER in a and rtnl.u32(a[IFLA_MASTER]):
         e.master = rtnl.u32(a[IFLA_MASTER])
+    slave = rtnl.cstr(info.get(IFLA_INFO_SLAVE_KIND, b""))
+    if slave and slave != "bridge":
+        raise UnsupportedError(f"{dev}: a port of a {slave} device: not supported")
+    if slave == "bridge":  # the port's own settings (cost, priority, hairpin, learning, flooding, ...)
+        port = rtnl.attrs(info.get(IFLA_INFO_SLAVE_DATA, b""))
+        e.stasis.slave_data = b"".join(rtnl.attr(k, port[k]) for k in BRPORT_KEEP if k in port)
     if IFLA_TXQLEN in a:
         e.stasis.txqlen = rtnl.u32(a[IFLA_TXQLEN])
     if IFLA_IFALIAS in a and rtnl.cstr(a[IFLA_IFALIAS]):
@@ -775,6 +786,9 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
             if d.HasField("master"):
                 nl.call(RTM_SETLINK, 0, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, 0, 0)
                         + rtnl.attr(IFLA_MASTER, struct.pack("=I", d.master)))
+            if d.stasis.slave_data:
+                nl.call(RTM_NEWLINK, 0, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, 0, 0)
+                        + rtnl.attr(IFLA_LINKINFO, rtnl.attr(IFLA_INFO_SLAVE_DATA, d.stasis.slave_data)))
         for d in devs:  # once every port is in its bridge: a port added changes a bridge's MTU
             body = rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, 0, 0)
             step = (1 if d.mtu > 68 else -1) if d.type == netdev_pb2.BRIDGE else 0

@@ -84,20 +84,22 @@ class net_device_entry(_message.Message):
     def __init__(self, type: _Optional[_Union[nd_type, str]] = ..., ifindex: _Optional[int] = ..., mtu: _Optional[int] = ..., flags: _Optional[int] = ..., name: _Optional[str] = ..., tun: _Optional[_Union[tun_link_entry, _Mapping]] = ..., address: _Optional[bytes] = ..., conf: _Optional[_Iterable[int]] = ..., conf4: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., conf6: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., peer_ifindex: _Optional[int] = ..., peer_nsid: _Optional[int] = ..., macvlan: _Optional[_Union[macvlan_link_entry, _Mapping]] = ..., master: _Optional[int] = ..., stasis: _Optional[_Union[stasis_netdev_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_netdev_entry(_message.Message):
-    __slots__ = ("txqlen", "info_data", "link", "external_peer", "alias", "kind")
+    __slots__ = ("txqlen", "info_data", "link", "external_peer", "alias", "kind", "slave_data")
     TXQLEN_FIELD_NUMBER: _ClassVar[int]
     INFO_DATA_FIELD_NUMBER: _ClassVar[int]
     LINK_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_PEER_FIELD_NUMBER: _ClassVar[int]
     ALIAS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    SLAVE_DATA_FIELD_NUMBER: _ClassVar[int]
     txqlen: int
     info_data: bytes
     link: int
     external_peer: bool
     alias: str
     kind: str
-    def __init__(self, txqlen: _Optional[int] = ..., info_data: _Optional[bytes] = ..., link: _Optional[int] = ..., external_peer: bool = ..., alias: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
+    slave_data: bytes
+    def __init__(self, txqlen: _Optional[int] = ..., info_data: _Optional[bytes] = ..., link: _Optional[int] = ..., external_peer: bool = ..., alias: _Optional[str] = ..., kind: _Optional[str] = ..., slave_data: _Optional[bytes] = ...) -> None: ...
 
 class netns_id(_message.Message):
     __slots__ = ("target_ns_id", "netnsid_value")
