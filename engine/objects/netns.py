@@ -172,6 +172,7 @@ NFT_TIMEOUT = 30.0
 CARRIER_WAIT = 3.0  # seconds for the links that ran at the dump to run again
 IFF_RUNNING = 0x40
 ROUTE_REQUEST_FLAGS = 0x2 | 0x4  # RTNH_F_PERVASIVE, RTNH_F_ONLINK
+RTA_MULTIPATH, RTA_NH_ID = 9, 30
 
 
 @record
@@ -461,6 +462,10 @@ def dump(ctx: DumpContext, nsfd: int, root: Task) -> NetDump:
             if rflags & RTM_F_CLONED:
                 continue
             if table == RT_TABLE_MAIN:
+                if RTA_NH_ID in a:
+                    raise UnsupportedError(f"{where} has route {_route_text(m, names)} through nexthop "
+                                           f"object {rtnl.u32(a[RTA_NH_ID])}: nexthop objects are not "
+                                           "restored")
                 if RTA_OIF in a and rtnl.u32(a[RTA_OIF]) not in kept:
                     raise UnsupportedError(f"{where} has route {_route_text(m, names)} through a device not "
                                            "dumped")
@@ -686,7 +691,22 @@ def _route_request(m: bytes) -> bytes:
     linkdown, offload, trap)."""
     head = NLMSG_HDR + rtnl.RTMSG.size - 4
     flags = struct.unpack_from("=I", m, head)[0] & ROUTE_REQUEST_FLAGS
-    return m[:head] + struct.pack("=I", flags) + m[head + 4:]
+    out = bytearray(m[:head] + struct.pack("=I", flags) + m[head + 4:])
+    off = NLMSG_HDR + rtnl.RTMSG.size
+    while off + rtnl.RTA.size <= len(out):  # the same in each nexthop of a multipath route
+        ln, typ = rtnl.RTA.unpack_from(out, off)
+        if ln < rtnl.RTA.size:
+            break
+        if typ == RTA_MULTIPATH:
+            hop, end = off + rtnl.RTA.size, off + ln
+            while hop + 8 <= end:
+                hlen = struct.unpack_from("=H", out, hop)[0]
+                if hlen < 8:
+                    break
+                out[hop + 2] &= ROUTE_REQUEST_FLAGS
+                hop += rtnl.align(hlen)
+        off += rtnl.align(ln)
+    return bytes(out)
 
 
 def _carriers(nl: rtnl.Rtnl, devs: list[netdev_pb2.net_device_entry]) -> None:

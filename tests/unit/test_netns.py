@@ -76,3 +76,13 @@ def test_external_veth_options() -> None:
     args.external = ["veth[a-name-longer-than-15]:x"]
     with pytest.raises(StasisError):
         cli._ext_veths(args, dump=True)
+
+
+def test_route_request_multipath_hops() -> None:
+    hop = struct.pack("=HBBi", 8 + 8, 0x10 | 0x1, 0, 3) + rtnl.attr(5, socket.inet_aton("10.0.0.2"))
+    hop2 = struct.pack("=HBBi", 8 + 8, 0x4, 0, 4) + rtnl.attr(5, socket.inet_aton("10.0.1.2"))
+    m = _msg(24, rtnl.RTMSG.pack(socket.AF_INET, 16, 0, 0, 254, 3, 0, 1, 0) + rtnl.attr(9, hop + hop2))
+    req = netns._route_request(m)
+    mp = rtnl.attrs(req, rtnl.NLMSG.size + rtnl.RTMSG.size)[9]
+    assert mp[2] == 0 and mp[16 + 2] == 0x4  # linkdown and dead gone, onlink kept
+    assert mp[8:16] == hop[8:16] and mp[24:] == hop2[8:]
