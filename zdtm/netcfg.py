@@ -47,6 +47,14 @@ def _json(ns: str, cmd: str) -> list[dict]:
     return json.loads(out or "[]")
 
 
+def _peer(li: dict) -> str:
+    """The peer or lower link: by name in the namespace; in another namespace only that (its index there
+    is the other namespace's, a new one when the engine made the peer again)."""
+    if "link_netnsid" in li:
+        return "<another namespace>"
+    return str(li.get("link", li.get("link_index", "")))
+
+
 def _link(li: dict) -> str:
     info = li.get("linkinfo", {})
     kind = info.get("info_kind", "")
@@ -56,7 +64,7 @@ def _link(li: dict) -> str:
     parts = [f"index={li.get('ifindex')}", f"kind={kind}", f"mtu={li.get('mtu')}",
              f"mac={li.get('address')}", f"txqlen={li.get('txqlen')}",
              "flags=" + ",".join(sorted(set(li.get("flags", [])) & ADMIN_FLAGS)),
-             f"link={li.get('link', li.get('link_index', ''))}", f"master={li.get('master', '')}",
+             f"link={_peer(li)}", f"master={li.get('master', '')}",
              f"alias={li.get('ifalias', '')}"]
     parts += [f"{k}={data[k]}" for k in keys if k in data]
     if info.get("info_slave_kind") == "bridge":

@@ -170,6 +170,7 @@ DEFAULT_RULES = {(socket.AF_INET, 0, RT_TABLE_LOCAL), (socket.AF_INET, 32766, RT
 NLMSG_HDR = rtnl.NLMSG.size
 NFT_TIMEOUT = 30.0
 CARRIER_WAIT = 3.0  # seconds for the links that ran at the dump to run again
+EXTERNAL_WAIT = 3.0  # seconds for an external veth peer's name to be free
 IFF_RUNNING = 0x40
 ROUTE_REQUEST_FLAGS = 0x2 | 0x4  # RTNH_F_PERVASIVE, RTNH_F_ONLINK
 RTA_MULTIPATH, RTA_NH_ID = 9, 30
@@ -647,6 +648,20 @@ def _make_tun(d: netdev_pb2.net_device_entry) -> None:
         os.close(fd)
 
 
+def _make_external(nl: rtnl.Rtnl, req: bytes, outside: str, outer_ns: int) -> None:
+    """A veth pair with its peer in the engine's namespace. A peer of that name that exists already may be
+    the one of the namespace the dump just killed, which the kernel tears down a little later: waited for."""
+    deadline = time.monotonic() + EXTERNAL_WAIT
+    while True:
+        try:
+            nl.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, req)
+            return
+        except FileExistsError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _order(devs: list[netdev_pb2.net_device_entry]) -> list[netdev_pb2.net_device_entry]:
     """Bridges first (their ports are put in them), lower devices before their macvlans."""
     rank = {netdev_pb2.LOOPBACK: 0, netdev_pb2.BRIDGE: 1, netdev_pb2.MACVLAN: 3}
@@ -775,8 +790,11 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
                         p = by_index[d.peer_ifindex]
                         peer = _ifinfo(p)
                         made.add(p.ifindex)
-                    nl.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
-                            _ifinfo(d) + _linkinfo("veth", rtnl.attr(VETH_INFO_PEER, peer)))
+                    req = _ifinfo(d) + _linkinfo("veth", rtnl.attr(VETH_INFO_PEER, peer))
+                    if d.stasis.external_peer:
+                        _make_external(nl, req, ext[d.name], outer_ns)
+                    else:
+                        nl.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, req)
                 elif d.type == netdev_pb2.BRIDGE:
                     nl.call(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _ifinfo(d) + _linkinfo("bridge",
                                                                                            d.stasis.info_data))
