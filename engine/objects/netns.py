@@ -24,6 +24,7 @@ in that namespace afterwards (sockets.set_restore_netns).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -42,34 +43,67 @@ from engine.abi.consts import (
     FRA_TABLE,
     IFA_ADDRESS,
     IFA_LOCAL,
+    IFF_ALLMULTI,
+    IFF_DEBUG,
     IFF_MULTI_QUEUE,
+    IFF_MULTICAST,
     IFF_NO_PI,
+    IFF_NOARP,
     IFF_PERSIST,
+    IFF_PROMISC,
+    IFF_RUNNING,
     IFF_TAP,
     IFF_TUN,
     IFF_UP,
     IFF_VNET_HDR,
     IFLA_ADDRESS,
+    IFLA_BR_AGEING_TIME,
+    IFLA_BR_FORWARD_DELAY,
+    IFLA_BR_HELLO_TIME,
+    IFLA_BR_MAX_AGE,
+    IFLA_BR_PRIORITY,
+    IFLA_BR_STP_STATE,
+    IFLA_BR_VLAN_FILTERING,
+    IFLA_BRPORT_BCAST_FLOOD,
+    IFLA_BRPORT_COST,
+    IFLA_BRPORT_FAST_LEAVE,
+    IFLA_BRPORT_GUARD,
+    IFLA_BRPORT_ISOLATED,
+    IFLA_BRPORT_LEARNING,
+    IFLA_BRPORT_MCAST_FLOOD,
+    IFLA_BRPORT_MODE,
+    IFLA_BRPORT_NEIGH_SUPPRESS,
+    IFLA_BRPORT_PRIORITY,
+    IFLA_BRPORT_PROTECT,
+    IFLA_BRPORT_PROXYARP,
+    IFLA_BRPORT_UNICAST_FLOOD,
     IFLA_GROUP,
     IFLA_IFALIAS,
     IFLA_IFNAME,
     IFLA_INFO_DATA,
     IFLA_INFO_KIND,
+    IFLA_INFO_SLAVE_DATA,
     IFLA_INFO_SLAVE_KIND,
     IFLA_LINK,
     IFLA_LINK_NETNSID,
     IFLA_LINKINFO,
+    IFLA_MACVLAN_FLAGS,
+    IFLA_MACVLAN_MODE,
     IFLA_MASTER,
     IFLA_MTU,
     IFLA_NET_NS_FD,
     IFLA_TUN_GROUP,
     IFLA_TUN_MULTI_QUEUE,
+    IFLA_TUN_NUM_QUEUES,
     IFLA_TUN_OWNER,
     IFLA_TUN_PERSIST,
     IFLA_TUN_PI,
     IFLA_TUN_TYPE,
     IFLA_TUN_VNET_HDR,
     IFLA_TXQLEN,
+    IFLA_XDP,
+    IFLA_XDP_ATTACHED,
+    MACVLAN_MODE_SOURCE,
     NETLINK_NETFILTER,
     NFNL_SUBSYS_NFTABLES,
     NFT_MSG_GETTABLE,
@@ -78,10 +112,13 @@ from engine.abi.consts import (
     NUD_PERMANENT,
     O_CLOEXEC,
     O_RDONLY,
+    RT_TABLE_DEFAULT,
     RT_TABLE_LOCAL,
     RT_TABLE_MAIN,
     RTA_DST,
     RTA_GATEWAY,
+    RTA_MULTIPATH,
+    RTA_NH_ID,
     RTA_OIF,
     RTA_TABLE,
     RTM_DELADDR,
@@ -96,12 +133,18 @@ from engine.abi.consts import (
     RTM_NEWNEIGH,
     RTM_NEWROUTE,
     RTM_SETLINK,
+    RTNH_F_ONLINK,
+    RTNH_F_PERVASIVE,
     RTPROT_KERNEL,
+    TUNGETSNDBUF,
+    TUNGETVNETHDRSZ,
     TUNSETGROUP,
     TUNSETIFF,
     TUNSETIFINDEX,
     TUNSETOWNER,
     TUNSETPERSIST,
+    TUNSETSNDBUF,
+    TUNSETVNETHDRSZ,
     VETH_INFO_PEER,
 )
 from engine.errors import RestoreError, UnsupportedError
@@ -149,31 +192,26 @@ DEVCONFS6 = (
 LATE_CONFS = ("accept_dad", "mtu", "accept_redirects")
 
 IFADDR_MAGIC, ROUTE_MAGIC = 0x47361222, 0x45311224  # iproute2's `ip addr save` / `ip route save`
-# IFF_* bits a request can set: up, debug, noarp, promisc, allmulti, multicast
-SETTABLE_FLAGS = IFF_UP | 0x4 | 0x80 | 0x100 | 0x200 | 0x1000
+# the IFF_* bits a request can set
+SETTABLE_FLAGS = IFF_UP | IFF_DEBUG | IFF_NOARP | IFF_PROMISC | IFF_ALLMULTI | IFF_MULTICAST
 # fallback tunnel devices the kernel makes in every namespace where their module is loaded
 FALLBACK = {"gre0", "gretap0", "erspan0", "tunl0", "sit0", "ip6tnl0", "ip6gre0", "ip_vti0", "ip6_vti0"}
-# IFLA_BR_*: forward_delay, hello_time, max_age, ageing_time, stp_state, priority, vlan_filtering
-BRIDGE_KEEP = (1, 2, 3, 4, 5, 6, 7)
-# IFLA_BRPORT_*: priority, cost, mode (hairpin), guard, protect, fast_leave, learning, unicast_flood,
-# proxyarp, mcast_flood, bcast_flood, neigh_suppress, isolated
-BRPORT_KEEP = (2, 3, 4, 5, 6, 7, 8, 9, 10, 27, 30, 32, 33)
-IFLA_INFO_SLAVE_DATA = 5
-IFLA_BR_VLAN_FILTERING = 7
-IFLA_MACVLAN_MODE, IFLA_MACVLAN_FLAGS, MACVLAN_MODE_SOURCE = 1, 2, 16
+# a bridge's settings and a bridge port's that are given back
+BRIDGE_KEEP = (IFLA_BR_FORWARD_DELAY, IFLA_BR_HELLO_TIME, IFLA_BR_MAX_AGE, IFLA_BR_AGEING_TIME,
+               IFLA_BR_STP_STATE, IFLA_BR_PRIORITY, IFLA_BR_VLAN_FILTERING)
+BRPORT_KEEP = (IFLA_BRPORT_PRIORITY, IFLA_BRPORT_COST, IFLA_BRPORT_MODE, IFLA_BRPORT_GUARD,
+               IFLA_BRPORT_PROTECT, IFLA_BRPORT_FAST_LEAVE, IFLA_BRPORT_LEARNING, IFLA_BRPORT_UNICAST_FLOOD,
+               IFLA_BRPORT_PROXYARP, IFLA_BRPORT_MCAST_FLOOD, IFLA_BRPORT_BCAST_FLOOD,
+               IFLA_BRPORT_NEIGH_SUPPRESS, IFLA_BRPORT_ISOLATED)
 SIMPLE_KINDS = ("dummy", "ifb")  # kinds made with no IFLA_INFO_DATA, nothing to keep but the link's own
-IFLA_XDP, IFLA_XDP_ATTACHED = 43, 2
-IFLA_TUN_NUM_QUEUES = 8
 DEFAULT_RULES = {(socket.AF_INET, 0, RT_TABLE_LOCAL), (socket.AF_INET, 32766, RT_TABLE_MAIN),
-                 (socket.AF_INET, 32767, 253), (socket.AF_INET6, 0, RT_TABLE_LOCAL),
+                 (socket.AF_INET, 32767, RT_TABLE_DEFAULT), (socket.AF_INET6, 0, RT_TABLE_LOCAL),
                  (socket.AF_INET6, 32766, RT_TABLE_MAIN)}
 NLMSG_HDR = rtnl.NLMSG.size
 NFT_TIMEOUT = 30.0
 CARRIER_WAIT = 3.0  # seconds for the links that ran at the dump to run again
 EXTERNAL_WAIT = 3.0  # seconds for an external veth peer's name to be free
-IFF_RUNNING = 0x40
-ROUTE_REQUEST_FLAGS = 0x2 | 0x4  # RTNH_F_PERVASIVE, RTNH_F_ONLINK
-RTA_MULTIPATH, RTA_NH_ID = 9, 30
+ROUTE_REQUEST_FLAGS = RTNH_F_PERVASIVE | RTNH_F_ONLINK
 
 
 @record
@@ -222,7 +260,7 @@ def _nft_read() -> dict[str, Any]:
     def run(*args: str) -> str:
         r = subprocess.run([nft, *args], capture_output=True, text=True, timeout=NFT_TIMEOUT)
         if r.returncode:
-            raise OSError(1, f"nft {' '.join(args)}: {r.stderr.strip()}")
+            raise OSError(errno.EPERM, f"nft {' '.join(args)}: {r.stderr.strip()}")
         return r.stdout
 
     lines = [ln.split() for ln in run("list", "tables").splitlines() if ln.startswith("table ")]
@@ -272,7 +310,6 @@ def _read_ns() -> dict[str, Any]:
     return {**hexes, "conf": conf, "sysctls": sysctls, "nft": _nft_read(), "iptables": ipt, "tun": tun}
 
 
-TUNGETVNETHDRSZ, TUNGETSNDBUF, TUNSETVNETHDRSZ, TUNSETSNDBUF = 0x800454D7, 0x800454D3, 0x400454D8, 0x400454D4
 IFREQ_FLAGS = struct.Struct("16sH22x")
 
 
@@ -813,7 +850,7 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
                     nl.call(RTM_SETLINK, 0, _ifinfo(d, name=False))
             except FileExistsError:
                 taken = ext.get(d.name) if d.stasis.external_peer else None
-                raise OSError(17, f"{where}: cannot make {d.name} (ifindex {d.ifindex})"
+                raise OSError(errno.EEXIST, f"{where}: cannot make {d.name} (ifindex {d.ifindex})"
                               + (f": {taken} exists already outside" if taken else
                                  ": the name or ifindex is taken")) from None
             except OSError as exc:
@@ -856,12 +893,12 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
     if net.nft:
         nft = shutil.which("nft")
         if nft is None:
-            raise OSError(2, f"{where}: the images hold an nftables ruleset but nft (Debian package "
-                             "nftables) is not installed")
+            raise OSError(errno.ENOENT, f"{where}: the images hold an nftables ruleset but nft (Debian "
+                                        "package nftables) is not installed")
         r = subprocess.run([nft, "-f", "-"], input=net.nft, capture_output=True, text=True,
                            timeout=NFT_TIMEOUT)
         if r.returncode:
-            raise OSError(1, f"{where}: nft -f: {r.stderr.strip()}")
+            raise OSError(errno.EPERM, f"{where}: nft -f: {r.stderr.strip()}")
     _write_sysctls([(p, t) for p, t in late if not p.endswith("/accept_redirects")], where)
     _write_sysctls([(p, t) for p, t in late if p.endswith("/accept_redirects")], where)
 
