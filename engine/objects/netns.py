@@ -1,25 +1,34 @@
 """Network namespaces: the links, addresses, routes, neighbours, sysctls and nftables ruleset of a tree's own
-network namespace, in CRIU's images: netns-<id>.img (namespace sysctls), netdev-<id>.img (one
-net_device_entry per link with its conf4/conf6 sysctls in CRIU's name order), ifaddr-<id>.img, route-<id>.img
-and route6-<id>.img (what `ip addr save`, `ip route save` and `ip -6 route save` write: a magic, then the
-kernel's RTM_NEWADDR / RTM_NEWROUTE messages of the main table), nftables-<id>.img (`nft list ruleset` text).
+network namespace, in CRIU's images: netns-<id>.img (namespace sysctls, the all/default device sysctls),
+netdev-<id>.img (one net_device_entry per link with its conf4/conf6 sysctls in CRIU's name order),
+ifaddr-<id>.img, route-<id>.img and route6-<id>.img (what `ip addr save`, `ip route save` and `ip -6 route
+save` write: a magic, then the kernel's RTM_NEWADDR / RTM_NEWROUTE messages of the main table; iproute2's
+`restore` reads them), nftables-<id>.img (`nft list ruleset` text, without the tables of Stasis's network
+lock). What CRIU's entries have no field for is in their Stasis extensions (txqueuelen, alias, a bridge's
+and a bridge port's settings, a macvlan's lower link, an external veth peer, dummy/ifb kinds, static
+neighbours).
 
 Dump (namespaces.dump_tree calls `dump`): a worker (engine/objects/nsworker.py) joins the namespace and reads
 it over rtnetlink (engine/objects/rtnl.py), /proc/sys/net and `nft`. Links: lo; veth pairs with both ends
-inside; a veth whose peer is outside, when named with `--external veth[NAME]`; bridges (with their ports, a
-few settings); macvlan over a link of the namespace; persistent tun/tap devices without a file attached. Each
-with its ifindex, name, MTU, MAC address, admin flags, txqueuelen, alias and master. Anything else is refused
-naming it: other kinds of devices (ipvlan, vxlan, ...), an XDP program, routes of other tables or added to
-the local table, policy rules other than the defaults, iptables tables, an nftables ruleset without `nft`.
+inside; a veth whose peer is outside, when named with `--external veth[NAME]`; bridges (a few settings, and
+their ports' cost, priority, hairpin, learning, flooding...); macvlan over a link of the namespace; dummy and
+ifb; persistent tun/tap devices without a file attached (vnet header size and sndbuf read by attaching for a
+moment). Each with its ifindex, name, MTU, MAC address, admin flags, txqueuelen, alias and master. Refused,
+naming what: other kinds of devices (ipvlan, vxlan, bonds, ...), ports of other masters, an XDP program, a
+device group, routes of other tables or added to the local table, routes through nexthop objects, policy
+rules other than the defaults, iptables tables, an nftables ruleset without `nft` or one nft cannot read back.
+Not kept (as CRIU): tc qdiscs and filters, bridge FDB and VLANs, ethtool settings, conntrack, xfrm.
 
 Restore (namespaces.restore_root calls `restore`): the root helper was created in a new network namespace; a
 worker joins it and rebuilds, in order: namespace sysctls, links at their ifindexes (RTM_NEWLINK with
 ifi_index; a veth pair in one request, an external peer in the engine's namespace under the name given with
-`--external veth[NAME]:OUTNAME`), masters, MTUs, per-device sysctls (accept_dad held at 0 so that the
-addresses given back are not tentative again, accept_redirects last), admin flags, addresses, routes (the
-saved messages replayed with NLM_F_CREATE|NLM_F_EXCL: what the kernel made again by itself is EEXIST),
-static neighbours, the nftables ruleset, then accept_dad and accept_redirects. Sockets of the tree are made
-in that namespace afterwards (sockets.set_restore_netns).
+`--external veth[NAME]:OUTNAME`), masters and ports' settings, MTUs, per-device sysctls (accept_dad held at 0
+so that the addresses given back are not tentative again), admin flags, a wait for the links that ran to run
+again (the kernel adds link-local addresses then), addresses, routes (the saved messages replayed with
+NLM_F_CREATE|NLM_F_EXCL: what the kernel made again by itself is EEXIST; without the nexthop state flags it
+refuses), addresses the kernel made that the namespace did not have removed, static neighbours, the nftables
+ruleset, then accept_dad, the IPv6 MTU and accept_redirects. Sockets of the tree are made in that namespace
+afterwards (sockets.set_restore_netns).
 """
 
 from __future__ import annotations
