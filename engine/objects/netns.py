@@ -627,10 +627,20 @@ def load_images(images: ImageDir, ns_id: int) -> NetRestore:
         if any(rtnl.msg_type(m) != want for m in msgs):
             raise RestoreError(f"{kind}-{ns_id}.img: holds netlink messages of another type")
     if net.netns.HasField("stasis") and net.netns.stasis.neigh:
-        net.neigh = rtnl.messages(net.netns.stasis.neigh)
+        try:
+            net.neigh = rtnl.messages(net.netns.stasis.neigh)
+        except ValueError as exc:
+            raise RestoreError(f"netns-{ns_id}.img: its static neighbours: {exc}") from None
+        if any(rtnl.msg_type(m) != RTM_NEWNEIGH for m in net.neigh):
+            raise RestoreError(f"netns-{ns_id}.img: its static neighbours hold other netlink messages")
     if images.exists("nftables", ns_id=ns_id):
         with images.open_raw("nftables", "rb", ns_id=ns_id) as f:
-            net.nft = f.read().decode()
+            raw = f.read()
+        try:
+            net.nft = raw.decode()
+        except UnicodeDecodeError as exc:
+            path = images.path("nftables", ns_id=ns_id)
+            raise RestoreError(f"{path}: not a ruleset text ({exc})") from None
     return net
 
 

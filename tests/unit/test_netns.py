@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import socket
 import struct
+from pathlib import Path
 
 import pytest
 
 from engine import cli
-from engine.errors import StasisError
-from engine.images.pb import sysctl_pb2
+from engine.errors import RestoreError, StasisError
+from engine.images.imagedir import ImageDir
+from engine.images.pb import netdev_pb2, sysctl_pb2
 from engine.objects import netns, rtnl
 
 
@@ -86,3 +88,52 @@ def test_route_request_multipath_hops() -> None:
     mp = rtnl.attrs(req, rtnl.NLMSG.size + rtnl.RTMSG.size)[9]
     assert mp[2] == 0 and mp[16 + 2] == 0x4  # linkdown and dead gone, onlink kept
     assert mp[8:16] == hop[8:16] and mp[24:] == hop2[8:]
+
+
+def _images(tmp_path: Path, devs: list[netdev_pb2.net_device_entry], ifaddr: bytes) -> ImageDir:
+    d = ImageDir(tmp_path)
+    net = netns.NetDump(netdev_pb2.netns_entry(), devs, ifaddr, struct.pack("=I", netns.ROUTE_MAGIC),
+                        struct.pack("=I", netns.ROUTE_MAGIC), "table inet t {\n}\n")
+    netns.write_images(d, net, 7)
+    return d
+
+
+def test_images_round_trip_and_damage(tmp_path: Path) -> None:
+    lo = netdev_pb2.net_device_entry(type=netdev_pb2.LOOPBACK, ifindex=1, mtu=65536, flags=0x49, name="lo")
+    a = netdev_pb2.net_device_entry(type=netdev_pb2.VETH, ifindex=2, mtu=1500, flags=0x1003, name="a",
+                                    peer_ifindex=3, peer_nsid=7)
+    b = netdev_pb2.net_device_entry(type=netdev_pb2.VETH, ifindex=3, mtu=1500, flags=0x1003, name="b",
+                                    peer_ifindex=2, peer_nsid=7)
+    local = rtnl.attr(2, socket.inet_aton("10.1.1.1"))
+    addr = _msg(20, rtnl.IFADDR.pack(socket.AF_INET, 24, 0, 0, 2) + local)
+    d = _images(tmp_path, [lo, a, b], struct.pack("=I", netns.IFADDR_MAGIC) + netns._joined([addr]))
+    net = netns.load_images(d, 7)
+    assert [x.name for x in net.netdevs] == ["lo", "a", "b"] and net.addrs == [addr] and net.routes == []
+    assert net.nft == "table inet t {\n}\n"
+    assert [x.name for x in netns._order(net.netdevs)][0] == "lo"
+
+    with open(d.path("ifaddr", ns_id=7), "wb") as f:  # not iproute2's magic
+        f.write(b"\0\0\0\0" + addr)
+    with pytest.raises(RestoreError, match="not an iproute2 save file"):
+        netns.load_images(d, 7)
+    with open(d.path("ifaddr", ns_id=7), "wb") as f:  # cut in the middle of a message
+        f.write(struct.pack("=I", netns.IFADDR_MAGIC) + addr[:-3])
+    with pytest.raises(RestoreError, match="truncated"):
+        netns.load_images(d, 7)
+    with open(d.path("ifaddr", ns_id=7), "wb") as f:  # a route where addresses belong
+        route = _msg(24, rtnl.RTMSG.pack(2, 0, 0, 0, 254, 3, 0, 1, 0))
+        f.write(struct.pack("=I", netns.IFADDR_MAGIC) + route)
+    with pytest.raises(RestoreError, match="another type"):
+        netns.load_images(d, 7)
+    with open(d.path("nftables", ns_id=7), "wb") as f:
+        f.write(b"\xff\xfe")
+    with open(d.path("ifaddr", ns_id=7), "wb") as f:
+        f.write(struct.pack("=I", netns.IFADDR_MAGIC))
+    with pytest.raises(RestoreError, match="not a ruleset text"):
+        netns.load_images(d, 7)
+
+    other = tmp_path / "other"
+    other.mkdir()
+    d2 = _images(other, [lo, a], struct.pack("=I", netns.IFADDR_MAGIC))
+    with pytest.raises(RestoreError, match="its peer #3 is not in the images"):
+        netns.load_images(d2, 7)
