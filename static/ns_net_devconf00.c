@@ -10,13 +10,16 @@ const char *test_author = "Stasis developers";
 static const struct {
 	const char *name, *value;
 } ctls[] = {
+	{ "ipv4/conf/all/forwarding", "1" },	/* every device forwards, and stops accepting redirects */
+	{ "ipv4/conf/dc1/forwarding", "0" },
 	{ "ipv4/conf/dc0/forwarding", "1" },
 	{ "ipv4/conf/dc0/rp_filter", "2" },
 	{ "ipv4/conf/dc0/arp_ignore", "1" },
 	{ "ipv4/conf/dc0/proxy_arp", "1" },
-	{ "ipv4/conf/dc0/accept_redirects", "1" },
+	{ "ipv4/conf/dc0/accept_redirects", "1" },	/* after forwarding: restored after it too */
 	{ "ipv4/conf/dc0/log_martians", "1" },
 	{ "ipv4/conf/dc1/arp_announce", "2" },
+	{ "ipv4/conf/dc1/accept_redirects", "0" },
 	{ "ipv4/conf/lo/arp_ignore", "2" },
 	{ "ipv4/conf/default/rp_filter", "1" },
 	{ "ipv4/conf/all/log_martians", "1" },

@@ -1,8 +1,9 @@
 """The network configuration of a network namespace as a program inside can see it, for the visible-state
 comparison (zdtm.state): links (kind, ifindex, admin flags, MTU, MAC address, txqueuelen, peer or lower link,
 master, a few kind-specific settings), addresses (with prefix, scope, label and flags), routes of the main
-table (IPv4 and IPv6), static neighbours, and the nftables ruleset. Read with iproute2's `ip -j` (and `nft`)
-run through `nsenter --net=<the namespace's file>`.
+table (IPv4 and IPv6), static neighbours, the per-device sysctls (of all, default and every link) and the
+nftables ruleset. Read with iproute2's `ip -j`, grep and `nft` run through `nsenter --net=<the namespace's
+file>`.
 
 Left out, as a program cannot hold them still: the operational state (LOWER_UP, NO-CARRIER, operstate, the
 routes' `linkdown` flag: the kernel updates them asynchronously after a link comes up), address and route
@@ -114,4 +115,23 @@ def read(ns: str) -> dict[str, str]:
     out["net route6"] = " | ".join(sorted(_route(r) for r in routes6))
     out["net neigh"] = " | ".join(sorted(f"{n.get('dst')} {n.get('dev')} {n.get('lladdr')}" for n in neigh))
     out["net nft"] = _nft(ns)
+    out.update(_confs(ns))
     return out
+
+
+def _confs(ns: str) -> dict[str, str]:
+    """Every per-device sysctl (net.ipv4.conf.<dev>.*, net.ipv6.conf.<dev>.*, also all and default), one
+    field per device and family."""
+    text = _run(ns, "grep -r . /proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf")
+    if text.startswith("<"):  # grep exits 2 when a file cannot be read (stable_secret unset: EIO)
+        text = subprocess.run(["nsenter", f"--net={ns}", "--", "grep", "-rs", ".", "/proc/sys/net/ipv4/conf",
+                               "/proc/sys/net/ipv6/conf"], capture_output=True, text=True,
+                              timeout=TIMEOUT).stdout
+    fields: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        path, _, value = line.partition(":")
+        parts = path.split("/")  # /proc/sys/net/<family>/conf/<dev>/<name>
+        if len(parts) == 8:
+            value = " ".join(value.split())
+            fields.setdefault(f"net conf {parts[4]} {parts[6]}", []).append(f"{parts[7]}={value}")
+    return {k: " ".join(sorted(v)) for k, v in fields.items()}
