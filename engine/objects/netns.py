@@ -50,6 +50,7 @@ from engine.abi.consts import (
     CLONE_NEWNET,
     FRA_PRIORITY,
     FRA_TABLE,
+    IF_READY,
     IFA_ADDRESS,
     IFA_LOCAL,
     IFF_ALLMULTI,
@@ -66,6 +67,7 @@ from engine.abi.consts import (
     IFF_UP,
     IFF_VNET_HDR,
     IFLA_ADDRESS,
+    IFLA_AF_SPEC,
     IFLA_BR_AGEING_TIME,
     IFLA_BR_FORWARD_DELAY,
     IFLA_BR_HELLO_TIME,
@@ -89,6 +91,7 @@ from engine.abi.consts import (
     IFLA_GROUP,
     IFLA_IFALIAS,
     IFLA_IFNAME,
+    IFLA_INET6_FLAGS,
     IFLA_INFO_DATA,
     IFLA_INFO_KIND,
     IFLA_INFO_SLAVE_DATA,
@@ -780,17 +783,32 @@ def _route_request(m: bytes) -> bytes:
     return bytes(out)
 
 
+def _ipv6_on(d: netdev_pb2.net_device_entry) -> bool:
+    i = DEVCONFS6.index("disable_ipv6")
+    return len(d.conf6) > i and d.conf6[i].HasField("iarg") and d.conf6[i].iarg == 0
+
+
+def _ready(m: bytes) -> tuple[bool, bool]:
+    """(running, IPv6 ready) of a link as RTM_GETLINK shows it."""
+    flags = rtnl.IFINFO.unpack_from(m, NLMSG_HDR)[3]
+    spec = rtnl.attrs(rtnl.attrs(m, NLMSG_HDR + rtnl.IFINFO.size).get(IFLA_AF_SPEC, b""))
+    inet6 = rtnl.attrs(spec.get(socket.AF_INET6, b""))
+    return bool(flags & IFF_RUNNING), bool(rtnl.u32(inet6.get(IFLA_INET6_FLAGS, b"\0\0\0\0")) & IF_READY)
+
+
 def _carriers(nl: rtnl.Rtnl, devs: list[netdev_pb2.net_device_entry]) -> None:
-    """Wait until every link that was running at the dump runs again: the kernel sets a link running (and
-    gives it its IPv6 link-local address) asynchronously once its carrier is on (linkwatch). Not a veth with
-    its peer outside: that one is down until whoever asked for it sets it up."""
-    want = {d.ifindex for d in devs if d.flags & IFF_RUNNING and not d.stasis.external_peer}
+    """Wait until every link that was running at the dump runs again, and its IPv6 is ready: the kernel
+    does both asynchronously once the carrier is on (linkwatch), and then gives the link its IPv6 link-local
+    address and resets its IPv6 MTU to the link's. Not a veth with its peer outside: that one is down until
+    whoever asked for it sets it up."""
+    want = {d.ifindex: _ipv6_on(d) for d in devs if d.flags & IFF_RUNNING and not d.stasis.external_peer}
     deadline = time.monotonic() + CARRIER_WAIT
     while want:
-        links = nl.dump(RTM_GETLINK, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0))
-        running = {i for _, _, i, fl, _ in (rtnl.IFINFO.unpack_from(m, NLMSG_HDR) for m in links)
-                   if fl & IFF_RUNNING}
-        want -= running
+        for m in nl.dump(RTM_GETLINK, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0)):
+            idx = rtnl.IFINFO.unpack_from(m, NLMSG_HDR)[2]
+            running, ready = _ready(m)
+            if idx in want and running and (ready or not want[idx]):
+                del want[idx]
         if not want or time.monotonic() > deadline:
             break
         time.sleep(0.005)
