@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -58,6 +59,18 @@ def page_scan_path() -> str:
         return "PAGEMAP_SCAN ioctl"
     zero = "" if pfns_shown() else "; PFNs hidden (no CAP_SYS_ADMIN): zero pages are copied as data"
     return f"/proc/PID/pagemap read in bulk ({why}){zero}"
+
+
+def _link_kind(kind: str) -> bool:
+    from engine.objects import netns
+
+    if kind == "tun":  # a tun link is made through /dev/net/tun, not RTM_NEWLINK
+        try:
+            os.close(os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC))
+        except OSError:
+            return False
+        return True
+    return netns.link_kind_works(kind)
 
 
 def _pidfd_getfd() -> bool:
@@ -339,6 +352,12 @@ FEATURES = (
     Feature("udp_peek_off", _udp_peek_off, "SO_PEEK_OFF on UDP sockets",
             "with --leave-running a UDP socket with datagrams queued is refused (its queue cannot be read "
             "without consuming it)"),
+    *(Feature(f"netdev_{k}", functools.partial(_link_kind, k), f"{k} network devices (CONFIG_{k.upper()})",
+              f"nothing to keep on a kernel without them; images with {k} devices fail to restore")
+      for k in ("veth", "bridge", "macvlan", "dummy", "ifb")),
+    Feature("netdev_tun", lambda: _link_kind("tun"),
+            "persistent tun/tap devices (CONFIG_TUN, /dev/net/tun)",
+            "nothing to keep on a kernel without them; images with tun/tap devices fail to restore"),
     Feature("raw_inject", _raw_inject, "raw IPPROTO_RAW sockets for the engine (CAP_NET_RAW)",
             "queued UDP datagrams and ping replies cannot be sent again from their senders: such "
             "sockets are not restored"),

@@ -264,7 +264,8 @@ def _run(args: Any) -> int:
 
         if args.tree is None:
             raise StasisError("dump needs -t/--tree PID")
-        dump(DumpOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=True), tree=args.tree,
+        dump(DumpOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=True),
+                         ext_veths=tuple(n for n, _ in _ext_veths(args, dump=True)), tree=args.tree,
                          images_dir=args.images_dir, leave_running=args.leave_running,
                          shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks,
                          io_uring=args.io_uring, ghost_limit=_ghost_limit(args.ghost_limit),
@@ -277,6 +278,7 @@ def _run(args: Any) -> int:
     from engine.restore import restore
 
     return restore(RestoreOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=False),
+                                  ext_veths=_ext_veths(args, dump=False),
                                   images_dir=args.images_dir, pidfile=args.pidfile,
                                   detached=args.restore_detached, shell_job=args.shell_job,
                                   tcp_established=args.tcp_established, tcp_close=args.tcp_close,
@@ -317,14 +319,32 @@ def _root(args: Any) -> str | None:
     return os.path.realpath(args.root)
 
 
+def _ext_veths(args: Any, dump: bool) -> tuple[tuple[str, str], ...]:
+    """criu's --external veth[IFNAME]:OUTNAME: IFNAME is the veth in the tree's network namespace whose peer
+    is outside; at restore OUTNAME names the new peer, made in the engine's network namespace (at dump
+    `veth[IFNAME]` alone is enough)."""
+    out = []
+    for spec in args.external or ():
+        if not spec.startswith("veth["):
+            continue
+        m = re.fullmatch(r"veth\[([^\]/\s]{1,15})\](?::([^/\s]{1,15}))?", spec)
+        if not m or (not dump and not m[2]):
+            raise StasisError(f"--external {spec}: expected veth[IFNAME]:OUTNAME")
+        out.append((m[1], m[2] or ""))
+    return tuple(out)
+
+
 def _ext_mounts(args: Any, dump: bool) -> tuple[tuple[str, str], ...]:
     """criu's --external mnt[A]:B: at dump A is a mount point inside the tree's mount namespace and B its
     key; at restore A is the key and B the path (in the engine's namespace) to bind there."""
     out = []
     for spec in args.external or ():
+        if spec.startswith("veth["):
+            continue
         m = re.fullmatch(r"mnt\[([^\]]+)\]:(.+)", spec)
         if not m:
-            raise StasisError(f"--external {spec}: only mnt[...]:... external resources are supported")
+            raise StasisError(f"--external {spec}: only mnt[...]:... and veth[...] external resources are "
+                              "supported")
         if not dump and not os.path.exists(m[2]):
             raise StasisError(f"--external {spec}: {m[2]} does not exist")
         out.append((m[1], m[2]))

@@ -40,6 +40,7 @@ class DumpOptions:
     notify: Hook | None = None  # called at the hook points (pre-dump, post-dump); raising aborts the dump
     root: str | None = None  # --root: the tree's root directory, as the engine sees it
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[MOUNTPOINT]:KEY
+    ext_veths: tuple[str, ...] = ()  # --external veth[IFNAME]: a veth of the tree whose peer is outside
 
 
 @record
@@ -60,6 +61,7 @@ class RestoreOptions:
     notify: Hook | None = None
     root: str | None = None  # --root: the directory that becomes the tree's root mount
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[KEY]:PATH
+    ext_veths: tuple[tuple[str, str], ...] = ()  # --external veth[IFNAME]:OUTNAME (the peer made outside)
 
 
 @record

@@ -9,6 +9,8 @@ and its fields: per thread /proc/PID/task/TID/status, stat (the fields a program
 change), children, ioprio and sched_getattr; per process limits, personality, cgroup, oom_score_adj,
 coredump_filter, autogroup, timerslack_ns, loginuid, sessionid, cmdline, environ, auxv, cwd/root/exe,
 namespaces, POSIX timers and its entries of /proc/locks. A zombie shows only its status and stat.
+On the first pid of a network namespace other than the harness's: that namespace's links, addresses,
+routes, static neighbours and nftables ruleset (zdtm.netcfg).
 Per socket fd: its line of /proc/PID/net/{unix,tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6,icmp,icmp6,
 netlink,packet} (found by inode; which table, or none: an unbound inet socket is in no table), field by
 field as named in that table's header; kernel pointers, reference counts, timers and drop counters are not
@@ -34,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zdtm import netcfg
 from zdtm.procs import stat_state
 from zdtm.state_exceptions import EXCEPTIONS
 
@@ -517,6 +520,21 @@ def _seed(proc: Path, labels: Labels) -> None:
         pass
 
 
+def _netns_id(pdir: Path) -> str:
+    try:
+        return os.readlink(pdir / "ns" / "net")
+    except OSError:
+        return ""
+
+
+def _netns(pdir: Path, seen: set[str], fields: dict[str, str]) -> None:
+    """The network configuration of a network namespace of the tree's own, on the first pid in it."""
+    ns = _netns_id(pdir)
+    if ns and ns not in seen:
+        seen.add(ns)
+        fields.update(netcfg.read(str(pdir / "ns" / "net")))
+
+
 def _zombie(pdir: Path, tids: list[int], syscalls: bool) -> PidState:
     fields = {"zombie": "yes"}
     for tid in tids:
@@ -539,6 +557,7 @@ def snapshot(pids: list[int], proc: Path = Path("/proc"), syscalls: bool = True)
     labels: Labels = Labels()
     epolls: list = []
     socks = SockTables()
+    nets = {_netns_id(Path("/proc/self"))}  # ours: the harness's own network namespace is not the test's
     _seed(Path("/proc"), labels)
     state: State = {}
     for pid in pids:
@@ -556,6 +575,7 @@ def snapshot(pids: list[int], proc: Path = Path("/proc"), syscalls: bool = True)
                     pass  # the thread exited meanwhile: the tid list shows it
             _process(pdir, labels, fields)
             fds = _fds(pdir, labels, fields, epolls, socks)
+            _netns(pdir, nets, fields)
             state[pid] = PidState(tids, fds, _maps(pdir), _mounts(pdir), fields)
         except OSError:
             now = stat_state(pid, proc)

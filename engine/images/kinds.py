@@ -173,6 +173,10 @@ FILES: dict[str, ImageFile] = {
     "tmpfs-dev": ImageFile("tmpfs-dev-{dev}.tar.gz.img", None),
     "netns": ImageFile("netns-{ns_id}.img", "NETNS"),
     "netdev": ImageFile("netdev-{ns_id}.img", "NETDEV"),
+    "ifaddr": ImageFile("ifaddr-{ns_id}.img", None),  # `ip addr save`: a magic, then RTM_NEWADDR messages
+    "route": ImageFile("route-{ns_id}.img", None),  # `ip route save`
+    "route6": ImageFile("route6-{ns_id}.img", None),  # `ip -6 route save`
+    "nftables": ImageFile("nftables-{ns_id}.img", None),  # `nft list ruleset` text
     "userns": ImageFile("userns-{ns_id}.img", "USERNS"),
     "stats-dump": ImageFile("stats-dump", "STATS"),
     "stats-restore": ImageFile("stats-restore", "STATS"),

@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from ..errors import ImageError, StasisError
 from .reader import read_image
 
-_RAW_NAMES = re.compile(r"pages-\d+\.img$|.*\.tar\.gz$")
+_RAW_NAMES = re.compile(r"pages-\d+\.img$|.*\.tar\.gz$|(ifaddr|route6?|rule|nftables)-\d+\.img$")
 
 
 def _value(field: FieldDescriptor, value: Any) -> Any:

@@ -8,8 +8,8 @@ freed). What restore cannot rebuild is refused while the tree runs on, naming th
 processes of the tree in different namespaces of one kind, pid namespaces deeper than the root's or one
 without its init in the tree, a process that unshared a pid or time namespace for its children only, cgroup
 namespaces, a user namespace that is nested, owned by another uid or without a pid namespace (userns.py),
-a namespace shared with a process outside the tree, network devices other than lo and addresses or routes
-beyond lo's own.
+a namespace shared with a process outside the tree, and what netns.py cannot rebuild of a network
+namespace (it names the device, address, route or rule).
 
 Restore. The root helper is created in the new pid, mount, uts, ipc and net (and user) namespaces by one
 clone3 (set_tid = {its pid inside, its old pid outside}); a new time namespace gets the offsets that make both
@@ -20,8 +20,6 @@ sysctls, lo, and the mount tree. Every other process is forked inside and inheri
 from __future__ import annotations
 
 import os
-import socket
-import struct
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -41,9 +39,9 @@ from engine.abi.consts import (
     O_RDONLY,
 )
 from engine.errors import RestoreError, UnsupportedError
-from engine.images.pb import ipc_var_pb2, netdev_pb2, sysctl_pb2, timens_pb2, userns_pb2, utsns_pb2
+from engine.images.pb import ipc_var_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
-from engine.objects import nestedns, nsworker, sysvipc, userns
+from engine.objects import nestedns, netns, nsworker, sysvipc, userns
 from engine.objects.base import KernelObject
 from engine.objects.files import mqueue
 from engine.record import field, record
@@ -81,19 +79,6 @@ IPC_SYSCTLS = (
     ("mq_msgsize_default", "fs/mqueue/msgsize_default"), ("msg_next_id", "kernel/msg_next_id"),
     ("sem_next_id", "kernel/sem_next_id"), ("shm_next_id", "kernel/shm_next_id"),
 )
-# network namespace sysctls CRIU's netns_entry has no list for, kept in its Stasis extension
-NET_SYSCTLS = ("ipv4/ip_default_ttl", "ipv4/ip_forward", "ipv4/ip_local_port_range", "ipv4/ping_group_range",
-               "ipv4/ip_unprivileged_port_start", "ipv4/tcp_syncookies", "core/somaxconn",
-               "ipv4/conf/all/forwarding", "ipv4/conf/default/forwarding", "ipv6/conf/all/disable_ipv6",
-               "ipv6/conf/default/disable_ipv6")
-UNIX_SYSCTLS = ("unix/max_dgram_qlen",)
-
-SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFMTU, SIOCSIFMTU, SIOCGIFINDEX = 0x8913, 0x8914, 0x8921, 0x8922, 0x8933
-IFF_UP = 0x1
-IFREQ = struct.Struct("16sh22x")  # struct ifreq with a short (flags) or int (mtu, index) union
-IFREQ_INT = struct.Struct("16si20x")
-RTM_GETADDR, NLM_F_REQUEST, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR = 22, 1, 0x300, 3, 2
-IFA_ADDRESS = 1
 
 
 # -- dump ------------------------------------------------------------------------------------------
@@ -108,8 +93,7 @@ class NsDump:
     dumped: list[str] = field(default_factory=list)  # kinds the tree has of its own
     uts: utsns_pb2.utsns_entry | None = None
     ipc: ipc_var_pb2.ipc_var_entry | None = None
-    netns: netdev_pb2.netns_entry | None = None
-    netdevs: list[netdev_pb2.net_device_entry] = field(default_factory=list)
+    net: netns.NetDump | None = None
     timens: timens_pb2.timens_entry | None = None
     sysv: dict[str, list[Any]] = field(default_factory=dict)  # SysV objects (engine/objects/sysvipc.py)
     userns: userns_pb2.userns_entry | None = None
@@ -251,7 +235,7 @@ def dump_tree(ctx: DumpContext) -> None:
     if "ipc" in s.dumped:
         s.ipc, s.sysv = dump_ipc(s, _nsfd(s, "ipc"), f"{where} IPC namespace", {t.pid for t in ctx.tasks})
     if "net" in s.dumped:
-        s.netns, s.netdevs = _dump_net(s, root)
+        s.net = netns.dump(ctx, _nsfd(s, "net"), root)
     if "time" in s.dumped:
         s.timens = _dump_time(root)
     nestedns.dump(ctx, s)
@@ -335,93 +319,6 @@ def dump_ipc(s: NsDump, fd: int, what: str, tree: set[int]) -> tuple[ipc_var_pb2
     return e, got["sysv"]
 
 
-def _ifaddrs() -> list[tuple[int, int, int, bytes]]:
-    """(family, prefix length, ifindex, address) of every address, by an RTM_GETADDR dump."""
-    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 0)  # NETLINK_ROUTE
-    try:
-        req = struct.pack("=IHHII", 16 + 8, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
-        nl.send(req + struct.pack("=BBBBI", 0, 0, 0, 0, 0))
-        out: list[tuple[int, int, int, bytes]] = []
-        while True:
-            data = nl.recv(1 << 16)
-            off = 0
-            while off + 16 <= len(data):
-                ln, typ = struct.unpack_from("=IH", data, off)
-                if typ == NLMSG_DONE:
-                    return out
-                if typ == NLMSG_ERROR:
-                    raise OSError(-struct.unpack_from("=i", data, off + 16)[0], "RTM_GETADDR")
-                fam, plen, _, _, idx = struct.unpack_from("=BBBBI", data, off + 16)
-                a = off + 24
-                addr = b""
-                while a + 4 <= off + ln:
-                    alen, atyp = struct.unpack_from("=HH", data, a)
-                    if alen < 4:
-                        break
-                    if atyp == IFA_ADDRESS:
-                        addr = data[a + 4:a + alen]
-                    a += (alen + 3) & ~3
-                out.append((fam, plen, idx, addr))
-                off += (ln + 3) & ~3
-    finally:
-        nl.close()
-
-
-def _dump_net(s: NsDump, root: Task) -> tuple[netdev_pb2.netns_entry, list[netdev_pb2.net_device_entry]]:
-    def read() -> dict[str, Any]:
-        links = []
-        sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-        try:
-            import fcntl
-
-            for idx, name in socket.if_nameindex():
-                req = IFREQ.pack(name.encode(), 0)
-                flags = IFREQ.unpack(fcntl.ioctl(sk, SIOCGIFFLAGS, req))[1] & 0xFFFF
-                mtu = IFREQ_INT.unpack(fcntl.ioctl(sk, SIOCGIFMTU, IFREQ_INT.pack(name.encode(), 0)))[1]
-                links.append([idx, name, flags, mtu])
-        finally:
-            sk.close()
-        routes = (nsworker.read_text("/proc/self/net/route") or "").splitlines()[1:]
-        routes6 = [r for r in (nsworker.read_text("/proc/self/net/ipv6_route") or "").splitlines()
-                   if not r.split()[-1].startswith("lo") and r.split()[-1] != "lo"]
-        sysctls = {n: nsworker.read_text(f"/proc/sys/net/{n}") for n in (*UNIX_SYSCTLS, *NET_SYSCTLS)}
-        addrs = [[f, p, i, a.hex()] for f, p, i, a in _ifaddrs()]
-        return {"links": links, "routes": routes, "routes6": routes6, "sysctls": sysctls, "addrs": addrs}
-
-    got = nsworker.run([(_nsfd(s, "net"), CLONE_NEWNET)], read, f"pid {root.pid}: network namespace")
-    where = f"pid {root.pid}: its network namespace"
-    devs = []
-    lo_up = False
-    for idx, name, flags, mtu in got["links"]:
-        if name != "lo":
-            raise UnsupportedError(f"{where} has network device {name}: only lo is supported yet")
-        lo_up = bool(flags & IFF_UP)
-        devs.append(netdev_pb2.net_device_entry(type=netdev_pb2.LOOPBACK, ifindex=idx, mtu=mtu, flags=flags,
-                                                name=name))
-    lo = {(socket.AF_INET, 8, "7f000001"), (socket.AF_INET6, 128, "00000000000000000000000000000001")}
-    for fam, plen, _, addr in got["addrs"]:
-        if not lo_up or (fam, plen, addr) not in lo:
-            try:
-                shown = socket.inet_ntop(fam, bytes.fromhex(addr))
-            except (OSError, ValueError):
-                shown = f"{addr} (family {fam})"
-            raise UnsupportedError(f"{where} has address {shown}/{plen}: addresses other than lo's own "
-                                   "are not supported yet")
-    if got["routes"] or got["routes6"]:
-        raise UnsupportedError(f"{where} has routes of its own: routes are not supported yet")
-    ns = netdev_pb2.netns_entry()
-    for n in UNIX_SYSCTLS:
-        text = got["sysctls"][n]
-        if text is not None:
-            ns.unix_conf.add(type=sysctl_pb2.CTL_32, iarg=int(text))
-    for n in NET_SYSCTLS:
-        text = got["sysctls"][n]
-        if text is not None:
-            ns.stasis.names.append(n)
-            ns.stasis.values.append(text.strip())
-    return ns, devs
-
-
 def _clock(clk: int) -> int:
     return time.clock_gettime_ns(clk)
 
@@ -463,9 +360,8 @@ def write_images(ctx: DumpContext) -> None:
     if s.ipc is not None:
         ctx.images.write("ipcns-var", s.ipc, ns_id=root.ipc_ns_id)
         sysvipc.write_images(ctx.images, root.ipc_ns_id, s.sysv)
-    if s.netns is not None:
-        ctx.images.write("netns", s.netns, ns_id=root.net_ns_id)
-        ctx.images.write("netdev", s.netdevs, ns_id=root.net_ns_id)
+    if s.net is not None:
+        netns.write_images(ctx.images, s.net, root.net_ns_id)
     if s.timens is not None:
         ctx.images.write("timens", s.timens, ns_id=root.time_ns_id)
     if s.userns is not None:
@@ -498,8 +394,7 @@ class NsRestore:
     new: list[str] = field(default_factory=list)  # kinds the root helper gets new
     uts: utsns_pb2.utsns_entry | None = None
     ipc: ipc_var_pb2.ipc_var_entry | None = None
-    netns: netdev_pb2.netns_entry | None = None
-    netdevs: list[netdev_pb2.net_device_entry] = field(default_factory=list)
+    net: netns.NetRestore | None = None
     timens: timens_pb2.timens_entry | None = None
     sysv: dict[str, list[Any]] = field(default_factory=dict)
     userns: userns_pb2.userns_entry | None = None
@@ -537,11 +432,7 @@ def load_images(ctx: RestoreContext) -> None:
         s.ipc = img.read_one("ipcns-var", ns_id=root.ipc_ns_id)
         s.sysv = sysvipc.load_images(img, root.ipc_ns_id)
     if "net" in s.new:
-        s.netns = img.read_one("netns", ns_id=root.net_ns_id)
-        s.netdevs = img.read("netdev", missing_ok=True, ns_id=root.net_ns_id)
-        for d in s.netdevs:
-            if d.type != netdev_pb2.LOOPBACK:
-                raise RestoreError(f"network device {d.name} (type {d.type}): only lo is supported yet")
+        s.net = netns.load_images(img, root.net_ns_id)
     if "time" in s.new:
         s.timens = img.read_one("timens", ns_id=root.time_ns_id)
     if "user" in s.new:
@@ -597,8 +488,8 @@ def restore_root(ctx: RestoreContext, root: Task) -> None:
         restore_uts(root, s.uts)
     if s.ipc is not None:
         restore_ipc(root, s.ipc, s.sysv, s.userns is not None)
-    if s.netns is not None:
-        _restore_net(root, s.netns, s.netdevs)
+    if s.net is not None:
+        netns.restore(ctx, root, s.net)
     from engine.objects import mounts
 
     if "mnt" in s.new:
@@ -681,48 +572,8 @@ def restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[A
             os.close(fd)
 
 
-def _restore_net(root: Task, ns: netdev_pb2.netns_entry, devs: list[netdev_pb2.net_device_entry]) -> None:
-    values = [(n, str(c.iarg)) for n, c in zip(UNIX_SYSCTLS, ns.unix_conf, strict=False)]
-    values += list(zip(ns.stasis.names, ns.stasis.values, strict=True))
-    links = [(d.name, d.flags, d.mtu) for d in devs]
-
-    def configure() -> None:
-        import fcntl
-
-        sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-        try:
-            for name, flags, mtu in links:
-                now_mtu = IFREQ_INT.unpack(fcntl.ioctl(sk, SIOCGIFMTU, IFREQ_INT.pack(name.encode(), 0)))[1]
-                if now_mtu != mtu:
-                    fcntl.ioctl(sk, SIOCSIFMTU, IFREQ_INT.pack(name.encode(), mtu))
-                if flags & IFF_UP:
-                    fcntl.ioctl(sk, SIOCSIFFLAGS, IFREQ.pack(name.encode(), flags & 0xFFFF))
-        finally:
-            sk.close()
-        for n, text in values:
-            full = f"/proc/sys/net/{n}"
-            if not os.path.exists(full):
-                continue
-            now = nsworker.read_text(full) or ""
-            if " ".join(now.split()) != " ".join(text.split()):
-                nsworker.write_text(full, text)
-
-    fd = _ns_of(root.pid, "net")
-    try:
-        nsworker.run([(fd, CLONE_NEWNET)], configure, f"pid {root.pid}: network namespace")
-    except OSError as exc:
-        raise RestoreError(str(exc)) from exc
-    finally:
-        os.close(fd)
-    from engine.objects.files import sockets
-
-    sockets.set_restore_netns(os.open(f"/proc/{root.pid}/ns/net", O_RDONLY | O_CLOEXEC))
-
-
 def restore_done(ctx: RestoreContext) -> None:
-    from engine.objects.files import sockets
-
-    sockets.set_restore_netns(None)
+    netns.restore_done(ctx)
 
 
 OBJECT = KernelObject("namespaces", check=check, dump_tree=dump_tree, write_images=write_images,

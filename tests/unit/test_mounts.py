@@ -64,8 +64,8 @@ def test_external_mounts_and_root(tmp_path: os.PathLike[str]) -> None:
     args.external = ["mnt[ZDTM_DEV]:/nonexistent/zdtm"]
     with pytest.raises(StasisError, match="does not exist"):
         cli._ext_mounts(args, dump=False)
-    args.external = ["veth[a]:b"]
-    with pytest.raises(StasisError, match=r"only mnt\[\.\.\.\]"):
+    args.external = ["net[a]:b"]
+    with pytest.raises(StasisError, match=r"only mnt\[\.\.\.\]:\.\.\. and veth"):
         cli._ext_mounts(args, dump=True)
     args.root = str(tmp_path / "missing")
     with pytest.raises(StasisError, match="not a directory"):

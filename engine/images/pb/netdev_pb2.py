@@ -25,21 +25,27 @@ _sym_db = _symbol_database.Default()
 from . import sysctl_pb2 as sysctl__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cnetdev.proto\x12\rstasis.images\x1a\x0csysctl.proto\"\xa3\x02\n\x10net_device_entry\x12$\n\x04type\x18\x01 \x02(\x0e\x32\x16.stasis.images.nd_type\x12\x0f\n\x07ifindex\x18\x02 \x02(\r\x12\x0b\n\x03mtu\x18\x03 \x02(\r\x12\r\n\x05\x66lags\x18\x04 \x02(\r\x12\x0c\n\x04name\x18\x05 \x02(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x07 \x01(\x0c\x12\x0c\n\x04\x63onf\x18\x08 \x03(\x05\x12*\n\x05\x63onf4\x18\t \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12*\n\x05\x63onf6\x18\n \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12\x14\n\x0cpeer_ifindex\x18\x0c \x01(\r\x12\x11\n\tpeer_nsid\x18\r \x01(\r\x12\x0e\n\x06master\x18\x0e \x01(\r\"7\n\x08netns_id\x12\x14\n\x0ctarget_ns_id\x18\x01 \x02(\r\x12\x15\n\rnetnsid_value\x18\x02 \x02(\x05\"\x8e\x03\n\x0bnetns_entry\x12\x10\n\x08\x64\x65\x66_conf\x18\x01 \x03(\x05\x12\x10\n\x08\x61ll_conf\x18\x02 \x03(\x05\x12.\n\tdef_conf4\x18\x03 \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12.\n\tall_conf4\x18\x04 \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12.\n\tdef_conf6\x18\x05 \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12.\n\tall_conf6\x18\x06 \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12&\n\x05nsids\x18\x07 \x03(\x0b\x32\x17.stasis.images.netns_id\x12\x0f\n\x07\x65xt_key\x18\x08 \x01(\t\x12.\n\tunix_conf\x18\t \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12\x32\n\x06stasis\x18\xe9\x07 \x01(\x0b\x32!.stasis.images.stasis_netns_entry\"3\n\x12stasis_netns_entry\x12\r\n\x05names\x18\x01 \x03(\t\x12\x0e\n\x06values\x18\x02 \x03(\t*d\n\x07nd_type\x12\x0c\n\x08LOOPBACK\x10\x01\x12\x08\n\x04VETH\x10\x02\x12\x07\n\x03TUN\x10\x03\x12\x0b\n\x07\x45XTLINK\x10\x04\x12\t\n\x05VENET\x10\x05\x12\n\n\x06\x42RIDGE\x10\x06\x12\x0b\n\x07MACVLAN\x10\x07\x12\x07\n\x03SIT\x10\x08')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cnetdev.proto\x12\rstasis.images\x1a\x0csysctl.proto\"^\n\x0etun_link_entry\x12\r\n\x05\x66lags\x18\x01 \x02(\r\x12\r\n\x05owner\x18\x02 \x02(\x05\x12\r\n\x05group\x18\x03 \x02(\x05\x12\x0f\n\x07vnethdr\x18\x04 \x02(\r\x12\x0e\n\x06sndbuf\x18\x05 \x02(\r\"1\n\x12macvlan_link_entry\x12\x0c\n\x04mode\x18\x01 \x02(\r\x12\r\n\x05\x66lags\x18\x02 \x01(\r\"\xb8\x03\n\x10net_device_entry\x12$\n\x04type\x18\x01 \x02(\x0e\x32\x16.stasis.images.nd_type\x12\x0f\n\x07ifindex\x18\x02 \x02(\r\x12\x0b\n\x03mtu\x18\x03 \x02(\r\x12\r\n\x05\x66lags\x18\x04 \x02(\r\x12\x0c\n\x04name\x18\x05 \x02(\t\x12*\n\x03tun\x18\x06 \x01(\x0b\x32\x1d.stasis.images.tun_link_entry\x12\x0f\n\x07\x61\x64\x64ress\x18\x07 \x01(\x0c\x12\x0c\n\x04\x63onf\x18\x08 \x03(\x05\x12*\n\x05\x63onf4\x18\t \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12*\n\x05\x63onf6\x18\n \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12\x14\n\x0cpeer_ifindex\x18\x0c \x01(\r\x12\x11\n\tpeer_nsid\x18\r \x01(\r\x12\x32\n\x07macvlan\x18\x0b \x01(\x0b\x32!.stasis.images.macvlan_link_entry\x12\x0e\n\x06master\x18\x0e \x01(\r\x12\x33\n\x06stasis\x18\xe9\x07 \x01(\x0b\x32\".stasis.images.stasis_netdev_entry\"\x8e\x01\n\x13stasis_netdev_entry\x12\x0e\n\x06txqlen\x18\x01 \x01(\r\x12\x11\n\tinfo_data\x18\x02 \x01(\x0c\x12\x0c\n\x04link\x18\x03 \x01(\r\x12\x15\n\rexternal_peer\x18\x04 \x01(\x08\x12\r\n\x05\x61lias\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x12\n\nslave_data\x18\x07 \x01(\x0c\"7\n\x08netns_id\x12\x14\n\x0ctarget_ns_id\x18\x01 \x02(\r\x12\x15\n\rnetnsid_value\x18\x02 \x02(\x05\"\x8e\x03\n\x0bnetns_entry\x12\x10\n\x08\x64\x65\x66_conf\x18\x01 \x03(\x05\x12\x10\n\x08\x61ll_conf\x18\x02 \x03(\x05\x12.\n\tdef_conf4\x18\x03 \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12.\n\tall_conf4\x18\x04 \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12.\n\tdef_conf6\x18\x05 \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12.\n\tall_conf6\x18\x06 \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12&\n\x05nsids\x18\x07 \x03(\x0b\x32\x17.stasis.images.netns_id\x12\x0f\n\x07\x65xt_key\x18\x08 \x01(\t\x12.\n\tunix_conf\x18\t \x03(\x0b\x32\x1b.stasis.images.sysctl_entry\x12\x32\n\x06stasis\x18\xe9\x07 \x01(\x0b\x32!.stasis.images.stasis_netns_entry\"B\n\x12stasis_netns_entry\x12\r\n\x05names\x18\x01 \x03(\t\x12\x0e\n\x06values\x18\x02 \x03(\t\x12\r\n\x05neigh\x18\x03 \x01(\x0c*d\n\x07nd_type\x12\x0c\n\x08LOOPBACK\x10\x01\x12\x08\n\x04VETH\x10\x02\x12\x07\n\x03TUN\x10\x03\x12\x0b\n\x07\x45XTLINK\x10\x04\x12\t\n\x05VENET\x10\x05\x12\n\n\x06\x42RIDGE\x10\x06\x12\x0b\n\x07MACVLAN\x10\x07\x12\x07\n\x03SIT\x10\x08')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'netdev_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ND_TYPE']._serialized_start=850
-  _globals['_ND_TYPE']._serialized_end=950
-  _globals['_NET_DEVICE_ENTRY']._serialized_start=46
-  _globals['_NET_DEVICE_ENTRY']._serialized_end=337
-  _globals['_NETNS_ID']._serialized_start=339
-  _globals['_NETNS_ID']._serialized_end=394
-  _globals['_NETNS_ENTRY']._serialized_start=397
-  _globals['_NETNS_ENTRY']._serialized_end=795
-  _globals['_STASIS_NETNS_ENTRY']._serialized_start=797
-  _globals['_STASIS_NETNS_ENTRY']._serialized_end=848
+  _globals['_ND_TYPE']._serialized_start=1306
+  _globals['_ND_TYPE']._serialized_end=1406
+  _globals['_TUN_LINK_ENTRY']._serialized_start=45
+  _globals['_TUN_LINK_ENTRY']._serialized_end=139
+  _globals['_MACVLAN_LINK_ENTRY']._serialized_start=141
+  _globals['_MACVLAN_LINK_ENTRY']._serialized_end=190
+  _globals['_NET_DEVICE_ENTRY']._serialized_start=193
+  _globals['_NET_DEVICE_ENTRY']._serialized_end=633
+  _globals['_STASIS_NETDEV_ENTRY']._serialized_start=636
+  _globals['_STASIS_NETDEV_ENTRY']._serialized_end=778
+  _globals['_NETNS_ID']._serialized_start=780
+  _globals['_NETNS_ID']._serialized_end=835
+  _globals['_NETNS_ENTRY']._serialized_start=838
+  _globals['_NETNS_ENTRY']._serialized_end=1236
+  _globals['_STASIS_NETNS_ENTRY']._serialized_start=1238
+  _globals['_STASIS_NETNS_ENTRY']._serialized_end=1304
 # @@protoc_insertion_point(module_scope)

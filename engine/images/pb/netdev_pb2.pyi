@@ -27,33 +27,79 @@ BRIDGE: nd_type
 MACVLAN: nd_type
 SIT: nd_type
 
+class tun_link_entry(_message.Message):
+    __slots__ = ("flags", "owner", "group", "vnethdr", "sndbuf")
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    VNETHDR_FIELD_NUMBER: _ClassVar[int]
+    SNDBUF_FIELD_NUMBER: _ClassVar[int]
+    flags: int
+    owner: int
+    group: int
+    vnethdr: int
+    sndbuf: int
+    def __init__(self, flags: _Optional[int] = ..., owner: _Optional[int] = ..., group: _Optional[int] = ..., vnethdr: _Optional[int] = ..., sndbuf: _Optional[int] = ...) -> None: ...
+
+class macvlan_link_entry(_message.Message):
+    __slots__ = ("mode", "flags")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    mode: int
+    flags: int
+    def __init__(self, mode: _Optional[int] = ..., flags: _Optional[int] = ...) -> None: ...
+
 class net_device_entry(_message.Message):
-    __slots__ = ("type", "ifindex", "mtu", "flags", "name", "address", "conf", "conf4", "conf6", "peer_ifindex", "peer_nsid", "master")
+    __slots__ = ("type", "ifindex", "mtu", "flags", "name", "tun", "address", "conf", "conf4", "conf6", "peer_ifindex", "peer_nsid", "macvlan", "master", "stasis")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     IFINDEX_FIELD_NUMBER: _ClassVar[int]
     MTU_FIELD_NUMBER: _ClassVar[int]
     FLAGS_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    TUN_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     CONF_FIELD_NUMBER: _ClassVar[int]
     CONF4_FIELD_NUMBER: _ClassVar[int]
     CONF6_FIELD_NUMBER: _ClassVar[int]
     PEER_IFINDEX_FIELD_NUMBER: _ClassVar[int]
     PEER_NSID_FIELD_NUMBER: _ClassVar[int]
+    MACVLAN_FIELD_NUMBER: _ClassVar[int]
     MASTER_FIELD_NUMBER: _ClassVar[int]
+    STASIS_FIELD_NUMBER: _ClassVar[int]
     type: nd_type
     ifindex: int
     mtu: int
     flags: int
     name: str
+    tun: tun_link_entry
     address: bytes
     conf: _containers.RepeatedScalarFieldContainer[int]
     conf4: _containers.RepeatedCompositeFieldContainer[_sysctl_pb2.sysctl_entry]
     conf6: _containers.RepeatedCompositeFieldContainer[_sysctl_pb2.sysctl_entry]
     peer_ifindex: int
     peer_nsid: int
+    macvlan: macvlan_link_entry
     master: int
-    def __init__(self, type: _Optional[_Union[nd_type, str]] = ..., ifindex: _Optional[int] = ..., mtu: _Optional[int] = ..., flags: _Optional[int] = ..., name: _Optional[str] = ..., address: _Optional[bytes] = ..., conf: _Optional[_Iterable[int]] = ..., conf4: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., conf6: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., peer_ifindex: _Optional[int] = ..., peer_nsid: _Optional[int] = ..., master: _Optional[int] = ...) -> None: ...
+    stasis: stasis_netdev_entry
+    def __init__(self, type: _Optional[_Union[nd_type, str]] = ..., ifindex: _Optional[int] = ..., mtu: _Optional[int] = ..., flags: _Optional[int] = ..., name: _Optional[str] = ..., tun: _Optional[_Union[tun_link_entry, _Mapping]] = ..., address: _Optional[bytes] = ..., conf: _Optional[_Iterable[int]] = ..., conf4: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., conf6: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., peer_ifindex: _Optional[int] = ..., peer_nsid: _Optional[int] = ..., macvlan: _Optional[_Union[macvlan_link_entry, _Mapping]] = ..., master: _Optional[int] = ..., stasis: _Optional[_Union[stasis_netdev_entry, _Mapping]] = ...) -> None: ...
+
+class stasis_netdev_entry(_message.Message):
+    __slots__ = ("txqlen", "info_data", "link", "external_peer", "alias", "kind", "slave_data")
+    TXQLEN_FIELD_NUMBER: _ClassVar[int]
+    INFO_DATA_FIELD_NUMBER: _ClassVar[int]
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_PEER_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SLAVE_DATA_FIELD_NUMBER: _ClassVar[int]
+    txqlen: int
+    info_data: bytes
+    link: int
+    external_peer: bool
+    alias: str
+    kind: str
+    slave_data: bytes
+    def __init__(self, txqlen: _Optional[int] = ..., info_data: _Optional[bytes] = ..., link: _Optional[int] = ..., external_peer: bool = ..., alias: _Optional[str] = ..., kind: _Optional[str] = ..., slave_data: _Optional[bytes] = ...) -> None: ...
 
 class netns_id(_message.Message):
     __slots__ = ("target_ns_id", "netnsid_value")
@@ -88,9 +134,11 @@ class netns_entry(_message.Message):
     def __init__(self, def_conf: _Optional[_Iterable[int]] = ..., all_conf: _Optional[_Iterable[int]] = ..., def_conf4: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., all_conf4: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., def_conf6: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., all_conf6: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., nsids: _Optional[_Iterable[_Union[netns_id, _Mapping]]] = ..., ext_key: _Optional[str] = ..., unix_conf: _Optional[_Iterable[_Union[_sysctl_pb2.sysctl_entry, _Mapping]]] = ..., stasis: _Optional[_Union[stasis_netns_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_netns_entry(_message.Message):
-    __slots__ = ("names", "values")
+    __slots__ = ("names", "values", "neigh")
     NAMES_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    NEIGH_FIELD_NUMBER: _ClassVar[int]
     names: _containers.RepeatedScalarFieldContainer[str]
     values: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, names: _Optional[_Iterable[str]] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
+    neigh: bytes
+    def __init__(self, names: _Optional[_Iterable[str]] = ..., values: _Optional[_Iterable[str]] = ..., neigh: _Optional[bytes] = ...) -> None: ...
