@@ -149,6 +149,34 @@ def _tree_order(mounts: list[Mount]) -> list[Mount]:
     return out
 
 
+def _source_order(mounts: list[Mount]) -> list[Mount]:
+    """Tree order, except that a mount showing part of a superblock comes after the first mount of that
+    superblock's root (restore binds it from there), parents still before children: a tmpfs's file bound
+    over a file of a tmpfs mounted before it must wait for its own tmpfs."""
+    whole: dict[tuple[int, int], int] = {}
+    for m in mounts:
+        if m.root == "/":
+            whole.setdefault(m.dev, m.id)
+    ids = {m.id for m in mounts}
+    done: set[int] = set()
+    out: list[Mount] = []
+    left = list(mounts)
+    while left:
+        rest = []
+        for m in left:
+            src = whole.get(m.dev, m.id)
+            if (m.parent in done or m.parent not in ids or m.parent == m.id) and (src == m.id or src in done):
+                out.append(m)
+                done.add(m.id)
+            else:
+                rest.append(m)
+        if len(rest) == len(left):  # nothing could go: keep the tree order for what is left
+            out.extend(rest)
+            break
+        left = rest
+    return out
+
+
 # -- dump ------------------------------------------------------------------------------------------
 
 @record
@@ -194,7 +222,7 @@ def dump_tree(ctx: DumpContext) -> None:
     s = ctx.files.state(MntDump)
     root = ctx.root
     with open(f"/proc/{root.pid}/mountinfo") as f:
-        mounts = _tree_order(parse(f.read()))
+        mounts = _source_order(_tree_order(parse(f.read())))
     with open("/proc/self/mountinfo") as f:
         engine = parse(f.read())
     where = f"pid {root.pid}: mount"
