@@ -130,6 +130,7 @@ mount = 165
 umount2 = 166
 pivot_root = 155
 move_mount = 429
+open_tree = 428
 shmget = 29
 shmat = 30
 shmctl = 31

@@ -24,6 +24,8 @@ reaches the tree's paths through /proc/<root>/root (engine/objects/files/paths.t
 
 from __future__ import annotations
 
+import errno
+import gzip  # noqa: F401 - tarfile imports it when asked for w:gz: a worker chroot()ed into the tree cannot
 import io
 import os
 import re
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from engine.abi import nr
 from engine.abi.consts import (
+    CLONE_NEWNS,
     MNT_DETACH,
     MOVE_MOUNT_SET_GROUP,
     MS_BIND,
@@ -57,10 +60,13 @@ from engine.abi.consts import (
     O_CLOEXEC,
     O_DIRECTORY,
     O_PATH,
+    O_RDONLY,
+    OPEN_TREE_CLONE,
 )
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mnt_pb2
 from engine.log import log
+from engine.native import ffi, lib
 from engine.objects import taskroot
 from engine.objects.base import KernelObject
 from engine.record import field, record
@@ -302,7 +308,9 @@ def dump_tree(ctx: DumpContext) -> None:
                                        "(not supported yet)")
             first_of_sb[m.dev] = m
             if m.fstype == "tmpfs":
-                s.archives[e.root_dev] = _archive(f"/proc/{root.pid}/root{m.point}", name)
+                got = _archive_clone(root.pid, m.point, name)
+                s.archives[e.root_dev] = got if got is not None else \
+                    _archive(f"/proc/{root.pid}/root{m.point}", name)
         else:
             raise UnsupportedError(f"{name}: a {m.fstype} file system that the engine does not see and "
                                    "cannot make again: not supported")
@@ -338,6 +346,44 @@ def _archive(path: str, name: str) -> bytes:
     except OSError as exc:
         raise UnsupportedError(f"{name}: cannot archive its content: {exc}") from exc
     return buf.getvalue()
+
+
+def _archive_clone(pid: int, point: str, name: str) -> bytes | None:
+    """The tmpfs's own files as a detached clone of the mount shows them (open_tree(OPEN_TREE_CLONE) in
+    the tree's mount namespace, without its submounts): also what a mount over a file or directory of it
+    hides. None when the mount cannot be cloned (unbindable): the caller reads it through its path."""
+    from engine.objects import nsworker
+
+    rootfd = os.open(f"/proc/{pid}/root", O_PATH | O_DIRECTORY | O_CLOEXEC)
+    nsfd = os.open(f"/proc/{pid}/ns/mnt", O_RDONLY | O_CLOEXEC)
+    out = os.memfd_create("stasis-tmpfs", os.MFD_CLOEXEC)
+    try:
+        def there() -> bool:
+            os.fchdir(rootfd)  # the process's root (mountinfo's paths are relative to it)
+            os.chroot(".")
+            path = ffi.new("char[]", os.fsencode(point))
+            fd = lib.st_syscall(nr.open_tree, AT_FDCWD, int(ffi.cast("uintptr_t", path)),
+                                OPEN_TREE_CLONE | O_CLOEXEC, 0, 0, 0)
+            if fd in (-errno.EINVAL, -errno.ENOSYS):
+                return False
+            if fd < 0:
+                raise OSError(-fd, f"open_tree({point}): {os.strerror(-fd)}")
+            os.fchdir(fd)
+            data = _archive(".", name)
+            while data:
+                data = data[os.write(out, data):]
+            return True
+
+        try:
+            if not nsworker.run([(nsfd, CLONE_NEWNS)], there, f"{name}: its content"):
+                return None
+        except (OSError, RuntimeError) as exc:
+            raise UnsupportedError(f"{name}: cannot archive its content: {exc}") from exc
+        return os.pread(out, os.fstat(out).st_size, 0)
+    finally:
+        os.close(out)
+        os.close(nsfd)
+        os.close(rootfd)
 
 
 def write_images(ctx: DumpContext) -> None:
