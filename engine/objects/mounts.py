@@ -321,12 +321,14 @@ def dump_tree(ctx: DumpContext) -> None:
 
 
 def _archive(path: str, name: str) -> bytes:
-    """A gzip'd tar of one mount's own files (submounts' contents excluded, their points kept)."""
+    """A gzip'd tar of one mount's own files (submounts' contents excluded, their points kept), in the pax
+    format GNU tar reads: extended attributes as SCHILY.xattr.* records, files with holes as GNU sparse
+    1.0 members (only their data is stored, the holes are made again)."""
     buf = io.BytesIO()
     try:
         top = os.stat(path)
-        with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
-            tar.add(path, arcname=".", recursive=False)
+        with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+            _add(tar, path, ".")
 
             def walk(d: str, arc: str) -> None:
                 for ent in sorted(os.scandir(d), key=lambda x: x.name):
@@ -338,7 +340,7 @@ def _archive(path: str, name: str) -> bytes:
                         info.mode = 0o755
                         tar.addfile(info)
                         continue
-                    tar.add(full, arcname=a, recursive=False)
+                    _add(tar, full, a)
                     if stat.S_ISDIR(st_.st_mode):
                         walk(full, a)
 
@@ -346,6 +348,62 @@ def _archive(path: str, name: str) -> bytes:
     except OSError as exc:
         raise UnsupportedError(f"{name}: cannot archive its content: {exc}") from exc
     return buf.getvalue()
+
+
+XATTR = "SCHILY.xattr."
+
+
+def _add(tar: tarfile.TarFile, full: str, arc: str) -> None:
+    """One file (not what is under a directory) with its extended attributes; a regular file with holes
+    as a sparse member. Sockets are left out (their owners bind them again)."""
+    info = tar.gettarinfo(full, arcname=arc)
+    if info is None:
+        return
+    try:
+        names = os.listxattr(full, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        names = []
+    pax: dict[str, str] = {}
+    info.pax_headers = pax
+    for n in names:
+        value = os.getxattr(full, n, follow_symlinks=False)
+        pax[XATTR + n] = value.decode("utf-8", "surrogateescape")
+    if not info.isreg():
+        tar.addfile(info)
+        return
+    with open(full, "rb") as f:
+        segs = _data_segments(f.fileno(), info.size)
+        f.seek(0)  # SEEK_DATA/SEEK_HOLE moved it
+        if sum(n for _, n in segs) == info.size:
+            tar.addfile(info, f)
+            return
+        table = f"{len(segs)}\n" + "".join(f"{o}\n{n}\n" for o, n in segs)
+        data = table.encode() + b"\0" * (-len(table) % tarfile.BLOCKSIZE)
+        data += b"".join(os.pread(f.fileno(), n, o) for o, n in segs)
+    pax.update({"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": arc,
+                "GNU.sparse.realsize": str(info.size)})
+    info.name = f"{os.path.dirname(arc)}/GNUSparseFile.0/{os.path.basename(arc)}"
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _data_segments(fd: int, size: int) -> list[tuple[int, int]]:
+    """(offset, length) of every stretch of data of a file (SEEK_DATA/SEEK_HOLE); the rest are holes."""
+    out: list[tuple[int, int]] = []
+    off = 0
+    while off < size:
+        try:
+            start = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:
+                break  # only a hole up to the end
+            raise
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        out.append((start, end - start))
+        off = end
+    return out
 
 
 def _archive_clone(pid: int, point: str, name: str) -> bytes | None:
@@ -513,6 +571,11 @@ def _extract(ctx: RestoreContext, root: Task, e: mnt_pb2.mnt_entry, tgt: str) ->
             members = tar.getmembers()
             kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
             tar.extractall(dest, members=members, numeric_owner=True, **kw)  # type: ignore[arg-type]
+            for m in members:  # after the owners: chown() drops security.capability
+                for key, value in m.pax_headers.items():
+                    if key.startswith(XATTR):
+                        os.setxattr(os.path.join(dest, m.name), key[len(XATTR):],
+                                    value.encode("utf-8", "surrogateescape"), follow_symlinks=False)
             top = next((m for m in members if m.name in (".", "./")), None)
             if top is not None:
                 os.chmod(dest, top.mode)
