@@ -248,6 +248,9 @@ def dump_tree(ctx: DumpContext) -> None:
     first_of_sb: dict[tuple[int, int], Mount] = {}
     for idx, m in enumerate(mounts):
         name = f"{where} {m.id} at {m.point} ({m.fstype} {m.source}, root {m.root})"
+        if m.root.endswith("//deleted"):
+            raise UnsupportedError(f"{name}: its root directory was removed since (no path leads to it to "
+                                   "bind it again): not supported")
         e = mnt_pb2.mnt_entry(fstype=FSTYPES.get(m.fstype, mnt_pb2.AUTO), mnt_id=m.id, root_dev=kdev(m.dev),
                               parent_mnt_id=m.parent, flags=0, root=m.root, mountpoint=m.point,
                               source=m.source, options="")
