@@ -354,6 +354,8 @@ def _archive(path: str, name: str) -> bytes:
 
 
 XATTR = "SCHILY.xattr."
+INO = "STASIS.ino"  # the inode number: restore makes the files in that order, so a fresh tmpfs gives the same
+INO_GAP_MAX = 4096  # numbers of files removed before the dump, skipped at restore by files made and removed
 
 
 def _add(tar: tarfile.TarFile, full: str, arc: str) -> None:
@@ -370,6 +372,8 @@ def _add(tar: tarfile.TarFile, full: str, arc: str) -> None:
         names = []
     pax: dict[str, str] = {}
     info.pax_headers = pax
+    if not info.islnk():
+        pax[INO] = str(os.lstat(full).st_ino)
     for n in names:
         value = os.getxattr(full, n, follow_symlinks=False)
         pax[XATTR + n] = value.decode("utf-8", "surrogateescape")
@@ -573,7 +577,8 @@ def _extract(ctx: RestoreContext, root: Task, e: mnt_pb2.mnt_entry, tgt: str) ->
                 tarfile.open(fileobj=f, mode="r:gz") as tar:
             members = tar.getmembers()
             kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
-            tar.extractall(dest, members=members, numeric_owner=True, **kw)  # type: ignore[arg-type]
+            if not _extract_in_order(tar, members, dest, kw):
+                tar.extractall(dest, members=members, numeric_owner=True, **kw)  # type: ignore[arg-type]
             for m in members:  # after the owners: chown() drops security.capability
                 for key, value in m.pax_headers.items():
                     if key.startswith(XATTR):
@@ -585,6 +590,38 @@ def _extract(ctx: RestoreContext, root: Task, e: mnt_pb2.mnt_entry, tgt: str) ->
                 os.chown(dest, top.uid, top.gid)
     except (OSError, tarfile.TarError) as exc:
         raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint}: cannot restore its content: {exc}") from exc
+
+
+def _extract_in_order(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: str,
+                      kw: dict[str, str]) -> bool:
+    """Extract the members in the order of their old inode numbers (a fresh tmpfs numbers its inodes in
+    the order they are made), skipping the numbers of files removed before the dump; directories' owners,
+    modes and times last, as extractall() does. False (nothing done) for an archive without the numbers."""
+    top = next((m for m in members if m.name in (".", "./")), None)
+    own = [m for m in members if m is not top and not m.islnk()]
+    if top is None or INO not in top.pax_headers or any(INO not in m.pax_headers for m in own):
+        return False
+    own.sort(key=lambda m: int(m.pax_headers[INO]))
+    nxt = os.lstat(dest).st_ino + 1
+    burn = os.path.join(dest, ".stasis-ino")
+    for m in own:
+        ino = int(m.pax_headers[INO])
+        gap = ino - nxt
+        if 0 < gap <= INO_GAP_MAX:
+            for _ in range(gap):
+                os.close(os.open(burn, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+                os.unlink(burn)
+        tar.extract(m, dest, set_attrs=not m.isdir(), numeric_owner=True, **kw)  # type: ignore[arg-type]
+        nxt = max(nxt, ino + 1)
+    for m in members:
+        if m.islnk():
+            tar.extract(m, dest, numeric_owner=True, **kw)  # type: ignore[arg-type]
+    for m in sorted((m for m in own if m.isdir()), key=lambda m: m.name, reverse=True):
+        path = os.path.join(dest, m.name)
+        tar.chown(m, path, True)
+        tar.utime(m, path)
+        tar.chmod(m, path)
+    return True
 
 
 def _propagation(entries: list[mnt_pb2.mnt_entry], target, mount, call) -> None:  # type: ignore[no-untyped-def]
