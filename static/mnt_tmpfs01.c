@@ -8,7 +8,8 @@ const char *test_doc = "Content of a tmpfs the test mounts, beyond plain files: 
 		       "both ends), three hard links of one file, a setgid directory with a sticky subdirectory, "
 		       "a setuid file, a character device node, a symlink owned by another uid, a file with a set "
 		       "modification time, an empty directory, and user. and trusted. extended attributes: after "
-		       "C/R each is there as it was (holes, link counts, modes, owners, times, attributes)";
+		       "C/R each is there as it was (holes, link counts, modes, owners, times, attributes, and "
+		       "inode numbers, also after the number of a file removed before)";
 const char *test_author = "Stasis developers";
 
 static char *dirname;
@@ -20,6 +21,30 @@ TEST_OPTION(dirname, string, "mount point", 1);
 #define TVAL "trusted value"
 
 static int have_dev = 1, have_trusted = 1;
+
+/* inode numbers: a tmpfs numbers its inodes in the order they are made */
+static const char *numbered[] = { "sparse", "links", "links/one", "sgid", "sgid/sticky", "suid", "empty", "sym",
+				  "old" };
+static ino_t inos[ARRAY_SIZE(numbered)];
+
+static int inos_ok(int before)
+{
+	struct stat st;
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(numbered); i++) {
+		if (lstat(numbered[i], &st))
+			return pr_perror("lstat %s", numbered[i]);
+		if (before)
+			inos[i] = st.st_ino;
+		else if (inos[i] != st.st_ino) {
+			pr_err("%s: inode %lu, was %lu\n", numbered[i], (unsigned long)st.st_ino,
+			       (unsigned long)inos[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 static int sparse_ok(void)
 {
@@ -115,7 +140,8 @@ int main(int argc, char **argv)
 		pr_perror("sparse");
 		return 1;
 	}
-	if (mkdir("links", 0755) || mu_put("links/one", "linked", 0644) || link("links/one", "links/two") ||
+	if (mu_put("removed", "", 0644) || unlink("removed") || mkdir("links", 0755) ||
+	    mu_put("links/one", "linked", 0644) || link("links/one", "links/two") ||
 	    link("links/one", "three") || mkdir("sgid", 0755) || chown("sgid", 0, 1000) || chmod("sgid", 02775) ||
 	    mkdir("sgid/sticky", 0755) || chmod("sgid/sticky", 01777) || mu_put("suid", "x", 0755) ||
 	    chmod("suid", 04755) || mkdir("empty", 0700) || symlink("links/one", "sym") ||
@@ -138,7 +164,7 @@ int main(int argc, char **argv)
 			return pr_perror("trusted xattr");
 		have_trusted = 0;
 	}
-	if (check())
+	if (check() || inos_ok(1))
 		return 1;
 
 	test_daemon();
@@ -146,6 +172,10 @@ int main(int argc, char **argv)
 
 	if (check()) {
 		fail("the tmpfs content after C/R");
+		return 1;
+	}
+	if (inos_ok(0)) {
+		fail("the inode numbers after C/R");
 		return 1;
 	}
 	pass();
