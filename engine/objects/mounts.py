@@ -9,7 +9,9 @@ Dump reads /proc/ROOT/mountinfo and decides, for every mount, how restore makes 
   the root is kept in the entry's Stasis extension); one the engine sees only outside --root must be named
   with --external;
 * proc, sysfs, devpts (with its options) and mqueue are mounted fresh inside the new namespaces; a tmpfs
-  nobody outside sees is mounted fresh with its content (a gzip'd tar that GNU tar extracts as criu's);
+  nobody outside sees is mounted fresh with its content (a gzip'd tar that GNU tar extracts as criu's, read
+  from a detached clone of the mount: what submounts cover is there too; an over-mounted tmpfs is read in a
+  private copy of the namespace where what covers it is unmounted);
 * another mount of a superblock made fresh is a bind of the first one's directory.
 Anything else is refused, naming the mount: other file systems nobody outside sees, over-mounted mounts
 whose content or place cannot be reached, peer groups shared with mounts outside, slaves of masters outside.
@@ -246,6 +248,7 @@ def dump_tree(ctx: DumpContext) -> None:
     groups = {m.tag("shared") for m in mounts} - {0}
     points = [m.point for m in mounts]
     first_of_sb: dict[tuple[int, int], Mount] = {}
+    covered: set[tuple[int, int]] = set()  # superblocks made fresh whose only mount is over-mounted
     for idx, m in enumerate(mounts):
         name = f"{where} {m.id} at {m.point} ({m.fstype} {m.source}, root {m.root})"
         if m.root.endswith("//deleted"):
@@ -298,6 +301,9 @@ def dump_tree(ctx: DumpContext) -> None:
                                        f"with --external mnt[{m.point}]:KEY (and mnt[KEY]:PATH at restore)")
             e.stasis.bind_from_root = True
             e.stasis.host_path = rel  # under the root given at restore
+        elif m.dev in covered:
+            raise UnsupportedError(f"{name} is a bind of an over-mounted {m.fstype} (restore could reach "
+                                   "only what covers it): not supported yet")
         elif m.dev in first_of_sb:
             e.stasis.bind_of = first_of_sb[m.dev].id
             if hidden:
@@ -307,17 +313,18 @@ def dump_tree(ctx: DumpContext) -> None:
                 raise UnsupportedError(f"{name}: a bind of part of a {m.fstype} nobody else shows: "
                                        "not supported")
             if hidden:
-                raise UnsupportedError(f"{name} is over-mounted: its content cannot be read "
-                                       "(not supported yet)")
-            first_of_sb[m.dev] = m
+                covered.add(m.dev)  # made fresh, then covered: nothing can be bound from it after
+            else:
+                first_of_sb[m.dev] = m
             if m.fstype == "tmpfs":
-                got = _archive_clone(root.pid, m.point, name)
+                covers = points[idx + 1:].count(m.point)  # stacked on it (each on the one below)
+                got = _archive_clone(root.pid, m.point, name, covers)
                 s.archives[e.root_dev] = got if got is not None else \
                     _archive(f"/proc/{root.pid}/root{m.point}", name)
         else:
             raise UnsupportedError(f"{name}: a {m.fstype} file system that the engine does not see and "
                                    "cannot make again: not supported")
-        if (shared or master) and hidden:
+        if (shared or master or e.stasis.unbindable) and hidden:  # set by path at restore: on the top one
             raise UnsupportedError(f"{name} is over-mounted and has propagation: not supported yet")
         s.entries.append(e)
     log.debug("pid %d: %d mounts", root.pid, len(s.entries))
@@ -413,26 +420,44 @@ def _data_segments(fd: int, size: int) -> list[tuple[int, int]]:
     return out
 
 
-def _archive_clone(pid: int, point: str, name: str) -> bytes | None:
+def _archive_clone(pid: int, point: str, name: str, covers: int) -> bytes | None:
     """The tmpfs's own files as a detached clone of the mount shows them (open_tree(OPEN_TREE_CLONE) in
     the tree's mount namespace, without its submounts): also what a mount over a file or directory of it
-    hides. None when the mount cannot be cloned (unbindable): the caller reads it through its path."""
+    hides. A tmpfs under `covers` mounts stacked on its point is read in a private copy of the namespace
+    where they are unmounted (made private first: nothing of it reaches the tree's). None when the mount
+    cannot be cloned (unbindable, not covered): the caller reads it through its path."""
     from engine.objects import nsworker
 
     rootfd = os.open(f"/proc/{pid}/root", O_PATH | O_DIRECTORY | O_CLOEXEC)
     nsfd = os.open(f"/proc/{pid}/ns/mnt", O_RDONLY | O_CLOEXEC)
     out = os.memfd_create("stasis-tmpfs", os.MFD_CLOEXEC)
+
+    def sys(no: int, *args: int | bytes, what: str) -> int:
+        keep = [ffi.new("char[]", a) for a in args if isinstance(a, bytes)]
+        it = iter(keep)
+        vals = [int(ffi.cast("uintptr_t", next(it))) if isinstance(a, bytes) else a for a in args]
+        ret = lib.st_syscall(no, *vals, *([0] * (6 - len(vals))))
+        if ret < 0:
+            raise OSError(-ret, f"{what}: {os.strerror(-ret)}")
+        return int(ret)
+
     try:
         def there() -> bool:
             os.fchdir(rootfd)  # the process's root (mountinfo's paths are relative to it)
             os.chroot(".")
-            path = ffi.new("char[]", os.fsencode(point))
-            fd = lib.st_syscall(nr.open_tree, AT_FDCWD, int(ffi.cast("uintptr_t", path)),
-                                OPEN_TREE_CLONE | O_CLOEXEC, 0, 0, 0)
-            if fd in (-errno.EINVAL, -errno.ENOSYS):
-                return False
-            if fd < 0:
-                raise OSError(-fd, f"open_tree({point}): {os.strerror(-fd)}")
+            where = os.fsencode(point)
+            if covers:
+                sys(nr.unshare, CLONE_NEWNS, what="unshare(CLONE_NEWNS)")
+                sys(nr.mount, 0, b"/", 0, MS_REC | MS_PRIVATE, 0, what="mount --make-rprivate /")
+                for _ in range(covers):
+                    sys(nr.umount2, where, MNT_DETACH, what=f"umount2({point})")
+            try:
+                fd = sys(nr.open_tree, AT_FDCWD, where, OPEN_TREE_CLONE | O_CLOEXEC,
+                         what=f"open_tree({point})")
+            except OSError as exc:
+                if exc.errno in (errno.EINVAL, errno.ENOSYS) and not covers:
+                    return False
+                raise
             os.fchdir(fd)
             data = _archive(".", name)
             while data:
