@@ -337,8 +337,9 @@ def _archive(path: str, name: str) -> bytes:
     buf = io.BytesIO()
     try:
         top = os.stat(path)
+        socks: dict[tuple[int, int], str] = {}  # socket files with more names: the first one
         with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
-            _add(tar, path, ".")
+            _add(tar, path, ".", socks)
 
             def walk(d: str, arc: str) -> None:
                 for ent in sorted(os.scandir(d), key=lambda x: x.name):
@@ -350,7 +351,7 @@ def _archive(path: str, name: str) -> bytes:
                         info.mode = 0o755
                         tar.addfile(info)
                         continue
-                    _add(tar, full, a)
+                    _add(tar, full, a, socks)
                     if stat.S_ISDIR(st_.st_mode):
                         walk(full, a)
 
@@ -361,30 +362,33 @@ def _archive(path: str, name: str) -> bytes:
 
 
 XATTR = "SCHILY.xattr."
+KIND = "STASIS.type"  # "socket": a socket file, made with mknod at restore
 INO = "STASIS.ino"  # the inode number: restore makes the files in that order, so a fresh tmpfs gives the same
 INO_GAP_MAX = 4096  # numbers of files removed before the dump, skipped at restore by files made and removed
 
 
-def _add(tar: tarfile.TarFile, full: str, arc: str) -> None:
+def _add(tar: tarfile.TarFile, full: str, arc: str, socks: dict[tuple[int, int], str]) -> None:
     """One file (not what is under a directory) with its extended attributes; a regular file with holes
-    as a sparse member. Sockets are left out (their owners bind them again)."""
+    as a sparse member; a socket file (tar has no type for it) as an empty member marked STASIS.type."""
     info = tar.gettarinfo(full, arcname=arc)
     if info is None:
-        return
+        info = _socket_info(socks, full, arc)
+        if info is None:
+            return
     try:
         names = os.listxattr(full, follow_symlinks=False)
     except OSError as exc:
         if exc.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP):
             raise
         names = []
-    pax: dict[str, str] = {}
+    pax: dict[str, str] = dict(info.pax_headers)
     info.pax_headers = pax
     if not info.islnk():
         pax[INO] = str(os.lstat(full).st_ino)
     for n in names:
         value = os.getxattr(full, n, follow_symlinks=False)
         pax[XATTR + n] = value.decode("utf-8", "surrogateescape")
-    if not info.isreg():
+    if not info.isreg() or KIND in pax:
         tar.addfile(info)
         return
     with open(full, "rb") as f:
@@ -401,6 +405,25 @@ def _add(tar: tarfile.TarFile, full: str, arc: str) -> None:
     info.name = f"{os.path.dirname(arc)}/GNUSparseFile.0/{os.path.basename(arc)}"
     info.size = len(data)
     tar.addfile(info, io.BytesIO(data))
+
+
+def _socket_info(socks: dict[tuple[int, int], str], full: str, arc: str) -> tarfile.TarInfo | None:
+    """A socket file as tar cannot show it (restore makes it with mknod; a socket of the tree bound to it
+    replaces it then); its further names as hard links. None for anything else tarfile skips."""
+    st_ = os.lstat(full)
+    if not stat.S_ISSOCK(st_.st_mode):
+        return None
+    info = tarfile.TarInfo(arc)
+    info.mode, info.uid, info.gid = stat.S_IMODE(st_.st_mode), st_.st_uid, st_.st_gid
+    info.mtime = st_.st_mtime
+    key = (st_.st_ino, st_.st_dev)
+    if key in socks:
+        info.type, info.linkname = tarfile.LNKTYPE, socks[key]
+        return info
+    if st_.st_nlink > 1:
+        socks[key] = arc
+    info.pax_headers = {KIND: "socket"}
+    return info
 
 
 def _data_segments(fd: int, size: int) -> list[tuple[int, int]]:
@@ -636,7 +659,14 @@ def _extract_in_order(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest
             for _ in range(gap):
                 os.close(os.open(burn, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600))
                 os.unlink(burn)
-        tar.extract(m, dest, set_attrs=not m.isdir(), numeric_owner=True, **kw)  # type: ignore[arg-type]
+        if m.pax_headers.get(KIND) == "socket":
+            path = os.path.join(dest, m.name)
+            os.mknod(path, stat.S_IFSOCK | 0o600)
+            os.chown(path, m.uid, m.gid)
+            os.chmod(path, m.mode)  # after the owner: chown clears set-id bits
+            os.utime(path, (m.mtime, m.mtime))
+        else:
+            tar.extract(m, dest, set_attrs=not m.isdir(), numeric_owner=True, **kw)  # type: ignore[arg-type]
         nxt = max(nxt, ino + 1)
     for m in members:
         if m.islnk():
