@@ -264,11 +264,26 @@ def _nsfd(s: NsDump, kind: str) -> int:
 
 
 def _dump_uts(s: NsDump, root: Task) -> utsns_pb2.utsns_entry:
-    def read() -> list[str]:
-        return [os.uname().nodename, (nsworker.read_text("/proc/sys/kernel/domainname") or "").strip()]
+    def read() -> list[str]:  # the kernel takes any bytes: undecodable ones as surrogates
+        u = os.uname()
+        return [u.nodename, os.fsdecode(_domainname())]
 
     node, domain = nsworker.run([(_nsfd(s, "uts"), CLONE_NEWUTS)], read, f"pid {root.pid}: uts namespace")
+    for what, name in (("host", node), ("domain", domain)):
+        try:
+            name.encode()
+        except UnicodeEncodeError:
+            raise UnsupportedError(f"pid {root.pid}: its {what} name {os.fsencode(name)!r} is not UTF-8 "
+                                   "(criu's utsns image keeps it as a string): not supported") from None
     return utsns_pb2.utsns_entry(nodename=node, domainname=domain)
+
+
+def _domainname() -> bytes:
+    try:
+        with open("/proc/sys/kernel/domainname", "rb") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return b""
 
 
 def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entry:
