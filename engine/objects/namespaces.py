@@ -298,10 +298,14 @@ def _dump_ipc(s: NsDump, root: Task, tree: set[int]) -> ipc_var_pb2.ipc_var_entr
             objs[kind] = max(len(text.splitlines()) - 1, 0)
         out["objects"] = objs
         out["sysv"] = sysvipc.read_objects()
+        out["mqueues"] = sysvipc.posix_queues()  # last: it changes the worker's mount namespace
         return out
 
     got = nsworker.run([(_nsfd(s, "ipc"), CLONE_NEWIPC)], read, f"pid {root.pid}: ipc namespace")
     sysvipc.check(got["sysv"], f"pid {root.pid}: its IPC namespace", tree)
+    if got["mqueues"]:
+        raise UnsupportedError(f"pid {root.pid}: its IPC namespace has POSIX message queues "
+                               f"({', '.join('/' + q for q in got['mqueues'])}): not supported yet")
     found = {k: len(v) for k, v in got["sysv"].items()}
     if found != got["objects"]:  # /proc/sysvipc and the *_STAT walk must agree
         raise UnsupportedError(f"pid {root.pid}: its IPC namespace's objects changed while they were read "

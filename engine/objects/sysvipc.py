@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.abi import nr
 from engine.abi.consts import (
+    CLONE_NEWNS,
     GETALL,
     GETPID,
     IPC_CREAT,
@@ -28,6 +29,11 @@ from engine.abi.consts import (
     IPC_NOWAIT,
     IPC_SET,
     IPC_STAT,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_REC,
     MSG_COPY,
     MSG_INFO,
     MSG_STAT,
@@ -135,6 +141,17 @@ def read_objects() -> dict[str, list[Any]]:
             msgs.append([struct.unpack_from("<q", raw)[0], base64.b64encode(raw[8:]).decode()])
         out["msg"].append({"desc": desc, "qbytes": qbytes, "msgs": msgs})
     return out
+
+
+def posix_queues() -> list[str]:
+    """In a worker that joined the IPC namespace (and may change its own mount namespace): the names of the
+    namespace's POSIX message queues, from an mqueue file system mounted in a private copy of the worker's
+    mount namespace (an mqueue mount shows the queues of the IPC namespace of whoever mounts it)."""
+    names = [ffi.new("char[]", x) for x in (b"/", b"mqueue", b"/tmp")]
+    _sys(nr.unshare, CLONE_NEWNS)
+    _sys(nr.mount, 0, _addr(names[0]), 0, MS_REC | MS_PRIVATE, 0)  # nothing reaches the engine's mounts
+    _sys(nr.mount, _addr(names[1]), _addr(names[2]), _addr(names[1]), MS_NOSUID | MS_NODEV | MS_NOEXEC, 0)
+    return sorted(os.listdir("/tmp"))
 
 
 def check(got: dict[str, list[Any]], where: str, tree: set[int]) -> None:
