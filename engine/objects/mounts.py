@@ -318,7 +318,7 @@ def dump_tree(ctx: DumpContext) -> None:
                 first_of_sb[m.dev] = m
             if m.fstype == "tmpfs":
                 covers = points[idx + 1:].count(m.point)  # stacked on it (each on the one below)
-                got = _archive_clone(root.pid, m.point, name, covers)
+                got = _archive_clone(root.pid, m.point, name, covers, e.stasis.unbindable)
                 s.archives[e.root_dev] = got if got is not None else \
                     _archive(f"/proc/{root.pid}/root{m.point}", name)
         else:
@@ -443,12 +443,13 @@ def _data_segments(fd: int, size: int) -> list[tuple[int, int]]:
     return out
 
 
-def _archive_clone(pid: int, point: str, name: str, covers: int) -> bytes | None:
+def _archive_clone(pid: int, point: str, name: str, covers: int, unbindable: bool) -> bytes | None:
     """The tmpfs's own files as a detached clone of the mount shows them (open_tree(OPEN_TREE_CLONE) in
     the tree's mount namespace, without its submounts): also what a mount over a file or directory of it
-    hides. A tmpfs under `covers` mounts stacked on its point is read in a private copy of the namespace
-    where they are unmounted (made private first: nothing of it reaches the tree's). None when the mount
-    cannot be cloned (unbindable, not covered): the caller reads it through its path."""
+    hides. A tmpfs under `covers` mounts stacked on its point, or an unbindable one (which cannot be cloned
+    where it is), is read in a private copy of the namespace (made private first: nothing done there
+    reaches the tree's) where what covers it is unmounted. None when the kernel cannot clone mounts
+    (open_tree): the caller reads it through its path."""
     from engine.objects import nsworker
 
     rootfd = os.open(f"/proc/{pid}/root", O_PATH | O_DIRECTORY | O_CLOEXEC)
@@ -469,7 +470,7 @@ def _archive_clone(pid: int, point: str, name: str, covers: int) -> bytes | None
             os.fchdir(rootfd)  # the process's root (mountinfo's paths are relative to it)
             os.chroot(".")
             where = os.fsencode(point)
-            if covers:
+            if covers or unbindable:
                 sys(nr.unshare, CLONE_NEWNS, what="unshare(CLONE_NEWNS)")
                 sys(nr.mount, 0, b"/", 0, MS_REC | MS_PRIVATE, 0, what="mount --make-rprivate /")
                 for _ in range(covers):
@@ -478,7 +479,7 @@ def _archive_clone(pid: int, point: str, name: str, covers: int) -> bytes | None
                 fd = sys(nr.open_tree, AT_FDCWD, where, OPEN_TREE_CLONE | O_CLOEXEC,
                          what=f"open_tree({point})")
             except OSError as exc:
-                if exc.errno in (errno.EINVAL, errno.ENOSYS) and not covers:
+                if exc.errno == errno.ENOSYS and not covers:
                     return False
                 raise
             os.fchdir(fd)
