@@ -1,8 +1,9 @@
 #include "mnt_util.h"
 
-const char *test_doc = "An unbindable tmpfs U inside a shared tmpfs T: a recursive bind of T (made before and "
-		       "after C/R) leaves U out, and a bind of U itself fails with EINVAL; after C/R mountinfo "
-		       "still says unbindable for U and shared for T, and U keeps its file";
+const char *test_doc = "An unbindable tmpfs U inside a shared tmpfs T, with a file of T bound over a file of U: "
+		       "a recursive bind of T (made before and after C/R) leaves U out, and a bind of U itself "
+		       "fails with EINVAL; after C/R mountinfo still says unbindable for U and shared for T, U "
+		       "keeps its file, and the covered file its own content once the bind over it is unmounted";
 const char *test_author = "Stasis developers";
 
 static char *dirname;
@@ -37,7 +38,9 @@ int main(int argc, char **argv)
 	    mkdir("copy2", 0755) || mkdir("one", 0755) || mount("zdtm_mnt_unbindable01_t", "T", "tmpfs", 0, NULL) ||
 	    mkdir("T/U", 0755) || mount(NULL, "T", NULL, MS_SHARED, NULL) ||
 	    mount("zdtm_mnt_unbindable01_u", "T/U", "tmpfs", 0, NULL) || mu_put("T/U/file", "u", 0600) ||
-	    mount(NULL, "T/U", NULL, MS_UNBINDABLE, NULL) || mount("T", "copy1", NULL, MS_BIND | MS_REC, NULL)) {
+	    mu_put("T/U/covered", "under", 0644) || mu_put("T/src", "over", 0644) ||
+	    mount(NULL, "T/U", NULL, MS_UNBINDABLE, NULL) || mount("T/src", "T/U/covered", NULL, MS_BIND, NULL) ||
+	    mount("T", "copy1", NULL, MS_BIND | MS_REC, NULL)) {
 		pr_perror("prepare the mounts");
 		return 1;
 	}
@@ -53,6 +56,10 @@ int main(int argc, char **argv)
 	}
 	if (mount("T", "copy2", NULL, MS_BIND | MS_REC, NULL) || check("copy2")) {
 		fail("a recursive bind after C/R");
+		return 1;
+	}
+	if (mu_get("T/U/covered", "over") || umount("T/U/covered") || mu_get("T/U/covered", "under")) {
+		fail("the file covered in the unbindable tmpfs after C/R");
 		return 1;
 	}
 	pass();
