@@ -9,12 +9,15 @@ Dump reads /proc/ROOT/mountinfo and decides, for every mount, how restore makes 
   the root is kept in the entry's Stasis extension); one the engine sees only outside --root must be named
   with --external;
 * proc, sysfs, devpts (with its options) and mqueue are mounted fresh inside the new namespaces; a tmpfs
-  nobody outside sees is mounted fresh with its content (a gzip'd tar that GNU tar extracts as criu's, read
-  from a detached clone of the mount: what submounts cover is there too; an over-mounted tmpfs is read in a
-  private copy of the namespace where what covers it is unmounted);
-* another mount of a superblock made fresh is a bind of the first one's directory.
+  nobody outside sees is mounted fresh with its content (a gzip'd pax tar that GNU tar extracts as criu's:
+  extended attributes, holes as GNU sparse members, socket files marked for mknod, and each file's inode
+  number, in whose order restore makes them so a fresh tmpfs numbers them as before; read from a detached
+  clone of the mount, so what submounts cover is there too; an over-mounted or unbindable tmpfs is read in
+  a private copy of the namespace where what covers it is unmounted);
+* another mount of a superblock made fresh is a bind of the first one's directory (binds come after it).
 Anything else is refused, naming the mount: other file systems nobody outside sees, over-mounted mounts
-whose content or place cannot be reached, peer groups shared with mounts outside, slaves of masters outside.
+with propagation or bound from elsewhere, mounts whose root directory was removed, peer groups shared with
+mounts outside, slaves of masters outside.
 Per-mount flags (ro, nosuid, nodev, noexec, atime) and propagation (shared peer groups, slaves, unbindable)
 come back as they were.
 
