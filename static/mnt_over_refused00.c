@@ -9,9 +9,10 @@
 
 #include "zdtmtst.h"
 
-const char *test_doc = "A tmpfs with a file, over-mounted by a second tmpfs on the same directory: the "
-		       "engine cannot read the hidden tmpfs's content yet, so the dump must be refused with the "
-		       "tree left running; afterwards the file appears again once the upper tmpfs is unmounted";
+const char *test_doc = "A shared tmpfs with a file, over-mounted by a second tmpfs on the same directory: the "
+		       "engine does not rebuild propagation of an over-mounted mount yet, so the dump must be "
+		       "refused with the tree left running; afterwards the file appears again once the upper "
+		       "tmpfs is unmounted";
 const char *test_author = "Stasis developers";
 
 static char *dirname;
@@ -25,7 +26,8 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 
 	ssprintf(path, "%s/hidden", dirname);
-	if (mkdir(dirname, 0755) || mount("zdtm_mnt_over_lower", dirname, "tmpfs", 0, NULL)) {
+	if (mkdir(dirname, 0755) || mount("zdtm_mnt_over_lower", dirname, "tmpfs", 0, NULL) ||
+	    mount(NULL, dirname, NULL, MS_SHARED, NULL)) {
 		pr_perror("mount lower");
 		return 1;
 	}

@@ -45,6 +45,7 @@ _MOUNT_RE = re.compile(r"^\S+\s\S+\s\S+\s(\S+)\s(\S+)\s(\S+)\s[^-]*?(shared)?[^-
 _SMAPS_HEAD = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) \S+ (\d+)\s*(.*)$")
 _OBJ_RE = re.compile(r"^([a-z_]+):\[(\d+)\]$")  # pipe:[N], socket:[N], net:[N], ...
 _HEX_INO = re.compile(r"\bino:([0-9a-f]+)")
+_WATCH_FS = re.compile(r"\b(sdev|f_handle):([0-9a-f]+)")  # of an inotify/fanotify watch line
 _AUTOGROUP = re.compile(r"^/autogroup-(\d+)")
 # /proc/PID/stat after "(comm)": proc(5) names, from field 3 (state) on
 _STAT_NAMES = [
@@ -347,7 +348,8 @@ def _timerfd_armed(info: str) -> bool:
     return f.get("it_interval", "(0,0)") != "(0,0)" and f.get("ticks", "0") not in ("", "0")
 
 
-def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list, socks: SockTables) -> set[str]:
+def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list, socks: SockTables,
+         fresh_mounts: bool = False) -> set[str]:
     names = os.listdir(pdir / "fd")
     for fd in sorted(names, key=int):
         try:
@@ -375,7 +377,10 @@ def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list, socks: S
             if key in ("lock", "tfd") or " " in key:  # repeated lines: lock, epoll tfd, inotify wd, ...
                 if key == "lock":  # drop the lock's id ("1: FLOCK ...")
                     value = value.partition(":")[2].strip()
-                multi.setdefault(key, []).append(" ".join(f"{key} {value}".split()))
+                line_ = " ".join(f"{key} {value}".split())
+                if fresh_mounts and key.startswith(("inotify", "fanotify")):  # state_exceptions.PARTIAL
+                    line_ = _WATCH_FS.sub(lambda m: f"{m[1]}:{labels(m[1], m[2])}", line_)
+                multi.setdefault(key, []).append(line_)
                 continue
             name = f"fdinfo.{key}"
             if not _keep(name):
@@ -548,12 +553,15 @@ def _zombie(pdir: Path, tids: list[int], syscalls: bool) -> PidState:
 def visible_state(root_pid: int, newns: bool) -> State:
     """The state of the test's tree (tree_pids)."""
     proc = Path(f"/proc/{root_pid}/root/proc") if newns else Path("/proc")
-    return snapshot(tree_pids(root_pid, newns), proc, syscalls=not newns)
+    return snapshot(tree_pids(root_pid, newns), proc, syscalls=not newns, fresh_mounts=newns)
 
 
-def snapshot(pids: list[int], proc: Path = Path("/proc"), syscalls: bool = True) -> State:
+def snapshot(pids: list[int], proc: Path = Path("/proc"), syscalls: bool = True,
+             fresh_mounts: bool = False) -> State:
     """The state of `pids` as `proc` shows them; `syscalls`: also what only a syscall tells (ioprio,
-    sched_getattr), for pids of our own pid namespace."""
+    sched_getattr), for pids of our own pid namespace; `fresh_mounts`: the tree has a mount namespace a
+    restore rebuilds (ns/uns), where file systems nobody outside sees are made new (state_exceptions.PARTIAL
+    of fdinfo's watch lines)."""
     labels: Labels = Labels()
     epolls: list = []
     socks = SockTables()
@@ -574,7 +582,7 @@ def snapshot(pids: list[int], proc: Path = Path("/proc"), syscalls: bool = True)
                 except FileNotFoundError:
                     pass  # the thread exited meanwhile: the tid list shows it
             _process(pdir, labels, fields)
-            fds = _fds(pdir, labels, fields, epolls, socks)
+            fds = _fds(pdir, labels, fields, epolls, socks, fresh_mounts)
             _netns(pdir, nets, fields)
             state[pid] = PidState(tids, fds, _maps(pdir), _mounts(pdir), fields)
         except OSError:

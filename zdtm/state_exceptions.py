@@ -62,6 +62,15 @@ EXCEPTIONS: dict[str, str] = {
 
 # fields of which only a part is compared: field -> (what is dropped, why)
 PARTIAL: dict[str, tuple[str, str]] = {
+    "fdinfo.inotify wd": (
+        "in flavors ns and uns, the watched inode's device (sdev) and file handle (f_handle): labels in "
+        "order of first appearance",
+        "a file system nobody outside the tree's mount namespace sees (a tmpfs of its own) is made new by "
+        "a restore: the kernel gives it a new device number and its inodes new random generations, which "
+        "are part of their file handles (no interface sets either); the inode number, mask and which "
+        "watches share a file are compared",
+    ),
+    "fdinfo.fanotify ino": ("as fdinfo.inotify wd", "as fdinfo.inotify wd"),
     "status.State": (
         "running (R), sleeping (S) or in disk sleep (D): all three read as 'RSD'",
         "which of them a task is in at the instant of the read is the scheduler's and the moment's (a "

@@ -9,10 +9,15 @@ Dump reads /proc/ROOT/mountinfo and decides, for every mount, how restore makes 
   the root is kept in the entry's Stasis extension); one the engine sees only outside --root must be named
   with --external;
 * proc, sysfs, devpts (with its options) and mqueue are mounted fresh inside the new namespaces; a tmpfs
-  nobody outside sees is mounted fresh with its content (a gzip'd tar that GNU tar extracts as criu's);
-* another mount of a superblock made fresh is a bind of the first one's directory.
+  nobody outside sees is mounted fresh with its content (a gzip'd pax tar that GNU tar extracts as criu's:
+  extended attributes, holes as GNU sparse members, socket files marked for mknod, and each file's inode
+  number, in whose order restore makes them so a fresh tmpfs numbers them as before; read from a detached
+  clone of the mount, so what submounts cover is there too; an over-mounted or unbindable tmpfs is read in
+  a private copy of the namespace where what covers it is unmounted);
+* another mount of a superblock made fresh is a bind of the first one's directory (binds come after it).
 Anything else is refused, naming the mount: other file systems nobody outside sees, over-mounted mounts
-whose content or place cannot be reached, peer groups shared with mounts outside, slaves of masters outside.
+with propagation or bound from elsewhere, mounts whose root directory was removed, peer groups shared with
+mounts outside, slaves of masters outside.
 Per-mount flags (ro, nosuid, nodev, noexec, atime) and propagation (shared peer groups, slaves, unbindable)
 come back as they were.
 
@@ -24,7 +29,8 @@ reaches the tree's paths through /proc/<root>/root (engine/objects/files/paths.t
 
 from __future__ import annotations
 
-import gzip  # noqa: F401 - tarfile's, imported before a namespace worker needs it (it may not load it)
+import errno
+import gzip  # noqa: F401 - tarfile imports it lazily, and a namespace worker may not be able to load it
 import io
 import os
 import re
@@ -35,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from engine.abi import nr
 from engine.abi.consts import (
+    CLONE_NEWNS,
     CLONE_NEWUSER,
     MNT_DETACH,
     MOVE_MOUNT_F_EMPTY_PATH,
@@ -60,6 +67,7 @@ from engine.abi.consts import (
     O_CLOEXEC,
     O_DIRECTORY,
     O_PATH,
+    O_RDONLY,
     OPEN_TREE_CLONE,
 )
 from engine.errors import RestoreError, UnsupportedError
@@ -154,6 +162,34 @@ def _tree_order(mounts: list[Mount]) -> list[Mount]:
     return out
 
 
+def _source_order(mounts: list[Mount]) -> list[Mount]:
+    """Tree order, except that a mount showing part of a superblock comes after the first mount of that
+    superblock's root (restore binds it from there), parents still before children: a tmpfs's file bound
+    over a file of a tmpfs mounted before it must wait for its own tmpfs."""
+    whole: dict[tuple[int, int], int] = {}
+    for m in mounts:
+        if m.root == "/":
+            whole.setdefault(m.dev, m.id)
+    ids = {m.id for m in mounts}
+    done: set[int] = set()
+    out: list[Mount] = []
+    left = list(mounts)
+    while left:
+        rest = []
+        for m in left:
+            src = whole.get(m.dev, m.id)
+            if (m.parent in done or m.parent not in ids or m.parent == m.id) and (src == m.id or src in done):
+                out.append(m)
+                done.add(m.id)
+            else:
+                rest.append(m)
+        if len(rest) == len(left):  # nothing could go: keep the tree order for what is left
+            out.extend(rest)
+            break
+        left = rest
+    return out
+
+
 # -- dump ------------------------------------------------------------------------------------------
 
 @record
@@ -199,7 +235,7 @@ def dump_tree(ctx: DumpContext) -> None:
     s = ctx.files.state(MntDump)
     root = ctx.root
     with open(f"/proc/{root.pid}/mountinfo") as f:
-        mounts = _tree_order(parse(f.read()))
+        mounts = _source_order(_tree_order(parse(f.read())))
     with open("/proc/self/mountinfo") as f:
         engine = parse(f.read())
     where = f"pid {root.pid}: mount"
@@ -217,8 +253,12 @@ def dump_tree(ctx: DumpContext) -> None:
     groups = {m.tag("shared") for m in mounts} - {0}
     points = [m.point for m in mounts]
     first_of_sb: dict[tuple[int, int], Mount] = {}
+    covered: set[tuple[int, int]] = set()  # superblocks made fresh whose only mount is over-mounted
     for idx, m in enumerate(mounts):
         name = f"{where} {m.id} at {m.point} ({m.fstype} {m.source}, root {m.root})"
+        if m.root.endswith("//deleted"):
+            raise UnsupportedError(f"{name}: its root directory was removed since (no path leads to it to "
+                                   "bind it again): not supported")
         e = mnt_pb2.mnt_entry(fstype=FSTYPES.get(m.fstype, mnt_pb2.AUTO), mnt_id=m.id, root_dev=kdev(m.dev),
                               parent_mnt_id=m.parent, flags=0, root=m.root, mountpoint=m.point,
                               source=m.source, options="")
@@ -266,6 +306,9 @@ def dump_tree(ctx: DumpContext) -> None:
                                        f"with --external mnt[{m.point}]:KEY (and mnt[KEY]:PATH at restore)")
             e.stasis.bind_from_root = True
             e.stasis.host_path = rel  # under the root given at restore
+        elif m.dev in covered:
+            raise UnsupportedError(f"{name} is a bind of an over-mounted {m.fstype} (restore could reach "
+                                   "only what covers it): not supported yet")
         elif m.dev in first_of_sb:
             e.stasis.bind_of = first_of_sb[m.dev].id
             if hidden:
@@ -275,27 +318,33 @@ def dump_tree(ctx: DumpContext) -> None:
                 raise UnsupportedError(f"{name}: a bind of part of a {m.fstype} nobody else shows: "
                                        "not supported")
             if hidden:
-                raise UnsupportedError(f"{name} is over-mounted: its content cannot be read "
-                                       "(not supported yet)")
-            first_of_sb[m.dev] = m
+                covered.add(m.dev)  # made fresh, then covered: nothing can be bound from it after
+            else:
+                first_of_sb[m.dev] = m
             if m.fstype == "tmpfs":
-                s.archives[e.root_dev] = _archive(f"/proc/{root.pid}/root{m.point}", name)
+                covers = points[idx + 1:].count(m.point)  # stacked on it (each on the one below)
+                got = _archive_clone(root.pid, m.point, name, covers, e.stasis.unbindable)
+                s.archives[e.root_dev] = got if got is not None else \
+                    _archive(f"/proc/{root.pid}/root{m.point}", name)
         else:
             raise UnsupportedError(f"{name}: a {m.fstype} file system that the engine does not see and "
                                    "cannot make again: not supported")
-        if (shared or master) and hidden:
+        if (shared or master or e.stasis.unbindable) and hidden:  # set by path at restore: on the top one
             raise UnsupportedError(f"{name} is over-mounted and has propagation: not supported yet")
         s.entries.append(e)
     log.debug("pid %d: %d mounts", root.pid, len(s.entries))
 
 
 def _archive(path: str, name: str) -> bytes:
-    """A gzip'd tar of one mount's own files (submounts' contents excluded, their points kept)."""
+    """A gzip'd tar of one mount's own files (submounts' contents excluded, their points kept), in the pax
+    format GNU tar reads: extended attributes as SCHILY.xattr.* records, files with holes as GNU sparse
+    1.0 members (only their data is stored, the holes are made again)."""
     buf = io.BytesIO()
     try:
         top = os.stat(path)
-        with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
-            tar.add(path, arcname=".", recursive=False)
+        socks: dict[tuple[int, int], str] = {}  # socket files with more names: the first one
+        with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+            _add(tar, path, ".", socks)
 
             def walk(d: str, arc: str) -> None:
                 for ent in sorted(os.scandir(d), key=lambda x: x.name):
@@ -307,7 +356,7 @@ def _archive(path: str, name: str) -> bytes:
                         info.mode = 0o755
                         tar.addfile(info)
                         continue
-                    tar.add(full, arcname=a, recursive=False)
+                    _add(tar, full, a, socks)
                     if stat.S_ISDIR(st_.st_mode):
                         walk(full, a)
 
@@ -315,6 +364,145 @@ def _archive(path: str, name: str) -> bytes:
     except OSError as exc:
         raise UnsupportedError(f"{name}: cannot archive its content: {exc}") from exc
     return buf.getvalue()
+
+
+XATTR = "SCHILY.xattr."
+KIND = "STASIS.type"  # "socket": a socket file, made with mknod at restore
+INO = "STASIS.ino"  # the inode number: restore makes the files in that order, so a fresh tmpfs gives the same
+INO_GAP_MAX = 4096  # numbers of files removed before the dump, skipped at restore by files made and removed
+
+
+def _add(tar: tarfile.TarFile, full: str, arc: str, socks: dict[tuple[int, int], str]) -> None:
+    """One file (not what is under a directory) with its extended attributes; a regular file with holes
+    as a sparse member; a socket file (tar has no type for it) as an empty member marked STASIS.type."""
+    info = tar.gettarinfo(full, arcname=arc)
+    if info is None:
+        info = _socket_info(socks, full, arc)
+        if info is None:
+            return
+    try:
+        names = os.listxattr(full, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        names = []
+    pax: dict[str, str] = dict(info.pax_headers)
+    info.pax_headers = pax
+    if not info.islnk():
+        pax[INO] = str(os.lstat(full).st_ino)
+    for n in names:
+        value = os.getxattr(full, n, follow_symlinks=False)
+        pax[XATTR + n] = value.decode("utf-8", "surrogateescape")
+    if not info.isreg() or KIND in pax:
+        tar.addfile(info)
+        return
+    with open(full, "rb") as f:
+        segs = _data_segments(f.fileno(), info.size)
+        f.seek(0)  # SEEK_DATA/SEEK_HOLE moved it
+        if sum(n for _, n in segs) == info.size:
+            tar.addfile(info, f)
+            return
+        table = f"{len(segs)}\n" + "".join(f"{o}\n{n}\n" for o, n in segs)
+        data = table.encode() + b"\0" * (-len(table) % tarfile.BLOCKSIZE)
+        data += b"".join(os.pread(f.fileno(), n, o) for o, n in segs)
+    pax.update({"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": arc,
+                "GNU.sparse.realsize": str(info.size)})
+    info.name = f"{os.path.dirname(arc)}/GNUSparseFile.0/{os.path.basename(arc)}"
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _socket_info(socks: dict[tuple[int, int], str], full: str, arc: str) -> tarfile.TarInfo | None:
+    """A socket file as tar cannot show it (restore makes it with mknod; a socket of the tree bound to it
+    replaces it then); its further names as hard links. None for anything else tarfile skips."""
+    st_ = os.lstat(full)
+    if not stat.S_ISSOCK(st_.st_mode):
+        return None
+    info = tarfile.TarInfo(arc)
+    info.mode, info.uid, info.gid = stat.S_IMODE(st_.st_mode), st_.st_uid, st_.st_gid
+    info.mtime = st_.st_mtime
+    key = (st_.st_ino, st_.st_dev)
+    if key in socks:
+        info.type, info.linkname = tarfile.LNKTYPE, socks[key]
+        return info
+    if st_.st_nlink > 1:
+        socks[key] = arc
+    info.pax_headers = {KIND: "socket"}
+    return info
+
+
+def _data_segments(fd: int, size: int) -> list[tuple[int, int]]:
+    """(offset, length) of every stretch of data of a file (SEEK_DATA/SEEK_HOLE); the rest are holes."""
+    out: list[tuple[int, int]] = []
+    off = 0
+    while off < size:
+        try:
+            start = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:
+                break  # only a hole up to the end
+            raise
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        out.append((start, end - start))
+        off = end
+    return out
+
+
+def _archive_clone(pid: int, point: str, name: str, covers: int, unbindable: bool) -> bytes | None:
+    """The tmpfs's own files as a detached clone of the mount shows them (open_tree(OPEN_TREE_CLONE) in
+    the tree's mount namespace, without its submounts): also what a mount over a file or directory of it
+    hides. A tmpfs under `covers` mounts stacked on its point, or an unbindable one (which cannot be cloned
+    where it is), is read in a private copy of the namespace (made private first: nothing done there
+    reaches the tree's) where what covers it is unmounted. None when the kernel cannot clone mounts
+    (open_tree): the caller reads it through its path."""
+    from engine.objects import nsworker
+
+    rootfd = os.open(f"/proc/{pid}/root", O_PATH | O_DIRECTORY | O_CLOEXEC)
+    nsfd = os.open(f"/proc/{pid}/ns/mnt", O_RDONLY | O_CLOEXEC)
+    out = os.memfd_create("stasis-tmpfs", os.MFD_CLOEXEC)
+
+    def sys(no: int, *args: int | bytes, what: str) -> int:
+        keep = [ffi.new("char[]", a) for a in args if isinstance(a, bytes)]
+        it = iter(keep)
+        vals = [int(ffi.cast("uintptr_t", next(it))) if isinstance(a, bytes) else a for a in args]
+        ret = lib.st_syscall(no, *vals, *([0] * (6 - len(vals))))
+        if ret < 0:
+            raise OSError(-ret, f"{what}: {os.strerror(-ret)}")
+        return int(ret)
+
+    try:
+        def there() -> bool:
+            os.fchdir(rootfd)  # the process's root (mountinfo's paths are relative to it)
+            os.chroot(".")
+            where = os.fsencode(point)
+            if covers or unbindable:
+                sys(nr.unshare, CLONE_NEWNS, what="unshare(CLONE_NEWNS)")
+                sys(nr.mount, 0, b"/", 0, MS_REC | MS_PRIVATE, 0, what="mount --make-rprivate /")
+                for _ in range(covers):
+                    sys(nr.umount2, where, MNT_DETACH, what=f"umount2({point})")
+            try:
+                fd = sys(nr.open_tree, AT_FDCWD, where, OPEN_TREE_CLONE | O_CLOEXEC,
+                         what=f"open_tree({point})")
+            except OSError as exc:
+                if exc.errno == errno.ENOSYS and not covers:
+                    return False
+                raise
+            os.fchdir(fd)
+            data = _archive(".", name)
+            while data:
+                data = data[os.write(out, data):]
+            return True
+
+        try:
+            if not nsworker.run([(nsfd, CLONE_NEWNS)], there, f"{name}: its content"):
+                return None
+        except (OSError, RuntimeError) as exc:
+            raise UnsupportedError(f"{name}: cannot archive its content: {exc}") from exc
+        return os.pread(out, os.fstat(out).st_size, 0)
+    finally:
+        os.close(out)
+        os.close(nsfd)
+        os.close(rootfd)
 
 
 def write_images(ctx: DumpContext) -> None:
@@ -508,7 +696,13 @@ def _extract(ctx: RestoreContext, root: Task, e: mnt_pb2.mnt_entry, tgt: str) ->
                 for m in members:
                     m.uid, m.gid = userns.inner(uids, m.uid), userns.inner(gids, m.gid)
             kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
-            tar.extractall(dest, members=members, numeric_owner=True, **kw)  # type: ignore[arg-type]
+            if not _extract_in_order(tar, members, dest, kw):
+                tar.extractall(dest, members=members, numeric_owner=True, **kw)  # type: ignore[arg-type]
+            for m in members:  # after the owners: chown() drops security.capability
+                for key, value in m.pax_headers.items():
+                    if key.startswith(XATTR):
+                        os.setxattr(os.path.join(dest, m.name), key[len(XATTR):],
+                                    value.encode("utf-8", "surrogateescape"), follow_symlinks=False)
             top = next((m for m in members if m.name in (".", "./")), None)
             if top is not None:
                 os.chmod(dest, top.mode)
@@ -519,6 +713,45 @@ def _extract(ctx: RestoreContext, root: Task, e: mnt_pb2.mnt_entry, tgt: str) ->
             _as_tree_root(ctx, root, extract, f"mount {e.mnt_id}: its content")
     except (OSError, RuntimeError, tarfile.TarError) as exc:
         raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint}: cannot restore its content: {exc}") from exc
+
+
+def _extract_in_order(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: str,
+                      kw: dict[str, str]) -> bool:
+    """Extract the members in the order of their old inode numbers (a fresh tmpfs numbers its inodes in
+    the order they are made), skipping the numbers of files removed before the dump; directories' owners,
+    modes and times last, as extractall() does. False (nothing done) for an archive without the numbers."""
+    top = next((m for m in members if m.name in (".", "./")), None)
+    own = [m for m in members if m is not top and not m.islnk()]
+    if top is None or INO not in top.pax_headers or any(INO not in m.pax_headers for m in own):
+        return False
+    own.sort(key=lambda m: int(m.pax_headers[INO]))
+    nxt = os.lstat(dest).st_ino + 1
+    burn = os.path.join(dest, ".stasis-ino")
+    for m in own:
+        ino = int(m.pax_headers[INO])
+        gap = ino - nxt
+        if 0 < gap <= INO_GAP_MAX:
+            for _ in range(gap):
+                os.close(os.open(burn, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+                os.unlink(burn)
+        if m.pax_headers.get(KIND) == "socket":
+            path = os.path.join(dest, m.name)
+            os.mknod(path, stat.S_IFSOCK | 0o600)
+            os.chown(path, m.uid, m.gid)
+            os.chmod(path, m.mode)  # after the owner: chown clears set-id bits
+            os.utime(path, (m.mtime, m.mtime))
+        else:
+            tar.extract(m, dest, set_attrs=not m.isdir(), numeric_owner=True, **kw)  # type: ignore[arg-type]
+        nxt = max(nxt, ino + 1)
+    for m in members:
+        if m.islnk():
+            tar.extract(m, dest, numeric_owner=True, **kw)  # type: ignore[arg-type]
+    for m in sorted((m for m in own if m.isdir()), key=lambda m: m.name, reverse=True):
+        path = os.path.join(dest, m.name)
+        tar.chown(m, path, True)
+        tar.utime(m, path)
+        tar.chmod(m, path)
+    return True
 
 
 def _propagation(entries: list[mnt_pb2.mnt_entry], target, mount, call) -> None:  # type: ignore[no-untyped-def]

@@ -271,12 +271,27 @@ def _nsfd(s: NsDump, kind: str) -> int:
 
 
 def dump_uts(fd: int, what: str) -> utsns_pb2.utsns_entry:
-    """The names of the UTS namespace held by fd."""
-    def read() -> list[str]:
-        return [os.uname().nodename, (nsworker.read_text("/proc/sys/kernel/domainname") or "").strip()]
+    """The names of the UTS namespace held by fd (the kernel takes any bytes: criu's image keeps strings)."""
+    def read() -> list[str]:  # undecodable bytes as surrogates
+        u = os.uname()
+        return [u.nodename, os.fsdecode(_domainname())]
 
     node, domain = nsworker.run([(fd, CLONE_NEWUTS)], read, what)
+    for kind, name in (("host", node), ("domain", domain)):
+        try:
+            name.encode()
+        except UnicodeEncodeError:
+            raise UnsupportedError(f"{what}: its {kind} name {os.fsencode(name)!r} is not UTF-8 "
+                                   "(criu's utsns image keeps it as a string): not supported") from None
     return utsns_pb2.utsns_entry(nodename=node, domainname=domain)
+
+
+def _domainname() -> bytes:
+    try:
+        with open("/proc/sys/kernel/domainname", "rb") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return b""
 
 
 def dump_ipc(s: NsDump, fd: int, what: str, tree: set[int]) -> tuple[ipc_var_pb2.ipc_var_entry,

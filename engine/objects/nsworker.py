@@ -2,7 +2,8 @@
 and time namespaces refuses a threaded caller, and the engine's own namespaces must never change.
 
 The worker joins the namespaces (fds the engine holds, in the order given), runs one function and sends its
-result back as JSON; an exception there becomes an OSError (with its errno) or RuntimeError here.
+result back as JSON; an exception there becomes an OSError (with its errno), the same engine error
+(RestoreError, UnsupportedError, DumpError: their messages are for the user) or a RuntimeError here.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from engine import errors
 from engine.abi import nr
 from engine.native import lib
+
+_PASSED = (errors.RestoreError, errors.UnsupportedError, errors.DumpError)  # raised again as they are
 
 
 def run(nsfds: list[tuple[int, int]], fn: Callable[[], Any], what: str, as_root: bool = False) -> Any:
@@ -38,6 +42,8 @@ def run(nsfds: list[tuple[int, int]], fn: Callable[[], Any], what: str, as_root:
             out: dict[str, Any] = {"ok": fn()}
         except OSError as exc:
             out = {"errno": exc.errno or 0, "error": str(exc)}
+        except _PASSED as exc:
+            out = {"errno": 0, "error": str(exc), "class": type(exc).__name__}
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the engine
             out = {"errno": 0, "error": f"{type(exc).__name__}: {exc}"}
         try:
@@ -64,6 +70,9 @@ def run(nsfds: list[tuple[int, int]], fn: Callable[[], Any], what: str, as_root:
         return res["ok"]
     if res["errno"]:
         raise OSError(res["errno"], f"{what}: {res['error']}")
+    for cls in _PASSED:
+        if res.get("class") == cls.__name__:
+            raise cls(res["error"])
     raise RuntimeError(f"{what}: {res['error']}")
 
 

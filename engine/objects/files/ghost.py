@@ -258,6 +258,27 @@ def free_name(name: str, tag: str) -> tuple[str, list[str]]:
     return os.path.join(d, f".stasis-{tag}-{os.getpid()}"), made
 
 
+def take_name(name: str, tag: str) -> tuple[str, list[str], str]:
+    """free_name(), but the old name also when another file has it now (it was reused since): that file is
+    moved aside until give_back(), so the fd and the mappings show the old name. The third value is where
+    it was moved ("" if not)."""
+    path, made = free_name(name, tag)
+    engine_name = taskroot.task_path(name)
+    if path == engine_name or made or not os.path.isdir(os.path.dirname(engine_name) or "/"):
+        return path, made, ""
+    aside = f"{engine_name}.stasis-aside-{os.getpid()}"
+    try:
+        os.rename(engine_name, aside)
+    except OSError:
+        return path, made, ""
+    return engine_name, made, aside
+
+
+def give_back(path: str, aside: str) -> None:
+    if aside:
+        os.rename(aside, path)
+
+
 def remove_dirs(made: list[str]) -> None:
     for m in reversed(made):
         try:
@@ -269,10 +290,11 @@ def remove_dirs(made: list[str]) -> None:
 def _make_ghost(ctx: RestoreContext, name: str, gid: int) -> int:
     head, *chunks = ctx.images.read_entries("ghost-file", id=gid)
     g = head.message
-    path, made = free_name(name, f"ghost-{gid}")
+    path, made, aside = take_name(name, f"ghost-{gid}")
     try:
         fd = os.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     except OSError as exc:
+        give_back(path, aside)
         remove_dirs(made)
         raise RestoreError(f"deleted file {name}: cannot make it again at {path}: {exc.strerror}") from exc
     try:
@@ -292,15 +314,17 @@ def _make_ghost(ctx: RestoreContext, name: str, gid: int) -> int:
                            f"{exc.strerror}") from exc
     finally:
         os.unlink(path)
+        give_back(path, aside)
         remove_dirs(made)
     return fd
 
 
 def _relink(name: str, other: str) -> int:
-    path, made = free_name(name, "link")
+    path, made, aside = take_name(name, "link")
     try:
         os.link(taskroot.task_path(other), path)
     except OSError as exc:
+        give_back(path, aside)
         remove_dirs(made)
         raise RestoreError(f"deleted file {name}: cannot link it again from {other}: {exc.strerror}") from exc
     try:
@@ -309,6 +333,7 @@ def _relink(name: str, other: str) -> int:
         raise RestoreError(f"deleted file {name}: cannot open it: {exc.strerror}") from exc
     finally:
         os.unlink(path)
+        give_back(path, aside)
         remove_dirs(made)
 
 

@@ -33,7 +33,7 @@ from engine.images import digest
 from engine.images.pb import fdinfo_pb2, sk_opts_pb2, sk_unix_pb2
 from engine.native import lib
 from engine.objects.base import KernelObject
-from engine.objects.files import sockets, unix_diag, unix_queue
+from engine.objects.files import sockets, unix_diag, unix_queue, unix_view
 from engine.objects.files import unix_restore as restore
 from engine.objects.files.kind import Fd, FdKind
 from engine.objects.files.unix_diag import TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, UnixDiag, show
@@ -58,6 +58,7 @@ class UnixDump:
     # listeners with connections not yet accepted: (entry, the engine's copy, client inodes, where)
     pending: list[tuple[fdinfo_pb2.file_entry, socket.socket, list[int], str]] = field(default_factory=list)
     resolved: bool = False
+    views: dict[int, unix_view.View] = field(default_factory=dict)  # pid -> its view of path names
 
 
 def state(ctx: DumpContext) -> UnixDump:
@@ -128,15 +129,16 @@ def check_sock(d: UnixDiag, table: dict[int, UnixDiag], where: str, leave_runnin
                                "(not supported)")
 
 
-def same_view(pid: int) -> bool:
-    """Does the process see paths as the engine does (the same mount namespace and root)? Path names of
-    unix sockets are read (SIOCUNIXFILE) and bound again (unix_restore) from the engine's view."""
-    try:
-        return (os.stat(f"/proc/{pid}/ns/mnt").st_ino == os.stat("/proc/self/ns/mnt").st_ino
-                and os.stat(f"/proc/{pid}/root").st_ino == os.stat("/").st_ino
-                and os.stat(f"/proc/{pid}/root").st_dev == os.stat("/").st_dev)
-    except OSError:
-        return False
+def view(ctx: DumpContext, pid: int, where: str) -> unix_view.View:
+    """pid's view of path names (unix_view.py), opened once per process for the whole dump."""
+    st = state(ctx)
+    if pid not in st.views:
+        got = unix_view.open_view(pid)
+        if isinstance(got, str):
+            raise UnsupportedError(f"{where}: unix socket with a path name in a process with {got} "
+                                   "(not supported)")
+        st.views[pid] = got
+    return st.views[pid]
 
 
 def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
@@ -147,13 +149,9 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
         except OSError:
             peer_name = ""
     check_sock(d, table, fd.where, ctx.opts.leave_running)
-    if unix_diag.is_path(d.name) and not same_view(t.pid):
-        raise UnsupportedError(f"{fd.where}: unix socket bound to the path {show(d.name)} in a mount "
-                               "namespace or root other than the engine's (not supported yet)")
-    if isinstance(peer_name, str) and peer_name and not peer_name.startswith("\0") and not same_view(t.pid):
-        # the restore connects by that name (or binds a stand-in there) from the engine's view
-        raise UnsupportedError(f"{fd.where}: unix socket connected to the path name {peer_name} in a mount "
-                               "namespace or root other than the engine's (not supported yet)")
+    peer_path = isinstance(peer_name, str) and peer_name and not peer_name.startswith("\0")
+    if unix_diag.is_path(d.name) or peer_path:
+        view(ctx, t.pid, fd.where)  # names read (and bound again, connected to) in the process's view
     state(ctx).seen[d.ino] = (d, fd.where)
 
 
@@ -174,7 +172,7 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
     if d.shutdown:
         u.shutdown = d.shutdown  # type: ignore[assignment]
     if unix_diag.is_path(d.name):
-        _dump_file(sk, d, u, where, pid)
+        _dump_file(sk, d, u, where, pid, view(ctx, pid, where))
     sockets.dump_opts(sk, u.opts)
     if d.type != socket.SOCK_DGRAM and d.state == TCP_ESTABLISHED and d.has_peer and not d.peer:
         lst = pending_in(d, table)
@@ -198,36 +196,46 @@ def dump_sock(ctx: DumpContext, sk: socket.socket, where: str, e: fdinfo_pb2.fil
         unix_queue.dump_queue(ctx, sk, d, e, where)
 
 
-def _dump_file(sk: socket.socket, d: UnixDiag, usk: sk_unix_pb2.unix_sk_entry, where: str, pid: int) -> None:
-    """The bound file: mode and owner, the directory of a relative name, unlinked or not."""
+def _dump_file(sk: socket.socket, d: UnixDiag, usk: sk_unix_pb2.unix_sk_entry, where: str, pid: int,
+               v: unix_view.View) -> None:
+    """The bound file: mode and owner, the directory of a relative name, unlinked or not (its path and
+    what the name leads to now are read in the process's view)."""
     fd = lib.st_syscall(nr.ioctl, sk.fileno(), SIOCUNIXFILE, 0, 0, 0, 0)
     if fd < 0:
         raise UnsupportedError(f"{where}: the file of unix socket {show(d.name)}: SIOCUNIXFILE: "
                                f"{os.strerror(-fd)}")
+    fds = os.open("/proc/self/fd", os.O_PATH | os.O_CLOEXEC)  # /proc/self means nothing in a worker
     try:
-        link = os.readlink(f"/proc/self/fd/{fd}")
         fst = os.fstat(fd)
+        name = os.fsdecode(unix_diag.path_of(d.name))
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+
+        def look() -> list[object]:
+            link = os.readlink(str(fd), dir_fd=fds)
+
+            def names_it(p: str) -> bool:  # through symlinks too (/var/run -> /run)
+                try:
+                    now = os.stat(p)
+                except OSError:
+                    return False
+                return (now.st_ino, now.st_dev) == (fst.st_ino, fst.st_dev)
+
+            return [link, names_it(name), not name.startswith("/") and names_it(os.path.join(cwd, name))]
+
+        link, at_name, at_cwd = unix_view.run(v, look, f"{where}: the file of unix socket {show(d.name)}",
+                                              UnsupportedError)
     finally:
+        os.close(fds)
         os.close(fd)
     deleted = link.endswith(" (deleted)")
     path = link[:-len(" (deleted)")] if deleted else link
-    name = os.fsdecode(unix_diag.path_of(d.name))
-
-    def names_it(p: str) -> bool:  # through symlinks too (/var/run -> /run)
-        try:
-            now = os.stat(p)
-        except OSError:
-            return False
-        return (now.st_ino, now.st_dev) == (fst.st_ino, fst.st_dev)
-
     if name.startswith("/"):
-        if not deleted and not names_it(name):
+        if not deleted and not at_name:
             raise UnsupportedError(f"{where}: unix socket bound to {name}, its file is now {path} "
                                    "(moved: not supported)")
     else:
         ndir = unix_diag.name_dir(d.name, path)
-        cwd = os.readlink(f"/proc/{pid}/cwd")
-        if ndir is None and not deleted and names_it(os.path.join(cwd, name)):
+        if ndir is None and not deleted and at_cwd:
             ndir = cwd  # a symlink in the name: bound in the process's cwd
         if ndir is None:
             raise UnsupportedError(f"{where}: unix socket bound to the relative name {name}, its file is "
@@ -295,6 +303,9 @@ def dump_done(ctx: DumpContext, kill: bool) -> None:
     complete and the tree is about to be killed (never for a tree that runs on), and files.img is
     written again with what the embryos held. A failure now fails the dump (the tree is gone)."""
     st = state(ctx)
+    for v in st.views.values():
+        unix_view.close(v)
+    st.views.clear()
     pending, st.pending = st.pending, []
     try:
         if kill and pending:

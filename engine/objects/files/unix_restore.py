@@ -1,11 +1,11 @@
 """Restore of unix sockets (see unix.py for the whole story).
 
-Path names are bound by the engine itself, with its cwd moved to the name's directory for a relative
-name: bind() records the name exactly as given, so binding through /proc/self/fd/<dir> would change what
-getsockname() returns. The engine shares the tree's mount namespace and root here (C/R in other mount
-namespaces is refused until it does not). Connects to a path go through the restored socket's own file
-(SIOCUNIXFILE, /proc/self/fd/N): the name the peer sees is the listener's or receiver's own, so this is
-exact and also reaches an unlinked ("deleted") one.
+Path names are bound in the tree's view (unix_view.py: by the engine itself when it shares the tree's
+mount namespace and root, else by a worker that joined the tree's mount namespace), with the cwd moved to
+the name's directory for a relative name: bind() records the name exactly as given, so binding through
+/proc/self/fd/<dir> or /proc/PID/root would change what getsockname() returns. Connects to a path go
+through the restored socket's own file (SIOCUNIXFILE, /proc/self/fd/N): the name the peer sees is the
+listener's or receiver's own, so this is exact and also reaches an unlinked ("deleted") one.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from engine.errors import RestoreError
 from engine.images.pb import fdinfo_pb2, sk_packet_pb2, sk_unix_pb2
 from engine.log import log
 from engine.native import lib
-from engine.objects.files import skqueue, sockets, unix_diag
+from engine.objects.files import skqueue, sockets, unix_diag, unix_view
 from engine.objects.files.unix_diag import TCP_LISTEN, show
 from engine.record import field, record
 
@@ -53,14 +53,18 @@ class UnixRestore:
     icons: list[tuple[socket.socket, sk_unix_pb2.unix_sk_entry, sk_unix_pb2.stasis_unix_icon, bool]] = \
         field(default_factory=list)
     done: bool = False
-    root_pid: int = 0  # the tree's root (path names are bound in the engine's view: it must be the same)
-    view_checked: bool = False
+    root_pid: int = 0  # the tree's root: path names are bound in its view
+    view: unix_view.View | None = None  # its view, once a path name is bound (the fd held till the end)
 
     def owned_fds(self) -> list[int]:
         fds = [s.detach() for s in self.socks.values() if s.fileno() >= 0]
         fds += [s.detach() for s in (*self.partner.values(), *self.temp, *self.temp_named.values())
                 if s.fileno() >= 0]
         fds += list(self.files.values())
+        if self.view is not None and self.view.mntfd != unix_view.HERE:
+            fds.append(self.view.mntfd)
+            self.view.mntfd = unix_view.HERE
+        self.view = None
         self.socks.clear()
         self.partner.clear()
         self.temp.clear()
@@ -133,7 +137,7 @@ def _make(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry) ->
             sk = _new(u)
             _bind(st, sk, u)
             if p.uflags & USK_EXTERN:
-                _connect_extern(sk, p, u)
+                _connect_extern(st, sk, p, u)
             else:
                 ctx.fd_broker.fd_for(p.id)  # the receiver first
                 sk.connect(_addr(st, p))
@@ -171,13 +175,15 @@ def _dead_peer(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry)
     gone.ClearField("file_perms")
     gone.ClearField("name_dir")
     gone.ino, gone.name, gone.deleted = 0, u.stasis.peer_name, True  # bound only while connecting
-    scratch = ""
+    scratch, scratch_fd = "", -1
     if unix_diag.is_path(bytes(gone.name)) and not unix_diag.path_of(bytes(gone.name)).startswith(b"/"):
         # a relative name is what getpeername gives, wherever it was bound: bind it in a scratch directory
-        scratch = gone.name_dir = tempfile.mkdtemp(prefix="stasis-unix-")
+        # (the engine's: the worker binding in the tree's view gets there by its fd)
+        scratch = tempfile.mkdtemp(prefix="stasis-unix-")
+        scratch_fd = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     t = _new(gone)
     try:
-        _bind(st, t, gone)
+        _bind(st, t, gone, scratch_fd)
         if unix_diag.is_path(bytes(gone.name)):
             target: str | bytes = f"/proc/self/fd/{st.files[0]}"
         else:
@@ -189,6 +195,7 @@ def _dead_peer(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry)
         if fd is not None:
             os.close(fd)
         if scratch:
+            os.close(scratch_fd)
             os.rmdir(scratch)
 
 
@@ -304,14 +311,30 @@ def _addr(st: UnixRestore, u: sk_unix_pb2.unix_sk_entry) -> str | bytes:
     return f"/proc/self/fd/{_file_fd(st, u)}"
 
 
-def _connect_extern(sk: socket.socket, p: sk_unix_pb2.unix_sk_entry, u: sk_unix_pb2.unix_sk_entry) -> None:
+def _connect_extern(st: UnixRestore, sk: socket.socket, p: sk_unix_pb2.unix_sk_entry,
+                    u: sk_unix_pb2.unix_sk_entry) -> None:
+    """Connect to a socket outside the tree by its name (a path as the tree reaches it)."""
     name = bytes(p.name)
-    target: str | bytes = name if unix_diag.is_abstract(name) else os.fsdecode(unix_diag.path_of(name))
     try:
-        sk.connect(target)
+        if unix_diag.is_abstract(name):
+            sk.connect(name)
+        else:
+            path = os.fsdecode(unix_diag.path_of(name))
+            unix_view.run(_view(st, u), lambda: sk.connect(path), f"{_where(u)}: connect", RestoreError)
     except OSError as exc:
         raise RestoreError(f"{_where(u)}: connecting to the external socket {show(name)}: "
                            f"{exc.strerror}") from exc
+
+
+def _view(st: UnixRestore, u: sk_unix_pb2.unix_sk_entry) -> unix_view.View:
+    """The tree's view, where its path names are bound (the root helper's: the tree shares its mount
+    namespace, and its root is the namespace's at this point)."""
+    if st.view is None:
+        got = unix_view.open_view(st.root_pid)
+        if isinstance(got, str):
+            raise RestoreError(f"{_where(u)}: pid {st.root_pid} has {got}: its path names cannot be bound")
+        st.view = got
+    return st.view
 
 
 def _stale(path: str, u: sk_unix_pb2.unix_sk_entry) -> bool:
@@ -333,7 +356,9 @@ def _stale(path: str, u: sk_unix_pb2.unix_sk_entry) -> bool:
     return False
 
 
-def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> None:
+def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, cwd_fd: int = -1) -> None:
+    """Bind u's name to sk; a path name in the tree's view, relative to u.name_dir there (or to the
+    directory cwd_fd, of the engine's, for a stand-in's scratch directory)."""
     name = bytes(u.name)
     if not name:
         return
@@ -341,18 +366,30 @@ def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> N
         sk.bind(name)
         return
     path = os.fsdecode(unix_diag.path_of(name))
-    if not st.view_checked:
-        from engine.objects.files.unix import same_view
+    got = unix_view.run(_view(st, u), lambda: _bind_path(sk, u, path, cwd_fd), f"{_where(u)}: bind",
+                        RestoreError)
+    log.debug("unix: %s bound%s%s", _where(u), " (unlinked again)" if u.deleted else "",
+              f", {path} moved aside meanwhile" if got["aside"] else "")
+    if u.deleted:
+        st.socks[u.ino] = sk
+        _file_fd(st, u)  # the only way to reach it once unlinked (the socket keeps its file)
+        del st.socks[u.ino]
+    else:
+        st.created.append((got["cwd"], path, got["ino"]))
 
-        if not same_view(st.root_pid):
-            raise RestoreError(f"{_where(u)}: a path name to bind in a mount namespace or root other than "
-                               "the engine's (not supported yet)")
-        st.view_checked = True
+
+def _bind_path(sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, path: str,
+               cwd_fd: int) -> dict[str, object]:
+    """In the tree's view: bind sk to path (with the file's mode and owner; unlinked again for a
+    deleted name). The engine's cwd and umask are as they were after. {cwd, ino, aside}."""
     here = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     aside = ""
     made_dirs: list[str] = []
+    out: dict[str, object] = {"cwd": "", "ino": 0, "aside": False}
     try:
-        if u.name_dir:
+        if cwd_fd >= 0:
+            os.fchdir(cwd_fd)
+        elif u.name_dir:
             os.chdir(u.name_dir)
         if u.deleted:
             parent = os.path.dirname(path)
@@ -364,9 +401,9 @@ def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> N
             if os.path.lexists(path):
                 aside = f"{path}.stasis-{os.getpid()}"
                 os.rename(path, aside)
+                out["aside"] = True
         elif _stale(path, u):
-            log.debug("unix: %s: removing the stale socket file %s", _where(u), path)
-            os.unlink(path)
+            os.unlink(path)  # the dumped tree's, left behind when it was killed
         mask = os.umask(0)
         try:
             sk.bind(path)
@@ -378,12 +415,7 @@ def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> N
         if u.HasField("file_perms"):
             os.chmod(path, stat.S_IMODE(u.file_perms.mode))
             os.lchown(path, u.file_perms.uid, u.file_perms.gid)
-        log.debug("unix: %s bound%s%s", _where(u), " (unlinked again)" if u.deleted else "",
-                  f", {path} moved aside meanwhile" if aside else "")
         if u.deleted:
-            st.socks[u.ino] = sk
-            _file_fd(st, u)  # the only way to reach it once unlinked
-            del st.socks[u.ino]
             os.unlink(path)
             if aside:
                 os.rename(aside, path)
@@ -392,7 +424,7 @@ def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> N
                 os.rmdir(d)
             made_dirs = []
         else:
-            st.created.append((os.getcwd(), path, os.lstat(path).st_ino))
+            out["cwd"], out["ino"] = os.getcwd(), os.lstat(path).st_ino
     finally:
         if aside:
             os.rename(aside, path)
@@ -403,6 +435,7 @@ def _bind(st: UnixRestore, sk: socket.socket, u: sk_unix_pb2.unix_sk_entry) -> N
                 pass
         os.fchdir(here)
         os.close(here)
+    return out
 
 
 # -- once every socket exists ----------------------------------------------------------------------
@@ -526,11 +559,17 @@ def restore_done(ctx: RestoreContext) -> None:
 def restore_abort(ctx: RestoreContext) -> None:
     """The socket files this restore bound are removed again (a retry must find the paths free)."""
     st = rstate(ctx)
-    for where, path, ino in st.created:
-        full = os.path.join(where, path)
-        try:
-            if os.lstat(full).st_ino == ino:
-                os.unlink(full)
-        except OSError:
-            pass
-    st.created.clear()
+    created, st.created = st.created, []
+    if not created or st.view is None:
+        return
+
+    def remove() -> None:
+        for where, path, ino in created:
+            full = os.path.join(where, path)
+            try:
+                if os.lstat(full).st_ino == ino:
+                    os.unlink(full)
+            except OSError:
+                pass
+
+    unix_view.run(st.view, remove, "unix sockets: removing the socket files bound", RestoreError)
