@@ -3,9 +3,8 @@
 #include "mnt_util.h"
 
 const char *test_doc = "A POSIX message queue of the test's IPC namespace holding two messages, with no "
-		       "descriptor open on it at the dump (it lives on in the namespace): the engine does not "
-		       "dump POSIX queues yet, so the dump must be refused naming it, with the tree left running "
-		       "and the queue with its attributes and both messages in priority order";
+		       "descriptor open on it at the dump (it lives on in the namespace): after C/R the queue is "
+		       "there with its attributes and both messages in priority order";
 const char *test_author = "Stasis developers";
 
 #define QNAME "/zdtm_ns_mqueue00"

@@ -41,6 +41,7 @@ from engine.abi.consts import (
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
+from engine.native import lib
 from engine.objects import nestedns, netns, nsworker, sysvipc, userns
 from engine.objects.base import KernelObject
 from engine.objects.files import mqueue
@@ -308,6 +309,8 @@ def dump_ipc(s: NsDump, fd: int, what: str, tree: set[int]) -> tuple[ipc_var_pb2
             objs[kind] = max(len(text.splitlines()) - 1, 0)
         out["objects"] = objs
         out["sysv"] = sysvipc.read_objects()
+        if user:  # its mount namespace of its own, owned by that user namespace: the mqueue mount needs one
+            lib.st_syscall(nr.unshare, CLONE_NEWNS, 0, 0, 0, 0, 0)
         out["mq"] = mqueue.read_queues()
         return out
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from engine.abi import nr
 from engine.abi.consts import (
     CLONE_NEWIPC,
+    CLONE_NEWUSER,
     FSCONFIG_CMD_CREATE,
     FSMOUNT_CLOEXEC,
     FSOPEN_CLOEXEC,
@@ -238,7 +239,11 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
         try:
             s = os.fstat(mine)
             name = fd.target.removesuffix(DELETED).lstrip("/")
-            q = _queue(mine, ino, name, s.st_mode, s.st_uid, s.st_gid, f"{fd.where}: the unlinked queue")
+            from engine.objects import namespaces
+
+            inside = namespaces.id_translator(ctx)  # the named ones were read inside: their ids are its
+            uid, gid = (inside("uid", s.st_uid), inside("gid", s.st_gid)) if inside else (s.st_uid, s.st_gid)
+            q = _queue(mine, ino, name, s.st_mode, uid, gid, f"{fd.where}: the unlinked queue")
             q["unlinked"] = True
         finally:
             os.close(mine)
@@ -314,12 +319,21 @@ def restore_queues(ctx: RestoreContext, t: Task) -> None:
     st = ctx.files.state(MqRestore)
     if t is not ctx.root or not st.queues:
         return
+    from engine.objects import namespaces
+
     nsfd = os.open(f"/proc/{t.pid}/ns/ipc", os.O_RDONLY | O_CLOEXEC)
+    # in a user namespace of the tree's own, as its root: the queues' files belong to it (the engine's root
+    # is not mapped there), and their owners are that namespace's ids
+    userfd = os.open(f"/proc/{t.pid}/ns/user", os.O_RDONLY | O_CLOEXEC) if namespaces.in_userns(ctx) else -1
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         try:
             mine.close()
+            if userfd >= 0:
+                _sys(nr.setns, userfd, CLONE_NEWUSER)
+                _sys(nr.setresgid, 0, 0, 0)
+                _sys(nr.setresuid, 0, 0, 0)
             _sys(nr.setns, nsfd, CLONE_NEWIPC)
             _make(st.queues, st.descs, theirs)
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the engine
@@ -330,6 +344,8 @@ def restore_queues(ctx: RestoreContext, t: Task) -> None:
         finally:
             os._exit(0)
     os.close(nsfd)
+    if userfd >= 0:
+        os.close(userfd)
     theirs.close()
     msg = b""
     try:
