@@ -1,10 +1,11 @@
-"""Namespaces of processes of the tree other than the root's: a UTS or IPC namespace that a process made for
-itself (unshare) and its descendants, e.g. a child with a hostname or SysV objects of its own.
+"""Namespaces of processes of the tree other than the root's: a UTS, IPC or network namespace that a process
+made for itself (unshare) and its descendants, e.g. a child with a hostname, SysV objects or links of its own.
 
 Dump. Each such namespace gets its own id (ids-<pid>.img) and its state in the images of that id
-(utsns-<id>.img, ipcns-var-<id>.img and the SysV images), read by a worker in it as the root's are. It must
-be owned by the tree's user namespace (or the engine's, without one), and no process outside the tree may
-share it. Other kinds (pid, mount, network, time, user, cgroup) nested inside the tree are refused, naming
+(utsns-<id>.img, ipcns-var-<id>.img and the SysV images, netns/netdev/ifaddr/route images), read by a
+worker in it as the root's are. It must be owned by the tree's user namespace (or the engine's, without
+one), and no process outside the tree may share it. Sockets in a nested network namespace are refused (they
+are made in the tree's), so are other kinds (pid, mount, time, user, cgroup) nested inside the tree, naming
 the process.
 
 Restore. A process whose namespace of a kind differs from the one of the process it is forked by gets it
@@ -15,14 +16,15 @@ handed over by the engine).
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from engine.abi import nr
-from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWUTS, O_RDONLY
+from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, O_RDONLY
 from engine.errors import UnsupportedError
 from engine.images.pb import ipc_var_pb2, utsns_pb2
 from engine.log import log
-from engine.objects import sysvipc
+from engine.objects import netns, sysvipc
 from engine.objects.intask import open_by_engine
 from engine.record import field, record
 
@@ -30,8 +32,8 @@ if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
     from engine.task import Task
 
-NESTABLE = {"uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC}
-FIELD = {"uts": "uts_ns_id", "ipc": "ipc_ns_id"}
+NESTABLE = {"uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET}
+FIELD = {"uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id"}
 
 
 # -- dump ------------------------------------------------------------------------------------------
@@ -41,6 +43,7 @@ class NestedDump:
     found: dict[tuple[str, int], int] = field(default_factory=dict)  # (kind, inode) -> first pid in it
     uts: dict[int, utsns_pb2.utsns_entry] = field(default_factory=dict)  # inode -> names
     ipc: dict[int, tuple[ipc_var_pb2.ipc_var_entry, dict[str, list[Any]]]] = field(default_factory=dict)
+    net: dict[int, netns.NetDump] = field(default_factory=dict)
 
 
 def state(ctx: DumpContext) -> NestedDump:
@@ -51,8 +54,8 @@ def check(ctx: DumpContext, t: Task, kind: str, ino: int) -> None:
     """t is in a namespace of `kind` other than the root's (namespaces.check found it)."""
     if kind not in NESTABLE:
         raise UnsupportedError(f"pid {t.pid} is in another {kind} namespace than the tree's root "
-                               f"{ctx.root.pid}: nested {kind} namespaces are not supported yet (only UTS "
-                               "and IPC namespaces of a process of the tree's own are)")
+                               f"{ctx.root.pid}: nested {kind} namespaces are not supported yet (only UTS, "
+                               "IPC and network namespaces of a process of the tree's own are)")
     state(ctx).found.setdefault((kind, ino), t.pid)
 
 
@@ -72,6 +75,9 @@ def dump(ctx: DumpContext, ns: Any) -> None:
         fd = ns.fds[(kind, ino)]
         if kind == "uts":
             s.uts[ino] = namespaces.dump_uts(fd, where)
+        elif kind == "net":
+            _no_sockets(ctx, ns, ino, where)
+            s.net[ino] = netns.dump(ctx, fd, next(t for t in ctx.tasks if t.pid == pid))
         else:
             var, objs = namespaces.dump_ipc(ns, fd, where, tree)
             if any(seg["nattch"] for seg in objs.get("shm", [])) or var.stasis.mqueues:
@@ -80,8 +86,25 @@ def dump(ctx: DumpContext, ns: Any) -> None:
             s.ipc[ino] = (var, objs)
 
 
+def _no_sockets(ctx: DumpContext, ns: Any, ino: int, where: str) -> None:
+    """Sockets are made in the tree's network namespace at restore: one in a nested one is refused."""
+    for t in ctx.tasks:
+        if ns.of.get(t.pid, {}).get("net") != ino:
+            continue
+        for fd in os.listdir(f"/proc/{t.pid}/fd"):
+            try:
+                link = os.readlink(f"/proc/{t.pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:"):
+                raise UnsupportedError(f"{where}: pid {t.pid} holds a socket (fd {fd}) there: sockets in a "
+                                       "nested network namespace are not supported yet")
+
+
 def write_images(ctx: DumpContext, ids: dict[tuple[str, int], int]) -> None:
     s = state(ctx)
+    for ino, net in s.net.items():
+        netns.write_images(ctx.images, net, ids[("net", ino)])
     for ino, e in s.uts.items():
         ctx.images.write("utsns", e, ns_id=ids[("uts", ino)])
     for ino, (var, objs) in s.ipc.items():
@@ -127,6 +150,8 @@ def enter(ctx: RestoreContext, t: Task, creator: Task) -> None:
         img = ctx.images
         if kind == "uts":
             namespaces.restore_uts(t, img.read_one("utsns", ns_id=mine))
+        elif kind == "net":
+            netns.restore(ctx, t, netns.load_images(img, mine), sockets_here=False)
         else:
             namespaces.restore_ipc(t, img.read_one("ipcns-var", ns_id=mine), sysvipc.load_images(img, mine),
                                    namespaces.rstate(ctx).userns is not None)

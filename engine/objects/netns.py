@@ -940,9 +940,10 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
     _write_sysctls([(p, t) for p, t in late if p.endswith("/accept_redirects")], where)
 
 
-def restore(ctx: RestoreContext, root: Task, net: NetRestore) -> None:
-    """In the root helper's new network namespace: sysctls, links, addresses, routes, neighbours, nftables;
-    then sockets are made there."""
+def restore(ctx: RestoreContext, root: Task, net: NetRestore, sockets_here: bool = True) -> None:
+    """In the new network namespace of `root` (the root helper, or a process with a nested one): sysctls,
+    links, addresses, routes, neighbours, nftables; then sockets are made there (`sockets_here`: the tree's
+    sockets)."""
     ns = net.netns
     values = [(n, str(c.iarg)) for n, c in zip(UNIX_SYSCTLS, ns.unix_conf, strict=False)]
     values += list(zip(ns.stasis.names, ns.stasis.values, strict=True))
@@ -963,6 +964,8 @@ def restore(ctx: RestoreContext, root: Task, net: NetRestore) -> None:
         os.close(outer)
     log.info("pid %d: network namespace rebuilt: %d links, %d addresses, %d routes", root.pid,
              len(net.netdevs), len(net.addrs), len(net.routes))
+    if not sockets_here:
+        return
     from engine.objects.files import sockets
 
     sockets.set_restore_netns(os.open(f"/proc/{root.pid}/ns/net", O_RDONLY | O_CLOEXEC))
