@@ -476,6 +476,7 @@ def in_userns(ctx: RestoreContext) -> bool:
 def spawned(ctx: RestoreContext, pid: int, go_fd: int) -> None:
     """The root helper exists in its new namespaces: with a user namespace, its maps, then it may go on."""
     s = rstate(ctx)
+    userns.set_tree_root(s.userns)
     try:
         if s.userns is not None:
             userns.write_maps(pid, s.userns)
@@ -592,6 +593,7 @@ def restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[A
 
 def restore_done(ctx: RestoreContext) -> None:
     netns.restore_done(ctx)
+    userns.set_tree_root(None)
 
 
 OBJECT = KernelObject("namespaces", check=check, dump_tree=dump_tree, write_images=write_images,

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from engine.abi.consts import NS_GET_OWNER_UID, NS_GET_PARENT, NS_GET_USERNS
+from engine.abi import nr
+from engine.abi.consts import CAP_VERSION_3, NS_GET_OWNER_UID, NS_GET_PARENT, NS_GET_USERNS
 from engine.errors import ImageError, RestoreError, UnsupportedError
 from engine.images.pb import userns_pb2
+from engine.native import ffi, lib
 from engine.objects import nsworker
 
 OVERFLOW_ID = 65534  # what an unmapped id reads as (/proc/sys/kernel/overflowuid)
@@ -145,3 +148,46 @@ def write_maps(pid: int, e: userns_pb2.userns_entry) -> None:
                                 "".join(f"{x.first} {x.lower_first} {x.count}\n" for x in ext))
     except OSError as exc:
         raise RestoreError(f"pid {pid}: cannot write its user namespace's maps: {exc}") from exc
+
+
+# -- files the engine makes in the tree's file systems ---------------------------------------------
+
+_root_ids: tuple[int, int] | None = None  # the namespace's root (uid, gid), as the engine sees them
+
+
+def set_tree_root(e: userns_pb2.userns_entry | None) -> None:
+    """At restore: the tree's user namespace (None: none, or the restore is over)."""
+    global _root_ids
+    if e is None:
+        _root_ids = None
+        return
+    uids, gids = maps(e)
+    _root_ids = (next(lower for first, lower, _ in uids if first == 0),
+                 next(lower for first, lower, _ in gids if first == 0))
+
+
+def _addr(x: object) -> int:
+    return int(ffi.cast("uintptr_t", x))
+
+
+@contextmanager
+def creating() -> Iterator[None]:
+    """What the engine makes in the tree's file systems (a socket's name, a FIFO, a ghost file): a file
+    system mounted inside the tree's user namespace takes no new file owned by an id it does not map, and
+    the engine's root is not mapped there; so this thread makes it as the namespace's root (its fsuid and
+    fsgid; the capabilities a change of fsuid drops are raised again). Owners are given after, as ever."""
+    if _root_ids is None:
+        yield
+        return
+    uid, gid = _root_ids
+    hdr = ffi.new("uint32_t[2]", [CAP_VERSION_3, 0])
+    caps = ffi.new("uint32_t[6]")  # effective, permitted, inheritable; twice (the two 32-bit halves)
+    lib.st_syscall(nr.capget, _addr(hdr), _addr(caps), 0, 0, 0, 0)
+    lib.st_syscall(nr.setfsgid, gid, 0, 0, 0, 0, 0)
+    lib.st_syscall(nr.setfsuid, uid, 0, 0, 0, 0, 0)
+    lib.st_syscall(nr.capset, _addr(hdr), _addr(caps), 0, 0, 0, 0)
+    try:
+        yield
+    finally:
+        lib.st_syscall(nr.setfsuid, 0, 0, 0, 0, 0, 0)
+        lib.st_syscall(nr.setfsgid, 0, 0, 0, 0, 0, 0)

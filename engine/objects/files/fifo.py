@@ -32,7 +32,7 @@ from engine.abi.consts import (
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2
-from engine.objects import taskroot
+from engine.objects import taskroot, userns
 from engine.objects.files import pipebuf
 from engine.objects.files.ghost import free_name, remove_dirs
 from engine.objects.files.kind import Fd, FdKind
@@ -126,7 +126,8 @@ def _keeper(st_: FifoRestore, e: fdinfo_pb2.file_entry) -> int:
     if unlinked:
         path, made = free_name(reg.name, f"fifo-{pipe_id}")
         try:
-            os.mkfifo(path, reg.mode & 0o7777)
+            with userns.creating():
+                os.mkfifo(path, reg.mode & 0o7777)
         except OSError as exc:
             remove_dirs(made)
             raise RestoreError(f"{what} (unlinked): cannot make it again at {path}: {exc.strerror}") from exc

@@ -26,7 +26,7 @@ from engine import proc
 from engine.abi.consts import O_ASYNC, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_PATH, O_RDWR, O_TRUNC
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, ghost_file_pb2, regfile_pb2
-from engine.objects import taskroot
+from engine.objects import taskroot, userns
 from engine.record import field, record
 
 if TYPE_CHECKING:
@@ -268,7 +268,8 @@ def take_name(name: str, tag: str) -> tuple[str, list[str], str]:
         return path, made, ""
     aside = f"{engine_name}.stasis-aside-{os.getpid()}"
     try:
-        os.rename(engine_name, aside)
+        with userns.creating():  # a rename makes a name: in the tree's user namespace, as its root
+            os.rename(engine_name, aside)
     except OSError:
         return path, made, ""
     return engine_name, made, aside
@@ -276,7 +277,8 @@ def take_name(name: str, tag: str) -> tuple[str, list[str], str]:
 
 def give_back(path: str, aside: str) -> None:
     if aside:
-        os.rename(aside, path)
+        with userns.creating():
+            os.rename(aside, path)
 
 
 def remove_dirs(made: list[str]) -> None:
@@ -292,7 +294,8 @@ def _make_ghost(ctx: RestoreContext, name: str, gid: int) -> int:
     g = head.message
     path, made, aside = take_name(name, f"ghost-{gid}")
     try:
-        fd = os.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        with userns.creating():
+            fd = os.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     except OSError as exc:
         give_back(path, aside)
         remove_dirs(made)

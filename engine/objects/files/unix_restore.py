@@ -27,6 +27,7 @@ from engine.errors import RestoreError
 from engine.images.pb import fdinfo_pb2, sk_packet_pb2, sk_unix_pb2
 from engine.log import log
 from engine.native import lib
+from engine.objects import userns
 from engine.objects.files import skqueue, sockets, unix_diag, unix_view
 from engine.objects.files.unix_diag import TCP_LISTEN, show
 from engine.record import field, record
@@ -396,17 +397,19 @@ def _bind_path(sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, path: str,
             while parent and not os.path.isdir(parent):
                 made_dirs.append(parent)
                 parent = os.path.dirname(parent)
-            for d in reversed(made_dirs):
-                os.mkdir(d, 0o700)
-            if os.path.lexists(path):
-                aside = f"{path}.stasis-{os.getpid()}"
-                os.rename(path, aside)
+            with userns.creating():  # names made in the tree's file systems (see userns.creating)
+                for d in reversed(made_dirs):
+                    os.mkdir(d, 0o700)
+                if os.path.lexists(path):
+                    aside = f"{path}.stasis-{os.getpid()}"
+                    os.rename(path, aside)
                 out["aside"] = True
         elif _stale(path, u):
             os.unlink(path)  # the dumped tree's, left behind when it was killed
         mask = os.umask(0)
         try:
-            sk.bind(path)
+            with userns.creating():
+                sk.bind(path)
         except OSError as exc:
             raise RestoreError(f"{_where(u)}: bind to {path}"
                                f"{' in ' + u.name_dir if u.name_dir else ''}: {exc.strerror}") from exc
@@ -418,7 +421,8 @@ def _bind_path(sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, path: str,
         if u.deleted:
             os.unlink(path)
             if aside:
-                os.rename(aside, path)
+                with userns.creating():
+                    os.rename(aside, path)
                 aside = ""
             for d in made_dirs:
                 os.rmdir(d)
@@ -427,7 +431,8 @@ def _bind_path(sk: socket.socket, u: sk_unix_pb2.unix_sk_entry, path: str,
             out["cwd"], out["ino"] = os.getcwd(), os.lstat(path).st_ino
     finally:
         if aside:
-            os.rename(aside, path)
+            with userns.creating():
+                os.rename(aside, path)
         for d in made_dirs:
             try:
                 os.rmdir(d)
