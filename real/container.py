@@ -37,8 +37,12 @@ def _deb() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     got = sorted(CACHE.glob("busybox-static_*.deb"))
     if not got:
-        subprocess.run(["apt-get", "download", "busybox-static"], cwd=CACHE, check=True,
-                       stdout=subprocess.DEVNULL)
+        for _ in range(2):  # the package lists may be missing on a fresh machine: update, once
+            done = subprocess.run(["apt-get", "download", "busybox-static"], cwd=CACHE,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if done.returncode == 0:
+                break
+            subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
         got = sorted(CACHE.glob("busybox-static_*.deb"))
     return got[-1]
 
