@@ -100,9 +100,14 @@ def clone3(inj: Injector, creator: int, flags: int, exit_signal: int, tids: list
         if got == outer:
             return ret
         if os.path.exists(f"/proc/{outer}"):  # taken for good by another process: no attempt can have it
-            _collect(got)
-            raise RestoreError(f"{what}: its outer pid {outer} was taken by another process meanwhile (pid "
-                               f"{outer} is now in use): restore again")
+            if got is not None:
+                _collect(got)
+            try:
+                who = proc.read_str(f"/proc/{outer}/comm").strip()
+            except OSError:
+                who = "?"
+            raise RestoreError(f"{what}: its outer pid {outer} was taken by another process meanwhile "
+                               f"({who}): restore again")
         log.debug("%s: born at outer pid %s, not %d (attempt %d)", what, got, outer, attempt + 1)
         if got is None or flags & (CLONE_THREAD | CLONE_PARENT):
             if got is not None and not flags & CLONE_THREAD:
