@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -8,7 +9,10 @@
 
 #include "zdtmtst.h"
 
-const char *test_doc = "The ids the test has and sees in its user namespace (flavor uns: a namespace of its own "
+#ifndef USERNS_IDS_DOC
+#define USERNS_IDS_DOC ""
+#endif
+const char *test_doc = USERNS_IDS_DOC "The ids the test has and sees in its user namespace (flavor uns: a namespace of its own "
 		       "with upstream's maps): after C/R getres[ug]id, the groups, capabilities, uid_map, gid_map "
 		       "and setgroups read the same, and a file it made is still owned by its uid and gid as it "
 		       "sees them";
@@ -92,6 +96,36 @@ int main(int argc, char **argv)
 	int fd;
 
 	test_init(argc, argv);
+
+#ifdef USERNS_OWN_IDS
+	if (getuid() != 0) {
+		pr_err("the test must run as root (suid)\n");
+		return 1;
+	}
+	/* ids of its own: real, effective and saved all different, two groups, and capabilities kept
+	   through the uid change (saved uid 0) with only some of them effective */
+	{
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct caps[2];
+		gid_t groups[] = { 5, 6 };
+
+		if (setgroups(2, groups) || setresgid(1000, 1001, 1002) || prctl(PR_SET_KEEPCAPS, 1) ||
+		    setresuid(1000, 1001, 0)) {
+			pr_perror("switching ids");
+			return 1;
+		}
+		if (syscall(SYS_capget, &hdr, caps)) {
+			pr_perror("capget");
+			return 1;
+		}
+		caps[0].effective = caps[0].permitted & ((1 << CAP_CHOWN) | (1 << CAP_KILL) | (1 << CAP_SETUID));
+		caps[1].effective = 0;
+		if (syscall(SYS_capset, &hdr, caps)) {
+			pr_perror("capset");
+			return 1;
+		}
+	}
+#endif
 
 	fd = open(filename, O_CREAT | O_EXCL | O_WRONLY, 0640);
 	if (fd < 0) {

@@ -105,10 +105,20 @@ def build_program(group: str, source: Path) -> Path:
 _OPT_RE = re.compile(r"TEST_OPTION\(\s*(filename|dirname)\s*,")
 
 
+def _with_included(source: Path) -> str:
+    """The program's text and that of the .c files next to it that it includes (a variant of a program
+    built from its source with other defines takes its options from there)."""
+    text = source.read_text(errors="replace")
+    for inc in _local_includes(source):
+        if inc.suffix == ".c":
+            text += inc.read_text(errors="replace")
+    return text
+
+
 def program_args(source: Path, desc: Desc) -> list[str]:
     """The test's arguments after argv[0], as upstream's Makefile rules give them."""
     name = source.name.removesuffix(source.suffix)
-    wanted = set(_OPT_RE.findall(source.read_text(errors="replace")))
+    wanted = set(_OPT_RE.findall(_with_included(source)))
     args = [f"--pidfile={name}.pid", f"--outfile={name}.out"]
     if wanted == {"filename", "dirname"}:  # upstream's TST_DIR_FILE
         args += [f"--dirname={name}.dir.test", f"--filename={name}.test"]
