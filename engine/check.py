@@ -14,6 +14,7 @@ from engine.abi.consts import (
     CAP_CHECKPOINT_RESTORE,
     CAP_SYS_ADMIN,
     CAP_SYS_RESOURCE,
+    CLONE_NEWUSER,
     KCMP_VM,
     MADV_GUARD_INSTALL,
     MADV_POPULATE_WRITE,
@@ -22,6 +23,7 @@ from engine.abi.consts import (
     MEMBARRIER_CMD_GET_REGISTRATIONS,
     MFD_CLOEXEC,
     MFD_EXEC,
+    OPEN_TREE_CLONE,
     PR_GET_MDWE,
     PR_GET_MEMORY_MERGE,
     PR_SET_MM,
@@ -140,6 +142,23 @@ def _xsave() -> bool:
 def _syscall_ok(num: int, *args: int) -> bool:
     """The engine's own call of a query succeeds (EINVAL/ENOSYS: the kernel does not have it)."""
     return lib.st_syscall(num, *(list(args) + [0] * (6 - len(args)))) >= 0
+
+
+def _userns() -> bool:
+    """A child of ours can make a user namespace; open_tree() copies a mount; ns_last_pid can be set."""
+    path = ffi.new("char[]", b"/")
+    fd = lib.st_syscall(nr.open_tree, -100, int(ffi.cast("uintptr_t", path)), OPEN_TREE_CLONE | os.O_CLOEXEC,
+                        0, 0, 0)
+    if fd < 0:
+        return False
+    os.close(fd)
+    if not os.access("/proc/sys/kernel/ns_last_pid", os.W_OK):
+        return False
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(0 if lib.st_syscall(nr.unshare, CLONE_NEWUSER, 0, 0, 0, 0, 0) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def _xcomp_perm() -> bool:
@@ -332,8 +351,9 @@ FEATURES = (
     Feature("memfd_exec", _memfd_exec, "memfd_create MFD_EXEC / MFD_NOEXEC_SEAL and F_SEAL_EXEC (6.3)",
             "nothing to keep on a kernel without it; images with F_SEAL_EXEC from a newer one fail to "
             "restore"),
-    Feature("userns", lambda: False, "checkpoint/restore of user namespaces",
-            "containers with their own user namespace cannot be dumped (not implemented yet)"),
+    Feature("userns", _userns, "user namespaces of a tree's own: unshare(CLONE_NEWUSER), open_tree() (5.2) "
+            "and a writable ns_last_pid (CONFIG_CHECKPOINT_RESTORE)",
+            "a tree with a user namespace (or a mount namespace) of its own cannot be restored here"),
     Feature("timer_restore_ids", _timer_restore_ids, "prctl(PR_TIMER_CREATE_RESTORE_IDS)",
             "POSIX timer ids are reached by creating placeholder timers up to them (slower, same result)"),
     Feature("inotify_setnextwd", _inotify_setnextwd, "ioctl(INOTIFY_IOC_SETNEXTWD)",
