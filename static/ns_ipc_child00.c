@@ -11,7 +11,8 @@
 
 const char *test_doc = "A child in an IPC namespace of its own (unshare CLONE_NEWIPC) with a shared memory "
 		       "segment (content written), a message queue with two messages and its own kernel.msgmax: "
-		       "after C/R the child finds them all and the test (in its own IPC namespace) sees none";
+		       "after C/R the child finds them all (and itself as the segment's last detacher) and the test (in "
+		       "its own IPC namespace) sees none";
 const char *test_author = "Stasis developers";
 
 #define KEY 0x5a1dc0de
@@ -76,6 +77,17 @@ static int child(int go, int ready)
 	q = msgget(KEY, 0);
 	if (shm < 0 || q < 0)
 		return pr_perror("after C/R: shmget/msgget");
+	{
+		struct shmid_ds ds;
+
+		/* the child detached last: shm_lpid is its pid again */
+		if (shmctl(shm, IPC_STAT, &ds))
+			return pr_perror("shmctl(IPC_STAT)");
+		if (ds.shm_lpid != getpid()) {
+			pr_err("shm_lpid is %d, not the child's %d\n", ds.shm_lpid, getpid());
+			return 1;
+		}
+	}
 	p = shmat(shm, NULL, SHM_RDONLY);
 	if (p == (void *)-1)
 		return pr_perror("shmat");

@@ -80,6 +80,7 @@ def dump(ctx: DumpContext, ns: Any) -> None:
             s.net[ino] = netns.dump(ctx, fd, next(t for t in ctx.tasks if t.pid == pid))
         else:
             var, objs = namespaces.dump_ipc(ns, fd, where, tree)
+            sysvipc.check_nested(ctx, objs, where)
             if any(seg["nattch"] for seg in objs.get("shm", [])) or var.stasis.mqueues:
                 raise UnsupportedError(f"{where} has attached SysV segments or POSIX message queues: in a "
                                        "nested IPC namespace these are not supported yet")
@@ -118,6 +119,7 @@ def write_images(ctx: DumpContext, ids: dict[tuple[str, int], int]) -> None:
 @record
 class NestedRestore:
     holders: dict[tuple[str, int], Task] = field(default_factory=dict)  # (kind, id) -> its first process
+    sysv: dict[int, dict[str, list[Any]]] = field(default_factory=dict)  # IPC namespace id -> its objects
 
 
 def rstate(ctx: RestoreContext) -> NestedRestore:
@@ -153,10 +155,16 @@ def enter(ctx: RestoreContext, t: Task, creator: Task) -> None:
         elif kind == "net":
             netns.restore(ctx, t, netns.load_images(img, mine), sockets_here=False)
         else:
-            namespaces.restore_ipc(t, img.read_one("ipcns-var", ns_id=mine), sysvipc.load_images(img, mine),
+            s.sysv[mine] = sysvipc.load_images(img, mine)
+            namespaces.restore_ipc(t, img.read_one("ipcns-var", ns_id=mine), s.sysv[mine],
                                    namespaces.rstate(ctx).userns is not None)
         s.holders[(kind, mine)] = t
         log.debug("pid %d: a %s namespace of its own (id %d)", t.pid, kind, mine)
+
+
+def sysv_of(ctx: RestoreContext, t: Task) -> dict[str, list[Any]] | None:
+    """The SysV objects of t's IPC namespace when it is a nested one (None: the root's)."""
+    return rstate(ctx).sysv.get(t.ids.ipc_ns_id)
 
 
 def nestable(kind: str) -> bool:

@@ -396,7 +396,7 @@ def _undo_lists(ctx: DumpContext) -> list[tuple[Task, int]]:
     return out
 
 
-def _check_undo(ctx: DumpContext, sets: list[int], where: str) -> None:
+def check_undo(ctx: DumpContext, sets: list[int], where: str) -> None:
     """SEM_UNDO adjustments exist only for semaphore sets that exist (removing a set drops its adjustments
     from every list): with none in the tree's IPC namespace, undo lists hold nothing. Else a process with a
     list is refused: the kernel shows no list's adjustments, restore could not give them back, and the kill
@@ -411,6 +411,22 @@ def _check_undo(ctx: DumpContext, sets: list[int], where: str) -> None:
                                f"sets ({shown}): the kernel does not show the list's SEM_UNDO adjustments, "
                                "so restore could not give them back, and the kill that ends a dump would "
                                "apply them (not supported)")
+
+
+def last_pids(ctx: DumpContext, objs: dict[str, list[Any]]) -> None:
+    """Who changed each semaphore and segment last, as the tree sees it, if it is one of the tree's."""
+    inner = {t.pid: t.inner_pid for t in ctx.tasks if t.alive}
+    for sem in objs.get("sem", []):
+        sem["last_vpid"] = [inner.get(pid, 0) for pid in sem["last"]]
+    for seg in objs.get("shm", []):
+        seg["last_vpid"] = inner.get(seg["lpid"], 0)
+
+
+def check_nested(ctx: DumpContext, objs: dict[str, list[Any]], where: str) -> None:
+    """The objects of an IPC namespace of a process below the root (nestedns.py): undo lists as for the
+    tree's own, and who changed them last."""
+    check_undo(ctx, [sem["desc"]["id"] for sem in objs.get("sem", [])], where)
+    last_pids(ctx, objs)
 
 
 def _host_sem_sets() -> list[int]:
@@ -428,9 +444,9 @@ def dump_tree(ctx: DumpContext) -> None:
 
     s = namespaces.state(ctx)
     if "ipc" not in s.dumped:  # the engine's IPC namespace: its semaphore sets are the tree's to use
-        _check_undo(ctx, _host_sem_sets(), "the IPC namespace it shares with the engine")
+        check_undo(ctx, _host_sem_sets(), "the IPC namespace it shares with the engine")
         return
-    _check_undo(ctx, [sem["desc"]["id"] for sem in s.sysv.get("sem", [])], "its IPC namespace")
+    check_undo(ctx, [sem["desc"]["id"] for sem in s.sysv.get("sem", [])], "its IPC namespace")
     where = f"pid {ctx.root.pid}: its IPC namespace"
     vmas = ctx.files.state(SysvDump).vmas
     segs = {seg["desc"]["id"]: seg for seg in s.sysv.get("shm", [])}
@@ -445,11 +461,7 @@ def dump_tree(ctx: DumpContext) -> None:
             raise UnsupportedError(f"{where}: SysV shared memory segment {seg['desc']['id']} is not attached "
                                    "and kernel.shm_rmid_forced is 1: it would go at restore (it lives on "
                                    "only while its creator does, and the creator cannot be given back)")
-    inner = {t.pid: t.inner_pid for t in ctx.tasks if t.alive}
-    for sem in s.sysv.get("sem", []):  # who changed each semaphore last, if it is one of the tree's
-        sem["last_vpid"] = [inner.get(pid, 0) for pid in sem["last"]]
-    for seg in s.sysv.get("shm", []):
-        seg["last_vpid"] = inner.get(seg["lpid"], 0)
+    last_pids(ctx, s.sysv)
     keys = {seg["desc"]["key"]: i for i, seg in segs.items() if seg["desc"]["key"]}
     for ident, seg in segs.items():
         maps = vmas.get(ident, [])
@@ -594,15 +606,16 @@ def restore_last_pids(ctx: RestoreContext, t: Task) -> None:
     detach of the process that attached or detached last; sempid, by a semop() of the process that changed
     the semaphore last that changes nothing (wait-for-zero on 0, else -1 and +1 at once). The segment's
     attach and detach times and the set's sem_otime become now."""
-    from engine.objects import namespaces
+    from engine.objects import namespaces, nestedns
 
     inj = t.injector
-    for seg in namespaces.rstate(ctx).sysv.get("shm", []):
+    objs = nestedns.sysv_of(ctx, t) or namespaces.rstate(ctx).sysv  # its IPC namespace's objects
+    for seg in objs.get("shm", []):
         if seg.get("last") and seg["last"] == t.inner_pid:
             ident = seg["desc"]["id"]
             addr = inj.call(SHMAT, ident, 0, SHM_RDONLY, what=f"shmat({ident}) for its shm_lpid")
             inj.call(SHMDT, addr, what=f"shmdt({ident})")
-    for sem in namespaces.rstate(ctx).sysv.get("sem", []):
+    for sem in objs.get("sem", []):
         ident = sem["desc"]["id"]
         for n, (pid, value) in enumerate(zip(sem.get("last", []), sem["values"], strict=False)):
             if pid != t.inner_pid or not pid:
