@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING
 from engine.abi import nr
 from engine.abi.consts import (
     CLONE_NEWNS,
-    CLONE_NEWUSER,
     MNT_DETACH,
     MOVE_MOUNT_F_EMPTY_PATH,
     MOVE_MOUNT_SET_GROUP,
@@ -654,11 +653,7 @@ def _as_tree_root(ctx: RestoreContext, root: Task, fn: Callable[[], None], what:
     if namespaces.rstate(ctx).userns is None:
         fn()
         return
-    fd = os.open(f"/proc/{root.pid}/ns/user", os.O_RDONLY | O_CLOEXEC)
-    try:
-        nsworker.run([(fd, CLONE_NEWUSER)], fn, what, as_root=True)
-    finally:
-        os.close(fd)
+    nsworker.run_in(root.pid, ["user"], fn, what, as_root=True)
 
 
 def _ensure_point(ctx: RestoreContext, root: Task, tgt: str, src: str, e: mnt_pb2.mnt_entry) -> None:

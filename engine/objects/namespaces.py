@@ -541,10 +541,6 @@ def _restore_time(root: Task, e: timens_pb2.timens_entry) -> None:
     log.debug("pid %d: in a new time namespace (%s)", root.pid, " ".join(x.strip() for x in lines))
 
 
-def _ns_of(pid: int, kind: str) -> int:
-    return os.open(f"/proc/{pid}/ns/{kind}", O_RDONLY | O_CLOEXEC)
-
-
 def restore_uts(t: Task, e: utsns_pb2.utsns_entry) -> None:
     inj = t.injector
     for call, name in ((nr.sethostname, e.nodename), (nr.setdomainname, e.domainname)):
@@ -580,15 +576,11 @@ def restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[A
         for path, text in later:
             nsworker.write_text(f"/proc/sys/{path}", text)
 
-    fds = [(_ns_of(root.pid, "user"), CLONE_NEWUSER)] if userns else []
-    fds.append((_ns_of(root.pid, "ipc"), CLONE_NEWIPC))
     try:
-        nsworker.run(fds, write, f"pid {root.pid}: ipc namespace", as_root=userns)
+        nsworker.run_in(root.pid, ["user", "ipc"] if userns else ["ipc"], write,
+                        f"pid {root.pid}: ipc namespace", as_root=userns)
     except (OSError, RuntimeError) as exc:
         raise RestoreError(str(exc)) from exc
-    finally:
-        for fd, _ in fds:
-            os.close(fd)
 
 
 def restore_done(ctx: RestoreContext) -> None:

@@ -15,9 +15,45 @@ from typing import Any
 
 from engine import errors
 from engine.abi import nr
+from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER
 from engine.native import lib
 
 _PASSED = (errors.RestoreError, errors.UnsupportedError, errors.DumpError)  # raised again as they are
+
+
+FLAGS = {"user": CLONE_NEWUSER, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET, "mnt": CLONE_NEWNS}
+
+
+def enter(nsfds: list[tuple[int, int]], as_root: bool = False) -> None:
+    """In a forked child: setns(fd, flag) for each (fd, flag), then (as_root) uid and gid 0 there."""
+    for fd, flag in nsfds:
+        ret = lib.st_syscall(nr.setns, fd, flag, 0, 0, 0, 0)
+        if ret < 0:
+            raise OSError(-ret, f"setns({flag:#x}): {os.strerror(-ret)}")
+    if as_root:
+        for call in (nr.setresgid, nr.setgroups, nr.setresuid):
+            ret = lib.st_syscall(call, 0, 0, 0, 0, 0, 0)
+            if ret < 0 and call != nr.setgroups:  # setgroups: "deny" leaves none to drop
+                raise OSError(-ret, f"becoming the namespace's root: {os.strerror(-ret)}")
+
+
+def open_ns(pid: int, kinds: list[str]) -> list[tuple[int, int]]:
+    """(fd, flag) of pid's namespaces of these kinds, in this order (close with close_ns)."""
+    return [(os.open(f"/proc/{pid}/ns/{k}", os.O_RDONLY | os.O_CLOEXEC), FLAGS[k]) for k in kinds]
+
+
+def close_ns(nsfds: list[tuple[int, int]]) -> None:
+    for fd, _ in nsfds:
+        os.close(fd)
+
+
+def run_in(pid: int, kinds: list[str], fn: Callable[[], Any], what: str, as_root: bool = False) -> Any:
+    """run() in pid's namespaces of these kinds (with "user" first: as that namespace's root, if asked)."""
+    nsfds = open_ns(pid, kinds)
+    try:
+        return run(nsfds, fn, what, as_root)
+    finally:
+        close_ns(nsfds)
 
 
 def run(nsfds: list[tuple[int, int]], fn: Callable[[], Any], what: str, as_root: bool = False) -> Any:
@@ -29,16 +65,7 @@ def run(nsfds: list[tuple[int, int]], fn: Callable[[], Any], what: str, as_root:
     if pid == 0:  # pragma: no cover - runs in the child
         os.close(rd)
         try:
-            for fd, flag in nsfds:
-                ret = lib.st_syscall(nr.setns, fd, flag, 0, 0, 0, 0)
-                if ret < 0:
-                    raise OSError(-ret, f"setns({flag:#x}): {os.strerror(-ret)}")
-            if as_root:
-                for call, args in ((nr.setresgid, (0, 0, 0)), (nr.setgroups, (0, 0, 0)),
-                                   (nr.setresuid, (0, 0, 0))):
-                    ret = lib.st_syscall(call, *args, 0, 0, 0)
-                    if ret < 0 and call != nr.setgroups:  # setgroups: "deny" leaves none to drop
-                        raise OSError(-ret, f"becoming the namespace's root: {os.strerror(-ret)}")
+            enter(nsfds, as_root)
             out: dict[str, Any] = {"ok": fn()}
         except OSError as exc:
             out = {"errno": exc.errno or 0, "error": str(exc)}

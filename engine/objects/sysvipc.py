@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 from engine.abi import nr
 from engine.abi.consts import (
     CLONE_NEWIPC,
-    CLONE_NEWUSER,
     GETALL,
     GETPID,
     IPC_CREAT,
@@ -644,15 +643,11 @@ def restore_done(ctx: RestoreContext) -> None:
 
     # with a user namespace of the tree's own, as its root (the IPC sysctls there are its root's to write)
     userns = s.userns is not None
-    fds = [(os.open(f"/proc/{ctx.root.pid}/ns/{kind}", os.O_RDONLY | os.O_CLOEXEC), flag)
-           for kind, flag in (("user", CLONE_NEWUSER), ("ipc", CLONE_NEWIPC)) if userns or kind == "ipc"]
     try:
-        nsworker.run(fds, rmid, f"pid {ctx.root.pid}: IPC_RMID of SysV segments {dest}", as_root=userns)
+        nsworker.run_in(ctx.root.pid, ["user", "ipc"] if userns else ["ipc"], rmid,
+                        f"pid {ctx.root.pid}: IPC_RMID of SysV segments {dest}", as_root=userns)
     except (OSError, RuntimeError) as exc:
         raise RestoreError(str(exc)) from exc
-    finally:
-        for fd, _ in fds:
-            os.close(fd)
 
 
 OBJECT = KernelObject("sysvipc", dump_tree=dump_tree, dump=dump, restore_done=restore_done,

@@ -37,8 +37,6 @@ from typing import TYPE_CHECKING, Any
 
 from engine.abi import nr
 from engine.abi.consts import (
-    CLONE_NEWIPC,
-    CLONE_NEWUSER,
     FSCONFIG_CMD_CREATE,
     FSMOUNT_CLOEXEC,
     FSOPEN_CLOEXEC,
@@ -319,22 +317,18 @@ def restore_queues(ctx: RestoreContext, t: Task) -> None:
     st = ctx.files.state(MqRestore)
     if t is not ctx.root or not st.queues:
         return
-    from engine.objects import namespaces
+    from engine.objects import namespaces, nsworker
 
-    nsfd = os.open(f"/proc/{t.pid}/ns/ipc", os.O_RDONLY | O_CLOEXEC)
     # in a user namespace of the tree's own, as its root: the queues' files belong to it (the engine's root
     # is not mapped there), and their owners are that namespace's ids
-    userfd = os.open(f"/proc/{t.pid}/ns/user", os.O_RDONLY | O_CLOEXEC) if namespaces.in_userns(ctx) else -1
+    userns = namespaces.in_userns(ctx)
+    nsfds = nsworker.open_ns(t.pid, ["user", "ipc"] if userns else ["ipc"])
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         try:
             mine.close()
-            if userfd >= 0:
-                _sys(nr.setns, userfd, CLONE_NEWUSER)
-                _sys(nr.setresgid, 0, 0, 0)
-                _sys(nr.setresuid, 0, 0, 0)
-            _sys(nr.setns, nsfd, CLONE_NEWIPC)
+            nsworker.enter(nsfds, as_root=userns)
             _make(st.queues, st.descs, theirs)
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the engine
             try:
@@ -343,9 +337,7 @@ def restore_queues(ctx: RestoreContext, t: Task) -> None:
                 pass
         finally:
             os._exit(0)
-    os.close(nsfd)
-    if userfd >= 0:
-        os.close(userfd)
+    nsworker.close_ns(nsfds)
     theirs.close()
     msg = b""
     try:
