@@ -5,9 +5,9 @@
 #include <sys/msg.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "zdtmtst.h"
+#include "ns_child.h"
 
 const char *test_doc = "A child in an IPC namespace of its own (unshare CLONE_NEWIPC) with a shared memory "
 		       "segment (content written), a message queue with two messages and its own kernel.msgmax: "
@@ -112,30 +112,16 @@ static int child(int go, int ready)
 
 int main(int argc, char **argv)
 {
-	int go[2], ready[2], st;
-	char c, mine[32];
-	pid_t pid;
+	struct ns_child kid;
+	char mine[32];
 
 	test_init(argc, argv);
 	if (unshare(CLONE_NEWIPC)) { /* the test's own too: in h the host's would have the engine refuse */
 		pr_perror("unshare(CLONE_NEWIPC)");
 		return 1;
 	}
-	if (pipe(go) || pipe(ready)) {
-		pr_perror("pipe");
+	if (ns_child_start(&kid, child))
 		return 1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		pr_perror("fork");
-		return 1;
-	}
-	if (pid == 0)
-		_exit(child(go[0], ready[1]));
-	if (read(ready[0], &c, 1) != 1) {
-		pr_err("the child did not get ready\n");
-		return 1;
-	}
 	if (read_sysctl(mine, sizeof(mine)))
 		return 1;
 
@@ -154,15 +140,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (write(go[1], "g", 1) != 1 || waitpid(pid, &st, 0) != pid) {
-		fail("the child is gone");
+	if (ns_child_finish(&kid, "IPC namespace"))
 		return 1;
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		errno = 0;
-		fail("the child found its IPC namespace changed (status %#x)", st);
-		return 1;
-	}
 	pass();
 	return 0;
 }

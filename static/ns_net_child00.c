@@ -1,9 +1,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "ns_net.h"
+#include "ns_child.h"
 
 const char *test_doc = "A child in a network namespace of its own (unshare CLONE_NEWNET) with lo up and a veth "
 		       "pair with an address on each end, and its own net.ipv4.ip_default_ttl; the test stays in "
@@ -69,33 +69,17 @@ static int child(int go, int ready)
 
 int main(int argc, char **argv)
 {
-	int go[2], ready[2], st;
-	char c, mine[16], now[16];
+	struct ns_child kid;
+	char mine[16], now[16];
 	struct net_link l;
-	pid_t pid;
 
 	test_init(argc, argv);
 	if (unshare(CLONE_NEWNET)) { /* the test's own: in h the host's network namespace is not dumped */
 		pr_perror("unshare(CLONE_NEWNET)");
 		return 1;
 	}
-	if (pipe(go) || pipe(ready)) {
-		pr_perror("pipe");
+	if (ns_child_start(&kid, child))
 		return 1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		pr_perror("fork");
-		return 1;
-	}
-	if (pid == 0)
-		_exit(child(go[0], ready[1]));
-	close(go[0]);
-	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1) {
-		pr_err("the child did not get ready\n");
-		return 1;
-	}
 	if (read_ttl(mine, sizeof(mine)))
 		return 1;
 
@@ -110,15 +94,8 @@ int main(int argc, char **argv)
 		fail("the test's ip_default_ttl changed (%s, was %s)", now, mine);
 		return 1;
 	}
-	if (write(go[1], "g", 1) != 1 || waitpid(pid, &st, 0) != pid) {
-		fail("the child is gone");
+	if (ns_child_finish(&kid, "network namespace"))
 		return 1;
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		errno = 0;
-		fail("the child found its network namespace changed (status %#x)", st);
-		return 1;
-	}
 	pass();
 	return 0;
 }
