@@ -49,6 +49,7 @@ class Thread:
     tid: int
     tracee: Tracee
     vtid: int = 0  # its tid in the tree's own pid namespace (0: the tree shares the engine's)
+    deeper: list[int] = field(default_factory=list)  # tids in pid namespaces below the tree's, outer first
     core: core_pb2.core_entry = field(default_factory=core_pb2.core_entry)
     inj: Injector | None = None
     # dump: the freeze
@@ -61,7 +62,23 @@ class Thread:
 
     @property
     def inner_tid(self) -> int:
+        """Its tid as the tree sees it (the tree's root pid namespace): what the images name."""
         return self.vtid or self.tid
+
+    @property
+    def own_tid(self) -> int:
+        """Its tid in its own pid namespace (a nested one, if it is in one): what it sees of itself."""
+        return self.deeper[-1] if self.deeper else self.inner_tid
+
+    @property
+    def chain(self) -> list[int]:
+        """Its tids from the engine's pid namespace down to its own."""
+        return [self.tid, *([self.vtid] if self.vtid else []), *self.deeper]
+
+    @property
+    def set_tid(self) -> list[int]:
+        """clone3's set_tid: innermost first."""
+        return self.chain[::-1]
 
     @property
     def injector(self) -> Injector:
@@ -87,6 +104,9 @@ class Task:
     vpid: int = 0
     vpgid: int = 0
     vsid: int = 0
+    # in a pid namespace below the tree's: its group and session there (0: the leader is above it)
+    own_pgid: int = 0
+    own_sid: int = 0
     state: int = TASK_ALIVE
     mem: TaskMemory | None = None
     ids: ids_pb2.task_kobj_ids_entry = field(default_factory=ids_pb2.task_kobj_ids_entry)
@@ -106,8 +126,22 @@ class Task:
 
     @property
     def inner_pid(self) -> int:
-        """Its pid in its own pid namespace: what syscalls injected into the tree take and return."""
+        """Its pid in the tree's root pid namespace: what the images name."""
         return self.vpid or self.pid
+
+    @property
+    def own_pid(self) -> int:
+        """Its pid in its own pid namespace: what syscalls injected into it take and return."""
+        return self.leader.own_tid if self.threads else self.inner_pid
+
+    @property
+    def depth(self) -> int:
+        """How many pid namespaces it has a pid in, the engine's first."""
+        return len(self.leader.chain)
+
+    def pid_at(self, depth: int) -> int:
+        """Its pid as a process with `depth` levels sees it (one in its pid namespace or above)."""
+        return self.leader.chain[depth - 1]
 
     @property
     def leader(self) -> Thread:

@@ -491,7 +491,11 @@ def _process(pdir: Path, labels: Labels, out: dict[str, str]) -> None:
         except OSError as e:
             out[name] = f"<{e.strerror}>"
     for ns in sorted(os.listdir(pdir / "ns")):
-        m = _OBJ_RE.match(os.readlink(pdir / "ns" / ns))
+        try:
+            m = _OBJ_RE.match(os.readlink(pdir / "ns" / ns))
+        except FileNotFoundError:  # pid_for_children of a pid namespace without its init yet
+            out[f"ns.{ns}"] = "<none yet>"
+            continue
         out[f"ns.{ns}"] = labels("obj", m[2]) if m else "?"
 
 

@@ -45,10 +45,11 @@ def _nspid(pid: int) -> list[str]:
         return []
 
 
-def _outer_of(creator: int, inner: int) -> int | None:
-    """The engine's pid of the child (or thread) `inner` that `creator` just made: among the children of
-    the creator's threads or of its parent (CLONE_PARENT), or among its threads."""
-    want = [str(inner)]
+def _outer_of(creator: int, inner: list[str]) -> int | None:
+    """The engine's pid of the child (or thread) with pids `inner` below the engine's level that `creator`
+    just made: among the children of the creator's threads or of its parent (CLONE_PARENT), or among its
+    threads."""
+    want = inner
     parent = int(proc.status(creator).get("PPid", "0"))
     for who in (creator, parent):
         for task in os.listdir(f"/proc/{who}/task"):
@@ -57,10 +58,10 @@ def _outer_of(creator: int, inner: int) -> int | None:
             except OSError:
                 continue
             for k in kids:
-                if _nspid(int(k))[-1:] == want:
+                if _nspid(int(k))[1:] == want:
                     return int(k)
     for task in os.listdir(f"/proc/{creator}/task"):
-        if _nspid(int(task))[-1:] == want:
+        if _nspid(int(task))[1:] == want:
             return int(task)
     return None
 
@@ -79,24 +80,25 @@ def _collect(pid: int) -> None:
 
 
 def clone3(inj: Injector, creator: int, flags: int, exit_signal: int, tids: list[int], by_last_pid: bool,
-           what: str) -> int:
-    """clone3 in `inj`'s task with set_tid = tids; returns what it returned (the pid in the creator's
-    namespace, or -errno). `by_last_pid`: the creator is in a user namespace of its own, and tids[1] (the
-    engine's level) comes from ns_last_pid: a process born at another outer pid (another process of the
-    engine's pid namespace forked in between) is undone and made again; a thread or a CLONE_PARENT child
-    (reaped by another process) fails the restore instead."""
+           what: str, seen: int) -> int:
+    """clone3 in `inj`'s task with set_tid = tids (innermost first); returns what it returned (`seen`, the
+    pid in the creator's namespace, or -errno). `by_last_pid`: the creator is in a user namespace of its
+    own, and tids[-1] (the engine's level) comes from ns_last_pid: a process born at another outer pid
+    (another process of the engine's pid namespace forked in between) is undone and made again; a thread or
+    a CLONE_PARENT child (reaped by another process) fails the restore instead."""
     if not by_last_pid or len(tids) < 2:
         return _call(inj, flags, exit_signal, tids)
-    inner, outer = tids[0], tids[1]
+    outer = tids[-1]
+    want = [str(x) for x in reversed(tids)]
     for attempt in range(ATTEMPTS):
         try:
             nsworker.write_text(LAST_PID, str(outer - 1))
         except OSError as exc:
             raise RestoreError(f"{what}: cannot set {LAST_PID} for its outer pid {outer}: {exc}") from exc
-        ret = _call(inj, flags, exit_signal, [inner])
-        if ret != inner or _nspid(outer) == [str(outer), str(inner)]:
+        ret = _call(inj, flags, exit_signal, tids[:-1])
+        if ret != seen or _nspid(outer) == want:
             return ret
-        got = _outer_of(creator, inner)
+        got = _outer_of(creator, want[1:])
         if got == outer:
             return ret
         if os.path.exists(f"/proc/{outer}"):  # taken for good by another process: no attempt can have it
@@ -115,7 +117,7 @@ def clone3(inj: Injector, creator: int, flags: int, exit_signal: int, tids: list
             raise RestoreError(f"{what}: it was born at outer pid {got}, not {outer} (another process took "
                                "that pid meanwhile): restore again")
         _collect(got)
-        reaped = inj.raw(nr.wait4, inner, 0, WALL, 0)  # its zombie, by its parent: the inner pid is free
-        if reaped != inner:
+        reaped = inj.raw(nr.wait4, seen, 0, WALL, 0)  # its zombie, by its parent: the inner pid is free
+        if reaped != seen:
             raise RestoreError(f"{what}: cannot reap the copy born at outer pid {got}: {reaped}")
     raise RestoreError(f"{what}: other processes kept taking its outer pid {outer}")

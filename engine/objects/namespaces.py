@@ -5,11 +5,11 @@ tree is engine/objects/mounts.py).
 Dump. A kind is dumped when the tree's root has a namespace of it other than the engine's (as CRIU decides).
 Every namespace seen is held by an fd for the whole dump (inode numbers are reused once a namespace is
 freed). What restore cannot rebuild is refused while the tree runs on, naming the process and the kind:
-processes of the tree in different namespaces of one kind, pid namespaces deeper than the root's or one
-without its init in the tree, a process that unshared a pid or time namespace for its children only, cgroup
-namespaces, a user namespace that is nested, owned by another uid or without a pid namespace (userns.py),
-a namespace shared with a process outside the tree, and what netns.py cannot rebuild of a network
-namespace (it names the device, address, route or rule).
+processes of the tree in different namespaces of one kind (but the nested UTS, IPC, network namespaces of
+nestedns.py and the nested pid namespaces of pidns.py), a tree-root pid namespace without its init as the
+root, a process that unshared a time namespace for its children only, cgroup namespaces, a user namespace
+that is nested, owned by another uid or without a pid namespace (userns.py), with a process outside the tree, and what netns.py cannot rebuild of a network namespace (it names the
+device, address, route or rule).
 
 Restore. The root helper is created in the new pid, mount, uts, ipc and net (and user) namespaces by one
 clone3 (set_tid = {its pid inside, its old pid outside}); a new time namespace gets the offsets that make both
@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from engine import proc
 from engine.abi import nr
 from engine.abi.consts import (
     CLONE_NEWCGROUP,
@@ -42,7 +41,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
 from engine.native import lib
-from engine.objects import nestedns, netns, nsworker, sysvipc, userns
+from engine.objects import nestedns, netns, nsworker, pidns, sysvipc, userns
 from engine.objects.base import KernelObject
 from engine.objects.files import mqueue
 from engine.record import field, record
@@ -131,10 +130,6 @@ def _hold(s: NsDump, pid: int | str, kind: str) -> int | None:
     return ino
 
 
-def _nspids(status: dict[str, str], key: str) -> list[int]:
-    return [int(x) for x in status.get(key, "").split()]
-
-
 def check(ctx: DumpContext, t: Task) -> None:
     s = state(ctx)
     if not s.own:
@@ -150,16 +145,17 @@ def check(ctx: DumpContext, t: Task) -> None:
         ino = _hold(s, t.pid, kind)
         if ino is not None:
             mine[kind] = ino
+    if "pid_for_children" not in mine and "pid_for_children" in os.listdir(f"/proc/{t.pid}/ns"):
+        # listed but not there: a pid namespace unshared for children without its init yet
+        raise UnsupportedError(f"pid {t.pid} made a pid namespace for its children (unshare(CLONE_NEWPID)) "
+                               "that no process is in yet: not supported (it is restored only with its init)")
     s.of[t.pid] = mine
     if t is ctx.root:
         s.root = mine
         s.dumped = [k for k in FLAG if k in mine and mine[k] != s.own.get(k)]
     for kind in FLAG:
-        if kind in mine and mine[kind] != s.root.get(kind):
+        if kind in mine and mine[kind] != s.root.get(kind) and kind != "pid":  # pid: pidns.check_tree
             nestedns.check(ctx, t, kind, mine[kind])  # one of its own: refused unless it is of a kind done
-    if mine.get("pid_for_children", mine.get("pid")) != mine.get("pid"):
-        raise UnsupportedError(f"pid {t.pid} made a pid namespace for its children (unshare(CLONE_NEWPID)): "
-                               "nested pid namespaces are not supported yet")
     if mine.get("time_for_children", mine.get("time")) != mine.get("time"):
         raise UnsupportedError(f"pid {t.pid} made a time namespace for its children (unshare(CLONE_NEWTIME)) "
                                "without entering it: not supported (a time namespace is restored only with a "
@@ -179,38 +175,12 @@ def check(ctx: DumpContext, t: Task) -> None:
 
 
 def _pids(ctx: DumpContext, s: NsDump, t: Task) -> None:
-    """Its pids as the tree sees them, when the tree has a pid namespace of its own."""
-    if "pid" not in s.dumped:
-        return
-    own_level = len(_nspids(proc.status("self"), "NSpid"))
-    st = t.leader.facts.status if t.alive else proc.status(t.pid)
-    pids = _nspids(st, "NSpid")
-    if t is ctx.root and (len(pids) != own_level + 1 or pids[-1] != 1):
-        deep = len(pids) - own_level
-        where = f"pid {pids[-1]} there" if deep == 1 else f"{deep} levels down"
-        raise UnsupportedError(f"pid {t.pid} is in a pid namespace of its own but not its init ({where}): a "
-                               "pid namespace is dumped only with its init (pid 1) as the tree's root")
-    if len(pids) != own_level + 1:
-        raise UnsupportedError(f"pid {t.pid} is in a pid namespace nested in the tree's: not supported yet")
-    t.vpid = pids[-1]
-    for key in ("NSpgid", "NSsid"):
-        v = _nspids(st, key)
-        if len(v) != own_level + 1:
-            raise UnsupportedError(f"pid {t.pid}: its {key[2:]} is not in the tree's pid namespace")
-        if key == "NSpgid":
-            t.vpgid = v[-1]
-        else:
-            t.vsid = v[-1]
-    if not t.alive:
-        t.leader.vtid = t.vpid
-        return
-    for th in t.threads:
-        tids = _nspids(th.facts.status, "NSpid")
-        th.vtid = tids[-1]
+    pidns.levels(ctx, s, t)
 
 
 def dump_tree(ctx: DumpContext) -> None:
     s = state(ctx)
+    pidns.check_tree(ctx, s)
     for kind, _, _ in KINDS:  # the engine's own namespaces first, as CRIU numbers them
         if kind in s.own:
             s.id_of(kind, s.own[kind])
@@ -219,6 +189,7 @@ def dump_tree(ctx: DumpContext) -> None:
         for kind, name, _ in KINDS:
             if kind in mine:
                 setattr(t.ids, name, s.id_of(kind, mine[kind]))
+    pidns.number(ctx, s)
     if "pid" in s.dumped:
         for t in ctx.tasks:
             ctx.images.virtual_pids[t.pid] = t.inner_pid
@@ -432,8 +403,8 @@ def load_images(ctx: RestoreContext) -> None:
             s.new.append(kind)
     for t in ctx.tasks[1:]:
         for kind, name, _ in KINDS:
-            if nestedns.nestable(kind):
-                continue  # made as its process is forked (nestedns.enter)
+            if nestedns.nestable(kind) or kind == "pid":
+                continue  # made as its process is forked (nestedns.enter, pidns.before_clone)
             if t.alive and t.ids.HasField(name) and getattr(t.ids, name) != getattr(root, name):
                 raise RestoreError(f"pid {t.inner_pid} is in another {kind} namespace than the root: nested "
                                    "namespaces are not supported yet")

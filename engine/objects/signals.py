@@ -70,7 +70,7 @@ def restore(ctx: RestoreContext, t: Task) -> None:
     for entry in tc.signals_s.signals:
         inj.put(entry.siginfo)
         signo = struct.unpack_from("<i", entry.siginfo)[0]
-        inj.call(nr.rt_sigqueueinfo, t.inner_pid, signo, inj.scratch, what="rt_sigqueueinfo")
+        inj.call(nr.rt_sigqueueinfo, t.own_pid, signo, inj.scratch, what="rt_sigqueueinfo")
 
 
 def _flush_helper_signals(t: Task) -> None:
@@ -91,7 +91,7 @@ def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
     for entry in tcore.signals_p.signals:
         inj.put(entry.siginfo)
         signo = struct.unpack_from("<i", entry.siginfo)[0]
-        inj.call(nr.rt_tgsigqueueinfo, t.inner_pid, th.inner_tid, signo, inj.scratch,
+        inj.call(nr.rt_tgsigqueueinfo, t.own_pid, th.own_tid, signo, inj.scratch,
                  what="rt_tgsigqueueinfo")
 
 

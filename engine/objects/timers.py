@@ -112,8 +112,10 @@ def restore_posix(ctx: RestoreContext, t: Task, th: Thread) -> None:
                     raise RestoreError(f"pid {t.pid}: POSIX timer id {e.it_id} cannot be reached on this "
                                        "kernel")
                 placeholders.append(_create(t, 1, SIGEVENT.pack(0, 0, SIGEV_NONE), 0))
-            got = _create(t, e.clock_id, SIGEVENT.pack(e.sival_ptr, e.si_signo, e.it_sigev_notify),
-                          e.notify_thread_id if e.HasField("notify_thread_id") else 0, e.it_id)
+            tid = e.notify_thread_id if e.HasField("notify_thread_id") else 0
+            tid = next((x.own_tid for x in t.threads if x.inner_tid == tid), tid)  # as the process sees it
+            got = _create(t, e.clock_id, SIGEVENT.pack(e.sival_ptr, e.si_signo, e.it_sigev_notify), tid,
+                          e.it_id)
             if got != e.it_id:
                 raise RestoreError(f"pid {t.pid}: POSIX timer {e.it_id} came back as timer {got}")
             if e.vsec or e.vnsec:

@@ -35,7 +35,7 @@ from engine.errors import ImageError, RestoreError, UnsupportedError
 from engine.images.pb import core_pb2, pstree_pb2
 from engine.log import log
 from engine.native import ffi, lib
-from engine.objects import clone, creds, namespaces, nestedns, signals
+from engine.objects import clone, creds, namespaces, nestedns, pidns, signals
 from engine.objects.base import KernelObject
 from engine.task import Task, Thread
 
@@ -117,8 +117,11 @@ def write_images(ctx: DumpContext) -> None:
             core = _zombie_core(ctx, t)
             if t.vpid:
                 core.thread_core.stasis.outer_tid = t.pid
+            pidns.write_core(t, core, t.leader.deeper)
             ctx.images.write("core", core, tid=t.pid)
             continue
+        for th in t.threads:
+            pidns.write_core(t, th.core, th.deeper)
         if t.stop_sig and t.stop_reported:
             t.core.tc.stasis.stop_reported = True
         for th in t.threads:
@@ -162,6 +165,7 @@ def load_images(ctx: RestoreContext) -> None:
         if not t.core.HasField("tc"):
             raise ImageError(img.path("core", tid=t.inner_pid), "no task state (tc) in the leader's core")
         t.state = t.core.tc.task_state
+        pidns.load(t)
         if t.alive:
             for th in t.threads:
                 if not th.core.HasField("thread_info"):
@@ -215,17 +219,21 @@ def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
             _stand_in(ctx, creator, t.pgid, session=False)
         ext = t.core.tc.stasis
         exit_signal = ext.exit_signal if ext.HasField("exit_signal") else signal.SIGCHLD
+        flags |= pidns.before_clone(ctx, creator, t)
         _clone(ctx, creator, t, flags, exit_signal)
+        pidns.after_clone(ctx, t, flags)
         nestedns.enter(ctx, t, creator)  # namespaces of its own, before anything is rebuilt in it
         t.inherited = True  # it starts as a copy of its creator's rebuilt address space
         _set_session(ctx, t, root)
         created(t)
     leaders = by_pid | {h.pid: h for h in ctx.stand_ins}
+    pidns.restore_pfc(ctx)
     for t in ctx.tasks:  # groups whose leader is another process, now that every process exists
         if t.pgid != t.pid and t.pgid in leaders:
+            want = t.own_pgid if t.leader.deeper else t.vpgid or t.pgid  # as it sees the group
             cur = t.injector.call(nr.getpgid, 0, what="getpgid")
-            if cur != (t.vpgid or t.pgid):
-                t.injector.call(nr.setpgid, 0, t.vpgid or t.pgid, what=f"setpgid({t.vpgid or t.pgid})")
+            if want and cur != want:
+                t.injector.call(nr.setpgid, 0, want, what=f"setpgid({want})")
     for h in reversed(ctx.stand_ins):  # their work is done: they exit and their parents reap them
         _exit_stand_in(h)
     for t in reversed(ctx.tasks):  # zombies die now; their parents' signals are restored later
@@ -245,6 +253,7 @@ def _stand_in(ctx: RestoreContext, creator: Task, pid: int, session: bool) -> Ta
              sid=pid if session else 0, vpid=vpid)
     h.creator = creator
     h.ids = creator.ids
+    pidns.before_clone(ctx, creator, h)  # the creator's children in its own pid namespace again
     _clone(ctx, creator, h, 0, signal.SIGCHLD)
     h.injector.call(nr.setsid if session else nr.setpgid, *(() if session else (0, 0)),
                     what="setsid" if session else "setpgid")
@@ -281,14 +290,14 @@ def _set_session(ctx: RestoreContext, t: Task, root: Task) -> None:
 def _clone(ctx: RestoreContext, parent: Task, child: Task, flags: int, exit_signal: int) -> None:
     """An injected clone3(set_tid) in the parent's helper; the child stops at its first instruction."""
     inj = parent.injector
-    # in a pid namespace of the tree's own: its pid there, then the engine's (set_tid is innermost first)
-    tids = [child.vpid, child.pid] if child.vpid else [child.pid]
+    tids = child.leader.set_tid  # its pid on every level, innermost first
     # with CLONE_PARENT the child inherits the creator's exit signal; clone3 wants 0 here
     if flags & (CLONE_THREAD | CLONE_PARENT):
         exit_signal = 0
+    seen = child.pid_at(parent.depth)  # as the parent sees it
     ret = clone.clone3(inj, parent.pid, flags, exit_signal, tids, namespaces.in_userns(ctx),
-                       what=f"pid {child.pid}")
-    if ret != child.inner_pid:
+                       what=f"pid {child.pid}", seen=seen)
+    if ret != seen:
         err = os.strerror(-ret) if ret < 0 else f"got pid {ret}"
         raise RestoreError(f"cannot create pid {child.pid} in {parent.pid}: clone3: {err}")
     child.tracee.wait()  # auto-attached: its first stop

@@ -62,6 +62,11 @@ def _ino_of(fd: int, request: int) -> int | None:
         os.close(got)
 
 
+def parent_of(nsfd: int) -> int | None:
+    """The inode of a pid or user namespace's parent."""
+    return _ino_of(nsfd, NS_GET_PARENT)
+
+
 def owner_of(nsfd: int) -> int | None:
     """The inode of the user namespace that owns the namespace held by nsfd."""
     return _ino_of(nsfd, NS_GET_USERNS)

@@ -71,7 +71,7 @@ class task_core_entry(_message.Message):
     def __init__(self, task_state: _Optional[int] = ..., exit_code: _Optional[int] = ..., personality: _Optional[int] = ..., flags: _Optional[int] = ..., blk_sigset: _Optional[int] = ..., comm: _Optional[str] = ..., timers: _Optional[_Union[_timer_pb2.task_timers_entry, _Mapping]] = ..., rlimits: _Optional[_Union[_rlimit_pb2.task_rlimits_entry, _Mapping]] = ..., cg_set: _Optional[int] = ..., signals_s: _Optional[_Union[_siginfo_pb2.signal_queue_entry, _Mapping]] = ..., old_seccomp_mode: _Optional[_Union[seccomp_mode, str]] = ..., old_seccomp_filter: _Optional[int] = ..., loginuid: _Optional[int] = ..., oom_score_adj: _Optional[int] = ..., sigactions: _Optional[_Iterable[_Union[_sa_pb2.sa_entry, _Mapping]]] = ..., child_subreaper: bool = ..., blk_sigset_extended: _Optional[int] = ..., stop_signo: _Optional[int] = ..., membarrier_registration_mask: _Optional[int] = ..., timerslack_ns: _Optional[int] = ..., stasis: _Optional[_Union[stasis_task_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_task_entry(_message.Message):
-    __slots__ = ("exit_signal", "stop_reported", "coredump_filter", "autogroup_nice", "cgroup", "mlockall", "mdwe", "xcomp_perm", "memory_merge", "vma_policies", "fd_table_size")
+    __slots__ = ("exit_signal", "stop_reported", "coredump_filter", "autogroup_nice", "cgroup", "mlockall", "mdwe", "xcomp_perm", "memory_merge", "vma_policies", "fd_table_size", "nested_pgid", "nested_sid", "pid_for_children_ns_id")
     EXIT_SIGNAL_FIELD_NUMBER: _ClassVar[int]
     STOP_REPORTED_FIELD_NUMBER: _ClassVar[int]
     COREDUMP_FILTER_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +83,9 @@ class stasis_task_entry(_message.Message):
     MEMORY_MERGE_FIELD_NUMBER: _ClassVar[int]
     VMA_POLICIES_FIELD_NUMBER: _ClassVar[int]
     FD_TABLE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    NESTED_PGID_FIELD_NUMBER: _ClassVar[int]
+    NESTED_SID_FIELD_NUMBER: _ClassVar[int]
+    PID_FOR_CHILDREN_NS_ID_FIELD_NUMBER: _ClassVar[int]
     exit_signal: int
     stop_reported: bool
     coredump_filter: int
@@ -94,7 +97,10 @@ class stasis_task_entry(_message.Message):
     memory_merge: bool
     vma_policies: _containers.RepeatedCompositeFieldContainer[stasis_vma_policy]
     fd_table_size: int
-    def __init__(self, exit_signal: _Optional[int] = ..., stop_reported: bool = ..., coredump_filter: _Optional[int] = ..., autogroup_nice: _Optional[int] = ..., cgroup: _Optional[str] = ..., mlockall: _Optional[int] = ..., mdwe: _Optional[int] = ..., xcomp_perm: _Optional[int] = ..., memory_merge: bool = ..., vma_policies: _Optional[_Iterable[_Union[stasis_vma_policy, _Mapping]]] = ..., fd_table_size: _Optional[int] = ...) -> None: ...
+    nested_pgid: int
+    nested_sid: int
+    pid_for_children_ns_id: int
+    def __init__(self, exit_signal: _Optional[int] = ..., stop_reported: bool = ..., coredump_filter: _Optional[int] = ..., autogroup_nice: _Optional[int] = ..., cgroup: _Optional[str] = ..., mlockall: _Optional[int] = ..., mdwe: _Optional[int] = ..., xcomp_perm: _Optional[int] = ..., memory_merge: bool = ..., vma_policies: _Optional[_Iterable[_Union[stasis_vma_policy, _Mapping]]] = ..., fd_table_size: _Optional[int] = ..., nested_pgid: _Optional[int] = ..., nested_sid: _Optional[int] = ..., pid_for_children_ns_id: _Optional[int] = ...) -> None: ...
 
 class stasis_vma_policy(_message.Message):
     __slots__ = ("start", "end", "mode", "nodes")
@@ -109,7 +115,7 @@ class stasis_vma_policy(_message.Message):
     def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., mode: _Optional[int] = ..., nodes: _Optional[bytes] = ...) -> None: ...
 
 class stasis_thread_entry(_message.Message):
-    __slots__ = ("sched_policy", "sched_flags", "sched_nice", "sched_priority", "sched_runtime", "sched_deadline", "sched_period", "sched_util_min", "sched_util_max", "affinity", "ioprio", "timerslack_ns", "mce_kill", "tsc", "sud_mode", "sud_offset", "sud_len", "sud_selector", "mempolicy_mode", "mempolicy_nodes", "fs_cwd", "fs_root", "fs_umask", "outer_tid")
+    __slots__ = ("sched_policy", "sched_flags", "sched_nice", "sched_priority", "sched_runtime", "sched_deadline", "sched_period", "sched_util_min", "sched_util_max", "affinity", "ioprio", "timerslack_ns", "mce_kill", "tsc", "sud_mode", "sud_offset", "sud_len", "sud_selector", "mempolicy_mode", "mempolicy_nodes", "fs_cwd", "fs_root", "fs_umask", "outer_tid", "nested_tids")
     SCHED_POLICY_FIELD_NUMBER: _ClassVar[int]
     SCHED_FLAGS_FIELD_NUMBER: _ClassVar[int]
     SCHED_NICE_FIELD_NUMBER: _ClassVar[int]
@@ -134,6 +140,7 @@ class stasis_thread_entry(_message.Message):
     FS_ROOT_FIELD_NUMBER: _ClassVar[int]
     FS_UMASK_FIELD_NUMBER: _ClassVar[int]
     OUTER_TID_FIELD_NUMBER: _ClassVar[int]
+    NESTED_TIDS_FIELD_NUMBER: _ClassVar[int]
     sched_policy: int
     sched_flags: int
     sched_nice: int
@@ -158,7 +165,8 @@ class stasis_thread_entry(_message.Message):
     fs_root: str
     fs_umask: int
     outer_tid: int
-    def __init__(self, sched_policy: _Optional[int] = ..., sched_flags: _Optional[int] = ..., sched_nice: _Optional[int] = ..., sched_priority: _Optional[int] = ..., sched_runtime: _Optional[int] = ..., sched_deadline: _Optional[int] = ..., sched_period: _Optional[int] = ..., sched_util_min: _Optional[int] = ..., sched_util_max: _Optional[int] = ..., affinity: _Optional[bytes] = ..., ioprio: _Optional[int] = ..., timerslack_ns: _Optional[int] = ..., mce_kill: _Optional[int] = ..., tsc: _Optional[int] = ..., sud_mode: _Optional[int] = ..., sud_offset: _Optional[int] = ..., sud_len: _Optional[int] = ..., sud_selector: _Optional[int] = ..., mempolicy_mode: _Optional[int] = ..., mempolicy_nodes: _Optional[bytes] = ..., fs_cwd: _Optional[str] = ..., fs_root: _Optional[str] = ..., fs_umask: _Optional[int] = ..., outer_tid: _Optional[int] = ...) -> None: ...
+    nested_tids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, sched_policy: _Optional[int] = ..., sched_flags: _Optional[int] = ..., sched_nice: _Optional[int] = ..., sched_priority: _Optional[int] = ..., sched_runtime: _Optional[int] = ..., sched_deadline: _Optional[int] = ..., sched_period: _Optional[int] = ..., sched_util_min: _Optional[int] = ..., sched_util_max: _Optional[int] = ..., affinity: _Optional[bytes] = ..., ioprio: _Optional[int] = ..., timerslack_ns: _Optional[int] = ..., mce_kill: _Optional[int] = ..., tsc: _Optional[int] = ..., sud_mode: _Optional[int] = ..., sud_offset: _Optional[int] = ..., sud_len: _Optional[int] = ..., sud_selector: _Optional[int] = ..., mempolicy_mode: _Optional[int] = ..., mempolicy_nodes: _Optional[bytes] = ..., fs_cwd: _Optional[str] = ..., fs_root: _Optional[str] = ..., fs_umask: _Optional[int] = ..., outer_tid: _Optional[int] = ..., nested_tids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class thread_sas_entry(_message.Message):
     __slots__ = ("ss_sp", "ss_size", "ss_flags")
