@@ -26,7 +26,7 @@ from engine.abi.consts import (
 )
 from engine.errors import UnsupportedError
 from engine.images.pb import creds_pb2
-from engine.objects import namespaces
+from engine.objects import namespaces, nestedns
 from engine.objects.base import KernelObject, Phase, Stage
 
 if TYPE_CHECKING:
@@ -47,11 +47,20 @@ def check(ctx: DumpContext, t: Task) -> None:
         return
     mine = proc.status("self")
     have = int(mine["CapEff"], 16) & int(mine["CapBnd"], 16)
-    if namespaces.id_translator(ctx) is not None:
+    inside = namespaces.id_translator(ctx, t)
+    if inside is not None:
         have = (1 << (int(proc.read_str("/proc/sys/kernel/cap_last_cap")) + 1)) - 1
+    nested = nestedns.user_of(ctx, t)
+    if nested is not None and nested.stasis.setgroups_deny:  # its groups are the ones it was made with
+        up = namespaces.id_translator(ctx) or (lambda kind, v: v)
+        for th in t.threads:
+            theirs = [up("gid", int(g)) for g in th.facts.status["Groups"].split()]
+            if theirs != list(nested.stasis.groups):
+                raise UnsupportedError(f"thread {th.tid}: its groups {theirs} are not the ones its user "
+                                       f"namespace was made with ({list(nested.stasis.groups)}), and it "
+                                       "denies setgroups: restore could not give them back")
     deny = namespaces.state(ctx).userns
-    if deny is not None and deny.stasis.setgroups_deny:
-        inside = namespaces.id_translator(ctx)
+    if nested is None and deny is not None and deny.stasis.setgroups_deny:
         assert inside is not None
         mine_groups = sorted(inside("gid", g) for g in os.getgroups())
         for th in t.threads:
@@ -71,7 +80,7 @@ def check(ctx: DumpContext, t: Task) -> None:
 
 
 def dump_thread(ctx: DumpContext, t: Task, th: Thread) -> None:
-    from_status(th.facts.status, th.core.thread_core.creds, namespaces.id_translator(ctx))
+    from_status(th.facts.status, th.core.thread_core.creds, namespaces.id_translator(ctx, t))
     secbits = th.injector.call(nr.prctl, PR_GET_SECUREBITS, what="prctl(PR_GET_SECUREBITS)")
     th.core.thread_core.creds.secbits = secbits
 
@@ -102,7 +111,7 @@ def _capset(inj: Injector, eff: int, prm: int, inh: int) -> None:
 
 
 def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
-    apply(th.injector, th.core.thread_core.creds, namespaces.groups_settable(ctx))
+    apply(th.injector, th.core.thread_core.creds, namespaces.groups_settable(ctx, t))
 
 
 def apply(inj: Injector, c: creds_pb2.creds_entry, set_groups: bool = True) -> None:

@@ -5,11 +5,12 @@ tree is engine/objects/mounts.py).
 Dump. A kind is dumped when the tree's root has a namespace of it other than the engine's (as CRIU decides).
 Every namespace seen is held by an fd for the whole dump (inode numbers are reused once a namespace is
 freed). What restore cannot rebuild is refused while the tree runs on, naming the process and the kind:
-processes of the tree in different namespaces of one kind (but the nested UTS, IPC, network namespaces of
-nestedns.py and the nested pid namespaces of pidns.py), a tree-root pid namespace without its init as the
-root, a process that unshared a time namespace for its children only, cgroup namespaces, a user namespace
-that is nested, owned by another uid or without a pid namespace (userns.py), with a process outside the tree, and what netns.py cannot rebuild of a network namespace (it names the
-device, address, route or rule).
+processes of the tree in different namespaces of one kind (but the nested user, UTS, IPC and network
+namespaces of nestedns.py and the nested pid namespaces of pidns.py), a tree-root pid namespace without its
+init as the root, a process that unshared a time namespace for its children only, cgroup namespaces, a
+user namespace of the tree's owned by another uid or without a pid namespace (userns.py), a namespace
+shared with a process outside the tree, and what netns.py cannot rebuild of a network namespace (it names
+the device, address, route or rule).
 
 Restore. The root helper is created in the new pid, mount, uts, ipc and net (and user) namespaces by one
 clone3 (set_tid = {its pid inside, its old pid outside}); a new time namespace gets the offsets that make both
@@ -41,7 +42,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
 from engine.native import lib
-from engine.objects import nestedns, netns, nsworker, pidns, sysvipc, userns
+from engine.objects import clone, nestedns, netns, nsworker, pidns, sysvipc, userns
 from engine.objects.base import KernelObject
 from engine.objects.files import mqueue
 from engine.record import field, record
@@ -358,9 +359,10 @@ def write_images(ctx: DumpContext) -> None:
     nestedns.write_images(ctx, s.ids)
 
 
-def id_translator(ctx: DumpContext) -> Callable[[str, int], int] | None:
-    """For the credentials: ids as the tree's processes see them (None when they see the engine's)."""
-    return userns.translator(state(ctx).userns)
+def id_translator(ctx: DumpContext, t: Task | None = None) -> Callable[[str, int], int] | None:
+    """For the credentials: ids as the tree's processes see them, or as t sees them when it is in a user
+    namespace nested in the tree's (None when they see the engine's)."""
+    return userns.chain([state(ctx).userns, nestedns.user_of(ctx, t) if t is not None else None])
 
 
 def root_ids(ctx: DumpContext) -> dict[str, int]:
@@ -387,6 +389,7 @@ class NsRestore:
     timens: timens_pb2.timens_entry | None = None
     sysv: dict[str, list[Any]] = field(default_factory=dict)
     userns: userns_pb2.userns_entry | None = None
+    nested_user: bool = False  # a process of the tree is in a user namespace nested in the tree's
 
 
 def rstate(ctx: RestoreContext) -> NsRestore:
@@ -401,6 +404,8 @@ def load_images(ctx: RestoreContext) -> None:
     for kind, name, _ in KINDS:
         if root.HasField(name) and own.HasField(name) and getattr(root, name) != getattr(own, name):
             s.new.append(kind)
+    s.nested_user = any(t.ids.HasField("user_ns_id") and t.ids.user_ns_id != root.user_ns_id
+                        for t in ctx.tasks[1:] if t.alive)
     for t in ctx.tasks[1:]:
         for kind, name, _ in KINDS:
             if nestedns.nestable(kind) or kind == "pid":
@@ -432,16 +437,51 @@ def load_images(ctx: RestoreContext) -> None:
                                "supported yet")
 
 
-def groups_settable(ctx: RestoreContext) -> bool:
-    """setgroups() works in the tree's user namespace (/proc/PID/setgroups was not "deny")."""
-    e = rstate(ctx).userns
+def groups_settable(ctx: RestoreContext, t: Task | None = None) -> bool:
+    """setgroups() works in the tree's user namespace, or t's nested one (/proc/PID/setgroups was not
+    "deny")."""
+    e = (nestedns.user_entry(ctx, t) if t is not None else None) or rstate(ctx).userns
     return e is None or not e.stasis.setgroups_deny
 
 
 def in_userns(ctx: RestoreContext) -> bool:
-    """The tree is restored in a user namespace of its own: its processes have no privilege in the
-    engine's (no set_tid for outer pids, no pidfd_getfd on the engine)."""
-    return rstate(ctx).userns is not None
+    """Processes of the tree are restored in a user namespace of their own (the tree's or a nested one):
+    they have no privilege in the engine's (no set_tid for outer pids, no pidfd_getfd on the engine)."""
+    s = rstate(ctx)
+    return s.userns is not None or s.nested_user
+
+
+def pid_levels(ctx: RestoreContext, creator: Task, depth: int) -> tuple[int, list[Callable[[int], None]]]:
+    """For a process or thread with pids on `depth` levels made by `creator`: how many of the innermost
+    levels set_tid may name (the ones the creator's user namespace owns), and for each other level
+    (innermost first) what sets that level's ns_last_pid to a value."""
+    def engine(v: int) -> None:
+        nsworker.write_text(clone.LAST_PID, str(v))
+
+    s = rstate(ctx)
+    if not in_userns(ctx) or (s.userns is None and creator.ids.user_ns_id == ctx.root.ids.user_ns_id):
+        return depth, []  # the creator is in the engine's user namespace
+    if creator.ids.user_ns_id == ctx.root.ids.user_ns_id:
+        return depth - 1, [engine]  # in the tree's: all but the engine's level
+    # in a nested one (in the tree's pid namespace, checked at dump): no level; the tree's pid namespace's
+    # ns_last_pid is written by its init, the root (still privileged there: the fork comes first)
+    writers: list[Callable[[int], None]] = [engine]
+    if depth == 2:
+        writers.insert(0, lambda v: _root_last_pid(ctx, v))
+    elif depth != 1:
+        raise RestoreError(f"pid {creator.pid}: a process of a nested user namespace {depth - 1} pid "
+                           "namespaces down: not supported")
+    return 0, writers
+
+
+def _root_last_pid(ctx: RestoreContext, v: int) -> None:
+    """The tree's pid namespace's ns_last_pid: written by a process in it (the sysctl is the writer's pid
+    namespace's), a worker's child, as the root of the tree's user namespace if it has one. It exits
+    before the clone that follows, so its pids are free again."""
+    kinds = ["user", "pid"] if rstate(ctx).userns is not None else ["pid"]
+    nsworker.run_in(ctx.root.pid, kinds, lambda: nsworker.in_pidns(
+        lambda: nsworker.write_text(clone.LAST_PID, str(v))), "the tree's ns_last_pid",
+        as_root=rstate(ctx).userns is not None)
 
 
 def spawned(ctx: RestoreContext, pid: int, go_fd: int) -> None:

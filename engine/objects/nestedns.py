@@ -17,14 +17,15 @@ handed over by the engine).
 from __future__ import annotations
 
 import os
+import struct
 from typing import TYPE_CHECKING, Any
 
 from engine.abi import nr
-from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, O_RDONLY
-from engine.errors import UnsupportedError
-from engine.images.pb import ipc_var_pb2, utsns_pb2
+from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUSER, CLONE_NEWUTS, O_RDONLY
+from engine.errors import RestoreError, UnsupportedError
+from engine.images.pb import ipc_var_pb2, userns_pb2, utsns_pb2
 from engine.log import log
-from engine.objects import netns, sysvipc
+from engine.objects import netns, nsworker, sysvipc, userns
 from engine.objects.intask import open_by_engine
 from engine.record import field, record
 
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
     from engine.task import Task
 
-NESTABLE = {"uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET}
-FIELD = {"uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id"}
+# a user namespace first: at restore the others are made inside it (so owned by it)
+NESTABLE = {"user": CLONE_NEWUSER, "uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET}
+FIELD = {"user": "user_ns_id", "uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id"}
 
 
 # -- dump ------------------------------------------------------------------------------------------
@@ -44,6 +46,7 @@ class NestedDump:
     uts: dict[int, utsns_pb2.utsns_entry] = field(default_factory=dict)  # inode -> names
     ipc: dict[int, tuple[ipc_var_pb2.ipc_var_entry, dict[str, list[Any]]]] = field(default_factory=dict)
     net: dict[int, netns.NetDump] = field(default_factory=dict)
+    user: dict[int, userns_pb2.userns_entry] = field(default_factory=dict)  # inode -> maps, owner
 
 
 def state(ctx: DumpContext) -> NestedDump:
@@ -54,9 +57,27 @@ def check(ctx: DumpContext, t: Task, kind: str, ino: int) -> None:
     """t is in a namespace of `kind` other than the root's (namespaces.check found it)."""
     if kind not in NESTABLE:
         raise UnsupportedError(f"pid {t.pid} is in another {kind} namespace than the tree's root "
-                               f"{ctx.root.pid}: nested {kind} namespaces are not supported yet (only UTS, "
-                               "IPC and network namespaces of a process of the tree's own are)")
-    state(ctx).found.setdefault((kind, ino), t.pid)
+                               f"{ctx.root.pid}: nested {kind} namespaces are not supported yet (only user, "
+                               "UTS, IPC and network namespaces of a process of the tree's own are)")
+    s = state(ctx)
+    s.found.setdefault((kind, ino), t.pid)
+    if kind == "user" and ino not in s.user:  # now: the credentials are read through its maps
+        from engine.objects import namespaces
+
+        ns = namespaces.state(ctx)
+        if ns.of[t.pid].get("pid") != ns.root.get("pid"):
+            raise UnsupportedError(f"pid {t.pid} is in a user namespace of its own and in a pid namespace "
+                                   "nested in the tree's: not supported yet")
+        groups = [int(g) for g in t.leader.facts.status["Groups"].split()]
+        s.user[ino] = userns.dump_nested(t.pid, ns.fds[("user", ino)], ns.root.get("user"), ns.userns, groups)
+
+
+def user_of(ctx: DumpContext, t: Task) -> userns_pb2.userns_entry | None:
+    """t's user namespace when it is one nested below the tree's."""
+    from engine.objects import namespaces
+
+    ino = namespaces.state(ctx).of.get(t.pid, {}).get("user")
+    return state(ctx).user.get(ino) if ino is not None else None
 
 
 def dump(ctx: DumpContext, ns: Any) -> None:
@@ -70,9 +91,12 @@ def dump(ctx: DumpContext, ns: Any) -> None:
     user = ns.root.get("user")
     for (kind, ino), pid in s.found.items():
         where = f"pid {pid}: its own {kind} namespace"
-        namespaces.check_owner(ns, kind, ino, user, where)
+        if kind != "user":  # owned by the user namespace its first process is in
+            namespaces.check_owner(ns, kind, ino, ns.of[pid].get("user", user), where)
         namespaces.check_outsiders(ctx, kind, ino, where)
         fd = ns.fds[(kind, ino)]
+        if kind == "user":
+            continue  # read by check()
         if kind == "uts":
             s.uts[ino] = namespaces.dump_uts(fd, where)
         elif kind == "net":
@@ -104,6 +128,8 @@ def _no_sockets(ctx: DumpContext, ns: Any, ino: int, where: str) -> None:
 
 def write_images(ctx: DumpContext, ids: dict[tuple[str, int], int]) -> None:
     s = state(ctx)
+    for ino, e in s.user.items():
+        ctx.images.write("userns", e, ns_id=ids[("user", ino)])
     for ino, net in s.net.items():
         netns.write_images(ctx.images, net, ids[("net", ino)])
     for ino, e in s.uts.items():
@@ -148,8 +174,12 @@ def enter(ctx: RestoreContext, t: Task, creator: Task) -> None:
                 t.injector.call(nr.close, fd, what="close")
             log.debug("pid %d: in the %s namespace of pid %d", t.pid, kind, holder.pid)
             continue
-        t.injector.call(nr.unshare, flag, what=f"unshare({kind})")
         img = ctx.images
+        if kind == "user":
+            _new_user(ctx, t, mine)
+            s.holders[(kind, mine)] = t
+            continue
+        t.injector.call(nr.unshare, flag, what=f"unshare({kind})")
         if kind == "uts":
             namespaces.restore_uts(t, img.read_one("utsns", ns_id=mine))
         elif kind == "net":
@@ -160,6 +190,43 @@ def enter(ctx: RestoreContext, t: Task, creator: Task) -> None:
                                    namespaces.rstate(ctx).userns is not None)
         s.holders[(kind, mine)] = t
         log.debug("pid %d: a %s namespace of its own (id %d)", t.pid, kind, mine)
+
+
+def _new_user(ctx: RestoreContext, t: Task, ns_id: int) -> None:
+    """t makes its user namespace as its owner (the uid it had then, in the tree's namespace), then the
+    maps are written from the parent namespace: by the engine, or by a worker as the tree's root."""
+    from engine.objects import namespaces
+
+    img = ctx.images
+    e = img.read_one("userns", ns_id=ns_id)
+    userns.check_image(str(img.path("userns", ns_id=ns_id)), e, need_root=False)
+    owner = e.stasis.owner_uid
+    if e.stasis.setgroups_deny and namespaces.groups_settable(ctx):  # they cannot change inside
+        groups = list(e.stasis.groups)
+        inj = t.injector
+        if groups:
+            inj.put(struct.pack(f"<{len(groups)}I", *groups))
+        inj.call(nr.setgroups, len(groups), inj.scratch if groups else 0, what="setgroups")
+    if owner:
+        t.injector.call(nr.setresuid, owner, owner, owner, what=f"setresuid({owner}): its namespace's owner")
+    t.injector.call(nr.unshare, CLONE_NEWUSER, what="unshare(user)")
+    tree = namespaces.rstate(ctx).userns
+    try:
+        if tree is None:
+            userns.write_maps(t.pid, e)
+        else:
+            nsworker.run_in(ctx.root.pid, ["user"], lambda: userns.write_maps(t.pid, e),
+                            f"pid {t.pid}: its user namespace's maps", as_root=True)
+    except (OSError, RuntimeError) as exc:
+        raise RestoreError(str(exc)) from exc
+    log.debug("pid %d: a user namespace of its own (id %d, owner %d)", t.pid, ns_id, owner)
+
+
+def user_entry(ctx: RestoreContext, t: Task) -> userns_pb2.userns_entry | None:
+    """At restore: t's user namespace when it is nested below the tree's (read again: small)."""
+    if t.ids.user_ns_id == ctx.root.ids.user_ns_id or not t.ids.HasField("user_ns_id"):
+        return None
+    return ctx.images.read_one("userns", ns_id=t.ids.user_ns_id)
 
 
 def sysv_of(ctx: RestoreContext, t: Task) -> dict[str, list[Any]] | None:

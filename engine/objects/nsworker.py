@@ -15,13 +15,14 @@ from typing import Any
 
 from engine import errors
 from engine.abi import nr
-from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER
+from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER
 from engine.native import lib
 
 _PASSED = (errors.RestoreError, errors.UnsupportedError, errors.DumpError)  # raised again as they are
 
 
-FLAGS = {"user": CLONE_NEWUSER, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET, "mnt": CLONE_NEWNS}
+FLAGS = {"user": CLONE_NEWUSER, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET, "mnt": CLONE_NEWNS,
+         "pid": CLONE_NEWPID}  # pid: for the worker's children (see in_pidns)
 
 
 def enter(nsfds: list[tuple[int, int]], as_root: bool = False) -> None:
@@ -109,6 +110,21 @@ def read_text(path: str) -> str | None:
             return f.read()
     except FileNotFoundError:
         return None
+
+
+def in_pidns(fn: Callable[[], None]) -> None:
+    """In a worker that joined a pid namespace (for its children): fn() in a child, which is in it."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            fn()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status):
+        raise OSError(0, f"the worker's child in the pid namespace failed (status {status:#x})")
 
 
 def write_text(path: str, text: str) -> None:

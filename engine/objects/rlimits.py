@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import struct
 from typing import TYPE_CHECKING
 
 from engine import proc
@@ -52,6 +54,9 @@ def restore(ctx: RestoreContext, t: Task) -> None:
     for res, lim in enumerate(t.core.tc.rlimits.rlimits):
         new[0], new[1] = lim.cur, lim.max
         ret = lib.st_syscall(nr.prlimit64, t.pid, res, int(ffi.cast("uintptr_t", new)), 0, 0, 0)
+        if ret == -errno.EPERM:  # a process that became another uid (a nested user namespace's owner)
+            t.injector.put(struct.pack("<QQ", lim.cur, lim.max))
+            ret = t.injector.raw(nr.prlimit64, 0, res, t.injector.scratch, 0)
         if ret < 0:
             old = ffi.new("uint64_t[2]")
             lib.st_syscall(nr.prlimit64, t.pid, res, 0, int(ffi.cast("uintptr_t", old)), 0, 0)

@@ -98,8 +98,9 @@ def create(ctx: RestoreContext, t: Task) -> None:
         flags = CLONE_VM | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
         if not th.core.thread_core.stasis.HasField("fs_cwd"):
             flags |= CLONE_FS
-        ret = clone.clone3(inj, t.pid, flags, 0, th.set_tid, namespaces.in_userns(ctx),
-                           what=f"thread {th.tid}", seen=th.own_tid)
+        owned, last_pid = namespaces.pid_levels(ctx, t, len(th.set_tid))
+        ret = clone.clone3(inj, t.pid, flags, 0, th.set_tid, owned, last_pid, what=f"thread {th.tid}",
+                           seen=th.own_tid)
         if ret != th.own_tid:
             err = os.strerror(-ret) if ret < 0 else f"got tid {ret}"
             raise RestoreError(f"cannot create thread {th.tid} in {t.pid}: clone3: {err}")

@@ -90,7 +90,8 @@ def _zombie_core(ctx: DumpContext, t: Task) -> core_pb2.core_entry:
     except FileNotFoundError:
         tc.comm = ""
         return core
-    creds.from_status(st, core.thread_core.creds, namespaces.id_translator(ctx))
+    parent = next((p for p in ctx.tasks if p.pid == t.ppid), None)  # a zombie is in its parent's namespaces
+    creds.from_status(st, core.thread_core.creds, namespaces.id_translator(ctx, parent))
     core.thread_core.futex_rla, core.thread_core.futex_rla_len = 0, 0
     tc.blk_sigset = int(st["SigBlk"], 16)
     ign, cgt = int(st["SigIgn"], 16), int(st["SigCgt"], 16)
@@ -238,7 +239,7 @@ def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
         _exit_stand_in(h)
     for t in reversed(ctx.tasks):  # zombies die now; their parents' signals are restored later
         if not t.alive:
-            _make_zombie(t, namespaces.groups_settable(ctx))
+            _make_zombie(t, namespaces.groups_settable(ctx, by_pid.get(t.ppid)))
 
 
 def _stand_in(ctx: RestoreContext, creator: Task, pid: int, session: bool) -> Task:
@@ -295,8 +296,9 @@ def _clone(ctx: RestoreContext, parent: Task, child: Task, flags: int, exit_sign
     if flags & (CLONE_THREAD | CLONE_PARENT):
         exit_signal = 0
     seen = child.pid_at(parent.depth)  # as the parent sees it
-    ret = clone.clone3(inj, parent.pid, flags, exit_signal, tids, namespaces.in_userns(ctx),
-                       what=f"pid {child.pid}", seen=seen)
+    owned, last_pid = namespaces.pid_levels(ctx, parent, len(tids))
+    ret = clone.clone3(inj, parent.pid, flags, exit_signal, tids, owned, last_pid, what=f"pid {child.pid}",
+                       seen=seen)
     if ret != seen:
         err = os.strerror(-ret) if ret < 0 else f"got pid {ret}"
         raise RestoreError(f"cannot create pid {child.pid} in {parent.pid}: clone3: {err}")

@@ -105,6 +105,51 @@ def dump(pid: int, user_fd: int, own_user_ino: int, owned: dict[str, int]) -> us
     return e
 
 
+def dump_nested(pid: int, user_fd: int, parent_ino: int | None, parent: userns_pb2.userns_entry | None,
+                groups: list[int]) -> userns_pb2.userns_entry:
+    """A user namespace that a process of the tree made below the tree's (`parent`: the tree's, None when
+    the tree is in the engine's): its maps and owner in the parent's view, as restore writes them there;
+    with setgroups denied, `groups` (pid's, in the engine's view): no process in it can change them."""
+    where = f"pid {pid}: its own user namespace"
+    if _ino_of(user_fd, NS_GET_PARENT) != parent_ino:
+        raise UnsupportedError(f"{where} is not a child of the tree's: user namespaces nested more than one "
+                               "level below the tree's are not supported yet")
+    up = translator(parent) or (lambda kind, v: v)
+    buf = bytearray(4)
+    fcntl.ioctl(user_fd, NS_GET_OWNER_UID, buf)
+    e = userns_pb2.userns_entry()
+    e.stasis.owner_uid = up("uid", int.from_bytes(buf, "little"))
+    for name in ("uid_map", "gid_map"):
+        ext = parse_map(nsworker.read_text(f"/proc/{pid}/{name}") or "")
+        if not ext:
+            raise UnsupportedError(f"{where} has no {name} written: its processes have no ids there yet")
+        kind = name[:3]
+        for first, lower, count in ext:
+            low = up(kind, lower)
+            if low == OVERFLOW_ID or up(kind, lower + count - 1) != low + count - 1:
+                raise UnsupportedError(f"{where}: its {name} line {first} {lower} {count} is not one range "
+                                       "of the tree's ids")
+            getattr(e, name).add(first=first, lower_first=low, count=count)
+    if (nsworker.read_text(f"/proc/{pid}/setgroups") or "").strip() == "deny":
+        e.stasis.setgroups_deny = True
+        e.stasis.groups.extend(up("gid", g) for g in groups)
+    return e
+
+
+def chain(entries: list[userns_pb2.userns_entry | None]) -> Callable[[str, int], int] | None:
+    """f(kind, id in the engine's view) -> the id in the last namespace of a chain (outermost first), each
+    entry's lower ids in the view of the one before it; None when there is no namespace at all."""
+    fns = [f for f in (translator(e) for e in entries) if f is not None]
+    if not fns:
+        return None
+
+    def f(kind: str, v: int) -> int:
+        for fn in fns:
+            v = fn(kind, v)
+        return v
+    return f
+
+
 def maps(e: userns_pb2.userns_entry) -> tuple[list[Extent], list[Extent]]:
     return ([(x.first, x.lower_first, x.count) for x in e.uid_map],
             [(x.first, x.lower_first, x.count) for x in e.gid_map])
@@ -131,14 +176,14 @@ def inner_options(options: str, e: userns_pb2.userns_entry) -> str:
     return ",".join(out)
 
 
-def check_image(path: str, e: userns_pb2.userns_entry) -> None:
+def check_image(path: str, e: userns_pb2.userns_entry, need_root: bool = True) -> None:
     uids, gids = maps(e)
     if not uids or not gids:
         raise ImageError(path, "a user namespace without a uid or gid map")
     for kind, m in (("uid", uids), ("gid", gids)):
         if len(m) > 340:
             raise ImageError(path, f"{len(m)} {kind} map lines (the kernel takes at most 340)")
-        if not any(first == 0 for first, _, _ in m):
+        if need_root and not any(first == 0 for first, _, _ in m):
             raise RestoreError(f"{path}: the user namespace maps no {kind} 0: the restore helper could not "
                                "be its root (not supported)")
 

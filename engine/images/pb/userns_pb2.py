@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cuserns.proto\x12\rstasis.images\"C\n\x0euid_gid_extent\x12\r\n\x05\x66irst\x18\x01 \x02(\r\x12\x13\n\x0blower_first\x18\x02 \x02(\r\x12\r\n\x05\x63ount\x18\x03 \x02(\r\"\xa3\x01\n\x0cuserns_entry\x12.\n\x07uid_map\x18\x01 \x03(\x0b\x32\x1d.stasis.images.uid_gid_extent\x12.\n\x07gid_map\x18\x02 \x03(\x0b\x32\x1d.stasis.images.uid_gid_extent\x12\x33\n\x06stasis\x18\xe8\x07 \x01(\x0b\x32\".stasis.images.stasis_userns_entry\"-\n\x13stasis_userns_entry\x12\x16\n\x0esetgroups_deny\x18\x01 \x01(\x08')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0cuserns.proto\x12\rstasis.images\"C\n\x0euid_gid_extent\x12\r\n\x05\x66irst\x18\x01 \x02(\r\x12\x13\n\x0blower_first\x18\x02 \x02(\r\x12\r\n\x05\x63ount\x18\x03 \x02(\r\"\xa3\x01\n\x0cuserns_entry\x12.\n\x07uid_map\x18\x01 \x03(\x0b\x32\x1d.stasis.images.uid_gid_extent\x12.\n\x07gid_map\x18\x02 \x03(\x0b\x32\x1d.stasis.images.uid_gid_extent\x12\x33\n\x06stasis\x18\xe8\x07 \x01(\x0b\x32\".stasis.images.stasis_userns_entry\"P\n\x13stasis_userns_entry\x12\x16\n\x0esetgroups_deny\x18\x01 \x01(\x08\x12\x11\n\towner_uid\x18\x02 \x01(\r\x12\x0e\n\x06groups\x18\x03 \x03(\r')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,5 +36,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USERNS_ENTRY']._serialized_start=101
   _globals['_USERNS_ENTRY']._serialized_end=264
   _globals['_STASIS_USERNS_ENTRY']._serialized_start=266
-  _globals['_STASIS_USERNS_ENTRY']._serialized_end=311
+  _globals['_STASIS_USERNS_ENTRY']._serialized_end=346
 # @@protoc_insertion_point(module_scope)

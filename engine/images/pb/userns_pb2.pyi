@@ -27,7 +27,11 @@ class userns_entry(_message.Message):
     def __init__(self, uid_map: _Optional[_Iterable[_Union[uid_gid_extent, _Mapping]]] = ..., gid_map: _Optional[_Iterable[_Union[uid_gid_extent, _Mapping]]] = ..., stasis: _Optional[_Union[stasis_userns_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_userns_entry(_message.Message):
-    __slots__ = ("setgroups_deny",)
+    __slots__ = ("setgroups_deny", "owner_uid", "groups")
     SETGROUPS_DENY_FIELD_NUMBER: _ClassVar[int]
+    OWNER_UID_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
     setgroups_deny: bool
-    def __init__(self, setgroups_deny: bool = ...) -> None: ...
+    owner_uid: int
+    groups: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, setgroups_deny: bool = ..., owner_uid: _Optional[int] = ..., groups: _Optional[_Iterable[int]] = ...) -> None: ...

@@ -338,7 +338,7 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
                                "none of it")
     from engine.objects import namespaces
 
-    if namespaces.id_translator(ctx) is not None:
+    if namespaces.id_translator(ctx, t) is not None:
         raise UnsupportedError(f"{fd.where}: an io_uring instance in a tree with a user namespace of its "
                                "own: restore makes the ring in the engine's hands and could not pass it to "
                                "the process (io_uring fds do not travel over SCM_RIGHTS, and pidfd_getfd "

@@ -240,7 +240,7 @@ def _dump_owner(ctx: DumpContext, t: Task, fd: Fd, fown: fown_pb2.fown_entry) ->
     sig = inj.call(nr.fcntl, fd.num, F_GETSIG, what=f"fcntl({fd.num}, F_GETSIG)")
     if pid or sig:
         uids = [int(x) for x in t.leader.facts.status["Uid"].split()[:2]]
-        inside = namespaces.id_translator(ctx)
+        inside = namespaces.id_translator(ctx, t)
         fown.uid, fown.euid = (inside("uid", u) for u in uids) if inside else uids
         fown.pid_type, fown.pid, fown.signum = typ, pid, sig
 
