@@ -10,9 +10,9 @@
 
 #include "zdtmtst.h"
 
-const char *test_doc = "A child of the test in a user namespace of its own (unshare(CLONE_NEWUSER)): user "
-		       "namespaces are not restored yet, so the dump must be refused with the tree left running; "
-		       "afterwards the child is still in a user namespace other than the test's";
+const char *test_doc = "A child of the test in a user namespace of its own (unshare(CLONE_NEWUSER)) whose maps "
+		       "nobody wrote: its processes have no ids there yet, so the dump must be refused with the "
+		       "tree left running; afterwards the child is still in a user namespace other than the test's";
 const char *test_author = "Stasis developers";
 
 static ino_t ns_of(pid_t pid)

@@ -1,0 +1,77 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "zdtmtst.h"
+
+const char *test_doc = "A child in a user namespace two levels below the test's (unshare(CLONE_NEWUSER) twice, "
+		       "the first one mapped): only one level below the tree's is restored, so the dump must be "
+		       "refused with the tree left running; afterwards the child is still in it";
+const char *test_author = "Stasis developers";
+
+static int ready[2], go[2], mapped[2];
+
+static int write_file(pid_t pid, const char *name, const char *text)
+{
+	char path[64];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (int)strlen(text) ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	char map[64], c;
+	pid_t pid;
+	int st;
+
+	test_init(argc, argv);
+
+	if (pipe(ready) || pipe(go) || pipe(mapped)) {
+		pr_perror("pipe");
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		pr_perror("fork");
+		return 1;
+	}
+	if (pid == 0) {
+		if (unshare(CLONE_NEWUSER) || write(ready[1], "u", 1) != 1 || read(mapped[0], &c, 1) != 1 ||
+		    unshare(CLONE_NEWUSER) || write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(getuid() == 65534 ? 0 : 2);	/* nothing mapped in the second one */
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1)
+		return 1;
+	snprintf(map, sizeof(map), "0 %d 1\n", getuid());
+	if (write_file(pid, "uid_map", map) || write_file(pid, "setgroups", "deny"))
+		return 1;
+	snprintf(map, sizeof(map), "0 %d 1\n", getgid());
+	if (write_file(pid, "gid_map", map) || write(mapped[1], "m", 1) != 1 || read(ready[0], &c, 1) != 1) {
+		pr_err("the child could not make its namespaces\n");
+		return 1;
+	}
+
+	test_daemon();
+	test_waitsig();
+
+	if (write(go[1], "g", 1) != 1 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fail("the child is not in its namespaces as before (status %#x)", st);
+		return 1;
+	}
+	pass();
+	return 0;
+}
