@@ -390,6 +390,7 @@ class NsRestore:
     sysv: dict[str, list[Any]] = field(default_factory=dict)
     userns: userns_pb2.userns_entry | None = None
     nested_user: bool = False  # a process of the tree is in a user namespace nested in the tree's
+    last_pid_was: int | None = None  # the engine's ns_last_pid before the restore first set it
 
 
 def rstate(ctx: RestoreContext) -> NsRestore:
@@ -455,10 +456,13 @@ def pid_levels(ctx: RestoreContext, creator: Task, depth: int) -> tuple[int, lis
     """For a process or thread with pids on `depth` levels made by `creator`: how many of the innermost
     levels set_tid may name (the ones the creator's user namespace owns), and for each other level
     (innermost first) what sets that level's ns_last_pid to a value."""
+    s = rstate(ctx)
+
     def engine(v: int) -> None:
+        if s.last_pid_was is None:
+            s.last_pid_was = int(nsworker.read_text(clone.LAST_PID) or 0)
         nsworker.write_text(clone.LAST_PID, str(v))
 
-    s = rstate(ctx)
     if not in_userns(ctx) or (s.userns is None and creator.ids.user_ns_id == ctx.root.ids.user_ns_id):
         return depth, []  # the creator is in the engine's user namespace
     if creator.ids.user_ns_id == ctx.root.ids.user_ns_id:
@@ -594,7 +598,20 @@ def restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[A
         raise RestoreError(str(exc)) from exc
 
 
+def _settle_last_pid(ctx: RestoreContext) -> None:
+    """The engine's ns_last_pid set back past every pid the tree needs and where it was before: else the
+    next process forked (the next restore's engine, after a failed one) takes a pid the tree must have."""
+    s = rstate(ctx)
+    if s.last_pid_was is None:
+        return
+    want = max([s.last_pid_was, *(th.tid for t in ctx.tasks for th in t.threads)])
+    if int(nsworker.read_text(clone.LAST_PID) or 0) < want:
+        nsworker.write_text(clone.LAST_PID, str(want))
+    s.last_pid_was = None
+
+
 def restore_done(ctx: RestoreContext) -> None:
+    _settle_last_pid(ctx)
     netns.restore_done(ctx)
     userns.set_tree_root(None)
 

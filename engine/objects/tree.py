@@ -193,7 +193,12 @@ def check_pids_free(ctx: RestoreContext) -> None:
     for t in ctx.tasks:
         for th in t.threads:
             if os.path.exists(f"/proc/{th.tid}"):
-                raise RestoreError(f"pid {th.tid} is in use (a live process or a zombie not yet reaped)")
+                try:
+                    st = proc.stat(th.tid)
+                    who = f": {st[2]}, state {st[3]}, parent {st[4]}"
+                except (OSError, IndexError):
+                    who = ""
+                raise RestoreError(f"pid {th.tid} is in use (a live process or a zombie not yet reaped{who})")
 
 
 def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
