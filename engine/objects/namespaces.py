@@ -42,7 +42,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
 from engine.native import lib
-from engine.objects import clone, nestedns, netns, nsworker, pidns, sysvipc, userns
+from engine.objects import clone, nestedns, netns, nsworker, pidns, sysvipc, timens, userns
 from engine.objects.base import KernelObject
 from engine.objects.files import mqueue
 from engine.record import field, record
@@ -155,12 +155,8 @@ def check(ctx: DumpContext, t: Task) -> None:
         s.root = mine
         s.dumped = [k for k in FLAG if k in mine and mine[k] != s.own.get(k)]
     for kind in FLAG:
-        if kind in mine and mine[kind] != s.root.get(kind) and kind != "pid":  # pid: pidns.check_tree
+        if kind in mine and mine[kind] != s.root.get(kind) and kind not in ("pid", "time"):
             nestedns.check(ctx, t, kind, mine[kind])  # one of its own: refused unless it is of a kind done
-    if mine.get("time_for_children", mine.get("time")) != mine.get("time"):
-        raise UnsupportedError(f"pid {t.pid} made a time namespace for its children (unshare(CLONE_NEWTIME)) "
-                               "without entering it: not supported (a time namespace is restored only with a "
-                               "process in it)")
     if t is ctx.root:
         if "cgroup" in s.dumped:
             raise UnsupportedError(f"pid {t.pid} has a cgroup namespace of its own: cgroup namespaces are "
@@ -182,6 +178,7 @@ def _pids(ctx: DumpContext, s: NsDump, t: Task) -> None:
 def dump_tree(ctx: DumpContext) -> None:
     s = state(ctx)
     pidns.check_tree(ctx, s)
+    timens.check_tree(ctx, s)
     for kind, _, _ in KINDS:  # the engine's own namespaces first, as CRIU numbers them
         if kind in s.own:
             s.id_of(kind, s.own[kind])
@@ -191,6 +188,7 @@ def dump_tree(ctx: DumpContext) -> None:
             if kind in mine:
                 setattr(t.ids, name, s.id_of(kind, mine[kind]))
     pidns.number(ctx, s)
+    timens.number(ctx, s)
     if "pid" in s.dumped:
         for t in ctx.tasks:
             ctx.images.virtual_pids[t.pid] = t.inner_pid
@@ -210,7 +208,7 @@ def dump_tree(ctx: DumpContext) -> None:
     if "net" in s.dumped:
         s.net = netns.dump(ctx, _nsfd(s, "net"), root)
     if "time" in s.dumped:
-        s.timens = _dump_time(root)
+        s.timens = dump_time(root.pid)
     nestedns.dump(ctx, s)
 
 
@@ -327,9 +325,10 @@ def _ts(ns: int) -> timens_pb2.timespec:
     return timens_pb2.timespec(tv_sec=ns // NSEC, tv_nsec=ns % NSEC)
 
 
-def _dump_time(root: Task) -> timens_pb2.timens_entry:
-    """The clocks as the tree reads them (CRIU records values, not offsets)."""
-    theirs, mine = _offsets(root.pid), _offsets("self")
+def dump_time(pid: int) -> timens_pb2.timens_entry:
+    """The clocks as the processes of pid's time_for_children read them (CRIU records values, not
+    offsets)."""
+    theirs, mine = _offsets(pid), _offsets("self")
     now = {clk: _clock(clk) + theirs[clk] - mine[clk] for clk in (CLOCK_MONOTONIC, CLOCK_BOOTTIME)}
     e = timens_pb2.timens_entry(monotonic=_ts(now[CLOCK_MONOTONIC]), boottime=_ts(now[CLOCK_BOOTTIME]))
     e.stasis.boot_id = _boot_id()
@@ -357,6 +356,7 @@ def write_images(ctx: DumpContext) -> None:
     if s.userns is not None:
         ctx.images.write("userns", s.userns, ns_id=root.user_ns_id)
     nestedns.write_images(ctx, s.ids)
+    timens.write_images(ctx, s.ids)
 
 
 def id_translator(ctx: DumpContext, t: Task | None = None) -> Callable[[str, int], int] | None:
@@ -409,8 +409,8 @@ def load_images(ctx: RestoreContext) -> None:
                         for t in ctx.tasks[1:] if t.alive)
     for t in ctx.tasks[1:]:
         for kind, name, _ in KINDS:
-            if nestedns.nestable(kind) or kind == "pid":
-                continue  # made as its process is forked (nestedns.enter, pidns.before_clone)
+            if nestedns.nestable(kind) or kind in ("pid", "time"):
+                continue  # made as its process is forked (nestedns.enter, pidns/timens.before_clone)
             if t.alive and t.ids.HasField(name) and getattr(t.ids, name) != getattr(root, name):
                 raise RestoreError(f"pid {t.inner_pid} is in another {kind} namespace than the root: nested "
                                    "namespaces are not supported yet")
@@ -533,6 +533,18 @@ def restore_root(ctx: RestoreContext, root: Task) -> None:
 def _restore_time(root: Task, e: timens_pb2.timens_entry) -> None:
     inj = root.injector
     inj.call(nr.unshare, CLONE_NEWTIME, what="unshare(CLONE_NEWTIME)")
+    lines = set_offsets(root.pid, e)
+    inj.put_str("/proc/self/ns/time_for_children")
+    fd = inj.call(nr.openat, -100, inj.scratch, O_RDONLY | O_CLOEXEC, 0, what="open(time_for_children)")
+    try:
+        inj.call(nr.setns, fd, CLONE_NEWTIME, what="setns(time)")
+    finally:
+        inj.call(nr.close, fd, what="close")
+    log.debug("pid %d: in a new time namespace (%s)", root.pid, " ".join(x.strip() for x in lines))
+
+
+def set_offsets(pid: int, e: timens_pb2.timens_entry) -> list[str]:
+    """The offsets of pid's time_for_children (new, no process in it yet) for the clocks e names."""
     mine = _offsets("self")
     lines = []
     same_boot = e.HasField("stasis") and e.stasis.boot_id == _boot_id()
@@ -544,16 +556,10 @@ def _restore_time(root: Task, e: timens_pb2.timens_entry) -> None:
             off = ts.tv_sec * NSEC + ts.tv_nsec - (_clock(clk) - mine[clk])
         lines.append(f"{clk} {off // NSEC} {off % NSEC}\n")
     try:
-        nsworker.write_text(f"/proc/{root.pid}/timens_offsets", "".join(lines))
+        nsworker.write_text(f"/proc/{pid}/timens_offsets", "".join(lines))
     except OSError as exc:
-        raise RestoreError(f"pid {root.pid}: cannot set its time namespace's offsets: {exc}") from exc
-    inj.put_str("/proc/self/ns/time_for_children")
-    fd = inj.call(nr.openat, -100, inj.scratch, O_RDONLY | O_CLOEXEC, 0, what="open(time_for_children)")
-    try:
-        inj.call(nr.setns, fd, CLONE_NEWTIME, what="setns(time)")
-    finally:
-        inj.call(nr.close, fd, what="close")
-    log.debug("pid %d: in a new time namespace (%s)", root.pid, " ".join(x.strip() for x in lines))
+        raise RestoreError(f"pid {pid}: cannot set its time namespace's offsets: {exc}") from exc
+    return lines
 
 
 def restore_uts(t: Task, e: utsns_pb2.utsns_entry) -> None:

@@ -923,6 +923,10 @@ def _build(net: NetRestore, ext: dict[str, str], outer_ns: int, values: list[tup
             flags = d.flags & SETTABLE_FLAGS
             nl.call(RTM_SETLINK, 0, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, d.ifindex, flags, SETTABLE_FLAGS))
         _carriers(nl, devs)
+        # a no-op that takes the RTNL lock: a link's IPv6 shows ready to a dump (RCU) while the notifier
+        # that made it so may still run, and that one resets the link's IPv6 MTU (written late, below)
+        if devs:
+            nl.call(RTM_SETLINK, 0, rtnl.IFINFO.pack(socket.AF_UNSPEC, 0, devs[0].ifindex, 0, 0))
         _replay(nl, net.addrs, RTM_NEWADDR, f"{where}: address")
         _extra_addrs(nl, net.addrs)
         _replay(nl, [_route_request(m) for m in net.routes], RTM_NEWROUTE, f"{where}: route", passes=4)

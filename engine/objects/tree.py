@@ -35,7 +35,7 @@ from engine.errors import ImageError, RestoreError, UnsupportedError
 from engine.images.pb import core_pb2, pstree_pb2
 from engine.log import log
 from engine.native import ffi, lib
-from engine.objects import clone, creds, namespaces, nestedns, pidns, signals
+from engine.objects import clone, creds, namespaces, nestedns, pidns, signals, timens
 from engine.objects.base import KernelObject
 from engine.task import Task, Thread
 
@@ -226,14 +226,17 @@ def fork_all(ctx: RestoreContext, created: Callable[[Task], None]) -> None:
         ext = t.core.tc.stasis
         exit_signal = ext.exit_signal if ext.HasField("exit_signal") else signal.SIGCHLD
         flags |= pidns.before_clone(ctx, creator, t)
+        timens.before_clone(ctx, creator, t)
         _clone(ctx, creator, t, flags, exit_signal)
         pidns.after_clone(ctx, t, flags)
         nestedns.enter(ctx, t, creator)  # namespaces of its own, before anything is rebuilt in it
+        timens.after_clone(ctx, creator, t)
         t.inherited = True  # it starts as a copy of its creator's rebuilt address space
         _set_session(ctx, t, root)
         created(t)
     leaders = by_pid | {h.pid: h for h in ctx.stand_ins}
     pidns.restore_pfc(ctx)
+    timens.restore_tfc(ctx)
     for t in ctx.tasks:  # groups whose leader is another process, now that every process exists
         if t.pgid != t.pid and t.pgid in leaders:
             want = t.own_pgid if t.leader.deeper else t.vpgid or t.pgid  # as it sees the group
