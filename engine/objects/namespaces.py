@@ -467,15 +467,16 @@ def pid_levels(ctx: RestoreContext, creator: Task, depth: int) -> tuple[int, lis
         return depth, []  # the creator is in the engine's user namespace
     if creator.ids.user_ns_id == ctx.root.ids.user_ns_id:
         return depth - 1, [engine]  # in the tree's: all but the engine's level
-    # in a nested one (in the tree's pid namespace, checked at dump): no level; the tree's pid namespace's
-    # ns_last_pid is written by its init, the root (still privileged there: the fork comes first)
+    # in a nested one: the levels below the tree's pid namespace (its own, checked at dump); the tree's
+    # pid namespace's ns_last_pid is written by a process in it, the engine's by the engine
+    tree_depth = ctx.root.depth
     writers: list[Callable[[int], None]] = [engine]
-    if depth == 2:
+    if tree_depth == 2:
         writers.insert(0, lambda v: _root_last_pid(ctx, v))
-    elif depth != 1:
-        raise RestoreError(f"pid {creator.pid}: a process of a nested user namespace {depth - 1} pid "
-                           "namespaces down: not supported")
-    return 0, writers
+    if depth < tree_depth or tree_depth > 2:
+        raise RestoreError(f"pid {creator.pid}: a process of a nested user namespace with pids on {depth} "
+                           "levels: not supported")
+    return depth - tree_depth, writers
 
 
 def _root_last_pid(ctx: RestoreContext, v: int) -> None:

@@ -65,9 +65,6 @@ def check(ctx: DumpContext, t: Task, kind: str, ino: int) -> None:
         from engine.objects import namespaces
 
         ns = namespaces.state(ctx)
-        if ns.of[t.pid].get("pid") != ns.root.get("pid"):
-            raise UnsupportedError(f"pid {t.pid} is in a user namespace of its own and in a pid namespace "
-                                   "nested in the tree's: not supported yet")
         groups = [int(g) for g in t.leader.facts.status["Groups"].split()]
         s.user[ino] = userns.dump_nested(t.pid, ns.fds[("user", ino)], ns.root.get("user"), ns.userns, groups)
 

@@ -105,6 +105,7 @@ def check_tree(ctx: DumpContext, s: Any) -> None:
     """Once every process is known: the nested pid namespaces (`s` is namespaces' dump state), the ids of
     zombies in them, pid_for_children."""
     root_ns = s.root.get("pid")
+    user = s.root.get("user")
     by_pid = {t.pid: t for t in ctx.tasks}
     inits: dict[int, Task] = {}  # nested pid ns inode -> its init
     for t in ctx.tasks:
@@ -119,18 +120,24 @@ def check_tree(ctx: DumpContext, s: Any) -> None:
             inits[ino] = t
         _refuse_nested(ctx, t)
     for t in ctx.tasks:
-        ino = s.of.get(t.pid, {}).get("pid", root_ns)
+        mine = s.of.get(t.pid, {})
+        ino = mine.get("pid", root_ns)
         if ino != root_ns and ino not in inits:
             raise UnsupportedError(f"pid {t.pid} is in a nested pid namespace whose init (pid 1) is not a "
                                    "live process of the dumped tree")
-    user = s.root.get("user")
+        # its children get their pids there by set_tid, which only that namespace's owner may name
+        if (t.alive and ino != root_ns and mine.get("user", user) != user
+                and userns.owner_of(s.fds[("pid", ino)]) != mine["user"]):
+            raise UnsupportedError(f"pid {t.pid} is in a user namespace of its own and in a nested pid "
+                                   "namespace that this user namespace does not own: not supported")
     for ino, init in inits.items():
         where = f"the pid namespace of pid {init.pid} (its init)"
         if not init.alive:
             raise UnsupportedError(f"{where}: its init is a zombie")
         from engine.objects import namespaces
 
-        namespaces.check_owner(s, "pid", ino, user, where)
+        # made again by its init's parent (clone3 CLONE_NEWPID): owned by that one's user namespace
+        namespaces.check_owner(s, "pid", ino, s.of.get(init.ppid, {}).get("user", user), where)
         namespaces.check_outsiders(ctx, "pid", ino, where)
         parent_ns = s.of.get(init.ppid, {}).get("pid", root_ns)
         if userns.parent_of(s.fds[("pid", ino)]) != parent_ns:
