@@ -226,6 +226,32 @@ def _engine_path(engine: list[Mount], m: Mount, root: str) -> str | None:
     return next((p for p in found if _under(p, root) is not None), found[0] if found else None)
 
 
+def entry(m: Mount) -> mnt_pb2.mnt_entry:
+    """A mount's entry as mountinfo shows it: per-mount flags, superblock flags and options (propagation is
+    the caller's)."""
+    e = mnt_pb2.mnt_entry(fstype=FSTYPES.get(m.fstype, mnt_pb2.AUTO), mnt_id=m.id, root_dev=kdev(m.dev),
+                          parent_mnt_id=m.parent, flags=0, root=m.root, mountpoint=m.point,
+                          source=m.source, options="")
+    if e.fstype == mnt_pb2.AUTO:
+        e.fsname = m.fstype
+    flags = 0
+    for o in m.opts:
+        flags |= MNT_FLAGS.get(o, 0)
+    if not flags & (MS_RELATIME | MS_NOATIME):
+        flags |= MS_STRICTATIME
+    sb = 0
+    rest = []
+    for o in m.super:
+        if o in SB_FLAGS:
+            sb |= SB_FLAGS[o]
+        elif o != "rw":
+            rest.append(o)
+    e.options = ",".join(rest)
+    e.sb_flags = sb
+    e.flags = flags
+    return e
+
+
 def dump_tree(ctx: DumpContext) -> None:
     from engine.objects import namespaces
 
@@ -258,25 +284,8 @@ def dump_tree(ctx: DumpContext) -> None:
         if m.root.endswith("//deleted"):
             raise UnsupportedError(f"{name}: its root directory was removed since (no path leads to it to "
                                    "bind it again): not supported")
-        e = mnt_pb2.mnt_entry(fstype=FSTYPES.get(m.fstype, mnt_pb2.AUTO), mnt_id=m.id, root_dev=kdev(m.dev),
-                              parent_mnt_id=m.parent, flags=0, root=m.root, mountpoint=m.point,
-                              source=m.source, options="")
-        if e.fstype == mnt_pb2.AUTO:
-            e.fsname = m.fstype
-        flags = 0
-        for o in m.opts:
-            flags |= MNT_FLAGS.get(o, 0)
-        if not flags & (MS_RELATIME | MS_NOATIME):
-            flags |= MS_STRICTATIME
-        sb = 0
-        rest = []
-        for o in m.super:
-            if o in SB_FLAGS:
-                sb |= SB_FLAGS[o]
-            elif o != "rw":
-                rest.append(o)
-        e.options = ",".join(rest)
-        e.sb_flags = sb
+        e = entry(m)
+        flags = e.flags
         shared, master = m.tag("shared"), m.tag("master")
         if shared:
             flags |= MS_SHARED
@@ -648,9 +657,9 @@ def _as_tree_root(ctx: RestoreContext, root: Task, fn: Callable[[], None], what:
     """fn() by the engine, or, with a user namespace of the tree's own, by a worker that is that
     namespace's root: a file system mounted there takes no file owned by an id it does not map (the
     engine's root is not mapped: EOVERFLOW)."""
-    from engine.objects import namespaces
+    from engine.objects import namespaces, nestedns
 
-    if namespaces.rstate(ctx).userns is None:
+    if namespaces.rstate(ctx).userns is None and nestedns.user_entry(ctx, root) is None:
         fn()
         return
     nsworker.run_in(root.pid, ["user"], fn, what, as_root=True)
@@ -678,18 +687,17 @@ def _ensure_point(ctx: RestoreContext, root: Task, tgt: str, src: str, e: mnt_pb
 def _extract(ctx: RestoreContext, root: Task, e: mnt_pb2.mnt_entry, tgt: str) -> None:
     """The tmpfs's content from its archive (owners in the engine's view: inside a user namespace of the
     tree's own they are given as that namespace sees them)."""
-    from engine.objects import namespaces
+    from engine.objects import namespaces, nestedns
 
     dest = f"/proc/{root.pid}/root{tgt}"
-    inside = namespaces.rstate(ctx).userns
-    uids, gids = userns.maps(inside) if inside is not None else ([], [])
+    inside = userns.chain([namespaces.rstate(ctx).userns, nestedns.user_entry(ctx, root)])
 
     def extract() -> None:  # the archive opened here: the worker may not read the engine's images
         with tarfile.open(fileobj=f, mode="r:gz") as tar:
             members = tar.getmembers()
             if inside is not None:
                 for m in members:
-                    m.uid, m.gid = userns.inner(uids, m.uid), userns.inner(gids, m.gid)
+                    m.uid, m.gid = inside("uid", m.uid), inside("gid", m.gid)
             kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
             if not _extract_in_order(tar, members, dest, kw):
                 tar.extractall(dest, members=members, numeric_owner=True, **kw)  # type: ignore[arg-type]

@@ -1,17 +1,21 @@
-"""Namespaces of processes of the tree other than the root's: a UTS, IPC or network namespace that a process
-made for itself (unshare) and its descendants, e.g. a child with a hostname, SysV objects or links of its own.
+"""Namespaces of processes of the tree other than the root's: a user, mount, UTS, IPC or network namespace
+that a process made for itself (unshare) and its descendants, e.g. a child with a hostname, SysV objects,
+links or mounts of its own, or an unprivileged child's own user namespace (pid and time namespaces nested in
+the tree's are pidns.py and timens.py).
 
 Dump. Each such namespace gets its own id (ids-<pid>.img) and its state in the images of that id
-(utsns-<id>.img, ipcns-var-<id>.img and the SysV images, netns/netdev/ifaddr/route images), read by a
-worker in it as the root's are. It must be owned by the tree's user namespace (or the engine's, without
-one), and no process outside the tree may share it. Sockets in a nested network namespace are refused (they
-are made in the tree's), so are other kinds (pid, mount, time, user, cgroup) nested inside the tree, naming
-the process.
+(userns-<id>.img, mountpoints-<id>.img, utsns-<id>.img, ipcns-var-<id>.img and the SysV images,
+netns/netdev/ifaddr/route images), read by a worker in it as the root's are. A user namespace must be a
+child of the tree's (userns.dump_nested: maps and owner in its parent's view); every other one must be owned
+by the user namespace of its first process, and no process outside the tree may share it. Sockets in a
+nested network namespace are refused (they are made in the tree's); what nestedmnt.py cannot rebuild of a
+mount namespace is refused there; cgroup namespaces nested inside the tree are refused, naming the process.
 
 Restore. A process whose namespace of a kind differs from the one of the process it is forked by gets it
-right after its clone3, before anything else is rebuilt in it: the first process of that namespace makes it
-(an injected unshare) and gives it its state; the next ones enter it (setns on an fd of the first one's,
-handed over by the engine).
+right after its clone3, before anything else is rebuilt in it, its user namespace first (the others are
+then owned by it): the first process of that namespace makes it (an injected unshare; the engine, or a
+worker in the parent user namespace, writes a new user namespace's maps) and gives it its state; the next
+ones enter it (setns on an fd of the first one's, handed over by the engine).
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from engine.abi import nr
-from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUSER, CLONE_NEWUTS, O_RDONLY
+from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWUTS, O_RDONLY
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, userns_pb2, utsns_pb2
 from engine.log import log
-from engine.objects import netns, nsworker, sysvipc, userns
+from engine.objects import nestedmnt, netns, nsworker, sysvipc, userns
 from engine.objects.intask import open_by_engine
 from engine.record import field, record
 
@@ -34,8 +38,9 @@ if TYPE_CHECKING:
     from engine.task import Task
 
 # a user namespace first: at restore the others are made inside it (so owned by it)
-NESTABLE = {"user": CLONE_NEWUSER, "uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET}
-FIELD = {"user": "user_ns_id", "uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id"}
+NESTABLE = {"user": CLONE_NEWUSER, "mnt": CLONE_NEWNS, "uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC,
+            "net": CLONE_NEWNET}
+FIELD = {"user": "user_ns_id", "mnt": "mnt_ns_id", "uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id"}
 
 
 # -- dump ------------------------------------------------------------------------------------------
@@ -94,6 +99,13 @@ def dump(ctx: DumpContext, ns: Any) -> None:
         fd = ns.fds[(kind, ino)]
         if kind == "user":
             continue  # read by check()
+        if kind == "mnt":
+            first = next(t for t in ctx.tasks if t.pid == pid)
+            nestedmnt.dump(ctx, ns, ino, first)
+            for t in ctx.tasks:
+                if t.alive and ns.of.get(t.pid, {}).get("mnt") == ino:
+                    nestedmnt.check_paths(ctx, t, ctx.root)
+            continue
         if kind == "uts":
             s.uts[ino] = namespaces.dump_uts(fd, where)
         elif kind == "net":
@@ -125,6 +137,7 @@ def _no_sockets(ctx: DumpContext, ns: Any, ino: int, where: str) -> None:
 
 def write_images(ctx: DumpContext, ids: dict[tuple[str, int], int]) -> None:
     s = state(ctx)
+    nestedmnt.write_images(ctx, ids)
     for ino, e in s.user.items():
         ctx.images.write("userns", e, ns_id=ids[("user", ino)])
     for ino, net in s.net.items():
@@ -174,6 +187,10 @@ def enter(ctx: RestoreContext, t: Task, creator: Task) -> None:
         img = ctx.images
         if kind == "user":
             _new_user(ctx, t, mine)
+            s.holders[(kind, mine)] = t
+            continue
+        if kind == "mnt":
+            nestedmnt.restore(ctx, t, mine)
             s.holders[(kind, mine)] = t
             continue
         t.injector.call(nr.unshare, flag, what=f"unshare({kind})")

@@ -94,13 +94,17 @@ class mnt_entry(_message.Message):
     def __init__(self, fstype: _Optional[int] = ..., mnt_id: _Optional[int] = ..., root_dev: _Optional[int] = ..., parent_mnt_id: _Optional[int] = ..., flags: _Optional[int] = ..., root: _Optional[str] = ..., mountpoint: _Optional[str] = ..., source: _Optional[str] = ..., options: _Optional[str] = ..., shared_id: _Optional[int] = ..., master_id: _Optional[int] = ..., with_plugin: bool = ..., ext_mount: bool = ..., fsname: _Optional[str] = ..., internal_sharing: bool = ..., deleted: bool = ..., sb_flags: _Optional[int] = ..., ext_key: _Optional[str] = ..., stasis: _Optional[_Union[stasis_mnt_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_mnt_entry(_message.Message):
-    __slots__ = ("unbindable", "bind_from_root", "host_path", "bind_of")
+    __slots__ = ("unbindable", "bind_from_root", "host_path", "bind_of", "copied", "bind_path")
     UNBINDABLE_FIELD_NUMBER: _ClassVar[int]
     BIND_FROM_ROOT_FIELD_NUMBER: _ClassVar[int]
     HOST_PATH_FIELD_NUMBER: _ClassVar[int]
     BIND_OF_FIELD_NUMBER: _ClassVar[int]
+    COPIED_FIELD_NUMBER: _ClassVar[int]
+    BIND_PATH_FIELD_NUMBER: _ClassVar[int]
     unbindable: bool
     bind_from_root: bool
     host_path: str
     bind_of: int
-    def __init__(self, unbindable: bool = ..., bind_from_root: bool = ..., host_path: _Optional[str] = ..., bind_of: _Optional[int] = ...) -> None: ...
+    copied: bool
+    bind_path: str
+    def __init__(self, unbindable: bool = ..., bind_from_root: bool = ..., host_path: _Optional[str] = ..., bind_of: _Optional[int] = ..., copied: bool = ..., bind_path: _Optional[str] = ...) -> None: ...
