@@ -53,6 +53,9 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
     (("--inherit-fd",), "inherit_fd", "append", None, None,
      "restore: fd[N]:RESOURCE - the caller's fd N stands for that file of the images (pipe:[ino] "
      "or a path), as in criu"),
+    (("--join-ns",), "join_ns", "append", None, None,
+     "restore: NS:{PID|NS_FILE}[,EXTRA_OPTS] - the tree joins that namespace (net, uts, ipc, mnt, time) "
+     "instead of a new one; its dumped state is not written there (criu's option)"),
     (("--sign-key",), "sign_key", "str", None, None,
      "dump: sign the images' digests with this key file (HMAC-SHA256; at least 16 bytes)"),
     (("--verify-key",), "verify_key", "str", None, None,
@@ -283,7 +286,14 @@ def _run(args: Any) -> int:
                                   detached=args.restore_detached, shell_job=args.shell_job,
                                   tcp_established=args.tcp_established, tcp_close=args.tcp_close,
                                   ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
-                                  inherit_fds=_inherit_fds(args.inherit_fd), verify_key=args.verify_key))
+                                  inherit_fds=_inherit_fds(args.inherit_fd), verify_key=args.verify_key,
+                                  join_ns=_join_ns(args.join_ns or [])))
+
+
+def _join_ns(specs: list[str]) -> tuple[tuple[str, str, str], ...]:
+    from engine.objects import joinns
+
+    return joinns.parse_all([joinns.parse_arg(s) for s in specs])
 
 
 def _inherit_fds(specs: list[str]) -> tuple[tuple[int, str], ...]:

@@ -62,6 +62,7 @@ class RestoreOptions:
     root: str | None = None  # --root: the directory that becomes the tree's root mount
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[KEY]:PATH
     ext_veths: tuple[tuple[str, str], ...] = ()  # --external veth[IFNAME]:OUTNAME (the peer made outside)
+    join_ns: tuple[tuple[str, str, str], ...] = ()  # --join-ns KIND:{PID|FILE}[,EXTRA] (objects/joinns.py)
 
 
 @record

@@ -42,7 +42,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
 from engine.native import lib
-from engine.objects import nestedns, netns, nsworker, sysvipc, userns
+from engine.objects import joinns, nestedns, netns, nsworker, sysvipc, userns
 from engine.objects.base import KernelObject
 from engine.objects.files import mqueue
 from engine.record import field, record
@@ -437,6 +437,7 @@ def load_images(ctx: RestoreContext) -> None:
             if t.alive and t.ids.HasField(name) and getattr(t.ids, name) != getattr(root, name):
                 raise RestoreError(f"pid {t.inner_pid} is in another {kind} namespace than the root: nested "
                                    "namespaces are not supported yet")
+    s.new = joinns.prepare(ctx, s.new, "user" in s.new)  # --join-ns: those kinds are the caller's
     bad = [k for k in s.new if k not in BUILT]
     if bad:
         raise RestoreError(f"the images have {', '.join(bad)} namespaces of their own: not supported yet")
@@ -499,6 +500,7 @@ def clone_flags(ctx: RestoreContext) -> int:
 def restore_root(ctx: RestoreContext, root: Task) -> None:
     """In the root helper, before it rebuilds anything: time, names, IPC and network settings, mounts."""
     s = rstate(ctx)
+    joinns.restore_root(ctx, root.pid)
     if not s.new:
         return
     if s.timens is not None:
@@ -584,6 +586,7 @@ def restore_ipc(root: Task, e: ipc_var_pb2.ipc_var_entry, sysv: dict[str, list[A
 
 
 def restore_done(ctx: RestoreContext) -> None:
+    joinns.done(ctx)
     netns.restore_done(ctx)
     userns.set_tree_root(None)
 

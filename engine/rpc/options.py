@@ -20,14 +20,13 @@ _COMMON = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level"
            "pre_dump_mode", "force_irmap", "weak_sysctls", "skip_file_rwx_check", "display_stats",
            "timeout", "ghost_limit", "status_fd", "empty_ns", "rst_sibling", "inherit_fd",
            "leave_running", "file_locks", "tcp_skip_in_flight", "pid", "mntns_compat_mode",
-           "unprivileged", "leave_stopped"}
+           "unprivileged", "leave_stopped", "join_ns"}
 
 # fields refused whenever set to something other than their default, with the reason
 _REFUSED = {
     "root": "a container root needs mount namespace support (not yet in stasis)",
     "ext_mnt": "external mounts need mount namespace support (not yet in stasis)",
     "external": "external resources (net[...], pid[...], mnt[...]) need namespace support (not yet)",
-    "join_ns": "joining namespaces at restore needs namespace support (not yet in stasis)",
     "veths": "veth pairs need network namespace support (not in stasis)",
     "unix_sk_ino": "external unix sockets by inode are not supported (use ext_unix_sk)",
     "skip_mnt": "mount tuning needs mount namespace support (not yet in stasis)",
@@ -151,6 +150,8 @@ def _tolerated(opts: Any, kind: str) -> None:
                 log.info("%s: a dump option (ignored at restore)", name)
     if kind == "dump" and len(opts.inherit_fd):
         log.info("inherit_fd: a restore option (ignored at dump)")
+    if kind == "dump" and len(opts.join_ns):
+        log.info("join_ns: a restore option (ignored at dump)")
     if kind == "dump" and opts.rst_sibling:
         log.info("rst_sibling: a restore option (ignored at dump)")
 
@@ -195,6 +196,28 @@ def dir_path(dfd: int) -> str:
     except OSError:
         pass
     return f"/proc/self/fd/{dfd}"
+
+
+def join_ns(opts: Any, kind: str) -> tuple[tuple[str, str, str], ...]:
+    """join_ns entries (ns, ns_file, extra_opt) as --join-ns takes them (engine/objects/joinns.py); at dump
+    they mean nothing (logged)."""
+    from engine.errors import StasisError
+    from engine.objects import joinns
+
+    if not len(opts.join_ns):
+        return ()
+    if kind != "restore":
+        log.info("join_ns: a restore option (ignored at %s)", kind)
+        return ()
+    try:
+        out = joinns.parse_all([joinns.parse(e.ns, e.ns_file, e.extra_opt if e.HasField("extra_opt") else "")
+                                for e in opts.join_ns])
+    except StasisError as exc:
+        log.error("option refused: join_ns: %s", exc)
+        raise RpcError(errno.EBADRQC, f"join_ns: {exc}") from None
+    for k, target, extra in out:
+        log.info("join_ns %s:%s%s: the tree joins that namespace", k, target, f" ({extra})" if extra else "")
+    return out
 
 
 def network_lock(opts: Any) -> str:
