@@ -161,7 +161,7 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     if flags and ctx.opts.sibling:
         raise RestoreError("a restore as the caller's sibling (rst_sibling) into new namespaces is not "
                            "supported yet")
-    if flags or join_fds:  # new namespaces: pid 1 inside (set_tid is innermost first), its old pid outside
+    if flags or (join_fds and not ctx.opts.sibling):  # new namespaces: pid 1 inside (set_tid is innermost first), its old pid outside
         orphan = False  # the engine's child (it stops at exec for the engine: PTRACE_TRACEME)
         tids = ffi.new("pid_t[2]", [root.vpid, root.pid] if root.vpid else [root.pid, 0])
         ret = lib.st_spawn_ns_helper(path.encode(), flags, 2 if root.vpid else 1, tids, go,
@@ -176,7 +176,9 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
             _kill(ret)
             raise
     elif ctx.opts.sibling:  # a child of the engine's parent (criu's rst_sibling): seized like an orphan
-        ret = lib.st_spawn_sibling_helper(path.encode(), tid, go)
+        ret = lib.st_spawn_sibling_helper(path.encode(), tid, go, ffi.new("int[]", join_fds or [0]),
+                                          ffi.new("unsigned long[]", join_flags or [0]), len(join_fds),
+                                          exec_fd)
         orphan = True
     elif orphan:
         ret = lib.st_spawn_orphan_helper(path.encode(), tid, go)
@@ -197,7 +199,10 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
             raise
         finally:
             os.close(go[0])
-        _wait_exec(root)
+        try:
+            _wait_exec(root)
+        except TraceeGone as exc:  # it exits 100 + i when it cannot enter the i-th namespace to join
+            raise RestoreError(f"restore helper for pid {root.pid}: {joinns.helper_died(ctx, exc)}") from None
         return
     try:
         stop = root.tracee.wait()

@@ -46,8 +46,9 @@ long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t 
    reaper (as for a daemon). It waits on *go_fd (to write one byte to, once seized), then execs. */
 long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd);
 /* The same helper as a sibling of the engine (CLONE_PARENT: a child of the engine's parent, criu's
-   rst_sibling). It waits on *go_fd like the orphan one. */
-long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd);
+   rst_sibling). It waits on *go_fd like the orphan one, then enters join_fds as st_spawn_ns_helper does. */
+long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
+                             const unsigned long *join_flags, int njoin, int exec_fd);
 /* The helper created in new namespaces (CLONE_NEW* in flags). With CLONE_NEWUSER it waits for one byte on
    *go_fd (written once its uid/gid maps are), becomes the namespace's root, and then execs. It first
    setns()s into join_fds[i] (join_flags[i]) in order (--join-ns; exit status 100 + i if one fails) and, with
@@ -226,8 +227,10 @@ long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd)
     return set_tid[0];
 }
 
-long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd)
+long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
+                             const unsigned long *join_flags, int njoin, int exec_fd)
 {
+    int i;
     struct clone_args args;
     char *const argv[] = { (char *)path, NULL };
     char *const envp[] = { NULL };
@@ -251,7 +254,14 @@ long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd)
     if (child == 0) {
         /* raw syscalls only: glibc's state is the parent's */
         syscall(SYS_close, go[1]);
-        if (syscall(SYS_read, go[0], &c, 1) == 1)
+        if (syscall(SYS_read, go[0], &c, 1) != 1)
+            syscall(SYS_exit_group, 127);
+        for (i = 0; i < njoin; i++)
+            if (syscall(SYS_setns, join_fds[i], join_flags[i]))
+                syscall(SYS_exit_group, 100 + i);
+        if (exec_fd >= 0)
+            syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+        else
             syscall(SYS_execve, path, argv, envp);
         syscall(SYS_exit_group, 127);
     }

@@ -181,9 +181,6 @@ def prepare(ctx: RestoreContext, new: list[str], has_userns: bool) -> list[str]:
             raise RestoreError(f"--join-ns {kind}:{target}: the tree has a user namespace of its own, and "
                                f"its root would have no privilege over a {kind} namespace made outside it: "
                                "not supported")
-    if opts.sibling:
-        raise RestoreError("--join-ns with a restore as the caller's sibling (rst_sibling): not supported "
-                           "yet")
     if "ipc" in new and any(k == "ipc" for k, _, _ in specs):
         _check_ipc(ctx)
     try:

@@ -15,6 +15,13 @@ Restore. The root helper is created in the new pid, mount, uts, ipc and net (and
 clone3 (set_tid = {its pid inside, its old pid outside}); a new time namespace gets the offsets that make both
 clocks continue from their dumped values before the helper enters it; then the names, the IPC and network
 sysctls, lo, and the mount tree. Every other process is forked inside and inherits them.
+
+--join-ns KIND:{PID|FILE} (criu's; engine/objects/joinns.py) puts the tree into a namespace the caller
+prepared instead: load_images takes the joined kinds out of `new` (checked and held by joinns.prepare), so
+clone_flags has no CLONE_NEW* for them and nothing of their dumped state is read or written (each drop is
+logged); the helper setns()s into them before its exec (engine/native st_spawn_ns_helper), and restore_root
+points the tree's paths (mnt) and sockets (net) at them. net, uts, ipc, time and mnt can be joined; pid and
+user cannot (refused), nor can a tree with a user namespace of its own join anything.
 """
 
 from __future__ import annotations
