@@ -161,7 +161,9 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     if flags and ctx.opts.sibling:
         raise RestoreError("a restore as the caller's sibling (rst_sibling) into new namespaces is not "
                            "supported yet")
-    if flags or (join_fds and not ctx.opts.sibling):  # new namespaces: pid 1 inside (set_tid is innermost first), its old pid outside
+    # new namespaces (or joined ones, unless as a sibling): pid 1 inside (set_tid is innermost first), its
+    # old pid outside
+    if flags or (join_fds and not ctx.opts.sibling):
         orphan = False  # the engine's child (it stops at exec for the engine: PTRACE_TRACEME)
         tids = ffi.new("pid_t[2]", [root.vpid, root.pid] if root.vpid else [root.pid, 0])
         ret = lib.st_spawn_ns_helper(path.encode(), flags, 2 if root.vpid else 1, tids, go,

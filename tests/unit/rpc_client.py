@@ -75,8 +75,9 @@ def opts(images_fd: int, **kw: Any) -> Any:
 
 
 def main() -> int:
-    """JSON {images, log_file, sibling, join_ns: [[ns, ns_file]...]}: restore with NOTIFY, report the restored pid, its PPid, the
-    notify sequence, its namespaces of the kinds joined, and whether waitpid() on it works here (it does only for a child)."""
+    """JSON {images, log_file, sibling, join_ns: [[ns, ns_file]...]}: restore with NOTIFY, report the
+    restored pid, its PPid, the notify sequence, its namespaces of the kinds joined, and whether waitpid() on
+    it works here (it does only for a child)."""
     args = json.loads(sys.argv[1])
     fd = os.open(args["images"], os.O_RDONLY | os.O_DIRECTORY)
     cli = Swrk(Path(args["images"]))

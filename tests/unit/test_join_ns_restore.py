@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_cli import clean_error
 
 from conftest import Spawner, Target, alive, needs_root, stasis
-from test_cli import clean_error
 
 MNT_DETACH = 2
 
