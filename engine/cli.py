@@ -268,6 +268,7 @@ def _run(args: Any) -> int:
         if args.tree is None:
             raise StasisError("dump needs -t/--tree PID")
         dump(DumpOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=True),
+                         ext_netns=_ext_netns(args, dump=True),
                          ext_veths=tuple(n for n, _ in _ext_veths(args, dump=True)), tree=args.tree,
                          images_dir=args.images_dir, leave_running=args.leave_running,
                          shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks,
@@ -280,6 +281,7 @@ def _run(args: Any) -> int:
     from engine.context import RestoreOptions
     from engine.restore import restore
 
+    _ext_netns(args, dump=False)
     return restore(RestoreOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=False),
                                   ext_veths=_ext_veths(args, dump=False),
                                   images_dir=args.images_dir, pidfile=args.pidfile,
@@ -329,6 +331,22 @@ def _root(args: Any) -> str | None:
     return os.path.realpath(args.root)
 
 
+def _ext_netns(args: Any, dump: bool) -> tuple[tuple[int, str], ...]:
+    """criu's --external net[INODE]:KEY at dump: the tree's network namespace (that inode) is not dumped; at
+    restore --inherit-fd fd[N]:KEY gives the one to restore into."""
+    out = []
+    for spec in args.external or ():
+        if not spec.startswith("net["):
+            continue
+        m = re.fullmatch(r"net\[(\d+)\]:(\S+)", spec)
+        if not m:
+            raise StasisError(f"--external {spec}: expected net[INODE]:KEY")
+        if not dump:
+            raise StasisError(f"--external {spec}: a dump option (at restore: --inherit-fd fd[N]:{m[2]})")
+        out.append((int(m[1]), m[2]))
+    return tuple(out)
+
+
 def _ext_veths(args: Any, dump: bool) -> tuple[tuple[str, str], ...]:
     """criu's --external veth[IFNAME]:OUTNAME: IFNAME is the veth in the tree's network namespace whose peer
     is outside; at restore OUTNAME names the new peer, made in the engine's network namespace (at dump
@@ -349,12 +367,12 @@ def _ext_mounts(args: Any, dump: bool) -> tuple[tuple[str, str], ...]:
     key; at restore A is the key and B the path (in the engine's namespace) to bind there."""
     out = []
     for spec in args.external or ():
-        if spec.startswith("veth["):
+        if spec.startswith(("veth[", "net[")):
             continue
         m = re.fullmatch(r"mnt\[([^\]]+)\]:(.+)", spec)
         if not m:
-            raise StasisError(f"--external {spec}: only mnt[...]:... and veth[...] external resources are "
-                              "supported")
+            raise StasisError(f"--external {spec}: only mnt[...]:..., veth[...] and net[...]:... external "
+                              "resources are supported")
         if not dump and not os.path.exists(m[2]):
             raise StasisError(f"--external {spec}: {m[2]} does not exist")
         out.append((m[1], m[2]))

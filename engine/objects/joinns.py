@@ -22,6 +22,10 @@ SysV objects and POSIX queues of a dumped IPC namespace are refused (the tree's 
 name objects the joined namespace does not have), sockets are made in a joined network namespace (their
 addresses must exist there), the tree's paths are resolved in a joined mount namespace (--root is not used).
 
+criu's external network namespace is a join too: `dump --external net[INODE]:KEY` writes only the key
+(netns.img's ext_key; the namespace may be shared with processes outside the tree), and restore joins the
+namespace of the fd that `--inherit-fd fd[N]:KEY` gives (runc: extRootNetNS).
+
 A user namespace is not joined yet (refused with the reason): the tree's processes would have no privilege in
 the engine's pid namespace, where every clone3 puts them at their pids; and a tree with a user namespace of
 its own cannot join another kind's namespace the caller made outside it (its root has no privilege there).
@@ -52,7 +56,7 @@ from engine.log import log
 from engine.record import field, record
 
 if TYPE_CHECKING:
-    from engine.context import RestoreContext
+    from engine.context import DumpContext, RestoreContext
 
 JoinSpec = tuple[str, str, str]  # kind, target (a pid or a path), extra options ("" if none)
 
@@ -142,6 +146,8 @@ def _path(kind: str, target: str) -> str:
 def _open(kind: str, target: str) -> Joined:
     path = _path(kind, target)
     spec = f"--join-ns {kind}:{target}"
+    if target.startswith("/proc/self/fd/"):
+        spec = f"--inherit-fd fd[{target.rsplit('/', 1)[1]}]"
     if target.isdigit() and not os.path.isdir(f"/proc/{target}"):
         raise RestoreError(f"{spec}: no process {target} (/proc/{target} not found)")
     try:
@@ -169,6 +175,12 @@ def prepare(ctx: RestoreContext, new: list[str], has_userns: bool) -> list[str]:
     own. Returns the kinds to make new (the joined ones taken out), each dropped state logged."""
     opts = ctx.opts
     specs: tuple[JoinSpec, ...] = opts.join_ns
+    ext = _external_net(ctx) if "net" in new else None  # criu's external netns: an inherited fd of it
+    if ext is not None:
+        if any(k == "net" for k, _, _ in specs):
+            raise RestoreError("--join-ns net and --inherit-fd for the tree's external network namespace: "
+                               "one of them")
+        specs = (*specs, ext)
     if not specs:
         return new
     st = state(ctx)
@@ -202,6 +214,37 @@ def prepare(ctx: RestoreContext, new: list[str], has_userns: bool) -> list[str]:
             log.info("--join-ns mnt: --root %s is not used (the tree's root is the joined mount namespace's)",
                      opts.root)
     return [k for k in new if k not in st.kinds()]
+
+
+def _external_net(ctx: RestoreContext) -> JoinSpec | None:
+    """criu's external network namespace: dumped with --external net[INODE]:KEY (nothing of it in the images
+    but netns.img's ext_key), restored into the namespace of the caller's fd that --inherit-fd fd[N]:KEY
+    names (runc's extRootNetNS): a join of that fd."""
+    ids = ctx.root.ids
+    e = ctx.images.read_one("netns", ns_id=ids.net_ns_id)
+    if not e.HasField("ext_key"):
+        return None
+    for num, key in ctx.opts.inherit_fds:
+        if key == e.ext_key:
+            log.info("the tree's network namespace was external at the dump (%s): it joins the one of the "
+                     "inherited fd %d", key, num)
+            return "net", f"/proc/self/fd/{num}", ""
+    raise RestoreError(f"the tree's network namespace was external at the dump (key {e.ext_key}): give the "
+                       f"one to restore into with --inherit-fd fd[N]:{e.ext_key}")
+
+
+def dump_external(ctx: DumpContext, kind: str, ino: int) -> str | None:
+    """criu's --external net[INODE]:KEY at dump: the key when the tree's namespace of that kind is named so
+    (it is not dumped: the caller gives it back at restore); a named one the tree is not in is refused."""
+    from engine.errors import UnsupportedError
+
+    named = dict(ctx.opts.ext_netns) if kind == "net" else {}
+    if not named:
+        return None
+    if ino not in named:
+        raise UnsupportedError(f"--external net[{next(iter(named))}]: the tree's network namespace is "
+                               f"net:[{ino}], not that one")
+    return named[ino]
 
 
 def _check_ipc(ctx: RestoreContext) -> None:

@@ -235,7 +235,9 @@ def dump_tree(ctx: DumpContext) -> None:
         nestedns.dump(ctx, s)
         return
     log.info("the tree has namespaces of its own: %s", ", ".join(s.dumped))
-    _outsiders(ctx, s)
+    # criu's --external net[INODE]:KEY: that namespace is the caller's, not dumped (joinns.py)
+    ext_net = joinns.dump_external(ctx, "net", s.root["net"]) if "net" in s.dumped else None
+    _outsiders(ctx, s, {"net"} if ext_net else set())
     root = ctx.root
     where = f"pid {root.pid}: its"
     if "uts" in s.dumped:
@@ -243,16 +245,17 @@ def dump_tree(ctx: DumpContext) -> None:
     if "ipc" in s.dumped:
         s.ipc, s.sysv = dump_ipc(s, _nsfd(s, "ipc"), f"{where} IPC namespace", {t.pid for t in ctx.tasks})
     if "net" in s.dumped:
-        s.net = netns.dump(ctx, _nsfd(s, "net"), root)
+        s.net = netns.external(ext_net) if ext_net else netns.dump(ctx, _nsfd(s, "net"), root)
     if "time" in s.dumped:
         s.timens = _dump_time(root)
     nestedns.dump(ctx, s)
 
 
-def _outsiders(ctx: DumpContext, s: NsDump) -> None:
-    """A namespace of the tree that a process outside it shares could not be given back to that process."""
+def _outsiders(ctx: DumpContext, s: NsDump, external: set[str]) -> None:
+    """A namespace of the tree that a process outside it shares could not be given back to that process
+    (unless it is external: the caller gives it back)."""
     for kind in s.dumped:
-        if kind != "pid":  # a pid ns holds only the init's descendants
+        if kind != "pid" and kind not in external:  # a pid ns holds only the init's descendants
             check_outsiders(ctx, kind, s.root[kind], f"the tree's {kind} namespace")
 
 

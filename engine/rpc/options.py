@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from typing import Any
 
@@ -54,6 +55,24 @@ _REFUSED = {
 }
 
 
+_EXT_NET = re.compile(r"net\[(\d+)\]:(\S+)")  # criu's external network namespace
+
+
+def ext_netns(opts: Any, kind: str) -> tuple[tuple[int, str], ...]:
+    """external net[INODE]:KEY entries (runc's extRootNetNS at dump): that namespace is not dumped; at
+    restore the inherit_fd with the same key gives the one to restore into."""
+    out = []
+    for x in opts.external:
+        m = _EXT_NET.fullmatch(x)
+        if m:
+            out.append((int(m[1]), m[2]))
+    if out and kind != "dump":
+        log.info("external %s: a dump option (at restore the inherit_fd of that key is the namespace)",
+                 ", ".join(f"net[{i}]:{k}" for i, k in out))
+        return ()
+    return tuple(out)
+
+
 class RpcError(Exception):
     """A request refused: errno for cr_errno, one line for cr_errmsg and the log."""
 
@@ -73,6 +92,8 @@ def check(opts: Any, kind: str, service: bool) -> None:
     """Refuse what cannot be honoured (every such option in one error); log what is tolerated."""
     refused: list[str] = []
     for name, why in _REFUSED.items():
+        if name == "external" and all(_EXT_NET.fullmatch(x) for x in opts.external):
+            continue  # net[INODE]:KEY only (runc's extRootNetNS): honoured (ext_netns)
         if _set(opts, name) and getattr(opts, name):  # false, "" and empty lists are the defaults
             refused.append(f"{name}: {why}")
     for field in opts.DESCRIPTOR.fields:

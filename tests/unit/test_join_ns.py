@@ -11,7 +11,7 @@ import pytest
 from engine.errors import StasisError
 from engine.images.pb import criu_rpc_pb2 as rpc
 from engine.objects import joinns
-from engine.rpc.options import RpcError, check, join_ns
+from engine.rpc.options import RpcError, check, ext_netns, join_ns
 
 
 def test_cli_spelling() -> None:
@@ -71,3 +71,17 @@ def test_rpc_join_ns_refused(ns: str, words: str) -> None:
         join_ns(o, "restore")
     assert exc.value.errno == errno.EBADRQC and words in str(exc.value)
     assert str(exc.value).startswith("join_ns: --join-ns ")
+
+
+def test_rpc_external_net_namespace() -> None:
+    """runc's dump of a container whose config names a netns path: external net[INODE]:extRootNetNS is
+    honoured (ext_netns); any other external resource is still refused."""
+    o = rpc.criu_opts(images_dir_fd=7, pid=5)
+    o.external.append("net[4026532000]:extRootNetNS")
+    check(o, "dump", False)
+    assert ext_netns(o, "dump") == ((4026532000, "extRootNetNS"),)
+    assert ext_netns(o, "restore") == ()
+    o.external.append("pid[4026532001]:extRootPidNS")
+    with pytest.raises(RpcError) as exc:
+        check(o, "dump", False)
+    assert "external" in str(exc.value)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import ctypes
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from test_cli import clean_error
 
-from conftest import Spawner, Target, alive, needs_root, stasis
+from conftest import COUNTER, REPO, Spawner, Target, alive, needs_root, stasis
 
 MNT_DETACH = 2
 
@@ -139,3 +140,40 @@ def test_tree_runs_in_joined_uts_and_mount_namespaces(spawn: Spawner, tmp_path: 
         assert "--join-ns mnt:" in log and "the tree shared the dumping engine's mnt namespace" in log
     finally:
         libc.umount2(str(nsfile).encode(), MNT_DETACH)
+
+
+@needs_root
+def test_external_net_namespace(spawn: Spawner, tmp_path: Path, holders: list[Holder]) -> None:
+    """criu's (and runc's) external network namespace: a tree in a network namespace it shares with a process
+    outside it is refused at dump, unless named with --external net[INODE]:KEY; then it is not dumped, and
+    restore puts the tree into the namespace of the fd that --inherit-fd fd[N]:KEY names."""
+    old = Holder(["--net"], "ip link set lo up")
+    holders.append(old)
+    t = spawn(["nsenter", f"--net=/proc/{old.pid}/ns/net", "python3", "-c", COUNTER],
+              lambda t: t.count() >= 3)
+    ino = old.ino("net")
+    assert os.stat(f"/proc/{t.pid}/ns/net").st_ino == ino
+    images = tmp_path / "img"
+    images.mkdir()
+    line = clean_error(stasis("dump", "-t", str(t.pid), "-D", images, "-R"))
+    assert "net namespace is shared with pid" in line, line
+    res = stasis("dump", "-t", str(t.pid), "-D", images, "--external", f"net[{ino}]:extRootNetNS")
+    assert res.returncode == 0, str(res)
+    t.reap_dumped()
+    line = clean_error(stasis("restore", "-d", "-D", images))
+    assert "--inherit-fd fd[N]:extRootNetNS" in line, line
+    new = Holder(["--net"], "true")
+    holders.append(new)
+    fd = os.open(f"/proc/{new.pid}/ns/net", os.O_RDONLY)
+    try:
+        env = dict(os.environ)
+        env.pop("STASIS_FAULT", None)
+        res2 = subprocess.run([sys.executable, "-m", "engine", "restore", "-d", "-D", str(images), "-o",
+                               "restore.log", "-v4", "--inherit-fd", f"fd[{fd}]:extRootNetNS"], cwd=REPO,
+                              env=env, pass_fds=(fd,), capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(fd)
+    assert res2.returncode == 0, res2.stderr
+    assert os.stat(f"/proc/{t.pid}/ns/net").st_ino == new.ino("net") != ino
+    n = t.count()
+    t.wait_count(n + 2)
