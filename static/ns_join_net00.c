@@ -8,10 +8,13 @@
 #include "zdtmtst.h"
 #include "ns_join.h"
 
-const char *test_doc = "Restored with --join-ns net:FILE into a network namespace the harness made (lo up, "
-		       "net.ipv4.ip_default_ttl 93): after C/R the test is in it, sees its settings, and its unix "
-		       "socket bound to an abstract name (abstract names are per network namespace) was made "
-		       "there: a socket made after the restore reaches it by that name";
+#ifndef TEST_DOC /* ns_join_net_ext00 includes this file with its own */
+#define TEST_DOC "Restored with --join-ns net:FILE into a network namespace the harness made (lo up, " \
+		 "net.ipv4.ip_default_ttl 93): after C/R the test is in it, sees its settings, and its unix " \
+		 "socket bound to an abstract name (abstract names are per network namespace) was made " \
+		 "there: a socket made after the restore reaches it by that name"
+#endif
+const char *test_doc = TEST_DOC;
 const char *test_author = "Stasis developers";
 
 #define TTL_PATH "/proc/sys/net/ipv4/ip_default_ttl"

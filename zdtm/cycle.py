@@ -173,7 +173,7 @@ class Cycle:
             self.test.pid,
             self.test.pidfile,
             tuple(spec.opts),
-            tuple(spec.dopts),
+            joinns.dump_opts(tuple(spec.dopts), self.test.pid),
             self.flavor.dump_opts(self.workdir),
             spec.norst,
             log,

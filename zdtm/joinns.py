@@ -19,7 +19,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-PLACEHOLDER = re.compile(r"\{join:(\w+)\}")
+# {join:KIND}: the holder's pid (--join-ns KIND:{join:KIND}); {join-fd:KIND}: an fd of the harness on that
+# namespace, inherited by the engine (criu's external netns: --inherit-fd fd[{join-fd:net}]:extRootNetNS);
+# {netns_ino}, at dump: the inode of the tree's network namespace (--external net[{netns_ino}]:KEY)
+PLACEHOLDER = re.compile(r"\{join(-fd)?:(\w+)\}")
+NETNS_INO = "{netns_ino}"
 TIMEOUT = 30
 DAYS = 86400
 
@@ -47,6 +51,7 @@ class Joined:
     pid: int  # the holder, in the namespace
     ino: int
     proc: subprocess.Popen[str]
+    fd: int = -1  # {join-fd:KIND}: ours, inherited by the engine
 
 
 class Prepared:
@@ -62,9 +67,13 @@ class Prepared:
         self.last = []
 
         def one(m: re.Match[str]) -> str:
-            j = self.make(m[1])
+            j = self.make(m[2])
             self.last.append(j)
-            return str(j.pid)
+            if not m[1]:
+                return str(j.pid)
+            j.fd = os.open(f"/proc/{j.pid}/ns/{j.kind}", os.O_RDONLY)
+            os.set_inheritable(j.fd, True)  # the engine runs with close_fds=False (engine_cli.run)
+            return str(j.fd)
 
         return tuple(PLACEHOLDER.sub(one, o) for o in ropts)
 
@@ -110,6 +119,9 @@ class Prepared:
     def _end(self, joins: list[Joined]) -> None:
         """Each holder ends with its stdin (and is killed and reaped by its pid if it does not)."""
         for j in joins:
+            if j.fd >= 0:
+                os.close(j.fd)
+                j.fd = -1
             if j.proc.stdin:
                 j.proc.stdin.close()
             try:
@@ -122,9 +134,17 @@ class Prepared:
                     f.close()
 
 
+def dump_opts(dopts: tuple[str, ...], root_pid: int) -> tuple[str, ...]:
+    """dopts with {netns_ino} replaced by the inode of the tree's network namespace."""
+    if not any(NETNS_INO in o for o in dopts):
+        return dopts
+    ino = str(os.stat(f"/proc/{root_pid}/ns/net").st_ino)
+    return tuple(o.replace(NETNS_INO, ino) for o in dopts)
+
+
 def joined_kinds(opts: tuple[str, ...]) -> set[str]:
-    """The kinds the options join (--join-ns KIND:... or --join-ns=KIND:...)."""
-    out = set()
+    """The kinds the options join (--join-ns KIND:... or --join-ns=KIND:..., and {join-fd:KIND})."""
+    out = {m[2] for o in opts for m in PLACEHOLDER.finditer(o) if m[1]}
     for i, o in enumerate(opts):
         val = opts[i + 1] if o == "--join-ns" and i + 1 < len(opts) else \
             o.split("=", 1)[1] if o.startswith("--join-ns=") else None

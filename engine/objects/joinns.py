@@ -204,7 +204,10 @@ def prepare(ctx: RestoreContext, new: list[str], has_userns: bool) -> list[str]:
         done(ctx)
         raise
     for j in st.joins:
-        if j.kind in new:
+        if j.path.startswith("/proc/self/fd/"):
+            log.info("--inherit-fd fd[%s]: the tree joins network namespace %d (external at the dump: "
+                     "nothing of it in the images)", j.path.rsplit("/", 1)[1], j.ino)
+        elif j.kind in new:
             log.info("--join-ns %s:%s: the images hold the tree's own %s namespace; the tree joins namespace "
                      "%d instead, and %s", j.kind, j.path, j.kind, j.ino, _DROPPED[j.kind])
         else:
