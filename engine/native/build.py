@@ -43,8 +43,10 @@ long st_pagemap_runs(const uint64_t *ents, size_t n, uint64_t addr, uint64_t zer
 /* clone3(set_tid=[pid]) a child that does PTRACE_TRACEME and execs path: the empty restore helper. */
 long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t *set_tid);
 /* The same helper as an orphan: an intermediate child clone3()s it and exits, so its parent is the
-   reaper (as for a daemon). It waits on *go_fd (to write one byte to, once seized), then execs. */
-long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd);
+   reaper (as for a daemon). It waits on *go_fd (to write one byte to, once seized), enters join_fds as
+   st_spawn_ns_helper does, then execs. */
+long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
+                            const unsigned long *join_flags, int njoin, int exec_fd);
 /* The same helper as a sibling of the engine (CLONE_PARENT: a child of the engine's parent, criu's
    rst_sibling). It waits on *go_fd like the orphan one, then enters join_fds as st_spawn_ns_helper does. */
 long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
@@ -186,8 +188,10 @@ long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t 
     return child;
 }
 
-long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd)
+long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
+                            const unsigned long *join_flags, int njoin, int exec_fd)
 {
+    int i;
     struct clone_args args;
     char *const argv[] = { (char *)path, NULL };
     char *const envp[] = { NULL };
@@ -212,7 +216,14 @@ long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd)
         args.set_tid_size = 1;
         child = syscall(SYS_clone3, &args, sizeof(args));
         if (child == 0) {
-            if (syscall(SYS_read, go[0], &c, 1) == 1)
+            if (syscall(SYS_read, go[0], &c, 1) != 1)
+                syscall(SYS_exit_group, 127);
+            for (i = 0; i < njoin; i++)
+                if (syscall(SYS_setns, join_fds[i], join_flags[i]))
+                    syscall(SYS_exit_group, 100 + i);
+            if (exec_fd >= 0)
+                syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+            else
                 syscall(SYS_execve, path, argv, envp);
             syscall(SYS_exit_group, 127);
         }

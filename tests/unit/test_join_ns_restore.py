@@ -177,3 +177,25 @@ def test_external_net_namespace(spawn: Spawner, tmp_path: Path, holders: list[Ho
     assert os.stat(f"/proc/{t.pid}/ns/net").st_ino == new.ino("net") != ino
     n = t.count()
     t.wait_count(n + 2)
+
+
+PDEATH_COUNTER = "import ctypes, signal\nctypes.CDLL(None).prctl(1, signal.SIGKILL)\n" + COUNTER
+
+
+@needs_root
+def test_detached_with_parent_death_signal(spawn: Spawner, tmp_path: Path, holders: list[Holder]) -> None:
+    """A root with a parent-death signal restored detached is an orphan from the start (its signal is not
+    tied to the engine, which exits): also when it joins a namespace on its way."""
+    t = spawn(["python3", "-c", PDEATH_COUNTER], lambda t: t.count() >= 3)
+    images = tmp_path / "img"
+    images.mkdir()
+    res = stasis("dump", "-t", str(t.pid), "-D", images)
+    assert res.returncode == 0, str(res)
+    t.reap_dumped()
+    uts = Holder(["--uts"], "true")
+    holders.append(uts)
+    rc, err = restore(images, "--join-ns", f"uts:{uts.pid}")
+    assert rc == 0, err
+    n = t.count()
+    t.wait_count(n + 5)  # the engine is gone by now: its death did not kill the root
+    assert alive(t.pid) and os.stat(f"/proc/{t.pid}/ns/uts").st_ino == uts.ino("uts")
