@@ -161,8 +161,8 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     if flags and ctx.opts.sibling:
         raise RestoreError("a restore as the caller's sibling (rst_sibling) into new namespaces is not "
                            "supported yet")
-    # new namespaces (or joined ones, unless as a sibling or an orphan): pid 1 inside (set_tid is innermost first), its
-    # old pid outside
+    # new namespaces (or joined ones, unless as a sibling or an orphan): pid 1 inside (set_tid is innermost
+    # first), its old pid outside
     if flags or (join_fds and not ctx.opts.sibling and not orphan):
         orphan = False  # the engine's child (it stops at exec for the engine: PTRACE_TRACEME)
         tids = ffi.new("pid_t[2]", [root.vpid, root.pid] if root.vpid else [root.pid, 0])
@@ -184,7 +184,8 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
         orphan = True
     elif orphan:
         ret = lib.st_spawn_orphan_helper(path.encode(), tid, go, ffi.new("int[]", join_fds or [0]),
-                                         ffi.new("unsigned long[]", join_flags or [0]), len(join_fds), exec_fd)
+                                         ffi.new("unsigned long[]", join_flags or [0]), len(join_fds),
+                                         exec_fd)
     else:
         ret = lib.st_spawn_helper(root.pid, path.encode(), 1, tid)
     if ret != root.pid and ret >= 0:
