@@ -53,6 +53,9 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
     (("--inherit-fd",), "inherit_fd", "append", None, None,
      "restore: fd[N]:RESOURCE - the caller's fd N stands for that file of the images (pipe:[ino] "
      "or a path), as in criu"),
+    (("--join-ns",), "join_ns", "append", None, None,
+     "restore: NS:{PID|NS_FILE}[,EXTRA_OPTS] - the tree joins that namespace (net, uts, ipc, mnt, time) "
+     "instead of a new one; its dumped state is not written there (criu's option)"),
     (("--sign-key",), "sign_key", "str", None, None,
      "dump: sign the images' digests with this key file (HMAC-SHA256; at least 16 bytes)"),
     (("--verify-key",), "verify_key", "str", None, None,
@@ -265,6 +268,7 @@ def _run(args: Any) -> int:
         if args.tree is None:
             raise StasisError("dump needs -t/--tree PID")
         dump(DumpOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=True),
+                         ext_netns=_ext_netns(args, dump=True),
                          ext_veths=tuple(n for n, _ in _ext_veths(args, dump=True)), tree=args.tree,
                          images_dir=args.images_dir, leave_running=args.leave_running,
                          shell_job=args.shell_job, timeout=args.timeout, file_locks=args.file_locks,
@@ -277,13 +281,21 @@ def _run(args: Any) -> int:
     from engine.context import RestoreOptions
     from engine.restore import restore
 
+    _ext_netns(args, dump=False)
     return restore(RestoreOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=False),
                                   ext_veths=_ext_veths(args, dump=False),
                                   images_dir=args.images_dir, pidfile=args.pidfile,
                                   detached=args.restore_detached, shell_job=args.shell_job,
                                   tcp_established=args.tcp_established, tcp_close=args.tcp_close,
                                   ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
-                                  inherit_fds=_inherit_fds(args.inherit_fd), verify_key=args.verify_key))
+                                  inherit_fds=_inherit_fds(args.inherit_fd), verify_key=args.verify_key,
+                                  join_ns=_join_ns(args.join_ns or [])))
+
+
+def _join_ns(specs: list[str]) -> tuple[tuple[str, str, str], ...]:
+    from engine.objects import joinns
+
+    return joinns.parse_all([joinns.parse_arg(s) for s in specs])
 
 
 def _inherit_fds(specs: list[str]) -> tuple[tuple[int, str], ...]:
@@ -319,6 +331,22 @@ def _root(args: Any) -> str | None:
     return os.path.realpath(args.root)
 
 
+def _ext_netns(args: Any, dump: bool) -> tuple[tuple[int, str], ...]:
+    """criu's --external net[INODE]:KEY at dump: the tree's network namespace (that inode) is not dumped; at
+    restore --inherit-fd fd[N]:KEY gives the one to restore into."""
+    out = []
+    for spec in args.external or ():
+        if not spec.startswith("net["):
+            continue
+        m = re.fullmatch(r"net\[(\d+)\]:(\S+)", spec)
+        if not m:
+            raise StasisError(f"--external {spec}: expected net[INODE]:KEY")
+        if not dump:
+            raise StasisError(f"--external {spec}: a dump option (at restore: --inherit-fd fd[N]:{m[2]})")
+        out.append((int(m[1]), m[2]))
+    return tuple(out)
+
+
 def _ext_veths(args: Any, dump: bool) -> tuple[tuple[str, str], ...]:
     """criu's --external veth[IFNAME]:OUTNAME: IFNAME is the veth in the tree's network namespace whose peer
     is outside; at restore OUTNAME names the new peer, made in the engine's network namespace (at dump
@@ -339,12 +367,12 @@ def _ext_mounts(args: Any, dump: bool) -> tuple[tuple[str, str], ...]:
     key; at restore A is the key and B the path (in the engine's namespace) to bind there."""
     out = []
     for spec in args.external or ():
-        if spec.startswith("veth["):
+        if spec.startswith(("veth[", "net[")):
             continue
         m = re.fullmatch(r"mnt\[([^\]]+)\]:(.+)", spec)
         if not m:
-            raise StasisError(f"--external {spec}: only mnt[...]:... and veth[...] external resources are "
-                              "supported")
+            raise StasisError(f"--external {spec}: only mnt[...]:..., veth[...] and net[...]:... external "
+                              "resources are supported")
         if not dump and not os.path.exists(m[2]):
             raise StasisError(f"--external {spec}: {m[2]} does not exist")
         out.append((m[1], m[2]))

@@ -41,6 +41,7 @@ class DumpOptions:
     root: str | None = None  # --root: the tree's root directory, as the engine sees it
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[MOUNTPOINT]:KEY
     ext_veths: tuple[str, ...] = ()  # --external veth[IFNAME]: a veth of the tree whose peer is outside
+    ext_netns: tuple[tuple[int, str], ...] = ()  # --external net[INODE]:KEY: not dumped (criu's, runc's)
 
 
 @record
@@ -62,6 +63,7 @@ class RestoreOptions:
     root: str | None = None  # --root: the directory that becomes the tree's root mount
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[KEY]:PATH
     ext_veths: tuple[tuple[str, str], ...] = ()  # --external veth[IFNAME]:OUTNAME (the peer made outside)
+    join_ns: tuple[tuple[str, str, str], ...] = ()  # --join-ns KIND:{PID|FILE}[,EXTRA] (objects/joinns.py)
 
 
 @record

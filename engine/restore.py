@@ -37,7 +37,7 @@ from engine.errors import ImageError, RestoreError
 from engine.images import ImageDir, digest
 from engine.log import log
 from engine.native import PAGE_SIZE, ffi, lib
-from engine.objects import namespaces, regs, signals, tree
+from engine.objects import joinns, namespaces, regs, signals, tree
 from engine.objects.base import Phase
 from engine.objects.files.table import Broker, FileTable
 from engine.objects.mm import MmTree
@@ -75,10 +75,14 @@ def restore(opts: RestoreOptions) -> int:
     t0 = time.monotonic()
     if opts.notify:
         opts.notify("pre-restore", 0)
-    _load(ctx)
-    if opts.pidfile and os.path.lexists(opts.pidfile):
-        raise RestoreError(f"pidfile {opts.pidfile} already exists")
-    fault.point("restore:images")
+    try:
+        _load(ctx)
+        if opts.pidfile and os.path.lexists(opts.pidfile):
+            raise RestoreError(f"pidfile {opts.pidfile} already exists")
+        fault.point("restore:images")
+    except BaseException:
+        joinns.done(ctx)  # the namespaces it holds to join
+        raise
     root = ctx.root
     ctx.broker = Broker(ctx)
     # in a user namespace of its own the tree may not take fds from the engine: they are sent to it
@@ -91,6 +95,7 @@ def restore(opts: RestoreOptions) -> int:
         _spawn(ctx, root)
     except BaseException:
         ctx.fd_broker.close()
+        joinns.done(ctx)
         raise
     finally:
         if not userns:  # the socket's end stays the broker's until the end
@@ -152,13 +157,18 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     orphan = ctx.opts.detached and any(th.core.thread_core.pdeath_sig for th in root.threads)
     go = ffi.new("int *")
     flags = namespaces.clone_flags(ctx)
+    join_fds, join_flags, exec_fd = joinns.spawn_args(ctx)  # --join-ns: namespaces it enters before exec
     if flags and ctx.opts.sibling:
         raise RestoreError("a restore as the caller's sibling (rst_sibling) into new namespaces is not "
                            "supported yet")
-    if flags:  # new namespaces: pid 1 inside (set_tid is innermost first), its old pid outside
+    # new namespaces (or joined ones, unless as a sibling or an orphan): pid 1 inside (set_tid is innermost
+    # first), its old pid outside
+    if flags or (join_fds and not ctx.opts.sibling and not orphan):
         orphan = False  # the engine's child (it stops at exec for the engine: PTRACE_TRACEME)
         tids = ffi.new("pid_t[2]", [root.vpid, root.pid] if root.vpid else [root.pid, 0])
-        ret = lib.st_spawn_ns_helper(path.encode(), flags, 2 if root.vpid else 1, tids, go)
+        ret = lib.st_spawn_ns_helper(path.encode(), flags, 2 if root.vpid else 1, tids, go,
+                                     ffi.new("int[]", join_fds or [0]),
+                                     ffi.new("unsigned long[]", join_flags or [0]), len(join_fds), exec_fd)
         if ret < 0:
             raise RestoreError(f"cannot create a process with pid {root.pid} in new namespaces ({flags:#x}): "
                                f"clone3: {os.strerror(-ret)}")
@@ -168,10 +178,14 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
             _kill(ret)
             raise
     elif ctx.opts.sibling:  # a child of the engine's parent (criu's rst_sibling): seized like an orphan
-        ret = lib.st_spawn_sibling_helper(path.encode(), tid, go)
+        ret = lib.st_spawn_sibling_helper(path.encode(), tid, go, ffi.new("int[]", join_fds or [0]),
+                                          ffi.new("unsigned long[]", join_flags or [0]), len(join_fds),
+                                          exec_fd)
         orphan = True
     elif orphan:
-        ret = lib.st_spawn_orphan_helper(path.encode(), tid, go)
+        ret = lib.st_spawn_orphan_helper(path.encode(), tid, go, ffi.new("int[]", join_fds or [0]),
+                                         ffi.new("unsigned long[]", join_flags or [0]), len(join_fds),
+                                         exec_fd)
     else:
         ret = lib.st_spawn_helper(root.pid, path.encode(), 1, tid)
     if ret != root.pid and ret >= 0:
@@ -189,9 +203,15 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
             raise
         finally:
             os.close(go[0])
-        _wait_exec(root)
+        try:
+            _wait_exec(root)
+        except TraceeGone as exc:  # it exits 100 + i when it cannot enter the i-th namespace to join
+            raise RestoreError(f"restore helper for pid {root.pid}: {joinns.helper_died(ctx, exc)}") from None
         return
-    stop = root.tracee.wait()
+    try:
+        stop = root.tracee.wait()
+    except TraceeGone as exc:  # it exits 100 + i when it cannot enter the i-th namespace to join
+        raise RestoreError(f"restore helper for pid {root.pid}: {joinns.helper_died(ctx, exc)}") from None
     if stop.sig != signal.SIGTRAP:
         _kill(root.pid)
         raise RestoreError(f"restore helper for pid {root.pid}: unexpected {stop}")

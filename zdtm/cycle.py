@@ -12,7 +12,7 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from zdtm import engine_cli, state
+from zdtm import engine_cli, joinns, state
 from zdtm.flavors import FLAVORS
 from zdtm.procs import alive, wait_gone
 from zdtm.program import Program, StepFailure, TestProgram
@@ -91,8 +91,18 @@ class Cycle:
         self.workdir = Path(spec.workdir)
         self.test = make_program(spec)
         self.last_images: Path | None = None
+        # namespaces made for --join-ns {join:KIND} in the desc's ropts (zdtm.joinns)
+        self.joins = joinns.Prepared(self.workdir) if any(joinns.PLACEHOLDER.search(o) for o in spec.ropts) \
+            else None
 
     def run(self) -> CycleResult:
+        try:
+            return self._run()
+        finally:
+            if self.joins:
+                self.joins.cleanup()
+
+    def _run(self) -> CycleResult:
         self.flavor.prepare(self.workdir, self.spec.bind)
         self.test.start()
         if self.spec.transition:
@@ -163,7 +173,7 @@ class Cycle:
             self.test.pid,
             self.test.pidfile,
             tuple(spec.opts),
-            tuple(spec.dopts),
+            joinns.dump_opts(tuple(spec.dopts), self.test.pid),
             self.flavor.dump_opts(self.workdir),
             spec.norst,
             log,
@@ -182,12 +192,13 @@ class Cycle:
         self, rel_images: str, log: str = "restore.log", env: dict[str, str] | None = None
     ) -> engine_cli.EngineRun:
         spec = self.spec
+        ropts = self.joins.substitute(tuple(spec.ropts)) if self.joins else tuple(spec.ropts)
         argv = engine_cli.restore_argv(
             spec.engine,
             rel_images,
             self.test.pidfile,
             tuple(spec.opts),
-            tuple(spec.ropts),
+            ropts,
             self.flavor.restore_opts(self.workdir),
             log,
         )
@@ -200,6 +211,11 @@ class Cycle:
             raise StepFailure("restore", f"restored root pid {self.test.pid} (pidfile) is not running")
         if not self.flavor.newns and self.test.pid != old_pid:
             raise StepFailure("restore", f"the root was restored as pid {self.test.pid}, not {old_pid}")
+        if self.joins:
+            why = self.joins.check(self.test.pid)
+            self.joins.release()
+            if why:
+                raise StepFailure("restore", why)
         if before is not None:
             self.compare(before, when)
 

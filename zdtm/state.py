@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zdtm import netcfg
+from zdtm import joinns, netcfg
 from zdtm.procs import stat_state
 from zdtm.state_exceptions import EXCEPTIONS
 
@@ -44,6 +44,13 @@ ZOMBIE = "<zombie>"
 _MOUNT_RE = re.compile(r"^\S+\s\S+\s\S+\s(\S+)\s(\S+)\s(\S+)\s[^-]*?(shared)?[^-]*?(master)?[^-]*?-")
 _SMAPS_HEAD = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) \S+ (\d+)\s*(.*)$")
 _OBJ_RE = re.compile(r"^([a-z_]+):\[(\d+)\]$")  # pipe:[N], socket:[N], net:[N], ...
+_NS_KINDS = frozenset(("net", "uts", "ipc", "mnt", "pid", "user", "cgroup", "time"))
+
+
+def _space(kind: str) -> str:
+    """Namespaces are labelled apart from other objects: a namespace joined at restore (--join-ns) is new
+    where the tree's objects are not, and must not shift their labels."""
+    return "ns" if kind in _NS_KINDS else "obj"
 _HEX_INO = re.compile(r"\bino:([0-9a-f]+)")
 _WATCH_FS = re.compile(r"\b(sdev|f_handle):([0-9a-f]+)")  # of an inotify/fanotify watch line
 _AUTOGROUP = re.compile(r"^/autogroup-(\d+)")
@@ -359,7 +366,7 @@ def _fds(pdir: Path, labels: Labels, out: dict[str, str], epolls: list, socks: S
             continue  # closed meanwhile: the fd set shows it
         m = _OBJ_RE.match(link)
         anon = _anonymous(link, pdir / "fd" / fd)
-        out[f"fd {fd} link"] = f"{m[1]}:[{labels('obj', m[2])}]" if m else link
+        out[f"fd {fd} link"] = f"{m[1]}:[{labels(_space(m[1]), m[2])}]" if m else link
         if m and m[1] == "socket":
             _sock_fields(pdir, fd, m[2], socks, out)
         multi: dict[str, list[str]] = {}
@@ -496,7 +503,7 @@ def _process(pdir: Path, labels: Labels, out: dict[str, str]) -> None:
         except FileNotFoundError:  # pid_for_children of a pid namespace without its init yet
             out[f"ns.{ns}"] = "<none yet>"
             continue
-        out[f"ns.{ns}"] = labels("obj", m[2]) if m else "?"
+        out[f"ns.{ns}"] = labels("ns", m[2]) if m else "?"
 
 
 def _locks(proc: Path, pids: set[int], state: State) -> None:
@@ -524,7 +531,7 @@ def _seed(proc: Path, labels: Labels) -> None:
         for ns in sorted(os.listdir(me)):
             m = _OBJ_RE.match(os.readlink(me / ns))
             if m:
-                labels("obj", m[2])
+                labels("ns", m[2])
     except OSError:
         pass
 
@@ -675,6 +682,9 @@ def _maps_diff(pid: int, before: list[Range], after: list[Range], limit: int = 1
 
 def _allowed_by_options(opts: tuple[str, ...], key: str, new: str, fields: dict[str, str]) -> bool:
     """A difference the engine's options ask for (state_exceptions.BY_OPTION says which and why)."""
+    for kind in joinns.joined_kinds(opts):
+        if key in (f"ns.{kind}", f"ns.{kind}_for_children") or (kind == "net" and key.startswith("net")):
+            return True
     fd, _, name = key.partition(" sock.")
     if not name:
         return False

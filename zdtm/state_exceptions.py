@@ -132,6 +132,10 @@ PARTIAL: dict[str, tuple[str, str]] = {
 
 # differences the engine's options ask for (zdtm.state._allowed_by_options): option -> what, why
 BY_OPTION: dict[str, tuple[str, str]] = {
+    "--join-ns": (
+        "the joined kind's namespace id (ns.KIND, ns.time_for_children) and, for net, its configuration",
+        "criu's meaning: the tree is restored into a namespace the caller prepared (zdtm/joinns.py)",
+    ),
     "--skip-in-flight": (
         "a TCP listener's accept queue (rx_queue) empty after restore",
         "criu's meaning: connections not yet accepted are forgotten at dump",

@@ -334,6 +334,7 @@ OPEN_TREE_CLONE = 0x1
 # <linux/nsfs.h>
 NS_GET_USERNS, NS_GET_PARENT = 0xB701, 0xB702
 NS_GET_OWNER_UID = 0xB704
+NS_GET_NSTYPE = 0xB703
 
 # <linux/ipc.h>, <linux/shm.h>, <linux/sem.h>, <linux/msg.h>: System V IPC
 IPC_SET, IPC_STAT, IPC_CREAT, IPC_EXCL, IPC_NOWAIT = 1, 2, 0o1000, 0o2000, 0o4000

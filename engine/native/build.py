@@ -43,15 +43,21 @@ long st_pagemap_runs(const uint64_t *ents, size_t n, uint64_t addr, uint64_t zer
 /* clone3(set_tid=[pid]) a child that does PTRACE_TRACEME and execs path: the empty restore helper. */
 long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t *set_tid);
 /* The same helper as an orphan: an intermediate child clone3()s it and exits, so its parent is the
-   reaper (as for a daemon). It waits on *go_fd (to write one byte to, once seized), then execs. */
-long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd);
+   reaper (as for a daemon). It waits on *go_fd (to write one byte to, once seized), enters join_fds as
+   st_spawn_ns_helper does, then execs. */
+long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
+                            const unsigned long *join_flags, int njoin, int exec_fd);
 /* The same helper as a sibling of the engine (CLONE_PARENT: a child of the engine's parent, criu's
-   rst_sibling). It waits on *go_fd like the orphan one. */
-long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd);
+   rst_sibling). It waits on *go_fd like the orphan one, then enters join_fds as st_spawn_ns_helper does. */
+long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
+                             const unsigned long *join_flags, int njoin, int exec_fd);
 /* The helper created in new namespaces (CLONE_NEW* in flags). With CLONE_NEWUSER it waits for one byte on
-   *go_fd (written once its uid/gid maps are), becomes the namespace's root, and then execs. */
+   *go_fd (written once its uid/gid maps are), becomes the namespace's root, and then execs. It first
+   setns()s into join_fds[i] (join_flags[i]) in order (--join-ns; exit status 100 + i if one fails) and, with
+   exec_fd >= 0, execs the helper by that fd (a joined mount namespace need not have its path). */
 long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size, const pid_t *set_tid,
-                        int *go_fd);
+                        int *go_fd, const int *join_fds, const unsigned long *join_flags, int njoin,
+                        int exec_fd);
 void st_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 """
 
@@ -72,6 +78,9 @@ SOURCE = r"""
 #include <linux/sched.h>
 
 STRUCTS
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 #define ST_PAGEMAP_SCAN _IOWR('f', 16, struct st_pm_scan_arg)
 
 static long neg_errno(long r) { return r < 0 ? -errno : r; }
@@ -179,8 +188,10 @@ long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t 
     return child;
 }
 
-long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd)
+long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
+                            const unsigned long *join_flags, int njoin, int exec_fd)
 {
+    int i;
     struct clone_args args;
     char *const argv[] = { (char *)path, NULL };
     char *const envp[] = { NULL };
@@ -205,7 +216,14 @@ long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd)
         args.set_tid_size = 1;
         child = syscall(SYS_clone3, &args, sizeof(args));
         if (child == 0) {
-            if (syscall(SYS_read, go[0], &c, 1) == 1)
+            if (syscall(SYS_read, go[0], &c, 1) != 1)
+                syscall(SYS_exit_group, 127);
+            for (i = 0; i < njoin; i++)
+                if (syscall(SYS_setns, join_fds[i], join_flags[i]))
+                    syscall(SYS_exit_group, 100 + i);
+            if (exec_fd >= 0)
+                syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+            else
                 syscall(SYS_execve, path, argv, envp);
             syscall(SYS_exit_group, 127);
         }
@@ -220,8 +238,10 @@ long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd)
     return set_tid[0];
 }
 
-long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd)
+long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
+                             const unsigned long *join_flags, int njoin, int exec_fd)
 {
+    int i;
     struct clone_args args;
     char *const argv[] = { (char *)path, NULL };
     char *const envp[] = { NULL };
@@ -245,7 +265,14 @@ long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd)
     if (child == 0) {
         /* raw syscalls only: glibc's state is the parent's */
         syscall(SYS_close, go[1]);
-        if (syscall(SYS_read, go[0], &c, 1) == 1)
+        if (syscall(SYS_read, go[0], &c, 1) != 1)
+            syscall(SYS_exit_group, 127);
+        for (i = 0; i < njoin; i++)
+            if (syscall(SYS_setns, join_fds[i], join_flags[i]))
+                syscall(SYS_exit_group, 100 + i);
+        if (exec_fd >= 0)
+            syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+        else
             syscall(SYS_execve, path, argv, envp);
         syscall(SYS_exit_group, 127);
     }
@@ -255,8 +282,10 @@ long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd)
 }
 
 long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size, const pid_t *set_tid,
-                        int *go_fd)
+                        int *go_fd, const int *join_fds, const unsigned long *join_flags, int njoin,
+                        int exec_fd)
 {
+    int i;
     struct clone_args args;
     char *const argv[] = { (char *)path, NULL };
     char *const envp[] = { NULL };
@@ -294,8 +323,14 @@ long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size,
             if (syscall(SYS_setresuid, 0, 0, 0))
                 syscall(SYS_exit_group, 125);
         }
+        for (i = 0; i < njoin; i++)
+            if (syscall(SYS_setns, join_fds[i], join_flags[i]))
+                syscall(SYS_exit_group, 100 + i);
         syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
-        syscall(SYS_execve, path, argv, envp);
+        if (exec_fd >= 0)
+            syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+        else
+            syscall(SYS_execve, path, argv, envp);
         syscall(SYS_exit_group, 127);
     }
     if (go[0] >= 0) {

@@ -16,6 +16,13 @@ Restore. The root helper is created in the new pid, mount, uts, ipc and net (and
 clone3 (set_tid = {its pid inside, its old pid outside}); a new time namespace gets the offsets that make both
 clocks continue from their dumped values before the helper enters it; then the names, the IPC and network
 sysctls, lo, and the mount tree. Every other process is forked inside and inherits them.
+
+--join-ns KIND:{PID|FILE} (criu's; engine/objects/joinns.py) puts the tree into a namespace the caller
+prepared instead: load_images takes the joined kinds out of `new` (checked and held by joinns.prepare), so
+clone_flags has no CLONE_NEW* for them and nothing of their dumped state is read or written (each drop is
+logged); the helper setns()s into them before its exec (engine/native st_spawn_ns_helper), and restore_root
+points the tree's paths (mnt) and sockets (net) at them. net, uts, ipc, time and mnt can be joined; pid and
+user cannot (refused), nor can a tree with a user namespace of its own join anything.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, timens_pb2, userns_pb2, utsns_pb2
 from engine.log import log
 from engine.native import lib
-from engine.objects import clone, nestedns, netns, nsworker, pidns, sysvipc, timens, userns
+from engine.objects import clone, joinns, nestedns, netns, nsworker, pidns, sysvipc, timens, userns
 from engine.objects.base import KernelObject
 from engine.objects.files import mqueue
 from engine.record import field, record
@@ -198,7 +205,9 @@ def dump_tree(ctx: DumpContext) -> None:
         nestedns.dump(ctx, s)
         return
     log.info("the tree has namespaces of its own: %s", ", ".join(s.dumped))
-    _outsiders(ctx, s)
+    # criu's --external net[INODE]:KEY: that namespace is the caller's, not dumped (joinns.py)
+    ext_net = joinns.dump_external(ctx, "net", s.root["net"]) if "net" in s.dumped else None
+    _outsiders(ctx, s, {"net"} if ext_net else set())
     root = ctx.root
     where = f"pid {root.pid}: its"
     if "uts" in s.dumped:
@@ -206,16 +215,17 @@ def dump_tree(ctx: DumpContext) -> None:
     if "ipc" in s.dumped:
         s.ipc, s.sysv = dump_ipc(s, _nsfd(s, "ipc"), f"{where} IPC namespace", {t.pid for t in ctx.tasks})
     if "net" in s.dumped:
-        s.net = netns.dump(ctx, _nsfd(s, "net"), root)
+        s.net = netns.external(ext_net) if ext_net else netns.dump(ctx, _nsfd(s, "net"), root)
     if "time" in s.dumped:
         s.timens = dump_time(root.pid)
     nestedns.dump(ctx, s)
 
 
-def _outsiders(ctx: DumpContext, s: NsDump) -> None:
-    """A namespace of the tree that a process outside it shares could not be given back to that process."""
+def _outsiders(ctx: DumpContext, s: NsDump, external: set[str]) -> None:
+    """A namespace of the tree that a process outside it shares could not be given back to that process
+    (unless it is external: the caller gives it back)."""
     for kind in s.dumped:
-        if kind != "pid":  # a pid ns holds only the init's descendants
+        if kind != "pid" and kind not in external:  # a pid ns holds only the init's descendants
             check_outsiders(ctx, kind, s.root[kind], f"the tree's {kind} namespace")
 
 
@@ -414,6 +424,7 @@ def load_images(ctx: RestoreContext) -> None:
             if t.alive and t.ids.HasField(name) and getattr(t.ids, name) != getattr(root, name):
                 raise RestoreError(f"pid {t.inner_pid} is in another {kind} namespace than the root: nested "
                                    "namespaces are not supported yet")
+    s.new = joinns.prepare(ctx, s.new, "user" in s.new)  # --join-ns: those kinds are the caller's
     bad = [k for k in s.new if k not in BUILT]
     if bad:
         raise RestoreError(f"the images have {', '.join(bad)} namespaces of their own: not supported yet")
@@ -515,6 +526,7 @@ def clone_flags(ctx: RestoreContext) -> int:
 def restore_root(ctx: RestoreContext, root: Task) -> None:
     """In the root helper, before it rebuilds anything: time, names, IPC and network settings, mounts."""
     s = rstate(ctx)
+    joinns.restore_root(ctx, root.pid)
     if not s.new:
         return
     if s.timens is not None:
@@ -619,6 +631,7 @@ def _settle_last_pid(ctx: RestoreContext) -> None:
 
 def restore_done(ctx: RestoreContext) -> None:
     _settle_last_pid(ctx)
+    joinns.done(ctx)
     netns.restore_done(ctx)
     userns.set_tree_root(None)
 

@@ -582,6 +582,13 @@ def _joined(msgs: list[bytes]) -> bytes:
     return b"".join(m + b"\0" * (rtnl.align(len(m)) - len(m)) for m in msgs)
 
 
+def external(key: str) -> NetDump:
+    """criu's external network namespace (--external net[INODE]:KEY): only its key in netns.img."""
+    log.info("the tree's network namespace is external (%s): not dumped, given back at restore with "
+             "--inherit-fd fd[N]:%s", key, key)
+    return NetDump(netdev_pb2.netns_entry(ext_key=key))
+
+
 def write_images(images: ImageDir, net: NetDump, ns_id: int) -> None:
     images.write("netns", net.netns, ns_id=ns_id)
     images.write("netdev", net.netdevs, ns_id=ns_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from typing import Any
 
@@ -20,14 +21,13 @@ _COMMON = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level"
            "pre_dump_mode", "force_irmap", "weak_sysctls", "skip_file_rwx_check", "display_stats",
            "timeout", "ghost_limit", "status_fd", "empty_ns", "rst_sibling", "inherit_fd",
            "leave_running", "file_locks", "tcp_skip_in_flight", "pid", "mntns_compat_mode",
-           "unprivileged", "leave_stopped"}
+           "unprivileged", "leave_stopped", "join_ns"}
 
 # fields refused whenever set to something other than their default, with the reason
 _REFUSED = {
     "root": "a container root needs mount namespace support (not yet in stasis)",
     "ext_mnt": "external mounts need mount namespace support (not yet in stasis)",
     "external": "external resources (net[...], pid[...], mnt[...]) need namespace support (not yet)",
-    "join_ns": "joining namespaces at restore needs namespace support (not yet in stasis)",
     "veths": "veth pairs need network namespace support (not in stasis)",
     "unix_sk_ino": "external unix sockets by inode are not supported (use ext_unix_sk)",
     "skip_mnt": "mount tuning needs mount namespace support (not yet in stasis)",
@@ -55,6 +55,24 @@ _REFUSED = {
 }
 
 
+_EXT_NET = re.compile(r"net\[(\d+)\]:(\S+)")  # criu's external network namespace
+
+
+def ext_netns(opts: Any, kind: str) -> tuple[tuple[int, str], ...]:
+    """external net[INODE]:KEY entries (runc's extRootNetNS at dump): that namespace is not dumped; at
+    restore the inherit_fd with the same key gives the one to restore into."""
+    out = []
+    for x in opts.external:
+        m = _EXT_NET.fullmatch(x)
+        if m:
+            out.append((int(m[1]), m[2]))
+    if out and kind != "dump":
+        log.info("external %s: a dump option (at restore the inherit_fd of that key is the namespace)",
+                 ", ".join(f"net[{i}]:{k}" for i, k in out))
+        return ()
+    return tuple(out)
+
+
 class RpcError(Exception):
     """A request refused: errno for cr_errno, one line for cr_errmsg and the log."""
 
@@ -74,6 +92,8 @@ def check(opts: Any, kind: str, service: bool) -> None:
     """Refuse what cannot be honoured (every such option in one error); log what is tolerated."""
     refused: list[str] = []
     for name, why in _REFUSED.items():
+        if name == "external" and all(_EXT_NET.fullmatch(x) for x in opts.external):
+            continue  # net[INODE]:KEY only (runc's extRootNetNS): honoured (ext_netns)
         if _set(opts, name) and getattr(opts, name):  # false, "" and empty lists are the defaults
             refused.append(f"{name}: {why}")
     for field in opts.DESCRIPTOR.fields:
@@ -151,6 +171,8 @@ def _tolerated(opts: Any, kind: str) -> None:
                 log.info("%s: a dump option (ignored at restore)", name)
     if kind == "dump" and len(opts.inherit_fd):
         log.info("inherit_fd: a restore option (ignored at dump)")
+    if kind == "dump" and len(opts.join_ns):
+        log.info("join_ns: a restore option (ignored at dump)")
     if kind == "dump" and opts.rst_sibling:
         log.info("rst_sibling: a restore option (ignored at dump)")
 
@@ -195,6 +217,28 @@ def dir_path(dfd: int) -> str:
     except OSError:
         pass
     return f"/proc/self/fd/{dfd}"
+
+
+def join_ns(opts: Any, kind: str) -> tuple[tuple[str, str, str], ...]:
+    """join_ns entries (ns, ns_file, extra_opt) as --join-ns takes them (engine/objects/joinns.py); at dump
+    they mean nothing (logged)."""
+    from engine.errors import StasisError
+    from engine.objects import joinns
+
+    if not len(opts.join_ns):
+        return ()
+    if kind != "restore":
+        log.info("join_ns: a restore option (ignored at %s)", kind)
+        return ()
+    try:
+        out = joinns.parse_all([joinns.parse(e.ns, e.ns_file, e.extra_opt if e.HasField("extra_opt") else "")
+                                for e in opts.join_ns])
+    except StasisError as exc:
+        log.error("option refused: join_ns: %s", exc)
+        raise RpcError(errno.EBADRQC, f"join_ns: {exc}") from None
+    for k, target, extra in out:
+        log.info("join_ns %s:%s%s: the tree joins that namespace", k, target, f" ({extra})" if extra else "")
+    return out
 
 
 def network_lock(opts: Any) -> str:

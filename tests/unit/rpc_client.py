@@ -75,13 +75,16 @@ def opts(images_fd: int, **kw: Any) -> Any:
 
 
 def main() -> int:
-    """JSON {images, log_file, sibling}: restore with NOTIFY, report the restored pid, its PPid, the
-    notify sequence, and whether waitpid() on it works here (it does only for a child)."""
+    """JSON {images, log_file, sibling, join_ns: [[ns, ns_file]...]}: restore with NOTIFY, report the
+    restored pid, its PPid, the notify sequence, its namespaces of the kinds joined, and whether waitpid() on
+    it works here (it does only for a child)."""
     args = json.loads(sys.argv[1])
     fd = os.open(args["images"], os.O_RDONLY | os.O_DIRECTORY)
     cli = Swrk(Path(args["images"]))
     req = rpc.criu_req(type=rpc.RESTORE, opts=opts(fd, log_file=args["log_file"], notify_scripts=True,
                                                     rst_sibling=args["sibling"]))
+    for ns, ns_file in args.get("join_ns", []):
+        req.opts.join_ns.add(ns=ns, ns_file=ns_file)
     resp = cli.call(req)
     rc = cli.close()
     out: dict[str, Any] = {"success": resp.success, "pid": resp.restore.pid, "errmsg": resp.cr_errmsg,
@@ -90,6 +93,7 @@ def main() -> int:
     if resp.success and pid > 0:
         with open(f"/proc/{pid}/status") as f:
             out["ppid"] = int(next(ln for ln in f if ln.startswith("PPid:")).split()[1])
+        out["ns"] = {ns: os.stat(f"/proc/{pid}/ns/{ns}").st_ino for ns, _ in args.get("join_ns", [])}
         os.kill(pid, 9)
         try:
             os.waitpid(pid, 0)

@@ -64,9 +64,16 @@ def test_external_mounts_and_root(tmp_path: os.PathLike[str]) -> None:
     args.external = ["mnt[ZDTM_DEV]:/nonexistent/zdtm"]
     with pytest.raises(StasisError, match="does not exist"):
         cli._ext_mounts(args, dump=False)
-    args.external = ["net[a]:b"]
-    with pytest.raises(StasisError, match=r"only mnt\[\.\.\.\]:\.\.\. and veth"):
+    args.external = ["unix[a]:b"]
+    with pytest.raises(StasisError, match=r"only mnt\[\.\.\.\]:\.\.\., veth\[\.\.\.\] and net"):
         cli._ext_mounts(args, dump=True)
+    args.external = ["net[a]:b"]  # criu's external network namespace: net[INODE]:KEY (test_join_ns_restore)
+    with pytest.raises(StasisError, match=r"expected net\[INODE\]:KEY"):
+        cli._ext_netns(args, dump=True)
+    args.external = ["net[12]:extRootNetNS"]
+    assert cli._ext_netns(args, dump=True) == ((12, "extRootNetNS"),)
+    with pytest.raises(StasisError, match=r"a dump option"):
+        cli._ext_netns(args, dump=False)
     args.root = str(tmp_path / "missing")
     with pytest.raises(StasisError, match="not a directory"):
         cli._root(args)

@@ -316,6 +316,37 @@ def test_rst_sibling(spawn: Spawner, tmp_path: Path, sibling: bool) -> None:
         spawn.pids.append(t.pid)  # ours (the subreaper's) now: killed and reaped at teardown
 
 
+@needs_root
+def test_rst_sibling_join_ns(spawn: Spawner, tmp_path: Path) -> None:
+    """runc's restore: rst_sibling with join_ns (a uts namespace the runtime names by path): the root is the
+    client's child and in that namespace."""
+    t = spawn.python()
+    resp, cli, d = _dump(tmp_path, t)
+    assert resp.success and cli.close() == 0
+    t.reap_dumped()
+    holder = subprocess.Popen(["unshare", "--uts", "--fork", "--kill-child", "sh", "-c", "echo $$ && read x"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        hpid = int(holder.stdout.readline())
+        path = f"/proc/{hpid}/ns/uts"
+        res = subprocess.run([sys.executable, str(Path(__file__).with_name("rpc_client.py")),
+                              json.dumps({"images": str(d), "log_file": "restore.log", "sibling": True,
+                                          "join_ns": [["uts", path]]})],
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        assert out["success"], out
+        assert out["ppid"] == out["me"] and out["reaped"], out
+        assert out["ns"] == {"uts": os.stat(path).st_ino}, out
+    finally:
+        if holder.stdin:
+            holder.stdin.close()
+        holder.wait(timeout=10)
+        if holder.stdout:
+            holder.stdout.close()
+
+
 # -- the service --------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -126,7 +126,7 @@ def _repeated(o: Any, name: str) -> bool:
 # honoured at restore (RestoreOptions), so no log line is owed there
 HONOURED_AT_RESTORE = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level", "log_to_stderr",
                        "ext_unix_sk", "tcp_established", "shell_job", "file_locks", "notify_scripts",
-                       "tcp_close", "network_lock", "rst_sibling", "inherit_fd"}
+                       "tcp_close", "network_lock", "rst_sibling", "inherit_fd", "join_ns"}
 
 
 @pytest.mark.parametrize("kind", ["dump", "restore"])
