@@ -41,6 +41,7 @@ class DumpOptions:
     root: str | None = None  # --root: the tree's root directory, as the engine sees it
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[MOUNTPOINT]:KEY
     ext_veths: tuple[str, ...] = ()  # --external veth[IFNAME]: a veth of the tree whose peer is outside
+    manage_cgroups: str | None = None  # --manage-cgroups: "ignore" dumps no cgroup directories
 
 
 @record
@@ -62,6 +63,8 @@ class RestoreOptions:
     root: str | None = None  # --root: the directory that becomes the tree's root mount
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[KEY]:PATH
     ext_veths: tuple[tuple[str, str], ...] = ()  # --external veth[IFNAME]:OUTNAME (the peer made outside)
+    manage_cgroups: str | None = None  # --manage-cgroups MODE (criu's); None: enter existing cgroups only
+    cgroup_roots: tuple[tuple[str | None, str], ...] = ()  # --cgroup-root [controller:]/path (None: all)
 
 
 @record

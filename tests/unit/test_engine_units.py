@@ -107,17 +107,38 @@ def test_numa_maps_shows_a_vma_with_its_own_policy() -> None:
 
 
 def test_cgroup_paths_the_engine_can_and_cannot_reach() -> None:
-    from engine.objects.cgroup import cgroup2_mount, directory, v2_path
+    from engine.objects.cgroup import V2, directory, hierarchies, parse, read
     from engine.proc import _unescape
 
     assert _unescape(r"/a\040b") == "/a b"
-    assert directory("/../elsewhere") is None and directory("relative") is None
-    mine = v2_path("/proc/self/cgroup")
-    if cgroup2_mount() is None or mine is None:
-        return
-    d = directory(mine)
-    assert d is not None and os.path.isfile(os.path.join(d, "cgroup.procs"))
-    assert directory(mine.rstrip("/") + "/no-such-cgroup-here") is None
+    got = parse("12:cpu,cpuacct:/a\n1:name=systemd:/\n0::/b:c\n")
+    assert got == {"cpu,cpuacct": "/a", "name=systemd": "/", V2: "/b:c"}
+    mounts = hierarchies()
+    mine = read("/proc/self/cgroup") or {}
+    for name, path in mine.items():
+        assert directory(mounts, name, "/../elsewhere") is None
+        assert directory(mounts, name, "relative") is None
+        if name not in mounts:
+            continue
+        d = directory(mounts, name, path)
+        assert d is not None and os.path.isfile(os.path.join(d, "cgroup.procs")), (name, path, mounts[name])
+        assert directory(mounts, name, path.rstrip("/") + "/no-such-cgroup-here") is None
+    assert directory({V2: ("/sub", "/mnt")}, V2, "/sub/x", must_exist=False) == "/mnt/x"
+    assert directory({V2: ("/sub", "/mnt")}, V2, "/other", must_exist=False) is None
+
+
+def test_cgroup_modes_and_roots_from_criu_options() -> None:
+    from engine.images.pb import criu_rpc_pb2 as rpc
+    from engine.rpc.options import cgroup_mode, cgroup_roots
+
+    assert cgroup_mode(rpc.criu_opts(images_dir_fd=1)) is None
+    assert cgroup_mode(rpc.criu_opts(images_dir_fd=1, manage_cgroups=True)) == "soft"
+    assert cgroup_mode(rpc.criu_opts(images_dir_fd=1, manage_cgroups=False)) == "ignore"
+    o = rpc.criu_opts(images_dir_fd=1, manage_cgroups=True, manage_cgroups_mode=rpc.STRICT)
+    assert cgroup_mode(o) == "strict"
+    o.cg_root.add(ctrl="pids", path="/x")
+    o.cg_root.add(path="/y")
+    assert cgroup_roots(o) == (("pids", "/x"), (None, "/y"))
 
 
 def test_late_stages_keep_syscall_user_dispatch_last_and_mdwe_after_the_mappings() -> None:
