@@ -168,7 +168,6 @@ class CgDump:
     mounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     sets: list[tuple[Member, ...]] = field(default_factory=list)  # index + 1 = set id; [0] the engine's
     of: dict[int, int] = field(default_factory=dict)  # pid -> set id
-    prefix: dict[str, str] = field(default_factory=dict)  # the root's cgroup namespace: name -> its root
 
 
 def state(ctx: DumpContext) -> CgDump:
@@ -237,17 +236,11 @@ def check(ctx: DumpContext, t: Task) -> None:
         if directory(s.mounts, name, path) is None:
             raise UnsupportedError(f"pid {t.pid}: its {_label(name)} {path} is not reachable through a mount "
                                    "of that hierarchy in the engine, so restore could not put it back")
-    if t is ctx.root and _ns_inode(t.pid) != _ns_inode("self"):
-        s.prefix = {name: mine[name][:n] for name, n in _prefixes(ctx, t, mine).items()}
-    # criu copies the root's prefixes to every other set (there is one cgroup namespace in the tree)
-    members = []
-    for name, path in sorted(mine.items()):
-        top = s.prefix.get(name, "")
-        if top and path != top and not path.startswith(top.rstrip("/") + "/"):
-            raise UnsupportedError(f"pid {t.pid}: its {_label(name)} {path} is outside the tree's cgroup "
-                                   f"namespace (whose root there is {top})")
-        members.append((name, path, len(top)))
-    s.of[t.pid] = _set_id(s, tuple(members))
+    # each process's prefixes from its own cgroup namespace (criu has one in the tree, the root's, and
+    # copies its prefixes to every set: the same result then)
+    prefix = _prefixes(ctx, t, mine) if _ns_inode(t.pid) != _ns_inode("self") else {}
+    members = tuple((name, path, prefix.get(name, 0)) for name, path in sorted(mine.items()))
+    s.of[t.pid] = _set_id(s, members)
 
 
 def _ns_inode(pid: int | str) -> int | None:
@@ -562,15 +555,21 @@ def prepare(ctx: RestoreContext, root: Task, new_ns: bool) -> None:
                 _prepare_dirs(s, name, mnt[1].rstrip("/"), list(c.dirs), "")
     if not new_ns:
         return
-    members = s.sets.get(root.core.tc.cg_set, []) if root.core.tc.HasField("cg_set") else []
+    enter_prefix(ctx, root)
+    root.injector.call(nr.unshare, CLONE_NEWCGROUP, what="unshare(CLONE_NEWCGROUP)")
+
+
+def enter_prefix(ctx: RestoreContext, t: Task) -> None:
+    """Before t unshares its cgroup namespace: into the cgroups that are that namespace's root."""
+    s = rstate(ctx)
+    members = s.sets.get(t.core.tc.cg_set, []) if t.core.tc.HasField("cg_set") else []
     if s.mode != "ignore":
+        now = read(f"/proc/{t.pid}/cgroup") or {}
         for name, path, n in members:
-            if n:
-                _enter(s, root.pid, name, path[:n])
-    inj = root.injector
-    inj.call(nr.unshare, CLONE_NEWCGROUP, what="unshare(CLONE_NEWCGROUP)")
-    log.debug("pid %d: in a new cgroup namespace at %s", root.pid,
-              ", ".join(f"{_label(n)} {p[:k]}" for n, p, k in members if k) or "the engine's cgroups")
+            if n and now.get(name) != path[:n]:
+                _enter(s, t.pid, name, path[:n])
+    log.debug("pid %d: its cgroup namespace is made at %s", t.pid,
+              ", ".join(f"{_label(n)} {p[:k]}" for n, p, k in members if k) or "its parent's cgroups")
 
 
 def _enter(s: CgRestore, pid: int, name: str, path: str) -> None:

@@ -1,16 +1,18 @@
 """Namespaces of processes of the tree other than the root's: a UTS, IPC or network namespace that a process
-made for itself (unshare) and its descendants, e.g. a child with a hostname, SysV objects or links of its own.
+made for itself (unshare) and its descendants, e.g. a child with a hostname, SysV objects or links of its own;
+and cgroup namespaces (their roots are in cgroup.img, engine/objects/cgroup.py).
 
 Dump. Each such namespace gets its own id (ids-<pid>.img) and its state in the images of that id
 (utsns-<id>.img, ipcns-var-<id>.img and the SysV images, netns/netdev/ifaddr/route images), read by a
 worker in it as the root's are. It must be owned by the tree's user namespace (or the engine's, without
 one), and no process outside the tree may share it. Sockets in a nested network namespace are refused (they
-are made in the tree's), so are other kinds (pid, mount, time, user, cgroup) nested inside the tree, naming
+are made in the tree's), so are other kinds (pid, mount, time, user) nested inside the tree, naming
 the process.
 
 Restore. A process whose namespace of a kind differs from the one of the process it is forked by gets it
 right after its clone3, before anything else is rebuilt in it: the first process of that namespace makes it
-(an injected unshare) and gives it its state; the next ones enter it (setns on an fd of the first one's,
+(an injected unshare; for a cgroup namespace, after the engine moved it into the namespace's root cgroups)
+and gives it its state; the next ones enter it (setns on an fd of the first one's,
 handed over by the engine).
 """
 
@@ -20,7 +22,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from engine.abi import nr
-from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, O_RDONLY
+from engine.abi.consts import CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, O_RDONLY
 from engine.errors import UnsupportedError
 from engine.images.pb import ipc_var_pb2, utsns_pb2
 from engine.log import log
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
     from engine.context import DumpContext, RestoreContext
     from engine.task import Task
 
-NESTABLE = {"uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET}
-FIELD = {"uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id"}
+NESTABLE = {"uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET, "cgroup": CLONE_NEWCGROUP}
+FIELD = {"uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id", "cgroup": "cgroup_ns_id"}
 
 
 # -- dump ------------------------------------------------------------------------------------------
@@ -55,7 +57,7 @@ def check(ctx: DumpContext, t: Task, kind: str, ino: int) -> None:
     if kind not in NESTABLE:
         raise UnsupportedError(f"pid {t.pid} is in another {kind} namespace than the tree's root "
                                f"{ctx.root.pid}: nested {kind} namespaces are not supported yet (only UTS, "
-                               "IPC and network namespaces of a process of the tree's own are)")
+                               "IPC, network and cgroup namespaces of a process of the tree's own are)")
     state(ctx).found.setdefault((kind, ino), t.pid)
 
 
@@ -73,6 +75,8 @@ def dump(ctx: DumpContext, ns: Any) -> None:
         namespaces.check_owner(ns, kind, ino, user, where)
         namespaces.check_outsiders(ctx, kind, ino, where)
         fd = ns.fds[(kind, ino)]
+        if kind == "cgroup":
+            continue  # its root is each member's cgns_prefix in cgroup.img (engine/objects/cgroup.py)
         if kind == "uts":
             s.uts[ino] = namespaces.dump_uts(fd, where)
         elif kind == "net":
@@ -148,13 +152,17 @@ def enter(ctx: RestoreContext, t: Task, creator: Task) -> None:
                 t.injector.call(nr.close, fd, what="close")
             log.debug("pid %d: in the %s namespace of pid %d", t.pid, kind, holder.pid)
             continue
+        if kind == "cgroup":  # made where its root is: t enters those cgroups first
+            from engine.objects import cgroup
+
+            cgroup.enter_prefix(ctx, t)
         t.injector.call(nr.unshare, flag, what=f"unshare({kind})")
         img = ctx.images
         if kind == "uts":
             namespaces.restore_uts(t, img.read_one("utsns", ns_id=mine))
         elif kind == "net":
             netns.restore(ctx, t, netns.load_images(img, mine), sockets_here=False)
-        else:
+        elif kind == "ipc":
             s.sysv[mine] = sysvipc.load_images(img, mine)
             namespaces.restore_ipc(t, img.read_one("ipcns-var", ns_id=mine), s.sysv[mine],
                                    namespaces.rstate(ctx).userns is not None)
