@@ -195,17 +195,27 @@ def _prefixes(ctx: DumpContext, t: Task, outside: dict[str, str]) -> dict[str, i
         intern = inside.get(name)
         if intern is None:
             raise UnsupportedError(f"{what}: /proc/{t.pid}/cgroup has no {_label(name)} line inside it")
-        if intern == ext:
-            continue  # unshared at the hierarchy's root (or no namespace): no prefix
-        rest = intern[1:]
-        if intern.startswith("/..") or not intern.startswith("/") or not ext.endswith(rest):
+        n = cgns_prefix(ext, intern)
+        if n is None:
             raise UnsupportedError(f"{what}: its {_label(name)} {ext} is {intern} inside it, not below the "
                                    "namespace's root: restore could not make that namespace again")
-        n = len(ext) - len(rest)
-        if n > 1 and ext[n - 1] == "/":
-            n -= 1
-        out[name] = n
+        if n:
+            out[name] = n
     return out
+
+
+def cgns_prefix(ext: str, intern: str) -> int | None:
+    """criu's cgns_prefix: how much of `ext` (a path as the engine sees it) is the cgroup namespace's root,
+    given `intern` (the same cgroup seen inside); 0 for none, None if intern is not a suffix of ext."""
+    if intern == ext:
+        return 0  # unshared at the hierarchy's root (or no namespace): no prefix
+    rest = intern[1:]
+    if intern.startswith("/..") or not intern.startswith("/") or not ext.endswith(rest):
+        return None
+    n = len(ext) - len(rest)
+    if n > 1 and ext[n - 1] == "/":
+        n -= 1
+    return n
 
 
 def check(ctx: DumpContext, t: Task) -> None:

@@ -127,6 +127,35 @@ def test_cgroup_paths_the_engine_can_and_cannot_reach() -> None:
     assert directory({V2: ("/sub", "/mnt")}, V2, "/other", must_exist=False) is None
 
 
+def test_cgns_prefix_as_criu_computes_it() -> None:
+    from engine.objects.cgroup import cgns_prefix
+
+    assert cgns_prefix("/foo/bar", "/bar") == len("/foo")
+    assert cgns_prefix("/foo", "/") == len("/foo")
+    assert cgns_prefix("/", "/") == 0 and cgns_prefix("/a/b", "/a/b") == 0
+    assert cgns_prefix("/a/x", "/../x") is None and cgns_prefix("/a/b", "/c") is None
+
+
+def test_cgroup_root_rewrites_sets_and_dirs_as_criu_does() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from engine.images.pb import cgroup_pb2
+    from engine.objects.cgroup import CgRestore, _new_roots
+
+    s = CgRestore()
+    s.controllers = [cgroup_pb2.cg_controller_entry(cnames=["pids"]),
+                     cgroup_pb2.cg_controller_entry(cnames=[""])]
+    s.controllers[0].dirs.add(dir_name="old/t")
+    s.controllers[1].dirs.add(dir_name="ns/in")
+    s.sets = {2: [("pids", "/old/t", 0), ("", "/ns/in", 3), ("cpu", "/old/t", 0)]}
+    ctx = cast(Any, SimpleNamespace(opts=SimpleNamespace(cgroup_roots=(("pids", "/new"), (None, "/all")))))
+    _new_roots(ctx, s)
+    assert s.sets[2] == [("pids", "/new", 0), ("", "/all/in", 4), ("cpu", "/old/t", 0)]
+    assert [d.dir_name for d in s.controllers[0].dirs] == ["new"]
+    assert [d.dir_name for d in s.controllers[1].dirs] == ["all/in"]
+
+
 def test_cgroup_modes_and_roots_from_criu_options() -> None:
     from engine.images.pb import criu_rpc_pb2 as rpc
     from engine.rpc.options import cgroup_mode, cgroup_roots
@@ -225,3 +254,61 @@ def test_the_semaphore_mode_is_read_without_changing_the_counter() -> None:
     finally:
         p.kill()
         p.wait()
+
+
+def test_manage_cgroups_modes_on_a_real_cgroup_v2_group() -> None:
+    """criu's modes: none/props need the group, soft writes only what it made, full writes always, strict
+    refuses an existing group; restore_abort removes what was made."""
+    import pytest
+
+    from engine.errors import RestoreError
+    from engine.images.pb import cgroup_pb2
+    from engine.objects.cgroup import V2, CgRestore, _prepare_dirs, hierarchies, read
+
+    mounts, mine = hierarchies(), read("/proc/self/cgroup") or {}
+    if V2 not in mounts or V2 not in mine or os.geteuid() != 0:
+        pytest.skip("needs root and a cgroup2 mount")
+    base = mounts[V2][1].rstrip("/")
+    rel = f"{mine[V2].rstrip('/')}/stasis-unit-{os.getpid()}"
+    d = f"{base}{rel}"
+    if not os.access(os.path.dirname(d), os.W_OK):
+        pytest.skip("the engine's cgroup v2 group is not writable")
+    e = cgroup_pb2.cgroup_dir_entry(dir_name=rel.lstrip("/"))
+    e.properties.add(name="cgroup.max.descendants", value="3")
+    kid = e.children.add(dir_name="kid")
+    kid.properties.add(name="cgroup.max.depth", value="2")
+
+    def run(mode: str) -> CgRestore:
+        s = CgRestore(mode=mode, mounts=mounts)
+        _prepare_dirs(s, V2, base, [e], "")
+        return s
+
+    def value(path: str, name: str) -> str:
+        with open(os.path.join(path, name)) as f:
+            return f.read().strip()
+
+    try:
+        for mode in ("none", "props"):
+            with pytest.raises(RestoreError, match="does not exist"):
+                run(mode)
+        s = run("soft")
+        assert s.made == [d, f"{d}/kid"]
+        assert value(d, "cgroup.max.descendants") == "3" and value(f"{d}/kid", "cgroup.max.depth") == "2"
+        with open(f"{d}/cgroup.max.descendants", "w") as f:
+            f.write("max")
+        assert run("soft").made == [] and value(d, "cgroup.max.descendants") == "max"  # not made: not written
+        assert run("none").made == [] and value(d, "cgroup.max.descendants") == "max"
+        run("full")
+        assert value(d, "cgroup.max.descendants") == "3"
+        with pytest.raises(RestoreError, match="exists already"):
+            run("strict")
+        from types import SimpleNamespace
+
+        from engine.objects import cgroup
+
+        cgroup.restore_abort(SimpleNamespace(files=SimpleNamespace(state=lambda cls: s)))  # type: ignore[arg-type]
+        assert not os.path.exists(d)
+    finally:
+        for p in (f"{d}/kid", d):
+            if os.path.isdir(p):
+                os.rmdir(p)
