@@ -304,7 +304,8 @@ def _cg_mode(args: Any) -> str | None:
     if mode is not None and mode not in MODES:
         raise StasisError(f"--manage-cgroups={mode}: expected one of {', '.join(MODES)}")
     if args.action == "dump" and args.cgroup_root:
-        raise StasisError("--cgroup-root is a restore option")
+        log.warning("--cgroup-root at dump: stasis dumps the groups at and below each process's own (criu "
+                    "would also keep the groups between the new root and them); ignored")
     return str(mode) if mode is not None else None
 
 

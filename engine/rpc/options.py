@@ -118,7 +118,8 @@ def _tolerated(opts: Any, kind: str) -> None:
         log.info("orphan_pts_master: a restored pty slave must have its master in the images (an orphan "
                  "slave is refused); no orphan-pts-master notify is sent")
     if kind == "dump" and len(opts.cg_root):
-        log.info("cg_root: a restore option (ignored at dump)")
+        log.info("cg_root at dump: stasis dumps the groups at and below each process's own (criu would also "
+                 "keep the groups between the new root and them); ignored")
     if opts.freeze_cgroup:
         log.info("freeze_cgroup %s: the tree is frozen by ptrace, the freezer is left as it is",
                  opts.freeze_cgroup)
