@@ -77,10 +77,11 @@ V1_PROPS = {
     "devices": ("devices.list",),
 }
 V1_GLOBAL = ("cgroup.clone_children", "notify_on_release", "cgroup.procs", "tasks")
-# cgroup v2 (Stasis's list; criu has none): subtree_control first, it makes the controllers' files appear
-V2_PROPS = ("cgroup.subtree_control", "cgroup.max.depth", "cgroup.max.descendants", "cpuset.cpus",
-            "cpuset.mems", "cpu.weight", "cpu.max", "memory.min", "memory.low", "memory.high", "memory.max",
-            "memory.swap.max", "memory.oom.group", "pids.max", "io.weight", "cgroup.procs")
+# cgroup v2 (Stasis's list; criu has none): the type (only "threaded" can be written) and subtree_control
+# first, they decide which controllers' files appear
+V2_PROPS = ("cgroup.type", "cgroup.subtree_control", "cgroup.max.depth", "cgroup.max.descendants",
+            "cpuset.cpus", "cpuset.mems", "cpu.weight", "cpu.max", "memory.min", "memory.low", "memory.high",
+            "memory.max", "memory.swap.max", "memory.oom.group", "pids.max", "io.weight", "cgroup.procs")
 NO_VALUE = ("cgroup.procs", "tasks")  # only their permissions are kept (criu's)
 LLONG_MAX = (1 << 63) - 1
 
@@ -243,9 +244,13 @@ def check(ctx: DumpContext, t: Task) -> None:
         if name not in s.engine:
             raise UnsupportedError(f"pid {t.pid} is in {_label(name)} {path}, a hierarchy the engine is not "
                                    "in: restore could not put it back")
-        if directory(s.mounts, name, path) is None:
+        d = directory(s.mounts, name, path)
+        if d is None:
             raise UnsupportedError(f"pid {t.pid}: its {_label(name)} {path} is not reachable through a mount "
                                    "of that hierarchy in the engine, so restore could not put it back")
+        if name == V2 and _read_value(os.path.join(d, "cgroup.type")) == "threaded":
+            raise UnsupportedError(f"pid {t.pid} is in threaded cgroup v2 {path}: a process is restored "
+                                   "through cgroup.procs, which a threaded group refuses: not supported")
     # each process's prefixes from its own cgroup namespace (criu has one in the tree, the root's, and
     # copies its prefixes to every set: the same result then)
     prefix = _prefixes(ctx, t, mine) if _ns_inode(t.pid) != _ns_inode("self") else {}
@@ -310,7 +315,10 @@ def _dir_entry(d: str, dir_name: str, props: list[str]) -> cgroup_pb2.cgroup_dir
         prop.perms.CopyFrom(_perms(st))
     for ent in sorted(os.scandir(d), key=lambda x: x.name):
         if ent.is_dir(follow_symlinks=False):
-            e.children.append(_dir_entry(ent.path, ent.name, props))
+            try:
+                e.children.append(_dir_entry(ent.path, ent.name, props))
+            except FileNotFoundError:
+                continue  # removed meanwhile by someone outside the tree: nothing to keep
     return e
 
 
@@ -480,6 +488,10 @@ def _write_props(d: str, e: cgroup_pb2.cgroup_dir_entry, what: str) -> None:
         if p.name in NO_VALUE:
             continue
         now = _read_value(full)
+        if p.name == "cgroup.type":
+            if p.value == "threaded" and now != p.value:  # the other types follow from the tree
+                _write(full, p.value, what)
+            continue
         if p.name == "cgroup.subtree_control":
             want, have = set(p.value.split()), set((now or "").split())
             if want != have:
