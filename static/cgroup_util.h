@@ -4,7 +4,8 @@
  * cgroup helpers of the cgroup tests: a hierarchy is named as in /proc/self/cgroup ("" is cgroup v2,
  * "pids", "cpu,cpuacct", "name=systemd"), found through /proc/self/mountinfo on pure v2 and hybrid hosts.
  * Directories a test makes are listed in the harness's cgroups.cleanup (removed after the item if the test
- * could not) or cgroups.between (also removed after each dump, for restore to make them again).
+ * could not) or cgroups.between (also removed after each dump, for restore to make them again); "FILE VALUE"
+ * lines of cgroups.set are written by the harness after each dump (zdtm/cycle.py).
  */
 #include <fcntl.h>
 #include <limits.h>

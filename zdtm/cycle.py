@@ -24,6 +24,9 @@ RESULT_FILE = "result.json"
 # cgroup namespace of its own cannot remove the cgroups it was in)
 CGROUPS_BETWEEN = "cgroups.between"
 CGROUPS_CLEANUP = "cgroups.cleanup"
+# "FILE VALUE" lines: cgroup files the harness writes after each dump, so that a restore that must write the
+# dumped properties back (--manage-cgroups=props, full) is seen doing it
+CGROUPS_SET = "cgroups.set"
 CGROUP_FS = "/sys/fs/cgroup/"
 SPEC_FILE = "spec.json"
 ENGINE_OUTPUT = "engine.out"
@@ -232,7 +235,7 @@ class Cycle:
                 self.compare(before, "after dump --leave-running")
             return None
         self.gone(tree)
-        remove_cgroups(self.workdir / CGROUPS_BETWEEN, "between dump and restore")
+        between_cgroups(self.workdir)
         restore = self.restore(rel_images)
         if restore.returncode != 0:
             if crfail:  # stricter than upstream: what restore cannot bring back, dump must refuse
@@ -258,6 +261,24 @@ class Cycle:
             for log in sorted(self.last_images.glob("*.log")):
                 found[log.name] = str(log)
         return found
+
+
+def between_cgroups(workdir: Path) -> None:
+    """After a dump, once the tree died: what the program asked to be undone in its cgroups."""
+    remove_cgroups(workdir / CGROUPS_BETWEEN, "between dump and restore")
+    try:
+        lines = [ln.split(None, 1) for ln in (workdir / CGROUPS_SET).read_text().splitlines() if ln.strip()]
+    except FileNotFoundError:
+        return
+    for path, value in lines:
+        if not os.path.realpath(path).startswith(CGROUP_FS) or "/.." in path:
+            raise StepFailure("harness", f"{CGROUPS_SET}: {path} is not a cgroup file under {CGROUP_FS}")
+        try:
+            with open(path, "w") as f:
+                f.write(value)
+        except OSError as exc:
+            why = f"cannot write {value!r} to {path} between dump and restore: {exc}"
+            raise StepFailure("harness", why) from None
 
 
 def remove_cgroups(listing: Path, when: str) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdtm import engine_cli, state
-from zdtm.cycle import CGROUPS_BETWEEN, remove_cgroups
+from zdtm.cycle import CGROUPS_BETWEEN, between_cgroups
 from zdtm.procs import stat_state, traced, wait_reaped
 from zdtm.program import StepFailure
 
@@ -105,7 +105,7 @@ class FaultWalk:
             if run.returncode != 0:
                 raise StepFailure("dump", f"{run.describe()} (see dump.log)")
             cycle.gone(tree)
-            remove_cgroups(cycle.workdir / CGROUPS_BETWEEN, "between dump and restore")
+            between_cgroups(cycle.workdir)
         with at(point, "faulty restore"):
             run = cycle.restore(rel, log="restore-fault.log", env={FAULT_ENV: point})
             if run.returncode != 1:
