@@ -312,3 +312,36 @@ def test_manage_cgroups_modes_on_a_real_cgroup_v2_group() -> None:
         for p in (f"{d}/kid", d):
             if os.path.isdir(p):
                 os.rmdir(p)
+
+
+def test_older_images_with_the_v2_path_only_are_still_restored() -> None:
+    """Images of older Stasis versions have core.tc.stasis.cgroup and no cg_set: the v2 move still works."""
+    import signal
+    from types import SimpleNamespace
+
+    import pytest
+
+    from engine.images.pb import core_pb2
+    from engine.objects import cgroup
+
+    mounts, mine = cgroup.hierarchies(), cgroup.read("/proc/self/cgroup") or {}
+    if cgroup.V2 not in mounts or cgroup.V2 not in mine or os.geteuid() != 0:
+        pytest.skip("needs root and a cgroup2 mount")
+    rel = f"{mine[cgroup.V2].rstrip('/')}/stasis-unit-old-{os.getpid()}"
+    d = f"{mounts[cgroup.V2][1].rstrip('/')}{rel}"
+    os.mkdir(d)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        signal.pause()
+        os._exit(0)
+    try:
+        core = core_pb2.core_entry(mtype=core_pb2.core_entry.X86_64)
+        core.tc.stasis.cgroup = rel
+        s = cgroup.CgRestore(mounts=mounts, engine=mine)
+        ctx = SimpleNamespace(files=SimpleNamespace(state=lambda cls: s))
+        cgroup.restore(ctx, SimpleNamespace(pid=pid, core=core))  # type: ignore[arg-type]
+        assert cgroup.v2_path(f"/proc/{pid}/cgroup") == rel
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.rmdir(d)
