@@ -14,6 +14,7 @@ from engine.abi.consts import (
     CAP_CHECKPOINT_RESTORE,
     CAP_SYS_ADMIN,
     CAP_SYS_RESOURCE,
+    CLONE_NEWCGROUP,
     CLONE_NEWUSER,
     KCMP_VM,
     MADV_GUARD_INSTALL,
@@ -210,6 +211,24 @@ def _cgroup2() -> bool:
     return cgroup2_mount() is not None
 
 
+def _cgroup_v1() -> bool:
+    """A cgroup v1 hierarchy the engine is in and has a mount of (a hybrid host)."""
+    from engine.objects.cgroup import V2, hierarchies
+
+    return any(name != V2 for name in hierarchies())
+
+
+def _cgroupns() -> bool:
+    """A child of ours can make a cgroup namespace (4.6)."""
+    if not os.path.exists("/proc/self/ns/cgroup"):
+        return False
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(0 if lib.st_syscall(nr.unshare, CLONE_NEWCGROUP, 0, 0, 0, 0, 0) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 @record(frozen=True)
 class Feature:
     name: str
@@ -343,6 +362,11 @@ FEATURES = (
             "nothing: a kernel without NUMA has no memory policy to keep"),
     Feature("cgroup2", _cgroup2, "a cgroup2 mount the engine can see",
             "processes in another cgroup v2 than the engine's are refused at dump"),
+    Feature("cgroup_v1", _cgroup_v1, "cgroup v1 hierarchies the engine has mounts of (a hybrid host)",
+            "nothing on a pure cgroup v2 host; a process in another v1 cgroup than the engine's is refused "
+            "where the engine has no mount of that hierarchy"),
+    Feature("cgroupns", _cgroupns, "cgroup namespaces: unshare(CLONE_NEWCGROUP) (4.6)",
+            "a tree with a cgroup namespace of its own cannot be dumped or restored"),
     Feature("eventfd_sem", _eventfd_semaphore, "eventfd-semaphore in an eventfd's fdinfo (not in 6.1)",
             "the EFD_SEMAPHORE mode is found by reading each eventfd through a copy and writing back what "
             "was read (same counter; refused if a reader outside the tree races with it)"),

@@ -60,6 +60,12 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
      "dump: sign the images' digests with this key file (HMAC-SHA256; at least 16 bytes)"),
     (("--verify-key",), "verify_key", "str", None, None,
      "restore: refuse images whose signature does not verify with this key file"),
+    (("--manage-cgroups",), "manage_cgroups", "str", None, None,
+     "cgroups: MODE none (the default: enter existing cgroups), props, soft (the mode without =MODE), full, "
+     "strict or ignore, as in criu"),
+    (("--cgroup-root",), "cgroup_root", "append", None, None,
+     "restore: [controller:]/path - the dumped cgroups of that controller (of all without one; v2 is '') "
+     "go under /path"),
     (("--timeout",), "timeout", "float", 10.0, None, None),
     (("--pre-dump-mode",), "pre_dump_mode", "str", "splice", ("splice", "read"), None),
     (("--root",), "root", "str", None, None, None),
@@ -160,9 +166,13 @@ def _version() -> str:
 
 
 def normalize(argv: list[str]) -> list[str]:
-    """criu quirks: `-verbosity=0` (one dash), `-v4`, bare `-v`/`-vvv` (count)."""
+    """criu quirks: `-verbosity=0` (one dash), `-v4`, bare `-v`/`-vvv` (count), `--manage-cgroups` without
+    a mode (soft)."""
     out: list[str] = []
     for a in argv:
+        if a == "--manage-cgroups":
+            out.append("--manage-cgroups=soft")
+            continue
         if a.startswith("-verbosity"):
             a = "-" + a
         m = re.fullmatch(r"-(v+)", a)
@@ -276,7 +286,7 @@ def _run(args: Any) -> int:
                          tcp_established=args.tcp_established or args.tcp_close,
                          tcp_close=args.tcp_close, skip_in_flight=args.skip_in_flight,
                          ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
-                         sign_key=args.sign_key))
+                         sign_key=args.sign_key, manage_cgroups=_cg_mode(args)))
         return 0
     from engine.context import RestoreOptions
     from engine.restore import restore
@@ -289,13 +299,40 @@ def _run(args: Any) -> int:
                                   tcp_established=args.tcp_established, tcp_close=args.tcp_close,
                                   ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
                                   inherit_fds=_inherit_fds(args.inherit_fd), verify_key=args.verify_key,
-                                  join_ns=_join_ns(args.join_ns or [])))
+                                  join_ns=_join_ns(args.join_ns or []),
+                                  manage_cgroups=_cg_mode(args), cgroup_roots=_cg_roots(args)))
 
 
 def _join_ns(specs: list[str]) -> tuple[tuple[str, str, str], ...]:
     from engine.objects import joinns
 
     return joinns.parse_all([joinns.parse_arg(s) for s in specs])
+
+
+
+def _cg_mode(args: Any) -> str | None:
+    from engine.objects.cgroup import MODES
+
+    mode = args.manage_cgroups
+    if mode is not None and mode not in MODES:
+        raise StasisError(f"--manage-cgroups={mode}: expected one of {', '.join(MODES)}")
+    if args.action == "dump" and args.cgroup_root:
+        log.warning("--cgroup-root at dump: stasis dumps the groups at and below each process's own (criu "
+                    "would also keep the groups between the new root and them); ignored")
+    return str(mode) if mode is not None else None
+
+
+def _cg_roots(args: Any) -> tuple[tuple[str | None, str], ...]:
+    """criu's --cgroup-root [controller:]/path; ':/path' names cgroup v2."""
+    out: list[tuple[str | None, str]] = []
+    for spec in args.cgroup_root or ():
+        ctl, sep, path = spec.partition(":")  # criu: up to the first ':'
+        if not sep:
+            ctl, path = "", spec
+        if not path.startswith("/"):
+            raise StasisError(f"--cgroup-root {spec}: expected [controller:]/path")
+        out.append((ctl if sep else None, path))
+    return tuple(out)
 
 
 def _inherit_fds(specs: list[str]) -> tuple[tuple[int, str], ...]:

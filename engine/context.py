@@ -42,6 +42,7 @@ class DumpOptions:
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[MOUNTPOINT]:KEY
     ext_veths: tuple[str, ...] = ()  # --external veth[IFNAME]: a veth of the tree whose peer is outside
     ext_netns: tuple[tuple[int, str], ...] = ()  # --external net[INODE]:KEY: not dumped (criu's, runc's)
+    manage_cgroups: str | None = None  # --manage-cgroups: "ignore" dumps no cgroup directories
 
 
 @record
@@ -64,6 +65,8 @@ class RestoreOptions:
     ext_mounts: tuple[tuple[str, str], ...] = ()  # --external mnt[KEY]:PATH
     ext_veths: tuple[tuple[str, str], ...] = ()  # --external veth[IFNAME]:OUTNAME (the peer made outside)
     join_ns: tuple[tuple[str, str, str], ...] = ()  # --join-ns KIND:{PID|FILE}[,EXTRA] (objects/joinns.py)
+    manage_cgroups: str | None = None  # --manage-cgroups MODE (criu's); None: enter existing cgroups only
+    cgroup_roots: tuple[tuple[str | None, str], ...] = ()  # --cgroup-root [controller:]/path (None: all)
 
 
 @record

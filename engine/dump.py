@@ -23,7 +23,7 @@ from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir, digest
 from engine.images.pb import inventory_pb2
 from engine.log import log
-from engine.objects import namespaces
+from engine.objects import cgroup, namespaces
 from engine.objects.files import tcp
 from engine.objects.files.table import FileTable
 from engine.objects.ids import Ids
@@ -190,6 +190,7 @@ def _write_images(ctx: DumpContext) -> None:
     if tcp_close:
         inv.tcp_close = True
     inv.root_ids.CopyFrom(ctx.ids.root_ids())
+    inv.root_cg_set = cgroup.root_set(ctx)
     for name, value in namespaces.root_ids(ctx).items():
         setattr(inv.root_ids, name, value)
     inv.plugins_entry.SetInParent()

@@ -5,7 +5,8 @@
   pids, threads, fds, maps and mounts (for a program that holds still; else its root alive), no task traced
   (TracerPid 0) or left in a tracing stop;
 - a restore that fails at any point exits 1 and leaves nothing behind: no process of the tree exists once
-  the container's pid 1 reaped what the engine killed, and no pidfile; a good restore of the same images
+  the container's pid 1 reaped what the engine killed, no pidfile and no cgroup it made (the program's
+  cgroups.between, removed before each restore); a good restore of the same images
   then works.
 
 The steps are the cycle's own (zdtm.cycle.Cycle); a failure names the point and the step.
@@ -13,6 +14,7 @@ The steps are the cycle's own (zdtm.cycle.Cycle); a failure names the point and 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdtm import engine_cli, state
+from zdtm.cycle import CGROUPS_BETWEEN, between_cgroups
 from zdtm.procs import stat_state, traced, wait_reaped
 from zdtm.program import StepFailure
 
@@ -102,6 +105,7 @@ class FaultWalk:
             if run.returncode != 0:
                 raise StepFailure("dump", f"{run.describe()} (see dump.log)")
             cycle.gone(tree)
+            between_cgroups(cycle.workdir)
         with at(point, "faulty restore"):
             run = cycle.restore(rel, log="restore-fault.log", env={FAULT_ENV: point})
             if run.returncode != 1:
@@ -117,9 +121,19 @@ class FaultWalk:
                     raise StepFailure("leftovers", f"the failed restore left pids {extra} in the container")
             if self.test.pidfile.exists():
                 raise StepFailure("pidfile", f"the failed restore created {self.test.pidfile.name}")
+            made = [p for p in _listed(cycle.workdir / CGROUPS_BETWEEN) if os.path.isdir(p)]
+            if made:
+                raise StepFailure("leftovers", f"the failed restore left the cgroups it made: {made}")
         with at(point, "good restore"):
             run = cycle.restore(rel)
             if run.returncode != 0:
                 raise StepFailure("restore", f"{run.describe()} (see restore.log)")
             cycle.restored(before, f"after the good restore following a failure at {point}")
         self._done(rel)
+
+
+def _listed(listing: Path) -> list[str]:
+    try:
+        return [ln.strip() for ln in listing.read_text().splitlines() if ln.strip()]
+    except FileNotFoundError:
+        return []

@@ -6,7 +6,7 @@ Per pid: its thread ids, its fds (numbers, link targets, fdinfo), its address sp
 VmFlags, NUMA policy, protection key, file path + offset, anon name, map_files mode; adjacent ranges with the
 same attributes are merged, so that a split or merge of identical VMAs is not a difference), its mounts,
 and its fields: per thread /proc/PID/task/TID/status, stat (the fields a program sees that must not
-change), children, ioprio and sched_getattr; per process limits, personality, cgroup, oom_score_adj,
+change), children, cgroup, ioprio and sched_getattr; per process limits, personality, cgroup, oom_score_adj,
 coredump_filter, autogroup, timerslack_ns, loginuid, sessionid, cmdline, environ, auxv, cwd/root/exe,
 namespaces, POSIX timers and its entries of /proc/locks. A zombie shows only its status and stat.
 On the first pid of a network namespace other than the harness's: that namespace's links, addresses,
@@ -237,6 +237,8 @@ def _thread(tdir: Path, tid: int, out: dict[str, str], zombie: bool, syscalls: b
     if zombie:
         return
     out[f"{prefix}children"] = " ".join(sorted(_read(tdir / "children").split(), key=int))
+    if not leader:  # its own cgroups (v1 tasks files, v2 threaded groups); the leader has its process's
+        out[f"{prefix}cgroup"] = " ".join(_read(tdir / "cgroup").split())
     if syscalls:
         _syscalls(tid, prefix, out)
 

@@ -10,6 +10,7 @@ from engine.record import record
 
 from . import magic
 from .pb import (
+    cgroup_pb2,
     core_pb2,
     fdinfo_pb2,
     file_lock_pb2,
@@ -111,6 +112,7 @@ SCHEMAS: dict[str, Schema] = {
         Schema("NETNS", netdev_pb2.netns_entry),
         Schema("NETDEV", netdev_pb2.net_device_entry),
         Schema("USERNS", userns_pb2.userns_entry),
+        Schema("CGROUP", cgroup_pb2.cgroup_entry),
     )
 }
 
@@ -178,6 +180,7 @@ FILES: dict[str, ImageFile] = {
     "route6": ImageFile("route6-{ns_id}.img", None),  # `ip -6 route save`
     "nftables": ImageFile("nftables-{ns_id}.img", None),  # `nft list ruleset` text
     "userns": ImageFile("userns-{ns_id}.img", "USERNS"),
+    "cgroup": ImageFile("cgroup.img", "CGROUP"),
     "stats-dump": ImageFile("stats-dump", "STATS"),
     "stats-restore": ImageFile("stats-restore", "STATS"),
 }

@@ -5,12 +5,12 @@ tree is engine/objects/mounts.py).
 Dump. A kind is dumped when the tree's root has a namespace of it other than the engine's (as CRIU decides).
 Every namespace seen is held by an fd for the whole dump (inode numbers are reused once a namespace is
 freed). What restore cannot rebuild is refused while the tree runs on, naming the process and the kind:
-processes of the tree in different namespaces of one kind (but the nested user, UTS, IPC and network
-namespaces of nestedns.py and the nested pid namespaces of pidns.py), a tree-root pid namespace without its
-init as the root, a process that unshared a time namespace for its children only, cgroup namespaces, a
-user namespace of the tree's owned by another uid or without a pid namespace (userns.py), a namespace
-shared with a process outside the tree, and what netns.py cannot rebuild of a network namespace (it names
-the device, address, route or rule).
+processes of the tree in different namespaces of one kind (but the nested user, mount, UTS, IPC, network,
+cgroup namespaces of nestedns.py, the nested pid and time ones of pidns.py, timens.py), a tree-root pid
+namespace without its init as the root, a process that unshared a pid or time namespace for its children
+with none in it, a user namespace of the tree's owned by another uid or without a pid namespace
+(userns.py), a namespace shared with a process outside the tree, and what netns.py cannot rebuild of a
+network namespace (it names the device, address, route or rule).
 
 Restore. The root helper is created in the new pid, mount, uts, ipc and net (and user) namespaces by one
 clone3 (set_tid = {its pid inside, its old pid outside}); a new time namespace gets the offsets that make both
@@ -71,8 +71,8 @@ KINDS = (
 )
 FLAG = {k: f for k, _, f in KINDS}
 FIELD = {k: f for k, f, _ in KINDS}
-# the kinds restore can make new (cgroup namespaces are refused at dump)
-BUILT = ("pid", "net", "ipc", "uts", "mnt", "time", "user")
+# the kinds restore can make new
+BUILT = ("pid", "net", "ipc", "uts", "mnt", "time", "user", "cgroup")
 
 CLOCK_MONOTONIC, CLOCK_BOOTTIME = 1, 7
 NSEC = 1_000_000_000
@@ -165,9 +165,6 @@ def check(ctx: DumpContext, t: Task) -> None:
         if kind in mine and mine[kind] != s.root.get(kind) and kind not in ("pid", "time"):
             nestedns.check(ctx, t, kind, mine[kind])  # one of its own: refused unless it is of a kind done
     if t is ctx.root:
-        if "cgroup" in s.dumped:
-            raise UnsupportedError(f"pid {t.pid} has a cgroup namespace of its own: cgroup namespaces are "
-                                   "not supported yet")
         if "user" in s.dumped and "pid" not in s.dumped:
             raise UnsupportedError(f"pid {t.pid} has a user namespace of its own but not a pid namespace: "
                                    "not supported yet (its processes could not get their pids back from "
@@ -518,7 +515,7 @@ def clone_flags(ctx: RestoreContext) -> int:
     already holds the child, and its offsets could not be set any more)."""
     flags = 0
     for kind in rstate(ctx).new:
-        if kind != "time":
+        if kind not in ("time", "cgroup"):  # cgroup: unshared in its prefix cgroups (cgroup.prepare)
             flags |= FLAG[kind]
     return flags
 
@@ -526,6 +523,9 @@ def clone_flags(ctx: RestoreContext) -> int:
 def restore_root(ctx: RestoreContext, root: Task) -> None:
     """In the root helper, before it rebuilds anything: time, names, IPC and network settings, mounts."""
     s = rstate(ctx)
+    from engine.objects import cgroup
+
+    cgroup.prepare(ctx, root, "cgroup" in s.new)  # first: a cgroup2 mount shows its namespace
     joinns.restore_root(ctx, root.pid)
     if not s.new:
         return

@@ -9,12 +9,13 @@ netns/netdev/ifaddr/route images), read by a worker in it as the root's are. A u
 child of the tree's (userns.dump_nested: maps and owner in its parent's view); every other one must be owned
 by the user namespace of its first process, and no process outside the tree may share it. Sockets in a
 nested network namespace are refused (they are made in the tree's); what nestedmnt.py cannot rebuild of a
-mount namespace is refused there; cgroup namespaces nested inside the tree are refused, naming the process.
+mount namespace is refused there. A cgroup namespace's root is in cgroup.img (engine/objects/cgroup.py).
 
 Restore. A process whose namespace of a kind differs from the one of the process it is forked by gets it
 right after its clone3, before anything else is rebuilt in it, its user namespace first (the others are
 then owned by it): the first process of that namespace makes it (an injected unshare; the engine, or a
-worker in the parent user namespace, writes a new user namespace's maps) and gives it its state; the next
+worker in the parent user namespace, writes a new user namespace's maps; a cgroup namespace is made
+after the engine moved it into the namespace's root cgroups) and gives it its state; the next
 ones enter it (setns on an fd of the first one's, handed over by the engine).
 """
 
@@ -25,7 +26,15 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from engine.abi import nr
-from engine.abi.consts import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWUTS, O_RDONLY
+from engine.abi.consts import (
+    CLONE_NEWCGROUP,
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWUSER,
+    CLONE_NEWUTS,
+    O_RDONLY,
+)
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import ipc_var_pb2, userns_pb2, utsns_pb2
 from engine.log import log
@@ -39,8 +48,9 @@ if TYPE_CHECKING:
 
 # a user namespace first: at restore the others are made inside it (so owned by it)
 NESTABLE = {"user": CLONE_NEWUSER, "mnt": CLONE_NEWNS, "uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC,
-            "net": CLONE_NEWNET}
-FIELD = {"user": "user_ns_id", "mnt": "mnt_ns_id", "uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id"}
+            "net": CLONE_NEWNET, "cgroup": CLONE_NEWCGROUP}
+FIELD = {"user": "user_ns_id", "mnt": "mnt_ns_id", "uts": "uts_ns_id", "ipc": "ipc_ns_id", "net": "net_ns_id",
+         "cgroup": "cgroup_ns_id"}
 
 
 # -- dump ------------------------------------------------------------------------------------------
@@ -62,8 +72,9 @@ def check(ctx: DumpContext, t: Task, kind: str, ino: int) -> None:
     """t is in a namespace of `kind` other than the root's (namespaces.check found it)."""
     if kind not in NESTABLE:
         raise UnsupportedError(f"pid {t.pid} is in another {kind} namespace than the tree's root "
-                               f"{ctx.root.pid}: nested {kind} namespaces are not supported yet (only user, "
-                               "UTS, IPC and network namespaces of a process of the tree's own are)")
+                               f"{ctx.root.pid}: nested {kind} namespaces are not supported yet (only "
+                               "user, mount, UTS, IPC, network and cgroup namespaces of a process of the "
+                               "tree's own are)")
     s = state(ctx)
     s.found.setdefault((kind, ino), t.pid)
     if kind == "user" and ino not in s.user:  # now: the credentials are read through its maps
@@ -71,7 +82,8 @@ def check(ctx: DumpContext, t: Task, kind: str, ino: int) -> None:
 
         ns = namespaces.state(ctx)
         groups = [int(g) for g in t.leader.facts.status["Groups"].split()]
-        s.user[ino] = userns.dump_nested(t.pid, ns.fds[("user", ino)], ns.root.get("user"), ns.userns, groups)
+        s.user[ino] = userns.dump_nested(t.pid, ns.fds[("user", ino)], ns.root.get("user"), ns.userns,
+                                         groups)
 
 
 def user_of(ctx: DumpContext, t: Task) -> userns_pb2.userns_entry | None:
@@ -106,6 +118,8 @@ def dump(ctx: DumpContext, ns: Any) -> None:
                 if t.alive and ns.of.get(t.pid, {}).get("mnt") == ino:
                     nestedmnt.check_paths(ctx, t, ctx.root)
             continue
+        if kind == "cgroup":
+            continue  # its root is each member's cgns_prefix in cgroup.img (engine/objects/cgroup.py)
         if kind == "uts":
             s.uts[ino] = namespaces.dump_uts(fd, where)
         elif kind == "net":
@@ -193,12 +207,16 @@ def enter(ctx: RestoreContext, t: Task, creator: Task) -> None:
             nestedmnt.restore(ctx, t, mine)
             s.holders[(kind, mine)] = t
             continue
+        if kind == "cgroup":  # made where its root is: t enters those cgroups first
+            from engine.objects import cgroup
+
+            cgroup.enter_prefix(ctx, t)
         t.injector.call(nr.unshare, flag, what=f"unshare({kind})")
         if kind == "uts":
             namespaces.restore_uts(t, img.read_one("utsns", ns_id=mine))
         elif kind == "net":
             netns.restore(ctx, t, netns.load_images(img, mine), sockets_here=False)
-        else:
+        elif kind == "ipc":
             s.sysv[mine] = sysvipc.load_images(img, mine)
             namespaces.restore_ipc(t, img.read_one("ipcns-var", ns_id=mine), s.sysv[mine],
                                    namespaces.rstate(ctx).userns is not None)

@@ -35,10 +35,10 @@ _REFUSED = {
     "auto_ext_mnt": "mount tuning needs mount namespace support (not yet in stasis)",
     "ext_sharing": "mount tuning needs mount namespace support (not yet in stasis)",
     "ext_masters": "mount tuning needs mount namespace support (not yet in stasis)",
-    "cgroup_props": "cgroup properties are not dumped or restored by stasis",
-    "cgroup_props_file": "cgroup properties are not dumped or restored by stasis",
-    "cgroup_dump_controller": "cgroup controllers are not dumped by stasis (cgroup v2 membership only)",
-    "cgroup_yard": "stasis has no cgroup yard (cgroup v2 membership only)",
+    "cgroup_props": "stasis dumps its built-in cgroup property lists only (no custom ones)",
+    "cgroup_props_file": "stasis dumps its built-in cgroup property lists only (no custom ones)",
+    "cgroup_dump_controller": "stasis dumps every controller of the tree's cgroups (no selection)",
+    "cgroup_yard": "stasis reaches cgroups through the engine's own mounts (no cgroup yard)",
     "ps": "page servers are not supported by stasis",
     "parent_img": "incremental dumps (a parent image) are not supported by stasis yet",
     "exec_cmd": "exec after restore is not supported by stasis",
@@ -115,11 +115,9 @@ def check(opts: Any, kind: str, service: bool) -> None:
         what = "CLONE_NEWNET (an empty network namespace)" if opts.empty_ns == CLONE_NEWNET else \
             f"{opts.empty_ns:#x}"
         refused.append(f"empty_ns={what}: needs network namespace support (not yet in stasis)")
-    if opts.HasField("manage_cgroups_mode") and opts.manage_cgroups_mode in (2, 4, 5):  # PROPS FULL STRICT
-        name = opts.DESCRIPTOR.fields_by_name["manage_cgroups_mode"].enum_type.values_by_number[
-            opts.manage_cgroups_mode].name
-        refused.append(f"manage_cgroups_mode={name}: stasis restores cgroup v2 membership only, "
-                       "no cgroup properties (soft, ignore or default)")
+    for r in opts.cg_root:
+        if not r.path.startswith("/"):
+            refused.append(f"cg_root {r.ctrl}:{r.path}: the new root must be an absolute cgroup path")
     if service and opts.rst_sibling:
         refused.append("rst_sibling: not allowed in the standalone service (swrk only)")
     if service and len(opts.inherit_fd):
@@ -139,17 +137,9 @@ def _tolerated(opts: Any, kind: str) -> None:
     if opts.orphan_pts_master:
         log.info("orphan_pts_master: a restored pty slave must have its master in the images (an orphan "
                  "slave is refused); no orphan-pts-master notify is sent")
-    if opts.HasField("manage_cgroups") or opts.HasField("manage_cgroups_mode") or len(opts.cg_root):
-        said = []
-        if opts.HasField("manage_cgroups"):
-            said.append(f"manage_cgroups={opts.manage_cgroups}")
-        if opts.HasField("manage_cgroups_mode"):
-            said.append("manage_cgroups_mode=" + opts.DESCRIPTOR.fields_by_name["manage_cgroups_mode"]
-                        .enum_type.values_by_number[opts.manage_cgroups_mode].name)
-        if len(opts.cg_root):
-            said.append(f"{len(opts.cg_root)} cg_root ignored")
-        log.info("cgroups (%s): cgroup v2 membership is restored as dumped, relative to the engine's cgroup2 "
-                 "mount; no properties, no cgroup v1", ", ".join(said))
+    if kind == "dump" and len(opts.cg_root):
+        log.info("cg_root at dump: stasis dumps the groups at and below each process's own (criu would also "
+                 "keep the groups between the new root and them); ignored")
     if opts.freeze_cgroup:
         log.info("freeze_cgroup %s: the tree is frozen by ptrace, the freezer is left as it is",
                  opts.freeze_cgroup)
@@ -249,3 +239,22 @@ def network_lock(opts: Any) -> str:
     if opts.network_lock == 1:
         log.info("network_lock IPTABLES: stasis locks TCP peers with nftables")
     return "nftables"
+
+
+# criu_cg_mode -> the engine's --manage-cgroups mode (DEFAULT is criu's soft)
+_CG_MODES = {0: "ignore", 1: "none", 2: "props", 3: "soft", 4: "full", 5: "strict", 6: "soft"}
+
+
+def cgroup_mode(opts: Any) -> str | None:
+    """criu's: manage_cgroups true is soft, false ignore; manage_cgroups_mode overrides it."""
+    mode = None
+    if opts.HasField("manage_cgroups"):
+        mode = "soft" if opts.manage_cgroups else "ignore"
+    if opts.HasField("manage_cgroups_mode"):
+        mode = _CG_MODES.get(opts.manage_cgroups_mode, "soft")
+    return mode
+
+
+def cgroup_roots(opts: Any) -> tuple[tuple[str | None, str], ...]:
+    """cg_root entries: (controller, or None for all; "" is cgroup v2, new root)."""
+    return tuple((r.ctrl if r.HasField("ctrl") else None, r.path) for r in opts.cg_root)

@@ -21,7 +21,17 @@ from engine.errors import StasisError, UnsupportedError
 from engine.images.pb import criu_rpc_pb2 as rpc
 from engine.log import CRITICAL, log
 from engine.rpc import MAJOR, MINOR
-from engine.rpc.options import RpcError, check, dir_path, ext_netns, join_ns, network_lock, peer_dir
+from engine.rpc.options import (
+    RpcError,
+    cgroup_mode,
+    cgroup_roots,
+    check,
+    dir_path,
+    ext_netns,
+    join_ns,
+    network_lock,
+    peer_dir,
+)
 
 KEEP_OPEN_TYPES = (rpc.VERSION, rpc.FEATURE_CHECK)
 # features FEATURE_CHECK reports: memory tracking (pre-dumps), lazy pages, a pidfd store for
@@ -274,7 +284,7 @@ class Session:
                          tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
                          skip_in_flight=opts.tcp_skip_in_flight, ext_unix_sk=opts.ext_unix_sk,
                          network_lock=network_lock(opts), notify=self._hook,
-                         ext_netns=ext_netns(opts, "dump")))
+                         ext_netns=ext_netns(opts, "dump"), manage_cgroups=cgroup_mode(opts)))
         log.info("dump of %d done", pid)
         resp = rpc.criu_resp(type=rpc.DUMP, success=True)
         resp.dump.SetInParent()
@@ -303,7 +313,8 @@ class Session:
                                tcp_established=opts.tcp_established, tcp_close=opts.tcp_close,
                                ext_unix_sk=opts.ext_unix_sk, network_lock=network_lock(opts),
                                inherit_fds=tuple(inherit), sibling=opts.rst_sibling, notify=self._hook,
-                               join_ns=joins))
+                               join_ns=joins, manage_cgroups=cgroup_mode(opts),
+                               cgroup_roots=cgroup_roots(opts)))
         log.info("restore done: root pid %d", self.restored_pid)
         resp = rpc.criu_resp(type=rpc.RESTORE, success=True)
         resp.restore.pid = self.restored_pid

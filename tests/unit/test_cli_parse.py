@@ -18,6 +18,8 @@ SAME = [
     ["dump", "-t", "3", "--ghost-limit", "3M"],
     ["show", "images/core-1.img"],
     ["dump", "-t", "1", "-t", "2", "--pre-dump-mode", "read"],
+    ["restore", "--manage-cgroups", "--cgroup-root", "pids:/x", "--cgroup-root=/all"],
+    ["dump", "-t", "3", "--manage-cgroups=ignore"],
 ]
 ARGPARSE_DECIDES = [
     [], ["frobnicate"], ["--version"], ["dump", "--help"], ["dump", "-t", "x"], ["dump", "-t", "-1"],
@@ -39,3 +41,15 @@ def test_fast_parse_agrees_with_argparse(argv: list[str]) -> None:
 @pytest.mark.parametrize("argv", ARGPARSE_DECIDES, ids=" ".join)
 def test_fast_parse_leaves_the_rest_to_argparse(argv: list[str]) -> None:
     assert cli.fast_parse(cli.normalize(argv)) is None
+
+
+def test_manage_cgroups_without_a_mode_is_soft_and_cgroup_roots_as_criu_reads_them() -> None:
+    args = cli.parse_args(cli.normalize(["restore", "--manage-cgroups", "--cgroup-root", "pids:/x",
+                                         "--cgroup-root=/all", "--cgroup-root", ":/v2"]))
+    assert args.manage_cgroups == "soft"
+    assert cli._cg_roots(args) == (("pids", "/x"), (None, "/all"), ("", "/v2"))
+    from engine.errors import StasisError
+
+    args.manage_cgroups = "sometimes"
+    with pytest.raises(StasisError, match="--manage-cgroups=sometimes"):
+        cli._cg_mode(args)

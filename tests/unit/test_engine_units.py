@@ -107,17 +107,67 @@ def test_numa_maps_shows_a_vma_with_its_own_policy() -> None:
 
 
 def test_cgroup_paths_the_engine_can_and_cannot_reach() -> None:
-    from engine.objects.cgroup import cgroup2_mount, directory, v2_path
+    from engine.objects.cgroup import V2, directory, hierarchies, parse, read
     from engine.proc import _unescape
 
     assert _unescape(r"/a\040b") == "/a b"
-    assert directory("/../elsewhere") is None and directory("relative") is None
-    mine = v2_path("/proc/self/cgroup")
-    if cgroup2_mount() is None or mine is None:
-        return
-    d = directory(mine)
-    assert d is not None and os.path.isfile(os.path.join(d, "cgroup.procs"))
-    assert directory(mine.rstrip("/") + "/no-such-cgroup-here") is None
+    got = parse("12:cpu,cpuacct:/a\n1:name=systemd:/\n0::/b:c\n")
+    assert got == {"cpu,cpuacct": "/a", "name=systemd": "/", V2: "/b:c"}
+    mounts = hierarchies()
+    mine = read("/proc/self/cgroup") or {}
+    for name, path in mine.items():
+        assert directory(mounts, name, "/../elsewhere") is None
+        assert directory(mounts, name, "relative") is None
+        if name not in mounts:
+            continue
+        d = directory(mounts, name, path)
+        assert d is not None and os.path.isfile(os.path.join(d, "cgroup.procs")), (name, path, mounts[name])
+        assert directory(mounts, name, path.rstrip("/") + "/no-such-cgroup-here") is None
+    assert directory({V2: ("/sub", "/mnt")}, V2, "/sub/x", must_exist=False) == "/mnt/x"
+    assert directory({V2: ("/sub", "/mnt")}, V2, "/other", must_exist=False) is None
+
+
+def test_cgns_prefix_as_criu_computes_it() -> None:
+    from engine.objects.cgroup import cgns_prefix
+
+    assert cgns_prefix("/foo/bar", "/bar") == len("/foo")
+    assert cgns_prefix("/foo", "/") == len("/foo")
+    assert cgns_prefix("/", "/") == 0 and cgns_prefix("/a/b", "/a/b") == 0
+    assert cgns_prefix("/a/x", "/../x") is None and cgns_prefix("/a/b", "/c") is None
+
+
+def test_cgroup_root_rewrites_sets_and_dirs_as_criu_does() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from engine.images.pb import cgroup_pb2
+    from engine.objects.cgroup import CgRestore, _new_roots
+
+    s = CgRestore()
+    s.controllers = [cgroup_pb2.cg_controller_entry(cnames=["pids"]),
+                     cgroup_pb2.cg_controller_entry(cnames=[""])]
+    s.controllers[0].dirs.add(dir_name="old/t")
+    s.controllers[1].dirs.add(dir_name="ns/in")
+    s.sets = {2: [("pids", "/old/t", 0), ("", "/ns/in", 3), ("cpu", "/old/t", 0)]}
+    ctx = cast(Any, SimpleNamespace(opts=SimpleNamespace(cgroup_roots=(("pids", "/new"), (None, "/all")))))
+    _new_roots(ctx, s)
+    assert s.sets[2] == [("pids", "/new", 0), ("", "/all/in", 4), ("cpu", "/old/t", 0)]
+    assert [d.dir_name for d in s.controllers[0].dirs] == ["new"]
+    assert [d.dir_name for d in s.controllers[1].dirs] == ["all/in"]
+
+
+def test_cgroup_modes_and_roots_from_criu_options() -> None:
+    from engine.images.pb import criu_rpc_pb2 as rpc
+    from engine.rpc.options import cgroup_mode, cgroup_roots
+
+    assert cgroup_mode(rpc.criu_opts(images_dir_fd=1)) is None
+    assert cgroup_mode(rpc.criu_opts(images_dir_fd=1, manage_cgroups=True)) == "soft"
+    assert cgroup_mode(rpc.criu_opts(images_dir_fd=1, manage_cgroups=False)) == "ignore"
+    o = rpc.criu_opts(images_dir_fd=1, manage_cgroups=True, manage_cgroups_mode=rpc.STRICT)
+    assert cgroup_mode(o) == "strict"
+    o.cg_root.add(ctrl="pids", path="/x")
+    o.cg_root.add(path="/y")
+    assert cgroup_roots(o) == (("pids", "/x"), (None, "/y"))
 
 
 def test_late_stages_keep_syscall_user_dispatch_last_and_mdwe_after_the_mappings() -> None:
@@ -204,3 +254,94 @@ def test_the_semaphore_mode_is_read_without_changing_the_counter() -> None:
     finally:
         p.kill()
         p.wait()
+
+
+def test_manage_cgroups_modes_on_a_real_cgroup_v2_group() -> None:
+    """criu's modes: none/props need the group, soft writes only what it made, full writes always, strict
+    refuses an existing group; restore_abort removes what was made."""
+    import pytest
+
+    from engine.errors import RestoreError
+    from engine.images.pb import cgroup_pb2
+    from engine.objects.cgroup import V2, CgRestore, _prepare_dirs, hierarchies, read
+
+    mounts, mine = hierarchies(), read("/proc/self/cgroup") or {}
+    if V2 not in mounts or V2 not in mine or os.geteuid() != 0:
+        pytest.skip("needs root and a cgroup2 mount")
+    base = mounts[V2][1].rstrip("/")
+    rel = f"{mine[V2].rstrip('/')}/stasis-unit-{os.getpid()}"
+    d = f"{base}{rel}"
+    if not os.access(os.path.dirname(d), os.W_OK):
+        pytest.skip("the engine's cgroup v2 group is not writable")
+    e = cgroup_pb2.cgroup_dir_entry(dir_name=rel.lstrip("/"))
+    e.properties.add(name="cgroup.max.descendants", value="3")
+    kid = e.children.add(dir_name="kid")
+    kid.properties.add(name="cgroup.max.depth", value="2")
+
+    def run(mode: str) -> CgRestore:
+        s = CgRestore(mode=mode, mounts=mounts)
+        _prepare_dirs(s, V2, base, [e], "")
+        return s
+
+    def value(path: str, name: str) -> str:
+        with open(os.path.join(path, name)) as f:
+            return f.read().strip()
+
+    try:
+        for mode in ("none", "props"):
+            with pytest.raises(RestoreError, match="does not exist"):
+                run(mode)
+        s = run("soft")
+        assert s.made == [d, f"{d}/kid"]
+        assert value(d, "cgroup.max.descendants") == "3" and value(f"{d}/kid", "cgroup.max.depth") == "2"
+        with open(f"{d}/cgroup.max.descendants", "w") as f:
+            f.write("max")
+        assert run("soft").made == [] and value(d, "cgroup.max.descendants") == "max"  # not made: not written
+        assert run("none").made == [] and value(d, "cgroup.max.descendants") == "max"
+        run("full")
+        assert value(d, "cgroup.max.descendants") == "3"
+        with pytest.raises(RestoreError, match="exists already"):
+            run("strict")
+        from types import SimpleNamespace
+
+        from engine.objects import cgroup
+
+        cgroup.restore_abort(SimpleNamespace(files=SimpleNamespace(state=lambda cls: s)))  # type: ignore[arg-type]
+        assert not os.path.exists(d)
+    finally:
+        for p in (f"{d}/kid", d):
+            if os.path.isdir(p):
+                os.rmdir(p)
+
+
+def test_older_images_with_the_v2_path_only_are_still_restored() -> None:
+    """Images of older Stasis versions have core.tc.stasis.cgroup and no cg_set: the v2 move still works."""
+    import signal
+    from types import SimpleNamespace
+
+    import pytest
+
+    from engine.images.pb import core_pb2
+    from engine.objects import cgroup
+
+    mounts, mine = cgroup.hierarchies(), cgroup.read("/proc/self/cgroup") or {}
+    if cgroup.V2 not in mounts or cgroup.V2 not in mine or os.geteuid() != 0:
+        pytest.skip("needs root and a cgroup2 mount")
+    rel = f"{mine[cgroup.V2].rstrip('/')}/stasis-unit-old-{os.getpid()}"
+    d = f"{mounts[cgroup.V2][1].rstrip('/')}{rel}"
+    os.mkdir(d)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        signal.pause()
+        os._exit(0)
+    try:
+        core = core_pb2.core_entry(mtype=core_pb2.core_entry.X86_64)
+        core.tc.stasis.cgroup = rel
+        s = cgroup.CgRestore(mounts=mounts, engine=mine)
+        ctx = SimpleNamespace(files=SimpleNamespace(state=lambda cls: s))
+        cgroup.restore(ctx, SimpleNamespace(pid=pid, core=core))  # type: ignore[arg-type]
+        assert cgroup.v2_path(f"/proc/{pid}/cgroup") == rel
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.rmdir(d)
