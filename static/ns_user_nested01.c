@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "zdtmtst.h"
+#include "ns_user.h"
 
 const char *test_doc = "A child in a user namespace below the test's with a range of ids mapped and setgroups "
 		       "allowed (written by the privileged test), which made a network namespace inside it (lo "
@@ -29,26 +30,6 @@ const char *test_author = "Stasis developers";
 #define COUNT 2000
 
 static int ready[2], go[2], mapped[2];
-
-static int owned_by_mine(const char *kind)
-{
-	char path[64];
-	int ns, owner, user = open("/proc/self/ns/user", O_RDONLY), ok = 0;
-	struct stat a, b;
-
-	snprintf(path, sizeof(path), "/proc/self/ns/%s", kind);
-	ns = open(path, O_RDONLY);
-	if (ns < 0 || user < 0)
-		return 0;
-	owner = ioctl(ns, NS_GET_USERNS);
-	if (owner >= 0 && !fstat(owner, &a) && !fstat(user, &b))
-		ok = a.st_ino == b.st_ino;
-	if (owner >= 0)
-		close(owner);
-	close(ns);
-	close(user);
-	return ok;
-}
 
 static int lo_up(void)
 {
@@ -132,25 +113,11 @@ static int child_fn(void)
 		fprintf(stderr, "it has capabilities again\n");
 		return 18;
 	}
-	if (!owned_by_mine("net") || lo_up() != 1) {
+	if (!ns_owned_by_mine("net") || lo_up() != 1) {
 		fprintf(stderr, "its network namespace is not its user namespace's, or lo is down\n");
 		return 19;
 	}
 	return 0;
-}
-
-static int write_file(pid_t pid, const char *name, const char *text)
-{
-	char path[64];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (int)strlen(text) ? 0 : -1;
 }
 
 static int read_file(pid_t pid, const char *name, char *buf, size_t len)
@@ -195,7 +162,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(map, sizeof(map), "0 %d %d\n", BASE, COUNT);
-	if (write_file(pid, "gid_map", map) || write_file(pid, "uid_map", map) || write(mapped[1], "m", 1) != 1) {
+	if (ns_write_proc(pid, "gid_map", map) || ns_write_proc(pid, "uid_map", map) || write(mapped[1], "m", 1) != 1) {
 		pr_perror("uid_map/gid_map");
 		return 1;
 	}

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "zdtmtst.h"
+#include "ns_user.h"
 
 const char *test_doc = "A child in a user namespace two levels below the test's (unshare(CLONE_NEWUSER) twice, "
 		       "the first one mapped): only one level below the tree's is restored, so the dump must be "
@@ -16,23 +17,9 @@ const char *test_author = "Stasis developers";
 
 static int ready[2], go[2], mapped[2];
 
-static int write_file(pid_t pid, const char *name, const char *text)
-{
-	char path[64];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (int)strlen(text) ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
-	char map[64], c;
+	char c;
 	pid_t pid;
 	int st;
 
@@ -56,11 +43,7 @@ int main(int argc, char **argv)
 	close(ready[1]);
 	if (read(ready[0], &c, 1) != 1)
 		return 1;
-	snprintf(map, sizeof(map), "0 %d 1\n", getuid());
-	if (write_file(pid, "uid_map", map) || write_file(pid, "setgroups", "deny"))
-		return 1;
-	snprintf(map, sizeof(map), "0 %d 1\n", getgid());
-	if (write_file(pid, "gid_map", map) || write(mapped[1], "m", 1) != 1 || read(ready[0], &c, 1) != 1) {
+	if (ns_map_to_root(pid) || write(mapped[1], "m", 1) != 1 || read(ready[0], &c, 1) != 1) {
 		pr_err("the child could not make its namespaces\n");
 		return 1;
 	}

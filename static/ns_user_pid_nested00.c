@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "zdtmtst.h"
+#include "ns_user.h"
 
 const char *test_doc = "As `unshare -Urp --fork`: a child makes a user namespace (its ids mapped to 0 by the "
 		       "test, setgroups denied) and a pid namespace owned by it at once, and forks that pid "
@@ -48,46 +49,6 @@ static int slurp(const char *path, char *buf, size_t len)
 		return -1;
 	buf[n] = 0;
 	return 0;
-}
-
-static ino_t ino_of(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) ? 0 : st.st_ino;
-}
-
-/* the user namespace that owns this process's uts namespace is its own */
-static int uts_owned_by_mine(void)
-{
-	int uts = open("/proc/self/ns/uts", O_RDONLY), owner, user = open("/proc/self/ns/user", O_RDONLY);
-	int ok;
-
-	if (uts < 0 || user < 0)
-		return 0;
-	owner = ioctl(uts, NS_GET_USERNS);
-	ok = owner >= 0 && ino_of(owner) == ino_of(user);
-	if (owner >= 0)
-		close(owner);
-	close(uts);
-	close(user);
-	return ok;
-}
-
-static int pid_owned_by_mine(void)
-{
-	int pidns = open("/proc/self/ns/pid", O_RDONLY), owner, user = open("/proc/self/ns/user", O_RDONLY);
-	int ok;
-
-	if (pidns < 0 || user < 0)
-		return 0;
-	owner = ioctl(pidns, NS_GET_USERNS);
-	ok = owner >= 0 && ino_of(owner) == ino_of(user);
-	if (owner >= 0)
-		close(owner);
-	close(pidns);
-	close(user);
-	return ok;
 }
 
 struct seen {
@@ -133,7 +94,7 @@ static int child_fn(void)
 	if (grand == 0) {
 		if (read(go[0], &c, 1) != 1)
 			_exit(1);
-		_exit(getuid() == 0 && getpid() == 2 && uts_owned_by_mine() && pid_owned_by_mine() ? 0 : 2);
+		_exit(getuid() == 0 && getpid() == 2 && ns_owned_by_mine("uts") && ns_owned_by_mine("pid") ? 0 : 2);
 	}
 	if (pthread_create(&th, NULL, thread_fn, NULL))
 		return 14;
@@ -160,11 +121,11 @@ static int child_fn(void)
 		fprintf(stderr, "ids inside: uid %d euid %d gid %d\n", getuid(), geteuid(), getgid());
 		return 20;
 	}
-	if (getpid() != 1 || !pid_owned_by_mine() || strcmp(before.nspid, after.nspid)) {
+	if (getpid() != 1 || !ns_owned_by_mine("pid") || strcmp(before.nspid, after.nspid)) {
 		fprintf(stderr, "pid %d, %s was %s", getpid(), after.nspid, before.nspid);
 		return 24;
 	}
-	if (uname(&u) || strcmp(u.nodename, HOST) || !uts_owned_by_mine()) {
+	if (uname(&u) || strcmp(u.nodename, HOST) || !ns_owned_by_mine("uts")) {
 		fprintf(stderr, "hostname %s, or its uts namespace is not owned by its user namespace\n",
 			u.nodename);
 		return 21;
@@ -180,23 +141,9 @@ static int child_fn(void)
 	return 0;
 }
 
-static int write_file(pid_t pid, const char *name, const char *text)
-{
-	char path[64];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (int)strlen(text) ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
-	char map[64], c, path[64];
+	char c, path[64];
 	int st, userfd, i;
 	uid_t owner;
 	pid_t pid;
@@ -229,14 +176,8 @@ int main(int argc, char **argv)
 		pr_err("the child could not make its user namespace\n");
 		return 1;
 	}
-	snprintf(map, sizeof(map), "0 %d 1\n", getuid());
-	if (write_file(pid, "uid_map", map) || write_file(pid, "setgroups", "deny")) {
-		pr_perror("uid_map/setgroups");
-		return 1;
-	}
-	snprintf(map, sizeof(map), "0 %d 1\n", getgid());
-	if (write_file(pid, "gid_map", map) || write(mapped[1], "m", 1) != 1) {
-		pr_perror("gid_map");
+	if (ns_map_to_root(pid) || write(mapped[1], "m", 1) != 1) {
+		pr_perror("uid_map/setgroups/gid_map");
 		return 1;
 	}
 	if (read(ready[0], &c, 1) != 1) {

@@ -525,6 +525,29 @@ def write_images(ctx: DumpContext) -> None:
 
 # -- restore ---------------------------------------------------------------------------------------
 
+def syscalls(t: Task) -> tuple[Callable[..., int], Callable[..., None]]:
+    """call(sysno, *args, what=) injected into t, its string arguments put in the scratch area (each at
+    its own offset); mount(src, tgt, fstype, flags, data, what) through it."""
+    inj = t.injector
+
+    def call(sysno: int, *args: int | str, what: str) -> int:
+        vals, off = [], 0
+        for a in args:
+            if isinstance(a, str):
+                data = a.encode() + b"\0"
+                inj.put(data, off)
+                vals.append(inj.scratch + off)
+                off += (len(data) + 7) & ~7
+            else:
+                vals.append(a)
+        return inj.call(sysno, *vals, what=what)
+
+    def mount(src: str | int, tgt: str, fstype: str | int, flags: int, data: str | int, what: str) -> None:
+        call(nr.mount, src, tgt, fstype, flags, data, what=f"mount {what} on {tgt}")
+
+    return call, mount
+
+
 def restore_tree(ctx: RestoreContext, root: Task) -> None:
     img = ctx.images
     entries = img.read("mountpoints", ns_id=root.ids.mnt_ns_id)
@@ -539,21 +562,7 @@ def restore_tree(ctx: RestoreContext, root: Task) -> None:
     def target(e: mnt_pb2.mnt_entry) -> str:
         return _join(base, e.mountpoint)
 
-    def call(sysno: int, *args: int | str, what: str) -> int:
-        # strings go to the scratch area, each at its own offset
-        vals, off = [], 0
-        for a in args:
-            if isinstance(a, str):
-                data = a.encode() + b"\0"
-                inj.put(data, off)
-                vals.append(inj.scratch + off)
-                off += (len(data) + 7) & ~7
-            else:
-                vals.append(a)
-        return inj.call(sysno, *vals, what=what)
-
-    def mount(src: str | int, tgt: str, fstype: str | int, flags: int, data: str | int, what: str) -> None:
-        call(nr.mount, src, tgt, fstype, flags, data, what=f"mount {what} on {tgt}")
+    call, mount = syscalls(root)
 
     mount(0, "/", 0, MS_REC | MS_PRIVATE, 0, "private")  # nothing may reach the engine's mounts
     # the --root directory as it is before the new root mount covers it: binds of what is under it come
@@ -617,8 +626,7 @@ def _build(ctx: RestoreContext, root: Task, entries: list[mnt_pb2.mnt_entry], ba
         if fs not in FRESH:
             raise RestoreError(f"mount {e.mnt_id} at {e.mountpoint}: {fs} cannot be made again")
         opts = e.options
-        if inside is not None:
-            opts = userns.inner_options(opts, inside)
+        opts = userns.inner_options(opts, userns.translator(inside))
         if fs == "devpts" and "newinstance" not in opts.split(","):
             opts = ",".join(x for x in ("newinstance", opts) if x)
         ro = (mflags | e.sb_flags) & MS_RDONLY

@@ -20,6 +20,7 @@ what is missing is made, flags are set. Others in it enter it (nestedns.enter).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine import proc
@@ -195,20 +196,10 @@ def write_images(ctx: DumpContext, ids: dict[tuple[str, int], int]) -> None:
 
 # -- restore ---------------------------------------------------------------------------------------
 
-def _inner_options(ctx: RestoreContext, t: Task, options: str) -> str:
-    """uid= and gid= as the mounter sees them (mountinfo showed them to the engine in its own view)."""
+def _inside(ctx: RestoreContext, t: Task) -> Callable[[str, int], int] | None:
     from engine.objects import namespaces, nestedns
 
-    inside = userns.chain([namespaces.rstate(ctx).userns, nestedns.user_entry(ctx, t)])
-    if inside is None:
-        return options
-    out = []
-    for opt in options.split(","):
-        key, eq, val = opt.partition("=")
-        if eq and key in ("uid", "gid") and val.isdigit():
-            opt = f"{key}={inside(key, int(val))}"
-        out.append(opt)
-    return ",".join(out)
+    return userns.chain([namespaces.rstate(ctx).userns, nestedns.user_entry(ctx, t)])
 
 
 def restore(ctx: RestoreContext, t: Task, ns_id: int) -> None:
@@ -216,21 +207,7 @@ def restore(ctx: RestoreContext, t: Task, ns_id: int) -> None:
     dumped ones."""
     entries = list(ctx.images.read("mountpoints", ns_id=ns_id))
     inj = t.injector
-
-    def call(sysno: int, *args: int | str, what: str) -> int:
-        vals, off = [], 0
-        for a in args:
-            if isinstance(a, str):
-                data = a.encode() + b"\0"
-                inj.put(data, off)
-                vals.append(inj.scratch + off)
-                off += (len(data) + 7) & ~7
-            else:
-                vals.append(a)
-        return inj.call(sysno, *vals, what=what)
-
-    def mount(src: str | int, tgt: str, fstype: str | int, flags: int, data: str | int, what: str) -> None:
-        call(nr.mount, src, tgt, fstype, flags, data, what=f"mount {what} on {tgt}")
+    call, mount = mounts.syscalls(t)
 
     inj.call(nr.unshare, CLONE_NEWNS, what="unshare(CLONE_NEWNS)")
     with open(f"/proc/{t.pid}/mountinfo") as f:
@@ -270,7 +247,7 @@ def restore(ctx: RestoreContext, t: Task, ns_id: int) -> None:
             mount(0, tgt, 0, MS_BIND | MS_REMOUNT | mflags, 0, f"flags {mflags:#x}")
         else:
             fs = mounts.NAMES.get(e.fstype, e.fsname)
-            opts = _inner_options(ctx, t, e.options)
+            opts = userns.inner_options(e.options, _inside(ctx, t))
             if fs == "devpts" and "newinstance" not in opts.split(","):
                 opts = ",".join(x for x in ("newinstance", opts) if x)
             ro = (mflags | e.sb_flags) & MS_RDONLY

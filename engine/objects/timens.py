@@ -124,13 +124,19 @@ def _setns(ctx: RestoreContext, t: Task, holder: Task, link: str = "time") -> No
         t.injector.call(nr.close, fd, what="close")
 
 
+def _wanted(ctx: RestoreContext, creator: Task, child: Task) -> tuple[Forking, int, int] | None:
+    """(state, the child's time namespace, the creator's time_for_children now); None for a zombie."""
+    if not child.alive or not child.ids.HasField("time_ns_id"):
+        return None
+    return _state(ctx), child.ids.time_ns_id, _state(ctx).tfc.get(creator.pid, creator.ids.time_ns_id)
+
+
 def before_clone(ctx: RestoreContext, creator: Task, child: Task) -> None:
     """A child born in a namespace its creator made for its children: made now, offsets and all."""
-    if not child.alive or not child.ids.HasField("time_ns_id"):
+    got = _wanted(ctx, creator, child)
+    if got is None:
         return
-    f = _state(ctx)
-    want = child.ids.time_ns_id
-    cur = f.tfc.get(creator.pid, creator.ids.time_ns_id)
+    f, want, cur = got
     if want == cur or want in f.holders or _dumped_tfc(creator) != want:
         return
     creator.injector.call(nr.unshare, CLONE_NEWTIME, what="unshare(CLONE_NEWTIME)")
@@ -142,11 +148,10 @@ def before_clone(ctx: RestoreContext, creator: Task, child: Task) -> None:
 
 def after_clone(ctx: RestoreContext, creator: Task, child: Task) -> None:
     """Right after the clone: the child in its time namespace."""
-    if not child.alive or not child.ids.HasField("time_ns_id"):
+    got = _wanted(ctx, creator, child)
+    if got is None:
         return
-    f = _state(ctx)
-    want = child.ids.time_ns_id
-    inherited = f.tfc.get(creator.pid, creator.ids.time_ns_id)
+    f, want, inherited = got
     if f.born_in.pop(child.pid, None) == want:
         f.holders[want] = child
     elif inherited != want:

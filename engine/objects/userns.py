@@ -163,15 +163,17 @@ def translator(e: userns_pb2.userns_entry | None) -> Callable[[str, int], int] |
     return lambda kind, v: inner(uids if kind == "uid" else gids, v)
 
 
-def inner_options(options: str, e: userns_pb2.userns_entry) -> str:
-    """Mount options as a mounter inside the namespace must give them: mountinfo showed the engine their
-    uid=/gid= in its own view (tmpfs, devpts), the kernel reads them in the mounter's."""
-    uids, gids = maps(e)
+def inner_options(options: str, inside: Callable[[str, int], int] | None) -> str:
+    """Mount options as a mounter inside a namespace must give them (`inside`: translator() or chain()):
+    mountinfo showed the engine their uid=/gid= in its own view (tmpfs, devpts), the kernel reads them in
+    the mounter's."""
+    if inside is None:
+        return options
     out = []
     for opt in options.split(","):
         key, eq, val = opt.partition("=")
         if eq and key in ("uid", "gid") and val.isdigit():
-            opt = f"{key}={inner(uids if key == 'uid' else gids, int(val))}"
+            opt = f"{key}={inside(key, int(val))}"
         out.append(opt)
     return ",".join(out)
 
