@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdtm import engine_cli, state
-from zdtm.cycle import CGROUPS_BETWEEN, between_cgroups
+from zdtm.cgroupfiles import CGROUPS_BETWEEN, between_cgroups
 from zdtm.procs import stat_state, traced, wait_reaped
 from zdtm.program import StepFailure
 
