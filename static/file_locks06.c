@@ -1,5 +1,5 @@
 #include "zdtmtst.h"
-#include "ofd_file_locks.h"
+#include "ofd_lock_util.h"
 
 const char *test_doc = "Open file description locks: a read and a write lock on two ranges of one description: "
 		       "after C/R /proc/locks lists them as OFD locks and a new description sees both conflicts "

@@ -1,7 +1,7 @@
 #include <sys/mman.h>
 
 #include "zdtmtst.h"
-#include "get_smaps_bits.h"
+#include "vma_bits.h"
 
 const char *test_doc = "madvise flags of anonymous mappings (MADV_DONTFORK, MADV_DONTDUMP, MADV_SEQUENTIAL, "
 		       "MADV_RANDOM, MADV_WIPEONFORK, MADV_NOHUGEPAGE), each on its own mapping: after C/R smaps "
@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 		}
 		for (j = 0; j < LEN; j += 512)
 			m[i][j] = (uint8_t)(i * 13 + j / 512);
-		if (get_smaps_bits((unsigned long)m[i], &bits) || (bits & WATCHED) != advs[i].bit) {
+		if (vma_bits((unsigned long)m[i], &bits) || (bits & WATCHED) != advs[i].bit) {
 			pr_err("mapping %u: flags %#lx before C/R, expected %#lx\n", i, bits & WATCHED, advs[i].bit);
 			return 1;
 		}
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	test_waitsig();
 
 	for (i = 0; i < ARRAY_SIZE(advs); i++) {
-		if (get_smaps_bits((unsigned long)m[i], &bits) || (bits & WATCHED) != advs[i].bit) {
+		if (vma_bits((unsigned long)m[i], &bits) || (bits & WATCHED) != advs[i].bit) {
 			fail("mapping %u: flags %#lx after C/R, expected %#lx", i, bits & WATCHED, advs[i].bit);
 			return 1;
 		}

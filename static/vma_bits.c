@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "get_smaps_bits.h"
+#include "vma_bits.h"
 
 static const struct {
 	const char *name;
@@ -12,7 +12,7 @@ static const struct {
 	{ "mg", SMAPS_MERGEABLE },
 };
 
-int get_smaps_bits(unsigned long addr, unsigned long *bits)
+int vma_bits(unsigned long addr, unsigned long *bits)
 {
 	unsigned long start, end;
 	char line[1024];

@@ -1,5 +1,5 @@
-#ifndef ZDTM_OFD_FILE_LOCKS_H
-#define ZDTM_OFD_FILE_LOCKS_H
+#ifndef ZDTM_OFD_LOCK_UTIL_H
+#define ZDTM_OFD_LOCK_UTIL_H
 
 #include <fcntl.h>
 #include <sys/types.h>

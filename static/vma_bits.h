@@ -1,5 +1,5 @@
-#ifndef ZDTM_GET_SMAPS_BITS_H
-#define ZDTM_GET_SMAPS_BITS_H
+#ifndef ZDTM_VMA_BITS_H
+#define ZDTM_VMA_BITS_H
 
 /* VmFlags of /proc/self/smaps as bits (compiled into the programs that include this, as upstream's AUX_SRC) */
 
@@ -14,6 +14,6 @@
 #define SMAPS_MERGEABLE (1UL << 8) /* mg */
 
 /* the bits of the VMA that holds addr: 0, or -1 if no VMA holds it */
-extern int get_smaps_bits(unsigned long addr, unsigned long *bits);
+extern int vma_bits(unsigned long addr, unsigned long *bits);
 
 #endif

@@ -5,7 +5,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "ofd_file_locks.h"
+#include "ofd_lock_util.h"
 
 int ofd_lock(int fd, short type, off_t start, off_t len)
 {
