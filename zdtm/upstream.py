@@ -103,7 +103,8 @@ SET: dict[str, tuple[str, ...]] = {
     "shm-unaligned": ("plain", "args", "define"), "fifo-rowo-pair": ("plain", "args"),
     "write_read00": ("file",), "write_read01": ("file",), "file_shared": ("file",), "file_append": ("file",),
     "link10": ("file",), "file_attr": ("file",), "unlink_fstat00": ("file",), "unlink_fstat01": ("file",),
-    "unlink_fstat01+": ("file", "define"), "unlink_fstat03": ("file", "desc"),
+    "unlink_fstat01+": ("file", "define"),
+    "unlink_fstat02": ("file",), "unlink_fstat03": ("file", "desc"),
     "ghost_holes00": ("file",), "ghost_holes01": ("file", "define"), "ghost_holes02": ("file", "define"),
     "fifo": ("file",), "fifo_ro": ("file",), "fifo_wronly": ("file",), "fifo-ghost": ("file",),
     "unlink_mmap00": ("file",), "sockets00": ("file",), "sockets_dgram": ("file",),
@@ -119,9 +120,6 @@ SET: dict[str, tuple[str, ...]] = {
 SET_KNOWN_FAILING: dict[str, tuple[tuple[str, ...], str]] = {
     "sock_peercred": (("plain",), "a socketpair remade at restore gives SO_PEERCRED the uid/gid of root "
                                   "(the task's credentials come back after its fds), not the creator's"),
-    "unlink_fstat02": (("file",), "two fds of one unlinked file through two unlinked hard links: both come "
-                                  "back through the first link's name (the fd's path is the other link's "
-                                  "before)"),
     "chroot": (("dirfile", "desc"), "a chrooted task: its paths are looked up again under /proc/PID/root, "
                                     "so the dump refuses its cwd (\"its path cannot be opened again\")"),
 }
