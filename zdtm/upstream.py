@@ -89,6 +89,7 @@ SET: dict[str, tuple[str, ...]] = {
     "pipe01": ("plain",), "pipe02": ("plain",), "sockets_spair": ("plain",), "socket_queues": ("plain",),
     "sk-unix-unconn": ("plain",), "socket_udp": ("plain",), "socket6_udp": ("plain", "include"),
     "socket_dgram_data": ("plain",), "unbound_sock": ("plain",), "socket_close_data": ("plain",),
+    "sock_peercred": ("plain",),
     "socket-tcp": ("plain", "desc"), "socket-tcp6": ("plain", "define", "desc"),
     "socket-tcp4v6": ("plain", "define", "desc"),
     "socket_listen": ("plain", "libs"), "socket_listen6": ("plain", "define"),
@@ -118,8 +119,6 @@ SET: dict[str, tuple[str, ...]] = {
 # Programs of the same kind that the engine cannot check and restore yet: each runs with --nocr and is an
 # xfail (zdtm/known_failures.py) with C/R until the engine does
 SET_KNOWN_FAILING: dict[str, tuple[tuple[str, ...], str]] = {
-    "sock_peercred": (("plain",), "a socketpair remade at restore gives SO_PEERCRED the uid/gid of root "
-                                  "(the task's credentials come back after its fds), not the creator's"),
     "chroot": (("dirfile", "desc"), "a chrooted task: its paths are looked up again under /proc/PID/root, "
                                     "so the dump refuses its cwd (\"its path cannot be opened again\")"),
 }
