@@ -22,12 +22,19 @@ GROUPS: tuple[Group, ...] = (
 )
 
 
+def is_aux_source(path: Path) -> bool:
+    """`x.c` beside an `x.h` is a helper compiled into the programs that include `x.h` (upstream's AUX_SRC:
+    get_smaps_bits.c, ofd_file_locks.c), not a program of its own."""
+    return path.suffix == ".c" and path.with_suffix(".h").is_file()
+
+
 def group_for(path: Path, rootpath: Path) -> Group | None:
     for group in GROUPS:
         if (
             path.parent == rootpath / group.name
             and path.name.endswith(group.suffix)
             and not path.name.startswith("_")
+            and not is_aux_source(path)
         ):
             return group
     return None

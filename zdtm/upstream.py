@@ -73,3 +73,56 @@ def cflags(name: str) -> list[str]:
 
 def libs(name: str) -> list[str]:
     return list(LIBS.get(name, ()))
+
+
+# Programs of static/ written for upstream's protocol under upstream's names (each from scratch: upstream's
+# Makefile and descriptions read for the name, what it checks and its arguments only), with the convention
+# of upstream's build each one exercises. tests/unit/test_upstream_set.py checks that each is there, builds,
+# and follows the convention named; `tox -e zdtm -- $(python -m zdtm.upstream)` runs them.
+#   plain: no file argument (upstream's TST_NOFILE); file: --filename=<name>.test (TST_FILE, from the
+#   program's TEST_OPTION(filename, ...)); dir: --dirname=<name>.test (TST_DIR); dirfile: both (TST_DIR_FILE);
+#   args: per-test arguments (ARGS above); define: per-test -D (DEFINES above; a variant is a symlink to the
+#   program it varies, as upstream has them); include: a variant that #includes the .c it varies;
+#   libs: per-test libraries (LIBS above); aux: a local "x.h" whose x.c is compiled in (AUX_SRC); desc: a
+#   .desc with upstream's keys and value types only ('flags': 'suid', 'timeout': '60', 'opts', 'flavor')
+SET: dict[str, tuple[str, ...]] = {
+    "pipe01": ("plain",), "pipe02": ("plain",), "sockets_spair": ("plain",), "socket_queues": ("plain",),
+    "sk-unix-unconn": ("plain",), "socket_udp": ("plain",), "socket6_udp": ("plain", "include"),
+    "socket_dgram_data": ("plain",), "unbound_sock": ("plain",), "socket_close_data": ("plain",),
+    "sock_peercred": ("plain",),
+    "socket-tcp": ("plain", "desc"), "socket-tcp6": ("plain", "define", "desc"),
+    "socket-tcp4v6": ("plain", "define", "desc"),
+    "socket_listen": ("plain", "libs"), "socket_listen6": ("plain", "define"),
+    "socket_listen4v6": ("plain", "define"),
+    "sk-freebind": ("plain",), "sk-freebind-false": ("plain", "define"),
+    "stopped": ("plain",), "stopped12": ("plain", "define"),
+    "posix_timers": ("plain", "libs"), "sigpending": ("plain", "libs"), "uptime_grow": ("plain", "libs"),
+    "sigaltstack": ("plain",), "pthread00": ("plain",), "pthread01": ("plain",), "timers": ("plain",),
+    "timerfd": ("plain",), "futex": ("plain",), "eventfs00": ("plain",), "selfexe00": ("plain",),
+    "file_fown": ("plain",), "pdeath_sig": ("plain",), "oom_score_adj": ("plain",),
+    "groups": ("plain", "desc"), "xids00": ("plain", "desc"), "maps02": ("plain", "aux"),
+    "shm-unaligned": ("plain", "args", "define"), "fifo-rowo-pair": ("plain", "args"),
+    "write_read00": ("file",), "write_read01": ("file",), "file_shared": ("file",), "file_append": ("file",),
+    "link10": ("file",), "file_attr": ("file",), "unlink_fstat00": ("file",), "unlink_fstat01": ("file",),
+    "unlink_fstat01+": ("file", "define"),
+    "unlink_fstat02": ("file",), "unlink_fstat03": ("file", "desc"),
+    "ghost_holes00": ("file",), "ghost_holes01": ("file", "define"), "ghost_holes02": ("file", "define"),
+    "fifo": ("file",), "fifo_ro": ("file",), "fifo_wronly": ("file",), "fifo-ghost": ("file",),
+    "unlink_mmap00": ("file",), "sockets00": ("file",), "sockets_dgram": ("file",),
+    "file_locks00": ("file", "desc"), "file_locks01": ("file", "desc"),
+    "file_locks06": ("file", "aux", "desc"),
+    "cwd01": ("dir",), "inotify02": ("dir",), "unlink_regular00": ("dir",),
+    "tempfs": ("dir", "aux", "desc"), "bind-mount": ("dir", "aux", "desc"),
+    "mnt_ro_bind": ("dir", "aux", "desc"),
+}
+
+# Programs of the same kind that the engine cannot check and restore yet: each runs with --nocr and is an
+# xfail (zdtm/known_failures.py) with C/R until the engine does
+SET_KNOWN_FAILING: dict[str, tuple[tuple[str, ...], str]] = {
+    "chroot": (("dirfile", "desc"), "a chrooted task: its paths are looked up again under /proc/PID/root, "
+                                    "so the dump refuses its cwd (\"its path cannot be opened again\")"),
+}
+
+
+if __name__ == "__main__":  # the set's sources, for `tox -e zdtm -- $(python -m zdtm.upstream)`
+    print(" ".join(f"static/{n}.c" for n in SET))

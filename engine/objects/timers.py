@@ -142,10 +142,16 @@ def restore(ctx: RestoreContext, t: Task) -> None:
     inj = t.injector
     for which, name in enumerate(WHICH):
         it = getattr(t.core.tc.timers, name)
-        if not (it.vsec or it.vusec):
-            continue
-        want = it.vsec * 1_000_000 + it.vusec
-        inj.put(ITIMERVAL.pack(it.isec, it.iusec, it.vsec, it.vusec))
+        vsec, vusec = it.vsec, it.vusec
+        if not (vsec or vusec):
+            if which != 0 or not (it.isec or it.iusec):
+                continue
+            # A periodic ITIMER_REAL that expired in a stopped task is idle until its SIGALRM (pending, and
+            # restored as such) is taken, which is when the kernel arms it again: getitimer gave value 0 and
+            # the interval. Armed one interval on, so that the interval is not lost.
+            vsec, vusec = it.isec, it.iusec
+        want = vsec * 1_000_000 + vusec
+        inj.put(ITIMERVAL.pack(it.isec, it.iusec, vsec, vusec))
         inj.call(nr.setitimer, which, inj.scratch, 0, what="setitimer")
         if which == 0:
             continue

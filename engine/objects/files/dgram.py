@@ -813,7 +813,7 @@ def _open(
     port = isk.src_port if kind != "r" else 0
     if port or ipaddress.ip_address(src) != ipaddress.ip_address("0.0.0.0" if fam == AF_INET else "::"):
         try:
-            sk.bind((src, port))
+            sockets.bind_nonlocal(sk, (src, port))
         except OSError as exc:
             raise RestoreError(f"{what}: bind to {src} port {port}: {exc.strerror}") from exc
         if isk.opts.so_reuseport and kind in "ul":

@@ -55,7 +55,8 @@ class GhostMaps:
 @record
 class GhostRestore:
     remaps: dict[int, ghost_file_pb2.remap_file_path_entry] = field(default_factory=dict)  # by orig_id
-    keepers: dict[tuple[int, int], int] = field(default_factory=dict)  # (type, remap id) -> engine fd
+    # (type, remap id, name) -> engine fd: a deleted file had a name per hard link its fds were opened by
+    keepers: dict[tuple[int, int, str], int] = field(default_factory=dict)
     extra: list[int] = field(default_factory=list)
 
     def owned_fds(self) -> list[int]:
@@ -289,7 +290,10 @@ def remove_dirs(made: list[str]) -> None:
             pass
 
 
-def _make_ghost(ctx: RestoreContext, name: str, gid: int) -> int:
+def _make_ghost(ctx: RestoreContext, name: str, gid: int, others: list[str]) -> dict[str, int]:
+    """The deleted file made again under its name, with its content; also linked under the other names its
+    fds had (hard links deleted too), each opened (O_PATH) before its unlink so that an fd shows its own
+    name. The engine's fds by name."""
     head, *chunks = ctx.images.read_entries("ghost-file", id=gid)
     g = head.message
     path, made, aside = take_name(name, f"ghost-{gid}")
@@ -313,13 +317,50 @@ def _make_ghost(ctx: RestoreContext, name: str, gid: int) -> int:
         os.utime(fd, ns=(g.atim.tv_sec * 10**9 + ns[0], g.mtim.tv_sec * 10**9 + ns[1]))
     except OSError as exc:
         os.close(fd)
+        os.unlink(path)
+        give_back(path, aside)
+        remove_dirs(made)
         raise RestoreError(f"deleted file {name}: cannot restore its content, owner, mode or times: "
                            f"{exc.strerror}") from exc
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        give_back(path, aside)
+        remove_dirs(made)
+        raise
+    fds = {name: fd}
+    try:
+        for other in others:
+            fds[other] = _open_link(path, other, f"ghost-{gid}")
+    except BaseException:
+        for f in fds.values():
+            os.close(f)
+        raise
     finally:
         os.unlink(path)
         give_back(path, aside)
         remove_dirs(made)
-    return fd
+    return fds
+
+
+def _open_link(path: str, name: str, tag: str) -> int:
+    """Another name of the file at path, opened O_PATH, and removed again."""
+    p, made, aside = take_name(name, f"{tag}-link")
+    try:
+        with userns.creating():
+            os.link(path, p)
+    except OSError as exc:
+        give_back(p, aside)
+        remove_dirs(made)
+        raise RestoreError(f"deleted file {name}: cannot make its other link again: {exc.strerror}") from exc
+    try:
+        return os.open(p, O_PATH | O_CLOEXEC)
+    except OSError as exc:
+        raise RestoreError(f"deleted file {name}: cannot open it: {exc.strerror}") from exc
+    finally:
+        os.unlink(p)
+        give_back(p, aside)
+        remove_dirs(made)
 
 
 def _relink(name: str, other: str) -> int:
@@ -346,10 +387,16 @@ def open_remapped(ctx: RestoreContext, reg: regfile_pb2.reg_file_entry) -> int |
     r = gr.remaps.get(reg.id)
     if r is None:
         return None
-    key = (r.remap_type, r.remap_id)
+    key = (r.remap_type, r.remap_id, reg.name)
     if key not in gr.keepers:
         if r.remap_type == ghost_file_pb2.GHOST:
-            gr.keepers[key] = _make_ghost(ctx, reg.name, r.remap_id)
+            if any(k[:2] == key[:2] for k in gr.keepers):
+                raise RestoreError(f"deleted file {reg.name}: ghost {r.remap_id} was made again under other "
+                                   "names only")
+            names = {ctx.files.path_of(e.orig_id) for e in gr.remaps.values()
+                     if (e.remap_type, e.remap_id) == key[:2]} - {reg.name}
+            for n, fd in _make_ghost(ctx, reg.name, r.remap_id, sorted(names)).items():
+                gr.keepers[(*key[:2], n)] = fd
         elif r.remap_type == ghost_file_pb2.LINKED:
             gr.keepers[key] = _relink(reg.name, ctx.files.path_of(r.remap_id))
         else:

@@ -44,7 +44,7 @@ from engine.abi.consts import (
 )
 from engine.errors import RestoreError
 from engine.images.pb import fdinfo_pb2, sk_inet_pb2
-from engine.objects.files import dgram, tcp
+from engine.objects.files import dgram, sockets, tcp
 from engine.objects.files.kind import Fd, FdKind
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def bind_inet(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, what: str) -> N
         return
     addr = entry_to_sockaddr(isk)
     try:
-        sk.bind(addr)
+        sockets.bind_nonlocal(sk, addr)
     except OSError as exc:
         raise RestoreError(f"{what}: bind to {addr[0]} port {addr[1]}: {exc.strerror}") from exc
 

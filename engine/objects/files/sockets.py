@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from engine.abi import nr
 from engine.abi.consts import (
     CLONE_NEWNET,
+    IP_FREEBIND,
+    IPV6_FREEBIND,
     NETLINK_SOCK_DIAG,
     NLM_F_DUMP,
     NLM_F_REQUEST,
@@ -381,6 +383,27 @@ def new_socket(family: int, type_: int, proto: int, what: str, netns: int | None
             return socket.socket(family, type_ | socket.SOCK_CLOEXEC, proto)
     except OSError as exc:
         raise RestoreError(f"{what}: socket({family}, {type_}, {proto}): {exc.strerror}") from exc
+
+
+def bind_nonlocal(sk: socket.socket, addr: tuple) -> None:
+    """bind(), also to an address no interface has when the socket had it by IP_FREEBIND / IPV6_FREEBIND
+    cleared since (the option is off now, as dumped: set for the bind only)."""
+    try:
+        sk.bind(addr)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EADDRNOTAVAIL or sk.family not in (socket.AF_INET, socket.AF_INET6):
+            raise
+        first = exc
+    level, opt = ((socket.IPPROTO_IP, IP_FREEBIND) if sk.family == socket.AF_INET
+                  else (socket.IPPROTO_IPV6, IPV6_FREEBIND))
+    if sk.getsockopt(level, opt):
+        raise first
+    sk.setsockopt(level, opt, 1)
+    try:
+        sk.bind(addr)
+    finally:
+        sk.setsockopt(level, opt, 0)
 
 
 def new_socketpair(type_: int, what: str) -> tuple[socket.socket, socket.socket]:

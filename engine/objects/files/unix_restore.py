@@ -257,13 +257,26 @@ def _pair(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry,
 
 def _socketpair(ctx: RestoreContext, type_: int, creator: int) -> tuple[socket.socket, socket.socket]:
     """A socketpair, made by the process of the tree that made the original one if it is there (so
-    SO_PEERCRED gives its pid; the uid and gid are the helper's at this point), else by the engine."""
+    SO_PEERCRED gives its pid, and its effective uid and gid as the images have them), else by the
+    engine."""
     t = next((x for x in ctx.tasks if creator and x.pid == creator and x.alive and x.inj is not None), None)
     if t is None:
         return sockets.new_socketpair(type_, "unix socketpair")
     inj = t.injector
-    inj.call(nr.socketpair, socket.AF_UNIX, type_ | socket.SOCK_CLOEXEC, 0, inj.scratch,
-             what="socketpair (for SO_PEERCRED)")
+    # SO_PEERCRED has the creator's effective ids at socketpair() time: the task's own (it is still the
+    # helper's root here, its credentials come later), for this call only
+    c = t.core.thread_core.creds
+    ids = c.euid != 0 or c.egid != 0
+    if ids:
+        inj.call(nr.setresgid, -1, c.egid, -1, what="setresgid(-1, the task's egid, -1)")
+        inj.call(nr.setresuid, -1, c.euid, -1, what="setresuid(-1, the task's euid, -1)")
+    try:
+        inj.call(nr.socketpair, socket.AF_UNIX, type_ | socket.SOCK_CLOEXEC, 0, inj.scratch,
+                 what="socketpair (for SO_PEERCRED)")
+    finally:
+        if ids:
+            inj.call(nr.setresuid, -1, 0, -1, what="setresuid(-1, 0, -1)")
+            inj.call(nr.setresgid, -1, 0, -1, what="setresgid(-1, 0, -1)")
     fa, fb = struct.unpack("<ii", inj.get(0, 8))
     try:
         a = socket.socket(fileno=getfd(t.pid, fa))

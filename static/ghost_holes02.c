@@ -1,0 +1,1 @@
+ghost_holes00.c

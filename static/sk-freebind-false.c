@@ -1,0 +1,1 @@
+sk-freebind.c

@@ -1,0 +1,2 @@
+#define ZDTM_UDP6
+#include "socket_udp.c"

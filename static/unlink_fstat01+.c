@@ -1,0 +1,1 @@
+unlink_fstat01.c
