@@ -479,7 +479,12 @@ def _queuer(ctx: RestoreContext, st: UnixRestore, u: sk_unix_pb2.unix_sk_entry,
             raise RestoreError(f"{_where(u)}: a datagram from {show(sender)}, which is not restored")
         if sender not in st.temp_named:
             t = _new(u)
-            t.bind(sender)
+            try:
+                t.bind(sender)
+            except OSError as exc:  # e.g. a live socket outside the tree (--ext-unix-sk) has that name
+                t.close()
+                raise RestoreError(f"{_where(u)}: a queued datagram from {show(sender)}, which cannot be "
+                                   f"sent from that name again: {exc.strerror}") from None
             st.temp_named[sender] = t
         return st.temp_named[sender], _addr(st, u)
     if peer is not None and peer.peer == u.ino and not peer.name and peer.ino in st.socks:
