@@ -213,14 +213,14 @@ def test_dump_without_opts_and_refused_options(tmp_path: Path) -> None:
     assert cli.close() == 1
     d, fd = images(tmp_path)
     cli = Swrk(tmp_path, pass_fds=(fd,))
-    o = opts(fd, pid=os.getpid(), log_file="dump.log", lazy_pages=True, empty_ns=0x40000000)
-    o.ext_mnt.add(key="/dev/null", val="/dev/null")
+    o = opts(fd, pid=os.getpid(), log_file="dump.log", lazy_pages=True, empty_ns=0x20000000,
+             auto_ext_mnt=True)
     resp = cli.call(rpc.criu_req(type=rpc.DUMP, opts=o))
     assert not resp.success and resp.cr_errno == errno.EBADRQC
-    for name in ("lazy_pages", "empty_ns", "ext_mnt"):
+    for name in ("lazy_pages", "empty_ns", "auto_ext_mnt"):
         assert name in resp.cr_errmsg, resp.cr_errmsg
     log = (d / "dump.log").read_text()
-    assert "Error (stasis dump): " in log and "ext_mnt" in log  # where runc and crun quote it from
+    assert "Error (stasis dump): " in log and "auto_ext_mnt" in log  # where runc and crun quote it from
     assert cli.close() == 1
     assert cli.output() == ""
 
