@@ -10,8 +10,11 @@ shown. runc 1.1 takes `--criu PATH`; later runc only looks `criu` up on PATH, so
 (`stasis-criu --install DIR`) also goes first on PATH. State, cgroups and the container are removed at
 the end, by their id.
 
-The fixture half (build_bundle, Runc) is what the real-container group of the suite is to use once
-the engine restores namespaces.
+The container's stdout is a pipe (copied into ctr.out): runc hands a pipe back to the restored
+container through inherit_fd (descriptors.json), a file of the host would be outside its mounts. It
+runs with --no-new-keyring: stasis refuses a session keyring of the tree's own (runc joins a new one per
+container by default; criu ignores keyrings). The fixture half (build_bundle, Runc, Output, settle) is
+what tests/unit/test_rpc_runc.py uses (in `tox -e unit`).
 """
 
 from __future__ import annotations
@@ -218,7 +221,10 @@ def main() -> int:
         time.sleep(2.5)
         after = _counter(bundle / "rootfs")
         print(f"   counter at {after} (was {before} at the checkpoint)")
-        rc = 0 if after > before else 1
+        ticks = [int(ln.split()[1]) for ln in out.text().splitlines() if ln.startswith("tick ")]
+        gapless = ticks == list(range(1, len(ticks) + 1))
+        print(f"   its output: ticks 1..{ticks[-1] if ticks else 0}, {'gapless' if gapless else ticks}")
+        rc = 0 if after > before and gapless else 1
         return rc
     finally:
         res = runc.run("delete", "-f", ctr)

@@ -347,6 +347,29 @@ def test_rst_sibling_join_ns(spawn: Spawner, tmp_path: Path) -> None:
             holder.stdout.close()
 
 
+@needs_root
+def test_rst_sibling_into_new_namespaces(spawn: Spawner, tmp_path: Path) -> None:
+    """runc's restore of a container: rst_sibling for a tree with namespaces of its own (here uts and ipc):
+    the root is created in new ones as the client's child (CLONE_PARENT with them), its hostname back."""
+    code = "import socket, time\nprint(socket.gethostname(), flush=True)\ntime.sleep(300)\n"
+    t = spawn(["unshare", "--uts", "--ipc", "sh", "-c", f"hostname stasis-sib && exec python3 -c '{code}'"],
+              lambda t: "stasis-sib" in t.lines(), name="ns")
+    resp, cli, d = _dump(tmp_path, t)
+    assert resp.success and cli.close() == 0, (d / "dump.log").read_text()
+    t.reap_dumped()
+    res = subprocess.run([sys.executable, str(Path(__file__).with_name("rpc_client.py")),
+                          json.dumps({"images": str(d), "log_file": "restore.log", "sibling": True,
+                                      "ns": ["uts", "ipc"]})],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["success"], (out, (d / "restore.log").read_text())
+    assert out["pid"] == t.pid and out["ppid"] == out["me"] and out["reaped"], out
+    for kind in ("uts", "ipc"):
+        assert out["ns"][kind] != os.stat(f"/proc/self/ns/{kind}").st_ino, out
+    assert out["hostname"] == "stasis-sib", out
+
+
 # -- the service --------------------------------------------------------------------------------------
 
 @pytest.fixture
