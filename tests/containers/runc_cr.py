@@ -166,7 +166,8 @@ def _counter(rootfs: Path) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--criu", type=Path, help="the criu to give runc (default: stasis-criu next to python)")
+    ap.add_argument("--criu", type=Path, help="the criu to give runc (default: stasis-criu next to python; "
+                    "another criu, e.g. /usr/sbin/criu, is given as it is)")
     ap.add_argument("--keep", type=Path, help="work here and keep the files (default: a temporary dir)")
     a = ap.parse_args()
     criu = a.criu or Path(sys.executable).parent / "stasis-criu"
@@ -175,10 +176,13 @@ def main() -> int:
         return 2
     work = a.keep or Path(tempfile.mkdtemp(prefix="stasis-runc-"))
     work.mkdir(parents=True, exist_ok=True)
-    shim = work / "bin"
-    subprocess.run([str(criu), "--install", str(shim)], check=True, stdout=subprocess.DEVNULL)
+    if criu.name == "stasis-criu":
+        shim = work / "bin"
+        subprocess.run([str(criu), "--install", str(shim)], check=True, stdout=subprocess.DEVNULL)
+        criu = shim / "criu"
+    # else another criu as it is (criu itself, for the same run with it)
     bundle = build_bundle(work / "bundle")
-    runc = Runc(work / "state", shim / "criu")
+    runc = Runc(work / "state", criu)
     ctr = f"stasis-rpc-{os.getpid()}"
     rc = 1
     try:
