@@ -305,10 +305,15 @@ def _build(ctx: RestoreContext) -> None:
     root.leader.inj = Injector.attach(root.tracee, _helper_syscall(root), root.mem)
     ctx.scratch = _scratch_address(ctx, proc.vmas(root.pid))
     _prepare_root(ctx, root)
+    own_ns = bool(namespaces.rstate(ctx).new)
+    if own_ns:  # as criu: the root exists in its new namespaces (maps written), nothing restored in them
+        _hook(ctx, "setup-namespaces", root.pid, must=True)
     try:  # time, names, sysctls, the mount tree: before anything is rebuilt
         namespaces.restore_root(ctx, root)
     except OSError as exc:  # an injected syscall that failed: one line, with where
         raise RestoreError(f"pid {root.pid}: its namespaces: {exc}") from exc
+    if own_ns:
+        _hook(ctx, "post-setup-namespaces", root.pid, must=True)
     fault.point("restore:address-space")
     # A process's memory is rebuilt before it forks its children: what they still shared
     # copy-on-write at the dump is inherited, and stays shared (mm.restore_vmas keeps it).

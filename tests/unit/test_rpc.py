@@ -350,7 +350,8 @@ def test_rst_sibling_join_ns(spawn: Spawner, tmp_path: Path) -> None:
 @needs_root
 def test_rst_sibling_into_new_namespaces(spawn: Spawner, tmp_path: Path) -> None:
     """runc's restore of a container: rst_sibling for a tree with namespaces of its own (here uts and ipc):
-    the root is created in new ones as the client's child (CLONE_PARENT with them), its hostname back."""
+    the root is created in new ones as the client's child (CLONE_PARENT with them), its hostname back, and
+    the client is notified of the namespaces as criu does it."""
     code = "import socket, time\nprint(socket.gethostname(), flush=True)\ntime.sleep(300)\n"
     t = spawn(["unshare", "--uts", "--ipc", "sh", "-c", f"hostname stasis-sib && exec python3 -c '{code}'"],
               lambda t: "stasis-sib" in t.lines(), name="ns")
@@ -368,6 +369,11 @@ def test_rst_sibling_into_new_namespaces(spawn: Spawner, tmp_path: Path) -> None
     for kind in ("uts", "ipc"):
         assert out["ns"][kind] != os.stat(f"/proc/self/ns/{kind}").st_ino, out
     assert out["hostname"] == "stasis-sib", out
+    # criu's order: the namespace hooks (only for a tree with namespaces of its own), setup-namespaces with
+    # the root's pid (runc runs the OCI prestart hooks there)
+    assert [s for s, _ in out["notified"]] == ["pre-restore", "setup-namespaces", "post-setup-namespaces",
+                                               "post-restore", "pre-resume", "post-resume"], out
+    assert dict(out["notified"])["setup-namespaces"] == t.pid, out
 
 
 # -- the service --------------------------------------------------------------------------------------
