@@ -26,7 +26,7 @@ _COMMON = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level"
 # fields refused whenever set to something other than their default, with the reason
 _REFUSED = {
     "external": "of criu's external resources stasis takes net[INODE]:KEY and mnt[...]:... only",
-    "veths": "veth pairs need network namespace support (not in stasis)",
+    "veths": "the deprecated veths field is not mapped (the CLI's --external veth[IFNAME]:OUTNAME is)",
     "unix_sk_ino": "external unix sockets by inode are not supported (use ext_unix_sk)",
     "skip_mnt": "skipping mounts is not supported by stasis (every mount of the tree is dumped or refused)",
     "enable_fs": "stasis dumps only the filesystems it knows (no enable_fs list)",
