@@ -75,7 +75,8 @@ def opts(images_fd: int, **kw: Any) -> Any:
 
 
 def main() -> int:
-    """JSON {images, log_file, sibling, join_ns: [[ns, ns_file]...], ns: [kind...]}: restore with NOTIFY,
+    """JSON {images, log_file, sibling, join_ns: [[ns, ns_file]...], ns: [kind...], fail: script}: restore
+    with NOTIFY (failing that script's),
     report the restored pid, its PPid, the notify sequence, its namespaces of the kinds joined or listed
     in ns, and whether waitpid() on
     it works here (it does only for a child)."""
@@ -86,7 +87,7 @@ def main() -> int:
                                                     rst_sibling=args["sibling"]))
     for ns, ns_file in args.get("join_ns", []):
         req.opts.join_ns.add(ns=ns, ns_file=ns_file)
-    resp = cli.call(req)
+    resp = cli.call(req, fail=args.get("fail"))
     rc = cli.close()
     out: dict[str, Any] = {"success": resp.success, "pid": resp.restore.pid, "errmsg": resp.cr_errmsg,
                            "rc": rc, "notified": cli.notified, "swrk_output": cli.output()}

@@ -376,6 +376,27 @@ def test_rst_sibling_into_new_namespaces(spawn: Spawner, tmp_path: Path) -> None
     assert dict(out["notified"])["setup-namespaces"] == t.pid, out
 
 
+@needs_root
+@pytest.mark.parametrize("script", ["setup-namespaces", "post-setup-namespaces"])
+def test_failed_namespace_hook_leaves_nothing(spawn: Spawner, tmp_path: Path, script: str) -> None:
+    """A runtime that fails a namespace hook (runc: an OCI prestart hook that fails): the restore is
+    refused with that reason, and the root created as the client's child in new namespaces is gone."""
+    t = spawn(["unshare", "--uts", "python3", "-c", SLEEPER], lambda t: "ready" in t.lines(), name="ns")
+    resp, cli, d = _dump(tmp_path, t)
+    assert resp.success and cli.close() == 0, (d / "dump.log").read_text()
+    t.reap_dumped()
+    res = subprocess.run([sys.executable, str(Path(__file__).with_name("rpc_client.py")),
+                          json.dumps({"images": str(d), "log_file": "restore.log", "sibling": True,
+                                      "fail": script})],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert not out["success"] and out["pid"] == -1 and script in out["errmsg"], out
+    assert [s for s, _ in out["notified"]][-1] == script, out
+    spawn.pids.append(t.pid)  # a zombie of the client's, ours (the subreaper's) once it exited
+    assert not alive(t.pid), "the restored root is still alive"
+
+
 # -- the service --------------------------------------------------------------------------------------
 
 @pytest.fixture
