@@ -17,6 +17,7 @@ import time
 from engine import fault, proc
 from engine.abi import nr
 from engine.abi.consts import (
+    CLONE_PARENT,
     PR_SET_CHILD_SUBREAPER,
     PTRACE_EVENT_EXEC,
     PTRACE_O_EXITKILL,
@@ -158,9 +159,29 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     go = ffi.new("int *")
     flags = namespaces.clone_flags(ctx)
     join_fds, join_flags, exec_fd = joinns.spawn_args(ctx)  # --join-ns: namespaces it enters before exec
-    if flags and ctx.opts.sibling:
-        raise RestoreError("a restore as the caller's sibling (rst_sibling) into new namespaces is not "
-                           "supported yet")
+    if flags and ctx.opts.sibling:  # criu's rst_sibling into new namespaces: CLONE_PARENT with them
+        tids = ffi.new("pid_t[2]", [root.vpid, root.pid] if root.vpid else [root.pid, 0])
+        ret = lib.st_spawn_ns_helper(path.encode(), flags | CLONE_PARENT, 2 if root.vpid else 1, tids, go,
+                                     ffi.new("int[]", join_fds or [0]),
+                                     ffi.new("unsigned long[]", join_flags or [0]), len(join_fds), exec_fd)
+        if ret < 0:
+            raise RestoreError(f"cannot create a process with pid {root.pid} in new namespaces ({flags:#x}) "
+                               f"as the caller's child (rst_sibling): clone3: {os.strerror(-ret)}")
+        if ret != root.pid:
+            _kill(ret)
+            raise RestoreError(f"the restore helper got pid {ret}, not {root.pid}")
+        root.spawned = True
+        try:  # seized like an orphan; with a user namespace its maps, then it goes on
+            root.tracee.seize(HELPER_OPTIONS | PTRACE_O_TRACEEXEC)
+            namespaces.spawned(ctx, ret, go[0], release=True)
+        except BaseException:
+            _kill(ret)
+            raise
+        try:
+            _wait_exec(root)
+        except TraceeGone as exc:  # it exits 100 + i when it cannot enter the i-th namespace to join
+            raise RestoreError(f"restore helper for pid {root.pid}: {joinns.helper_died(ctx, exc)}") from None
+        return
     # new namespaces (or joined ones, unless as a sibling or an orphan): pid 1 inside (set_tid is innermost
     # first), its old pid outside
     if flags or (join_fds and not ctx.opts.sibling and not orphan):
@@ -284,10 +305,15 @@ def _build(ctx: RestoreContext) -> None:
     root.leader.inj = Injector.attach(root.tracee, _helper_syscall(root), root.mem)
     ctx.scratch = _scratch_address(ctx, proc.vmas(root.pid))
     _prepare_root(ctx, root)
+    own_ns = bool(namespaces.rstate(ctx).new)
+    if own_ns:  # as criu: the root exists in its new namespaces (maps written), nothing restored in them
+        _hook(ctx, "setup-namespaces", root.pid, must=True)
     try:  # time, names, sysctls, the mount tree: before anything is rebuilt
         namespaces.restore_root(ctx, root)
     except OSError as exc:  # an injected syscall that failed: one line, with where
         raise RestoreError(f"pid {root.pid}: its namespaces: {exc}") from exc
+    if own_ns:
+        _hook(ctx, "post-setup-namespaces", root.pid, must=True)
     fault.point("restore:address-space")
     # A process's memory is rebuilt before it forks its children: what they still shared
     # copy-on-write at the dump is inherited, and stays shared (mm.restore_vmas keeps it).

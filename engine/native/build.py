@@ -54,7 +54,10 @@ long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd,
 /* The helper created in new namespaces (CLONE_NEW* in flags). With CLONE_NEWUSER it waits for one byte on
    *go_fd (written once its uid/gid maps are), becomes the namespace's root, and then execs. It first
    setns()s into join_fds[i] (join_flags[i]) in order (--join-ns; exit status 100 + i if one fails) and, with
-   exec_fd >= 0, execs the helper by that fd (a joined mount namespace need not have its path). */
+   exec_fd >= 0, execs the helper by that fd (a joined mount namespace need not have its path). With
+   CLONE_PARENT in flags (criu's rst_sibling) it is a child of the engine's parent, not traced: it always
+   waits for the byte on *go_fd (written once it is seized, and its maps written) and does no
+   PTRACE_TRACEME. */
 long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size, const pid_t *set_tid,
                         int *go_fd, const int *join_fds, const unsigned long *join_flags, int njoin,
                         int exec_fd);
@@ -293,11 +296,11 @@ long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size,
     long child;
     char c;
 
-    if ((flags & CLONE_NEWUSER) && pipe2(go, O_CLOEXEC))
+    if ((flags & (CLONE_NEWUSER | CLONE_PARENT)) && pipe2(go, O_CLOEXEC))
         return -errno;
     memset(&args, 0, sizeof(args));
     args.flags = flags;
-    args.exit_signal = SIGCHLD;
+    args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;  /* clone3: none with CLONE_PARENT */
     args.set_tid = (uintptr_t)set_tid;
     args.set_tid_size = set_tid_size;
     child = syscall(SYS_clone3, &args, sizeof(args));
@@ -315,6 +318,8 @@ long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size,
             syscall(SYS_close, go[1]);  /* an engine that dies before the maps: EOF, not a hang */
             if (syscall(SYS_read, go[0], &c, 1) != 1)
                 syscall(SYS_exit_group, 126);
+        }
+        if (flags & CLONE_NEWUSER) {
             /* the maps are written: the namespace's root, before exec keeps its capabilities;
                setgroups fails where the images say "deny", and then there are none to drop */
             if (syscall(SYS_setresgid, 0, 0, 0))
@@ -326,7 +331,8 @@ long st_spawn_ns_helper(const char *path, unsigned long flags, int set_tid_size,
         for (i = 0; i < njoin; i++)
             if (syscall(SYS_setns, join_fds[i], join_flags[i]))
                 syscall(SYS_exit_group, 100 + i);
-        syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+        if (!(flags & CLONE_PARENT))
+            syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
         if (exec_fd >= 0)
             syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
         else

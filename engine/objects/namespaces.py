@@ -497,16 +497,19 @@ def _root_last_pid(ctx: RestoreContext, v: int) -> None:
         as_root=rstate(ctx).userns is not None)
 
 
-def spawned(ctx: RestoreContext, pid: int, go_fd: int) -> None:
-    """The root helper exists in its new namespaces: with a user namespace, its maps, then it may go on."""
+def spawned(ctx: RestoreContext, pid: int, go_fd: int, release: bool = False) -> None:
+    """The root helper exists in its new namespaces: with a user namespace, its maps, then it may go on
+    (release: it waits for that byte anyway, as a sibling of the engine does)."""
     s = rstate(ctx)
     userns.set_tree_root(s.userns)
+    waits = s.userns is not None or release
     try:
         if s.userns is not None:
             userns.write_maps(pid, s.userns)
+        if waits:
             os.write(go_fd, b"g")
     finally:
-        if s.userns is not None:
+        if waits:
             os.close(go_fd)
 
 

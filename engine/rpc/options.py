@@ -21,20 +21,19 @@ _COMMON = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level"
            "pre_dump_mode", "force_irmap", "weak_sysctls", "skip_file_rwx_check", "display_stats",
            "timeout", "ghost_limit", "status_fd", "empty_ns", "rst_sibling", "inherit_fd",
            "leave_running", "file_locks", "tcp_skip_in_flight", "pid", "mntns_compat_mode",
-           "unprivileged", "leave_stopped", "join_ns"}
+           "unprivileged", "leave_stopped", "join_ns", "root", "ext_mnt"}
 
 # fields refused whenever set to something other than their default, with the reason
 _REFUSED = {
-    "root": "a container root needs mount namespace support (not yet in stasis)",
-    "ext_mnt": "external mounts need mount namespace support (not yet in stasis)",
-    "external": "external resources (net[...], pid[...], mnt[...]) need namespace support (not yet)",
-    "veths": "veth pairs need network namespace support (not in stasis)",
+    "external": "of criu's external resources stasis takes net[INODE]:KEY and mnt[...]:... only",
+    "veths": "the deprecated veths field is not mapped (the CLI's --external veth[IFNAME]:OUTNAME is)",
     "unix_sk_ino": "external unix sockets by inode are not supported (use ext_unix_sk)",
-    "skip_mnt": "mount tuning needs mount namespace support (not yet in stasis)",
-    "enable_fs": "mount tuning needs mount namespace support (not yet in stasis)",
-    "auto_ext_mnt": "mount tuning needs mount namespace support (not yet in stasis)",
-    "ext_sharing": "mount tuning needs mount namespace support (not yet in stasis)",
-    "ext_masters": "mount tuning needs mount namespace support (not yet in stasis)",
+    "skip_mnt": "skipping mounts is not supported by stasis (every mount of the tree is dumped or refused)",
+    "enable_fs": "stasis dumps only the filesystems it knows (no enable_fs list)",
+    "auto_ext_mnt": "stasis does not make external mounts by itself: name them with ext_mnt (or "
+                    "external mnt[...])",
+    "ext_sharing": "stasis does not make external mounts by itself (auto_ext_mnt), so no ext_sharing",
+    "ext_masters": "stasis does not make external mounts by itself (auto_ext_mnt), so no ext_masters",
     "cgroup_props": "stasis dumps its built-in cgroup property lists only (no custom ones)",
     "cgroup_props_file": "stasis dumps its built-in cgroup property lists only (no custom ones)",
     "cgroup_dump_controller": "stasis dumps every controller of the tree's cgroups (no selection)",
@@ -56,6 +55,7 @@ _REFUSED = {
 
 
 _EXT_NET = re.compile(r"net\[(\d+)\]:(\S+)")  # criu's external network namespace
+_EXT_MNT = re.compile(r"mnt\[([^\]]+)\]:(.+)")  # criu's external mount (the same as an ext_mnt entry)
 
 
 def ext_netns(opts: Any, kind: str) -> tuple[tuple[int, str], ...]:
@@ -92,8 +92,8 @@ def check(opts: Any, kind: str, service: bool) -> None:
     """Refuse what cannot be honoured (every such option in one error); log what is tolerated."""
     refused: list[str] = []
     for name, why in _REFUSED.items():
-        if name == "external" and all(_EXT_NET.fullmatch(x) for x in opts.external):
-            continue  # net[INODE]:KEY only (runc's extRootNetNS): honoured (ext_netns)
+        if name == "external" and all(_EXT_NET.fullmatch(x) or _EXT_MNT.fullmatch(x) for x in opts.external):
+            continue  # net[INODE]:KEY (runc's extRootNetNS, ext_netns) and mnt[A]:B (ext_mounts): honoured
         if _set(opts, name) and getattr(opts, name):  # false, "" and empty lists are the defaults
             refused.append(f"{name}: {why}")
     for field in opts.DESCRIPTOR.fields:
@@ -109,12 +109,9 @@ def check(opts: Any, kind: str, service: bool) -> None:
         refused.append("leave_stopped: stasis leaves a dumped tree running or kills it")
     if opts.unprivileged:
         refused.append("unprivileged: stasis needs CAP_SYS_ADMIN/CAP_CHECKPOINT_RESTORE and CAP_SYS_PTRACE")
-    if opts.mntns_compat_mode:
-        refused.append("mntns_compat_mode: needs mount namespace support (not yet in stasis)")
-    if opts.empty_ns:
-        what = "CLONE_NEWNET (an empty network namespace)" if opts.empty_ns == CLONE_NEWNET else \
-            f"{opts.empty_ns:#x}"
-        refused.append(f"empty_ns={what}: needs network namespace support (not yet in stasis)")
+    if opts.empty_ns and opts.empty_ns != CLONE_NEWNET:
+        refused.append(f"empty_ns={opts.empty_ns:#x}: only CLONE_NEWNET (0x40000000) can be empty, as in "
+                       "criu")
     for r in opts.cg_root:
         if not r.path.startswith("/"):
             refused.append(f"cg_root {r.ctrl}:{r.path}: the new root must be an absolute cgroup path")
@@ -132,6 +129,11 @@ def check(opts: Any, kind: str, service: bool) -> None:
 
 
 def _tolerated(opts: Any, kind: str) -> None:
+    if opts.empty_ns == CLONE_NEWNET:
+        log.info("empty_ns=CLONE_NEWNET: stasis dumps and restores the tree's network namespace whole "
+                 "(criu would leave it empty with lo down); what it cannot restore is refused at dump")
+    if opts.mntns_compat_mode:
+        log.info("mntns_compat_mode: criu's older way of restoring mounts; stasis has one (ignored)")
     if opts.evasive_devices:
         log.info("evasive_devices: device files are reopened by path anyway")
     if opts.orphan_pts_master:
@@ -207,6 +209,44 @@ def dir_path(dfd: int) -> str:
     except OSError:
         pass
     return f"/proc/self/fd/{dfd}"
+
+
+def root(opts: Any, kind: str) -> str | None:
+    """criu's root: at dump the container's root directory (runc: <bundle>/rootfs), at restore the
+    directory that becomes the tree's root mount (runc: a bind mount of the rootfs it made)."""
+    if not opts.HasField("root") or not opts.root:
+        return None
+    if not os.path.isdir(opts.root):
+        raise RpcError(errno.EBADRQC, f"root {opts.root}: not a directory")
+    path = os.path.realpath(opts.root)
+    log.info("root %s: the tree's root %s", path, "directory" if kind == "dump" else "mount")
+    return path
+
+
+def ext_mounts(opts: Any, kind: str) -> tuple[tuple[str, str], ...]:
+    """ext_mnt entries and external mnt[A]:B, as criu's --external mnt[A]:B: at dump (A, B) is (a mount
+    point inside the tree, its key); at restore (a key, the path to bind there). runc sends one key for
+    several mount points at dump (its masked files are all "/dev/null") and the same key twice at restore:
+    as in criu, the first entry of a key is the one used at restore."""
+    pairs = [(e.key, e.val) for e in opts.ext_mnt]
+    pairs += [(m[1], m[2]) for x in opts.external if (m := _EXT_MNT.fullmatch(x))]
+    out: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for a, b in pairs:
+        if not a or not b:
+            raise RpcError(errno.EBADRQC, f"ext_mnt {a!r}:{b!r}: empty key or value")
+        if a in seen:
+            if seen[a] != b:
+                log.warning("ext_mnt %s: given twice (%s, then %s); the first is used", a, seen[a], b)
+            continue
+        if kind == "restore" and not os.path.exists(b):
+            raise RpcError(errno.EBADRQC, f"ext_mnt {a}: its source {b} does not exist")
+        seen[a] = b
+        out.append((a, b))
+    if out:
+        log.info("%d external mounts (%s)", len(out),
+                 "mount point -> key" if kind == "dump" else "key -> source")
+    return tuple(out)
 
 
 def join_ns(opts: Any, kind: str) -> tuple[tuple[str, str, str], ...]:

@@ -27,11 +27,13 @@ from engine.rpc.options import (
     cgroup_roots,
     check,
     dir_path,
+    ext_mounts,
     ext_netns,
     join_ns,
     network_lock,
     peer_dir,
 )
+from engine.rpc.options import root as root_dir
 
 KEEP_OPEN_TYPES = (rpc.VERSION, rpc.FEATURE_CHECK)
 # features FEATURE_CHECK reports: memory tracking (pre-dumps), lazy pages, a pidfd store for
@@ -278,7 +280,8 @@ class Session:
         from engine.context import DumpOptions
         from engine.dump import dump
 
-        dump(DumpOptions(tree=pid, images_dir=images, leave_running=opts.leave_running,
+        dump(DumpOptions(root=root_dir(opts, "dump"), ext_mounts=ext_mounts(opts, "dump"), tree=pid,
+                         images_dir=images, leave_running=opts.leave_running,
                          shell_job=opts.shell_job, timeout=float(opts.timeout or 10),
                          file_locks=opts.file_locks, ghost_limit=opts.ghost_limit,
                          tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
@@ -309,7 +312,8 @@ class Session:
         from engine.restore import restore
 
         self.restored_pid = -1
-        restore(RestoreOptions(images_dir=images, detached=True, shell_job=opts.shell_job,
+        restore(RestoreOptions(root=root_dir(opts, "restore"), ext_mounts=ext_mounts(opts, "restore"),
+                               images_dir=images, detached=True, shell_job=opts.shell_job,
                                tcp_established=opts.tcp_established, tcp_close=opts.tcp_close,
                                ext_unix_sk=opts.ext_unix_sk, network_lock=network_lock(opts),
                                inherit_fds=tuple(inherit), sibling=opts.rst_sibling, notify=self._hook,

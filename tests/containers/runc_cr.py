@@ -10,8 +10,11 @@ shown. runc 1.1 takes `--criu PATH`; later runc only looks `criu` up on PATH, so
 (`stasis-criu --install DIR`) also goes first on PATH. State, cgroups and the container are removed at
 the end, by their id.
 
-The fixture half (build_bundle, Runc) is what the real-container group of the suite is to use once
-the engine restores namespaces.
+The container's stdout is a pipe (copied into ctr.out): runc hands a pipe back to the restored
+container through inherit_fd (descriptors.json), a file of the host would be outside its mounts. It
+runs with --no-new-keyring: stasis refuses a session keyring of the tree's own (runc joins a new one per
+container by default; criu ignores keyrings). The fixture half (build_bundle, Runc, Output, settle) is
+what tests/unit/test_rpc_runc.py uses (in `tox -e unit`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -74,6 +78,68 @@ class Runc:
         return res
 
 
+class Output:
+    """The container's stdout and stderr, copied into a file: each `pipe()` is a new pipe whose write end
+    goes to runc (as runtimes' users give it: a pipe is what runc hands back to a restored container
+    through inherit_fd, from descriptors.json; a file of the host is outside the container's mounts)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.threads: list[threading.Thread] = []
+
+    def pipe(self) -> int:
+        r, w = os.pipe()
+        t = threading.Thread(target=self._copy, args=(r,), daemon=True)
+        t.start()
+        self.threads.append(t)
+        return w
+
+    def _copy(self, r: int) -> None:
+        with open(r, "rb", buffering=0) as src, open(self.path, "ab", buffering=0) as dst:
+            while chunk := src.read(4096):
+                dst.write(chunk)
+
+    def text(self) -> str:
+        return self.path.read_text(errors="replace") if self.path.exists() else ""
+
+
+def init_pid(runc: Runc, ctr: str) -> int:
+    res = runc.run("state", ctr)
+    return int(json.loads(res.stdout)["pid"]) if res.returncode == 0 else 0
+
+
+def _ppid(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def settle(runc: Runc, ctr: str, pid: int, timeout: float = 20) -> str:
+    """After a checkpoint that killed the container: wait until its init (pid) is reaped, by the
+    machine's PID 1 or by us if we are its subreaper (runc -d leaves it an orphan; a slow reaper keeps a
+    zombie, which runc takes for a running container and stasis for a taken pid: it restores the tree's
+    pids outside its pid namespace too); then remove runc's state if its deferred destroy did not.
+    Returns what was seen."""
+    deadline = time.monotonic() + timeout
+    seen = "gone"
+    while os.path.exists(f"/proc/{pid}"):
+        seen = "reaped late"
+        if _ppid(pid) == os.getpid():  # we are a subreaper (the unit tests are): our own zombie
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if time.monotonic() > deadline:
+            return f"pid {pid} still there after {timeout:.0f} s"
+        time.sleep(0.05)
+    if runc.run("state", ctr).returncode == 0:
+        runc.run("delete", ctr)
+        seen += ", runc state deleted"
+    return seen
+
+
 def _report(step: str, res: subprocess.CompletedProcess[str]) -> None:
     print(f"== {step}: rc {res.returncode} in {res.elapsed:.2f} s")  # type: ignore[attr-defined]
     for line in (res.stderr or "").strip().splitlines():
@@ -100,7 +166,8 @@ def _counter(rootfs: Path) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--criu", type=Path, help="the criu to give runc (default: stasis-criu next to python)")
+    ap.add_argument("--criu", type=Path, help="the criu to give runc (default: stasis-criu next to python; "
+                    "another criu, e.g. /usr/sbin/criu, is given as it is)")
     ap.add_argument("--keep", type=Path, help="work here and keep the files (default: a temporary dir)")
     a = ap.parse_args()
     criu = a.criu or Path(sys.executable).parent / "stasis-criu"
@@ -109,22 +176,31 @@ def main() -> int:
         return 2
     work = a.keep or Path(tempfile.mkdtemp(prefix="stasis-runc-"))
     work.mkdir(parents=True, exist_ok=True)
-    shim = work / "bin"
-    subprocess.run([str(criu), "--install", str(shim)], check=True, stdout=subprocess.DEVNULL)
+    if criu.name == "stasis-criu":
+        shim = work / "bin"
+        subprocess.run([str(criu), "--install", str(shim)], check=True, stdout=subprocess.DEVNULL)
+        criu = shim / "criu"
+    # else another criu as it is (criu itself, for the same run with it)
     bundle = build_bundle(work / "bundle")
-    runc = Runc(work / "state", shim / "criu")
+    runc = Runc(work / "state", criu)
     ctr = f"stasis-rpc-{os.getpid()}"
     rc = 1
     try:
-        with open(work / "ctr.out", "wb") as out:
-            res = runc.run("run", "-d", "--pid-file", str(work / "ctr.pid"), ctr, cwd=bundle,
-                           stdout=out.fileno())
+        out = Output(work / "ctr.out")
+        w = out.pipe()
+        try:
+            # --no-new-keyring: runc's own session keyring per container is refused by stasis
+            res = runc.run("run", "-d", "--no-new-keyring", "--pid-file", str(work / "ctr.pid"), ctr,
+                           cwd=bundle, stdout=w)
+        finally:
+            os.close(w)
         _report("run -d", res)
         if res.returncode:
             return 1
         time.sleep(2.5)
         before = _counter(bundle / "rootfs")
         print(f"   counter at {before}")
+        pid = init_pid(runc, ctr)
         res = runc.run("checkpoint", "--image-path", str(work / "img"), "--work-path", str(work / "wrk"),
                        ctr)
         _report("checkpoint", res)
@@ -134,8 +210,14 @@ def main() -> int:
             print(f"   container after the failed checkpoint: "
                   f"{json.loads(state.stdout)['status'] if state.returncode == 0 else state.stderr.strip()}")
             return 1
-        res = runc.run("restore", "-d", "--image-path", str(work / "img"), "--work-path", str(work / "wrkr"),
-                       "--pid-file", str(work / "ctr-r.pid"), ctr, cwd=bundle)
+        print(f"   the container's init {pid}: {settle(runc, ctr, pid)}")
+        w = out.pipe()
+        try:
+            res = runc.run("restore", "-d", "--image-path", str(work / "img"), "--work-path",
+                           str(work / "wrkr"), "--pid-file", str(work / "ctr-r.pid"), ctr, cwd=bundle,
+                           stdout=w)
+        finally:
+            os.close(w)
         _report("restore -d", res)
         _log_errors(work / "wrkr" / "restore.log")
         if res.returncode:
@@ -143,7 +225,10 @@ def main() -> int:
         time.sleep(2.5)
         after = _counter(bundle / "rootfs")
         print(f"   counter at {after} (was {before} at the checkpoint)")
-        rc = 0 if after > before else 1
+        ticks = [int(ln.split()[1]) for ln in out.text().splitlines() if ln.startswith("tick ")]
+        gapless = ticks == list(range(1, len(ticks) + 1))
+        print(f"   its output: ticks 1..{ticks[-1] if ticks else 0}, {'gapless' if gapless else ticks}")
+        rc = 0 if after > before and gapless else 1
         return rc
     finally:
         res = runc.run("delete", "-f", ctr)

@@ -75,8 +75,10 @@ def opts(images_fd: int, **kw: Any) -> Any:
 
 
 def main() -> int:
-    """JSON {images, log_file, sibling, join_ns: [[ns, ns_file]...]}: restore with NOTIFY, report the
-    restored pid, its PPid, the notify sequence, its namespaces of the kinds joined, and whether waitpid() on
+    """JSON {images, log_file, sibling, join_ns: [[ns, ns_file]...], ns: [kind...], fail: script}: restore
+    with NOTIFY (failing that script's),
+    report the restored pid, its PPid, the notify sequence, its namespaces of the kinds joined or listed
+    in ns, and whether waitpid() on
     it works here (it does only for a child)."""
     args = json.loads(sys.argv[1])
     fd = os.open(args["images"], os.O_RDONLY | os.O_DIRECTORY)
@@ -85,7 +87,7 @@ def main() -> int:
                                                     rst_sibling=args["sibling"]))
     for ns, ns_file in args.get("join_ns", []):
         req.opts.join_ns.add(ns=ns, ns_file=ns_file)
-    resp = cli.call(req)
+    resp = cli.call(req, fail=args.get("fail"))
     rc = cli.close()
     out: dict[str, Any] = {"success": resp.success, "pid": resp.restore.pid, "errmsg": resp.cr_errmsg,
                            "rc": rc, "notified": cli.notified, "swrk_output": cli.output()}
@@ -93,7 +95,11 @@ def main() -> int:
     if resp.success and pid > 0:
         with open(f"/proc/{pid}/status") as f:
             out["ppid"] = int(next(ln for ln in f if ln.startswith("PPid:")).split()[1])
-        out["ns"] = {ns: os.stat(f"/proc/{pid}/ns/{ns}").st_ino for ns, _ in args.get("join_ns", [])}
+        kinds = [ns for ns, _ in args.get("join_ns", [])] + args.get("ns", [])
+        out["ns"] = {ns: os.stat(f"/proc/{pid}/ns/{ns}").st_ino for ns in kinds}
+        if "uts" in args.get("ns", []):
+            out["hostname"] = subprocess.run(["nsenter", f"--uts=/proc/{pid}/ns/uts", "hostname"],
+                                             capture_output=True, text=True).stdout.strip()
         os.kill(pid, 9)
         try:
             os.waitpid(pid, 0)

@@ -213,14 +213,14 @@ def test_dump_without_opts_and_refused_options(tmp_path: Path) -> None:
     assert cli.close() == 1
     d, fd = images(tmp_path)
     cli = Swrk(tmp_path, pass_fds=(fd,))
-    o = opts(fd, pid=os.getpid(), log_file="dump.log", lazy_pages=True, empty_ns=0x40000000)
-    o.ext_mnt.add(key="/dev/null", val="/dev/null")
+    o = opts(fd, pid=os.getpid(), log_file="dump.log", lazy_pages=True, empty_ns=0x20000000,
+             auto_ext_mnt=True)
     resp = cli.call(rpc.criu_req(type=rpc.DUMP, opts=o))
     assert not resp.success and resp.cr_errno == errno.EBADRQC
-    for name in ("lazy_pages", "empty_ns", "ext_mnt"):
+    for name in ("lazy_pages", "empty_ns", "auto_ext_mnt"):
         assert name in resp.cr_errmsg, resp.cr_errmsg
     log = (d / "dump.log").read_text()
-    assert "Error (stasis dump): " in log and "ext_mnt" in log  # where runc and crun quote it from
+    assert "Error (stasis dump): " in log and "auto_ext_mnt" in log  # where runc and crun quote it from
     assert cli.close() == 1
     assert cli.output() == ""
 
@@ -345,6 +345,56 @@ def test_rst_sibling_join_ns(spawn: Spawner, tmp_path: Path) -> None:
         holder.wait(timeout=10)
         if holder.stdout:
             holder.stdout.close()
+
+
+@needs_root
+def test_rst_sibling_into_new_namespaces(spawn: Spawner, tmp_path: Path) -> None:
+    """runc's restore of a container: rst_sibling for a tree with namespaces of its own (here uts and ipc):
+    the root is created in new ones as the client's child (CLONE_PARENT with them), its hostname back, and
+    the client is notified of the namespaces as criu does it."""
+    code = "import socket, time\nprint(socket.gethostname(), flush=True)\ntime.sleep(300)\n"
+    t = spawn(["unshare", "--uts", "--ipc", "sh", "-c", f"hostname stasis-sib && exec python3 -c '{code}'"],
+              lambda t: "stasis-sib" in t.lines(), name="ns")
+    resp, cli, d = _dump(tmp_path, t)
+    assert resp.success and cli.close() == 0, (d / "dump.log").read_text()
+    t.reap_dumped()
+    res = subprocess.run([sys.executable, str(Path(__file__).with_name("rpc_client.py")),
+                          json.dumps({"images": str(d), "log_file": "restore.log", "sibling": True,
+                                      "ns": ["uts", "ipc"]})],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["success"], (out, (d / "restore.log").read_text())
+    assert out["pid"] == t.pid and out["ppid"] == out["me"] and out["reaped"], out
+    for kind in ("uts", "ipc"):
+        assert out["ns"][kind] != os.stat(f"/proc/self/ns/{kind}").st_ino, out
+    assert out["hostname"] == "stasis-sib", out
+    # criu's order: the namespace hooks (only for a tree with namespaces of its own), setup-namespaces with
+    # the root's pid (runc runs the OCI prestart hooks there)
+    assert [s for s, _ in out["notified"]] == ["pre-restore", "setup-namespaces", "post-setup-namespaces",
+                                               "post-restore", "pre-resume", "post-resume"], out
+    assert dict(out["notified"])["setup-namespaces"] == t.pid, out
+
+
+@needs_root
+@pytest.mark.parametrize("script", ["setup-namespaces", "post-setup-namespaces"])
+def test_failed_namespace_hook_leaves_nothing(spawn: Spawner, tmp_path: Path, script: str) -> None:
+    """A runtime that fails a namespace hook (runc: an OCI prestart hook that fails): the restore is
+    refused with that reason, and the root created as the client's child in new namespaces is gone."""
+    t = spawn(["unshare", "--uts", "python3", "-c", SLEEPER], lambda t: "ready" in t.lines(), name="ns")
+    resp, cli, d = _dump(tmp_path, t)
+    assert resp.success and cli.close() == 0, (d / "dump.log").read_text()
+    t.reap_dumped()
+    res = subprocess.run([sys.executable, str(Path(__file__).with_name("rpc_client.py")),
+                          json.dumps({"images": str(d), "log_file": "restore.log", "sibling": True,
+                                      "fail": script})],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert not out["success"] and out["pid"] == -1 and script in out["errmsg"], out
+    assert [s for s, _ in out["notified"]][-1] == script, out
+    spawn.pids.append(t.pid)  # a zombie of the client's, ours (the subreaper's) once it exited
+    assert not alive(t.pid), "the restored root is still alive"
 
 
 # -- the service --------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """criu_opts -> engine options (engine/rpc/options.py): the requests runc 1.1.5 really sent (captured in
-../shared/docs/rpc-and-runtimes.md, Appendix A) are refused for exactly the container options the
-engine cannot honour yet, and every field of criu_opts set to a non-default value is honoured, logged
-or refused: none is dropped silently."""
+../shared/docs/rpc-and-runtimes.md, Appendix A) pass the option checks, with a log line for each option
+tolerated; root and ext_mnt map to the engine's root and external mounts as criu maps them; and every
+field of criu_opts set to a non-default value is honoured, logged or refused: none is dropped
+silently."""
 
 from __future__ import annotations
 
@@ -13,15 +14,14 @@ import pytest
 
 from engine.images.pb import criu_rpc_pb2 as rpc
 from engine.log import DEBUG, log
-from engine.rpc.options import RpcError, check
+from engine.rpc.options import RpcError, check, ext_mounts, root
 
 EXT_MNT = ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/proc/keys", "/dev/null", "/dev/tty"]
-NAMESPACE_OPTIONS = {"root", "ext_mnt", "empty_ns"}
 # honoured by the mapping itself (engine options), so no log line is owed at dump
 HONOURED_AT_DUMP = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level", "log_to_stderr",
                     "pid", "leave_running", "ext_unix_sk", "tcp_established", "shell_job", "file_locks",
                     "notify_scripts", "ghost_limit", "timeout", "tcp_skip_in_flight", "tcp_close",
-                    "network_lock", "manage_cgroups", "manage_cgroups_mode"}
+                    "network_lock", "manage_cgroups", "manage_cgroups_mode", "root", "ext_mnt"}
 
 
 def runc_dump() -> Any:
@@ -70,13 +70,9 @@ def refused(opts: Any, kind: str, service: bool = False) -> set[str]:
 
 
 @pytest.mark.parametrize("make,kind", [(runc_dump, "dump"), (runc_restore, "restore")])
-def test_runc_requests_refused_for_namespaces_only(make: Any, kind: str) -> None:
-    assert refused(make(), kind) == NAMESPACE_OPTIONS
-    o = make()
-    for name in NAMESPACE_OPTIONS:
-        o.ClearField(name)
-    text = logged(lambda: check(o, kind, False))
-    for name in ("orphan_pts_master", "config_file"):
+def test_runc_requests_pass_with_what_is_tolerated_logged(make: Any, kind: str) -> None:
+    text = logged(lambda: check(make(), kind, False))
+    for name in ("orphan_pts_master", "config_file", "empty_ns=CLONE_NEWNET"):
         assert name in text, text
     if kind == "restore":
         assert "evasive_devices" in text
@@ -85,10 +81,58 @@ def test_runc_requests_refused_for_namespaces_only(make: Any, kind: str) -> None
 
 
 def test_service_refuses_swrk_only_options() -> None:
-    o = runc_restore()
-    for name in NAMESPACE_OPTIONS:
-        o.ClearField(name)
-    assert refused(o, "restore", service=True) == {"rst_sibling", "inherit_fd"}
+    assert refused(runc_restore(), "restore", service=True) == {"rst_sibling", "inherit_fd"}
+
+
+def test_root(tmp_path: Any) -> None:
+    (tmp_path / "rootfs").mkdir()
+    (tmp_path / "link").symlink_to("rootfs")
+    assert root(rpc.criu_opts(images_dir_fd=3), "dump") is None
+    o = rpc.criu_opts(images_dir_fd=3, root=str(tmp_path / "link"))
+    text = logged(lambda: root(o, "restore"))
+    assert root(o, "restore") == str(tmp_path / "rootfs") and "root mount" in text
+    o.root = str(tmp_path / "none")
+    with pytest.raises(RpcError) as exc:
+        root(o, "dump")
+    assert exc.value.errno == errno.EBADRQC and "not a directory" in str(exc.value)
+
+
+def test_ext_mnt_as_criu_maps_it(tmp_path: Any) -> None:
+    """At dump key is the mount point and val its key, and runc gives several mount points one key
+    ("/dev/null" for its masked files); at restore key is the key and val the path to bind, and runc sends
+    the same key twice: the first is used (a different second one is logged)."""
+    assert ext_mounts(runc_dump(), "dump") == tuple((m, m) for m in EXT_MNT)
+    o = rpc.criu_opts(images_dir_fd=3)
+    for point in ("/proc/keys", "/proc/timer_list"):
+        o.ext_mnt.add(key=point, val="/dev/null")
+    o.external.append("mnt[/data]:data")
+    o.external.append("net[4026531840]:extRootNetNS")
+    assert ext_mounts(o, "dump") == (("/proc/keys", "/dev/null"), ("/proc/timer_list", "/dev/null"),
+                                     ("/data", "data"))
+    o = rpc.criu_opts(images_dir_fd=3)
+    src = tmp_path / "src"
+    src.mkdir()
+    for key, val in (("/dev/null", "/dev/null"), ("data", str(src)), ("/dev/null", "/dev/null"),
+                     ("data", "/dev/zero")):
+        o.ext_mnt.add(key=key, val=val)
+    got: list[Any] = []
+    text = logged(lambda: got.append(ext_mounts(o, "restore")))
+    assert got == [(("/dev/null", "/dev/null"), ("data", str(src)))]
+    assert "data: given twice" in text and "/dev/null: given twice" not in text
+    o.ext_mnt.add(key="other", val=str(tmp_path / "missing"))
+    with pytest.raises(RpcError) as exc:
+        ext_mounts(o, "restore")
+    assert exc.value.errno == errno.EBADRQC and "missing does not exist" in str(exc.value)
+    assert ext_mounts(o, "dump")[-1] == ("other", str(tmp_path / "missing"))  # only a key at dump
+
+
+def test_refused_namespace_and_mount_options() -> None:
+    o = rpc.criu_opts(images_dir_fd=3, empty_ns=0x20000000, auto_ext_mnt=True, ext_sharing=True)
+    o.external.append("pid[4026531836]:extRootPidNS")
+    assert refused(o, "dump") == {"empty_ns", "auto_ext_mnt", "ext_sharing", "external"}
+    o = rpc.criu_opts(images_dir_fd=3, mntns_compat_mode=True)
+    o.external.append("mnt[/a]:b")
+    assert "mntns_compat_mode" in logged(lambda: check(o, "restore", False))
 
 
 def _non_default(o: Any, field: Any) -> None:
@@ -127,7 +171,7 @@ def _repeated(o: Any, name: str) -> bool:
 HONOURED_AT_RESTORE = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level", "log_to_stderr",
                        "ext_unix_sk", "tcp_established", "shell_job", "file_locks", "notify_scripts",
                        "tcp_close", "network_lock", "rst_sibling", "inherit_fd", "join_ns", "manage_cgroups",
-                       "manage_cgroups_mode", "cg_root"}
+                       "manage_cgroups_mode", "cg_root", "root", "ext_mnt"}
 
 
 @pytest.mark.parametrize("kind", ["dump", "restore"])
