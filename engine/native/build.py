@@ -191,16 +191,34 @@ long st_spawn_helper(pid_t pid, const char *path, int set_tid_size, const pid_t 
     return child;
 }
 
+/* In a new helper, raw syscalls only (glibc's state is the parent's): wait for "go", join the namespaces
+ * asked, exec the helper (by its fd when there is one: a joined mount namespace may not have its path). */
+static void helper_go(int go_fd, const int *join_fds, const unsigned long *join_flags, int njoin, int exec_fd,
+                      const char *path, char *const argv[], char *const envp[])
+{
+    char c;
+    int i;
+
+    if (syscall(SYS_read, go_fd, &c, 1) != 1)
+        syscall(SYS_exit_group, 127);
+    for (i = 0; i < njoin; i++)
+        if (syscall(SYS_setns, join_fds[i], join_flags[i]))
+            syscall(SYS_exit_group, 100 + i);
+    if (exec_fd >= 0)
+        syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+    else
+        syscall(SYS_execve, path, argv, envp);
+    syscall(SYS_exit_group, 127);
+}
+
 long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
                             const unsigned long *join_flags, int njoin, int exec_fd)
 {
-    int i;
     struct clone_args args;
     char *const argv[] = { (char *)path, NULL };
     char *const envp[] = { NULL };
     int go[2], status;
     long mid, child;
-    char c;
 
     if (pipe2(go, O_CLOEXEC))
         return -errno;
@@ -219,16 +237,7 @@ long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd, 
         args.set_tid_size = 1;
         child = syscall(SYS_clone3, &args, sizeof(args));
         if (child == 0) {
-            if (syscall(SYS_read, go[0], &c, 1) != 1)
-                syscall(SYS_exit_group, 127);
-            for (i = 0; i < njoin; i++)
-                if (syscall(SYS_setns, join_fds[i], join_flags[i]))
-                    syscall(SYS_exit_group, 100 + i);
-            if (exec_fd >= 0)
-                syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
-            else
-                syscall(SYS_execve, path, argv, envp);
-            syscall(SYS_exit_group, 127);
+            helper_go(go[0], join_fds, join_flags, njoin, exec_fd, path, argv, envp);
         }
         syscall(SYS_exit_group, child < 0 ? errno : 0);
     }
@@ -244,13 +253,11 @@ long st_spawn_orphan_helper(const char *path, const pid_t *set_tid, int *go_fd, 
 long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd, const int *join_fds,
                              const unsigned long *join_flags, int njoin, int exec_fd)
 {
-    int i;
     struct clone_args args;
     char *const argv[] = { (char *)path, NULL };
     char *const envp[] = { NULL };
     int go[2];
     long child;
-    char c;
 
     if (pipe2(go, O_CLOEXEC))
         return -errno;
@@ -268,16 +275,7 @@ long st_spawn_sibling_helper(const char *path, const pid_t *set_tid, int *go_fd,
     if (child == 0) {
         /* raw syscalls only: glibc's state is the parent's */
         syscall(SYS_close, go[1]);
-        if (syscall(SYS_read, go[0], &c, 1) != 1)
-            syscall(SYS_exit_group, 127);
-        for (i = 0; i < njoin; i++)
-            if (syscall(SYS_setns, join_fds[i], join_flags[i]))
-                syscall(SYS_exit_group, 100 + i);
-        if (exec_fd >= 0)
-            syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
-        else
-            syscall(SYS_execve, path, argv, envp);
-        syscall(SYS_exit_group, 127);
+        helper_go(go[0], join_fds, join_flags, njoin, exec_fd, path, argv, envp);
     }
     close(go[0]);
     *go_fd = go[1];

@@ -343,16 +343,19 @@ def _make_ghost(ctx: RestoreContext, name: str, gid: int, others: list[str]) -> 
     return fds
 
 
-def _open_link(path: str, name: str, tag: str) -> int:
-    """Another name of the file at path, opened O_PATH, and removed again."""
-    p, made, aside = take_name(name, f"{tag}-link")
+def _linked(src: str, name: str, tag: str, what: str, as_tree_root: bool) -> int:
+    """The file at src linked again at name's place, opened O_PATH, and the link removed again."""
+    p, made, aside = take_name(name, tag)
     try:
-        with userns.creating():
-            os.link(path, p)
+        if as_tree_root:
+            with userns.creating():
+                os.link(src, p)
+        else:
+            os.link(src, p)
     except OSError as exc:
         give_back(p, aside)
         remove_dirs(made)
-        raise RestoreError(f"deleted file {name}: cannot make its other link again: {exc.strerror}") from exc
+        raise RestoreError(f"deleted file {name}: cannot {what}: {exc.strerror}") from exc
     try:
         return os.open(p, O_PATH | O_CLOEXEC)
     except OSError as exc:
@@ -363,22 +366,13 @@ def _open_link(path: str, name: str, tag: str) -> int:
         remove_dirs(made)
 
 
+def _open_link(path: str, name: str, tag: str) -> int:
+    """Another name of the file at path, opened O_PATH, and removed again."""
+    return _linked(path, name, f"{tag}-link", "make its other link again", True)
+
+
 def _relink(name: str, other: str) -> int:
-    path, made, aside = take_name(name, "link")
-    try:
-        os.link(taskroot.task_path(other), path)
-    except OSError as exc:
-        give_back(path, aside)
-        remove_dirs(made)
-        raise RestoreError(f"deleted file {name}: cannot link it again from {other}: {exc.strerror}") from exc
-    try:
-        return os.open(path, O_PATH | O_CLOEXEC)
-    except OSError as exc:
-        raise RestoreError(f"deleted file {name}: cannot open it: {exc.strerror}") from exc
-    finally:
-        os.unlink(path)
-        give_back(path, aside)
-        remove_dirs(made)
+    return _linked(taskroot.task_path(other), name, "link", f"link it again from {other}", False)
 
 
 def open_remapped(ctx: RestoreContext, reg: regfile_pb2.reg_file_entry) -> int | None:
