@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "zdtmtst.h"
+#include "ns_ready.h"
 
 const char *test_doc = "Pid namespaces nested in the test's: the test unshares CLONE_NEWPID and forks the "
 		       "namespace's init and a second member; the init forks a member with a thread, a zombie "
@@ -18,23 +19,6 @@ const char *test_doc = "Pid namespaces nested in the test's: the test unshares C
 		       "every level (getpid, gettid, NSpid, NSpgid, NSsid), the zombie its status, the test's "
 		       "pid_for_children is the nested namespace and a new child lands in it";
 const char *test_author = "Stasis developers";
-
-/* one "ready" byte per process, then each waits for "go" and reports its verdict by its exit status */
-static int ready[2], go[2];
-
-static void say_ready(void)
-{
-	if (write(ready[1], "r", 1) != 1)
-		_exit(90);
-}
-
-static void wait_go(void)
-{
-	char c;
-
-	if (read(go[0], &c, 1) != 1)
-		_exit(91);
-}
 
 /* the last n fields of a /proc status line, e.g. NSpid */
 static int nsfield(pid_t pid, const char *key, int *out, int max)
@@ -144,8 +128,8 @@ static int member_with_thread(void)
 	tid = thread_tid;
 	if (read_ids(&me))
 		return 83;
-	say_ready();
-	wait_go();
+	ns_say_ready();
+	ns_wait_go();
 	if (check_ids(&me, 0, levels + 1, "a member with a thread"))
 		return 81;
 	if (thread_tid != tid || syscall(SYS_tgkill, getpid(), tid, 0)) {
@@ -179,8 +163,8 @@ static int nester(void)
 	close(p[0]);
 	if (read_ids(&me))
 		return 76;
-	say_ready();
-	wait_go();
+	ns_say_ready();
+	ns_wait_go();
 	if (check_ids(&me, 0, levels + 1, "the nester"))
 		return 74;
 	if (write(p[1], "g", 1) != 1 || waitpid(inner, &st, 0) != inner || !WIFEXITED(st) ||
@@ -215,8 +199,8 @@ static int init_fn(void)
 		if (waitid(P_PID, zombie, &si, WEXITED | WNOWAIT))
 			return 64;
 	}
-	say_ready();
-	wait_go();
+	ns_say_ready();
+	ns_wait_go();
 	if (check_ids(&me, 1, levels + 1, "init"))
 		return 61;
 	if (waitpid(zombie, &st, 0) != zombie || !WIFEXITED(st) || WEXITSTATUS(st) != 42) {
@@ -248,12 +232,11 @@ int main(int argc, char **argv)
 	pid_t init, second, late;
 	int depth_self, depth_init, v[8], st, i;
 	ino_t nested;
-	char c;
 
 	test_init(argc, argv);
 
 	levels = nsfield(0, "NSpid", v, 8);
-	if (pipe(ready) || pipe(go) || unshare(CLONE_NEWPID)) {
+	if (ns_ready_init() || unshare(CLONE_NEWPID)) {
 		pr_perror("pipe/unshare(CLONE_NEWPID)");
 		return 1;
 	}
@@ -270,16 +253,12 @@ int main(int argc, char **argv)
 
 		if (read_ids(&me))
 			_exit(50);
-		say_ready();
-		wait_go();
+		ns_say_ready();
+		ns_wait_go();
 		_exit(check_ids(&me, 2, levels + 1, "member 2"));
 	}
-	for (i = 0; i < 4; i++) {	/* init, member 3, the nester, member 2 */
-		if (read(ready[0], &c, 1) != 1) {
-			pr_err("a child did not get ready\n");
-			return 1;
-		}
-	}
+	if (ns_wait_ready(4))	/* init, member 3, the nester, member 2 */
+		return 1;
 	nested = ns_ino(init, "pid");
 	if (!nested || nested == ns_ino(0, "pid") || ns_ino(0, "pid_for_children") != nested) {
 		pr_err("the nested pid namespace is not as set up\n");
@@ -312,9 +291,8 @@ int main(int argc, char **argv)
 		fail("a new child in the nested namespace (status %#x)", st);
 		return 1;
 	}
-	for (i = 0; i < 4; i++)
-		if (write(go[1], "gggg", 1) != 1)
-			return 1;
+	if (ns_go(4))
+		return 1;
 	for (i = 0; i < 2; i++) {
 		pid_t p = i ? init : second;	/* init last: it exits only once its namespace is empty */
 

@@ -10,28 +10,13 @@
 #include <sys/wait.h>
 
 #include "zdtmtst.h"
+#include "ns_ready.h"
 
 const char *test_doc = "Sessions, groups, signals and a thread-targeted timer inside a nested pid namespace: "
 		       "its init leads a session there, one member leads a group that another joins; the joiner "
 		       "has a blocked signal pending and a POSIX timer aimed at its thread (SIGEV_THREAD_ID). "
 		       "After C/R getsid/getpgid as seen inside, the pending signal and the timer's target hold";
 const char *test_author = "Stasis developers";
-
-static int ready[2], go[2];
-
-static void say_ready(void)
-{
-	if (write(ready[1], "r", 1) != 1)
-		_exit(90);
-}
-
-static void wait_go(void)
-{
-	char c;
-
-	if (read(go[0], &c, 1) != 1)
-		_exit(91);
-}
 
 static volatile pid_t thread_tid, fired_in;
 
@@ -75,8 +60,8 @@ static int joiner(pid_t leader)
 	sev._sigev_un._tid = tid;
 	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
 		return 73;
-	say_ready();
-	wait_go();
+	ns_say_ready();
+	ns_wait_go();
 	if (getpgid(0) != leader || getsid(0) != 1) {
 		fprintf(stderr, "joiner: group %d (want %d), session %d (want 1)\n", getpgid(0), leader, getsid(0));
 		return 74;
@@ -101,8 +86,8 @@ static int leader_fn(void)
 {
 	if (setpgid(0, 0))
 		return 60;
-	say_ready();
-	wait_go();
+	ns_say_ready();
+	ns_wait_go();
 	if (getpgid(0) != getpid() || getsid(0) != 1) {
 		fprintf(stderr, "leader: group %d, session %d\n", getpgid(0), getsid(0));
 		return 61;
@@ -127,8 +112,8 @@ static int init_fn(void)
 			usleep(1000);
 		_exit(joiner(leader));
 	}
-	say_ready();
-	wait_go();
+	ns_say_ready();
+	ns_wait_go();
 	if (getsid(0) != 1 || getpgid(0) != 1)
 		return 51;
 	if (waitpid(member, &st, 0) != member || !WIFEXITED(st) || WEXITSTATUS(st) ||
@@ -143,12 +128,11 @@ static int init_fn(void)
 int main(int argc, char **argv)
 {
 	pid_t init;
-	int st, i;
-	char c;
+	int st;
 
 	test_init(argc, argv);
 
-	if (pipe(ready) || pipe(go) || unshare(CLONE_NEWPID)) {
+	if (ns_ready_init() || unshare(CLONE_NEWPID)) {
 		pr_perror("pipe/unshare(CLONE_NEWPID)");
 		return 1;
 	}
@@ -159,18 +143,14 @@ int main(int argc, char **argv)
 	}
 	if (init == 0)
 		_exit(init_fn());
-	for (i = 0; i < 3; i++)
-		if (read(ready[0], &c, 1) != 1) {
-			pr_err("a child did not get ready\n");
-			return 1;
-		}
+	if (ns_wait_ready(3))
+		return 1;
 
 	test_daemon();
 	test_waitsig();
 
-	for (i = 0; i < 3; i++)
-		if (write(go[1], "g", 1) != 1)
-			return 1;
+	if (ns_go(3))
+		return 1;
 	if (waitpid(init, &st, 0) != init || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		fail("the nested namespace's processes found their state changed (status %#x)", st);
 		return 1;

@@ -84,7 +84,7 @@ def dump(ctx: DumpContext, s: Any, ino: int, first: Task) -> None:
     left = list(base)
     groups = {m.tag("shared") for m in base} - {0}
     out: list[mnt_pb2.mnt_entry] = []
-    first_of_sb: dict[tuple[int, int], mounts.Mount] = {}
+    copy_of: dict[int, mounts.Mount] = {}  # a parent's mount id -> its copy here
     d = _dstate(ctx)
     points = [m.point for m in mine]
     for idx, m in enumerate(mine):
@@ -94,6 +94,7 @@ def dump(ctx: DumpContext, s: Any, ino: int, first: Task) -> None:
         twin = next((b for b in left if _key(b) == _key(m)), None)
         if twin is not None:
             left.remove(twin)
+            copy_of[twin.id] = m
             e.stasis.copied = True
             if shared and shared != twin.tag("shared"):
                 raise UnsupportedError(f"{name} is in a peer group of its own (made shared again): not "
@@ -112,7 +113,6 @@ def dump(ctx: DumpContext, s: Any, ino: int, first: Task) -> None:
             if src is not None:
                 e.stasis.bind_path = mounts._join(src.point, m.root[len(src.root.rstrip("/")):])
             elif m.fstype in mounts.FRESH and m.root == "/":
-                first_of_sb[m.dev] = m
                 if m.fstype == "tmpfs":
                     got = mounts._archive_clone(first.pid, m.point, name, 0, "unbindable" in m.tags)
                     d.archives[e.root_dev] = got if got is not None else \
@@ -130,8 +130,8 @@ def dump(ctx: DumpContext, s: Any, ino: int, first: Task) -> None:
             e.stasis.unbindable = True
         out.append(e)
     for b in left:  # unmounted in it: not where that would have reached the parent's (a peer's child)
-        pm = next((m for m in mine if m.point == os.path.dirname(b.point.rstrip("/")) or None), None)
-        if pm is not None and pm.tag("shared") and pm.tag("shared") in groups:
+        pm = copy_of.get(b.parent)
+        if pm is not None and pm.tag("shared") in groups:
             raise UnsupportedError(f"{where}: mount {b.id} at {b.point} of its parent's is not in it, under "
                                    "a mount that is still a peer of its parent's: not supported")
     d.entries[ino] = out
