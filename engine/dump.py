@@ -23,13 +23,13 @@ from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir, digest
 from engine.images.pb import inventory_pb2
 from engine.log import log
-from engine.objects import cgroup, namespaces
+from engine.objects import cgroup, namespaces, signals
 from engine.objects.files import tcp
 from engine.objects.files.table import FileTable
 from engine.objects.ids import Ids
 from engine.objects.mm import MmTree
 from engine.objects.registry import OBJECTS
-from engine.task import Task, TaskProc, Thread, ThreadProc
+from engine.task import TASK_STOPPED, Task, TaskProc, Thread, ThreadProc
 
 # the fault points of a dump, in order (dump:<step>)
 STEPS = ("collect", "freeze", "proc", "inject", "objects", "pages", "images")
@@ -89,6 +89,9 @@ def dump(opts: DumpOptions) -> None:
                 if t.mem:
                     t.mem.close()
             freeze.release(ctx.tasks, kill=kill)
+            if not kill:
+                for t in ctx.tasks:
+                    signals.requeue_stops(t)
     log.info("dump of %d (%d processes) done in %.3f s", root, len(ctx.tasks), time.monotonic() - t0)
 
 
@@ -114,6 +117,10 @@ def _read_proc(t: Task) -> None:
     for th in t.threads:
         th.proc = ThreadProc(stat=proc.stat_of(pid, th.tid), status=proc.status_of(pid, th.tid),
                              regs=th.tracee.get_regs(), sigmask=th.tracee.get_sigmask())
+        if t.state == TASK_STOPPED:
+            th.proc.stops = signals.stops_of(th, shared=False)
+            if th is t.leader:
+                th.proc.shared_stops = signals.stops_of(th, shared=True)
 
 
 def _dump_objects(ctx: DumpContext, t: Task) -> None:
@@ -134,7 +141,7 @@ def _dump_objects(ctx: DumpContext, t: Task) -> None:
             inj.unmap_scratch()
             t.leader.inj = None
             if inj.held_stop and not t.leader.stop_sig:  # a stop signal that came in meanwhile
-                t.leader.stop_sig = inj.held_stop  # given back when the task is let go
+                t.leader.held_stop = inj.held_stop  # given back when the task is let go
     log.debug("pid %d: %d threads, %d syscalls injected in the leader", t.pid, len(t.threads), inj.count)
 
 

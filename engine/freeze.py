@@ -200,7 +200,9 @@ def release(tasks: list[Task], kill: bool = False, stuck: list[Thread] | None = 
                 if kill:
                     os.kill(t.pid, signal.SIGKILL)
                 else:
-                    th.tracee.detach(th.stop_sig if th is t.leader else 0)
+                    # a group stop done before or during the freeze holds on by itself once detached
+                    # (giving its signal again would leave a second one queued)
+                    th.tracee.detach(th.held_stop)
             except OSError as exc:
                 log.warning("could not release thread %d: %s", th.tid, exc)
     for th in stuck:

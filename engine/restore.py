@@ -394,6 +394,7 @@ def _finish(ctx: RestoreContext) -> None:
         if t.state == TASK_STOPPED:
             os.kill(t.pid, t.core.tc.stop_signo or signal.SIGSTOP)
             _wait_stopped(t.pid)
+            signals.restore_stops(t)
             tree.stopped_again(ctx, t, by_pid.get(t.ppid))
         if t.mem:
             t.mem.close()

@@ -33,6 +33,10 @@ class ThreadProc:
     status: dict[str, str]
     regs: Any  # cdata 'struct st_regs *'
     sigmask: int
+    # a stopped task's queued SIGSTOPs (raw siginfo), read before any injection: an injected syscall's
+    # return dequeues them (SIGSTOP cannot be blocked), so signals.dump cannot find them later
+    stops: list[bytes] = field(default_factory=list)
+    shared_stops: list[bytes] = field(default_factory=list)  # the leader only: the process-wide queue
 
 
 @record
@@ -55,7 +59,8 @@ class Thread:
     # dump: the freeze
     seized: bool = False  # we PTRACE_SEIZEd it (and must let it go)
     gone: bool = False  # exited while we froze the tree
-    stop_sig: int = 0  # the job-control stop it was in (or that arrived meanwhile)
+    stop_sig: int = 0  # the job-control stop it was in when frozen (its group stop is done)
+    held_stop: int = 0  # a stop signal that came in while we injected (held back: given at the detach)
     proc: ThreadProc | None = None
     # restore
     spawned: bool = False  # this restore created it (and kills it on failure)
