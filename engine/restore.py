@@ -388,11 +388,15 @@ def _finish(ctx: RestoreContext) -> None:
         for th in t.threads:
             regs.restore_final(th)
             th.tracee.set_sigmask(signals.blocked(t, th))
+        if t.state == TASK_STOPPED:
+            # queued while it is still traced: on its way out of the last injected syscall it takes the
+            # stop before running a single instruction of its own (sent after the detach, the task ran
+            # on for a moment: it finished a clone, or undid pthread_create's blocking of signals)
+            os.kill(t.pid, t.core.tc.stop_signo or signal.SIGSTOP)
         for th in t.threads:
             th.tracee.detach()
             th.inj = None
         if t.state == TASK_STOPPED:
-            os.kill(t.pid, t.core.tc.stop_signo or signal.SIGSTOP)
             _wait_stopped(t.pid)
             signals.restore_stops(t)
             tree.stopped_again(ctx, t, by_pid.get(t.ppid))
