@@ -526,14 +526,20 @@ def _read_attached(s: Any, seg: dict[str, Any], maps: list[tuple[int, int, int, 
 
 def dump(ctx: DumpContext, t: Task) -> None:
     """A worker's read attach made itself the segment's last attacher (shm_lpid): the process that was
-    attaches and detaches once more, in its injection session, so the tree finds shm_lpid as it was."""
-    from engine.objects import namespaces
+    attaches and detaches once more, in its injection session, so the tree finds shm_lpid as it was. The
+    segments are those of t's own IPC namespace: the tree's, or one nested below it."""
+    from engine.objects import namespaces, nestedns
 
     s = namespaces.state(ctx)
-    if "ipc" not in s.dumped:
+    mine = s.of.get(t.pid, {}).get("ipc")
+    if mine is not None and mine in nestedns.state(ctx).ipc:
+        segs = nestedns.state(ctx).ipc[mine][1].get("shm", [])
+    elif "ipc" in s.dumped and mine in (None, s.root.get("ipc")):
+        segs = s.sysv.get("shm", [])
+    else:
         return
     inj = t.injector
-    for seg in s.sysv.get("shm", []):
+    for seg in segs:
         if seg["lpid"] == t.pid and seg.get("via_attach"):
             ident = seg["desc"]["id"]
             addr = inj.call(SHMAT, ident, 0, SHM_RDONLY, what=f"shmat({ident}) for its shm_lpid")

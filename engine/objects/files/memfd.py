@@ -188,7 +188,12 @@ def _extents(fd: int, size: int) -> list[tuple[int, int]]:
 
 
 def _write_content(ctx: DumpContext, m: memfd_pb2.memfd_inode_entry, fd: int) -> None:
-    ranges = _extents(fd, m.size)
+    # fd may be the tree's own open file (pidfd_getfd): SEEK_DATA/SEEK_HOLE move its offset, put back
+    pos = os.lseek(fd, 0, os.SEEK_CUR)
+    try:
+        ranges = _extents(fd, m.size)
+    finally:
+        os.lseek(fd, pos, os.SEEK_SET)
     pages_id = ctx.mm.new_pages_id()
     entries = [pagemap_pb2.pagemap_entry(vaddr=s, compat_nr_pages=(e - s) // PAGE_SIZE, flags=PE_PRESENT,
                                          nr_pages=(e - s) // PAGE_SIZE) for s, e in ranges]
