@@ -1,6 +1,6 @@
 """The kernel matrix: the suite (or a subset) on other kernels, booted in qemu on the host's file system.
 
-    python -m zdtm.matrix                                  # the smoke set, flavor h: 6.1, 6.12, host
+    python -m zdtm.matrix                                  # the smoke set, flavor h: 5.10, 6.1, 6.12, 7.x, host
     python -m zdtm.matrix --kernels 6.1 --set smoke -k pipe
     python -m zdtm.matrix --kernels 6.1 --set lts          # the programs of what older kernels lack
     python -m zdtm.matrix --kernels 6.1,host static/heap00.c static/cow00.c --flavor h,ns
@@ -9,7 +9,8 @@
 
 Kernels are Debian's own packages from the machine's apt sources (`6.1` and `6.12` are bookworm's:
 linux-image-<series>...-amd64-unsigned, the newest of the series; `5.10` is bullseye-security's, through a
-private apt configuration as for virtiofsd below), fetched with `apt-get download` into
+private apt configuration as for virtiofsd below; `7` or `7.N` is trixie-backports' newest, split by Debian
+into linux-binary-VER and linux-modules-VER, both unpacked in one folder), fetched with `apt-get download` into
 build/matrix/kernels/ and unpacked there with `dpkg -x` (never installed); `host` is the running
 kernel, no VM. Each kernel is booted with virtme-ng (`vng`, software emulation: KVM does not work on
 this kind of machine, see docs) with the host's / read-only and build/ writable; inside, the test
@@ -48,7 +49,7 @@ from zdtm.layout import REPO_ROOT
 
 WORK = REPO_ROOT / "build" / "matrix"
 APT_PACKAGES = ("qemu-system-x86", "kmod", "udev", "busybox-static")
-DEFAULT_KERNELS = "6.1,6.12,host"
+DEFAULT_KERNELS = "5.10,6.1,6.12,7,host"
 
 # ~15 programs that cover the engine's core on any kernel: memory of each kind (heap, COW between
 # processes, private file pages, shared anonymous, memfd), the tree (sessions, zombies, threads),
@@ -107,6 +108,13 @@ VIRTIOFSD_DEBS = ("virtiofsd", "libc6", "libgcc-s1", "libseccomp2", "libcap-ng0"
 
 # kernel series that are not in the machine's apt sources: (archive, suite) they come from
 OTHER_SUITES = {"5.10": ("http://deb.debian.org/debian-security", "bullseye-security")}
+# from 7.0 Debian splits a kernel into linux-binary-VER (vmlinuz under usr/lib/modules/VER/) and
+# linux-modules-VER; trixie-backports has them
+SPLIT_SUITE = ("http://deb.debian.org/debian", "trixie-backports")
+
+
+def _split(series: str) -> bool:
+    return series.split(".")[0].isdigit() and int(series.split(".")[0]) >= 7
 
 
 def private_apt(suite: str, archive: str = "http://deb.debian.org/debian") -> list[str]:
@@ -158,8 +166,12 @@ def _version_key(name: str) -> list[tuple[int, str]]:
 
 
 def package_for(series: str, apt_opts: list[str] | None = None) -> str:
-    """The newest linux-image-<series>...-amd64-unsigned in the apt sources (no cloud or rt flavours)."""
-    pattern = rf"^linux-image-{re.escape(series)}[.-][0-9][^ ]*-amd64-unsigned$"
+    """The newest kernel image package of a series in the apt sources (no cloud or rt flavours):
+    linux-image-<series>...-amd64-unsigned, or linux-binary-<series>...-amd64 from 7.0."""
+    if _split(series):
+        pattern = rf"^linux-binary-{re.escape(series)}[.-][0-9][^ ]*-amd64$"
+    else:
+        pattern = rf"^linux-image-{re.escape(series)}[.-][0-9][^ ]*-amd64-unsigned$"
     out = subprocess.run(["apt-cache", *(apt_opts or []), "search", "--names-only", pattern],
                          capture_output=True, text=True, check=True).stdout
     names = [line.split()[0] for line in out.splitlines() if line.strip()]
@@ -172,23 +184,33 @@ def package_for(series: str, apt_opts: list[str] | None = None) -> str:
 def fetch(series: str) -> Kernel:
     if series == "host":
         return Kernel("host", os.uname().release, None)
-    opts = private_apt(OTHER_SUITES[series][1], OTHER_SUITES[series][0]) if series in OTHER_SUITES else []
+    if _split(series):
+        opts = private_apt(SPLIT_SUITE[1], SPLIT_SUITE[0])
+    elif series in OTHER_SUITES:
+        opts = private_apt(OTHER_SUITES[series][1], OTHER_SUITES[series][0])
+    else:
+        opts = []
     pkg = package_for(series, opts)
-    release = pkg.removeprefix("linux-image-").removesuffix("-unsigned")
+    release = pkg.removeprefix("linux-image-").removeprefix("linux-binary-").removesuffix("-unsigned")
+    pkgs = [pkg, f"linux-modules-{release}"] if _split(series) else [pkg]
     kdir = WORK / "kernels" / release
-    vmlinuz = kdir / "boot" / f"vmlinuz-{release}"
+    vmlinuz = (kdir / "usr/lib/modules" / release / "vmlinuz" if _split(series)
+               else kdir / "boot" / f"vmlinuz-{release}")
     if not vmlinuz.exists():
         dl = WORK / "kernels" / "dl"
         dl.mkdir(parents=True, exist_ok=True)
-        debs = sorted(dl.glob(f"{pkg}_*.deb"))
-        if not debs:
-            log(f"apt-get download {pkg}")
-            subprocess.run(["apt-get", *opts, "download", pkg], cwd=dl, check=True)
-            debs = sorted(dl.glob(f"{pkg}_*.deb"))
         tmp = kdir.with_name(kdir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(["dpkg", "-x", str(debs[-1]), str(tmp)], check=True)
+        for name in pkgs:
+            debs = sorted(dl.glob(f"{name}_*.deb"))
+            if not debs:
+                log(f"apt-get download {name}")
+                subprocess.run(["apt-get", *opts, "download", name], cwd=dl, check=True)
+                debs = sorted(dl.glob(f"{name}_*.deb"))
+            subprocess.run(["dpkg", "-x", str(debs[-1]), str(tmp)], check=True)
         tmp.rename(kdir)
+    if not vmlinuz.exists():
+        raise SystemExit(f"matrix: {', '.join(pkgs)} hold no {vmlinuz.relative_to(kdir)}")
     return Kernel(series, release, vmlinuz)
 
 

@@ -33,6 +33,12 @@ def test_a_series_names_one_plain_amd64_package_of_it() -> None:
     assert "-cloud-" not in pkg and "-rt-" not in pkg
 
 
+def test_from_7_a_kernel_is_debians_split_binary_package() -> None:
+    assert matrix._split("7") and matrix._split("7.3") and not matrix._split("6.12") and not matrix._split("5.10")
+    assert max(["linux-binary-7.3.4+deb13-amd64", "linux-binary-7.10.1+deb13-amd64"],
+               key=matrix._version_key) == "linux-binary-7.10.1+deb13-amd64"
+
+
 def test_the_guest_runs_the_chosen_programs_with_its_own_run_dir(tmp_path: Path) -> None:
     paths = [REPO / "static" / "env00.c", REPO / "transition" / "mem_churn00.c"]
     text = matrix.guest_script(tmp_path, paths, "h", "env or churn", 2, in_vm=True)
