@@ -34,7 +34,8 @@ def test_a_series_names_one_plain_amd64_package_of_it() -> None:
 
 
 def test_from_7_a_kernel_is_debians_split_binary_package() -> None:
-    assert matrix._split("7") and matrix._split("7.3") and not matrix._split("6.12") and not matrix._split("5.10")
+    assert matrix._split("7") and matrix._split("7.3")
+    assert not matrix._split("6.12") and not matrix._split("5.10")
     assert max(["linux-binary-7.3.4+deb13-amd64", "linux-binary-7.10.1+deb13-amd64"],
                key=matrix._version_key) == "linux-binary-7.10.1+deb13-amd64"
 
