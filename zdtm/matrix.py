@@ -1,6 +1,6 @@
 """The kernel matrix: the suite (or a subset) on other kernels, booted in qemu on the host's file system.
 
-    python -m zdtm.matrix                                  # the smoke set, flavor h: 5.10, 6.1, 6.12, 7.x, host
+    python -m zdtm.matrix                                  # the smoke set, flavor h: 5.10 6.1 6.12 7 host
     python -m zdtm.matrix --kernels 6.1 --set smoke -k pipe
     python -m zdtm.matrix --kernels 6.1 --set lts          # the programs of what older kernels lack
     python -m zdtm.matrix --kernels 6.1,host static/heap00.c static/cow00.c --flavor h,ns
@@ -10,8 +10,8 @@
 Kernels are Debian's own packages from the machine's apt sources (`6.1` and `6.12` are bookworm's:
 linux-image-<series>...-amd64-unsigned, the newest of the series; `5.10` is bullseye-security's, through a
 private apt configuration as for virtiofsd below; `7` or `7.N` is trixie-backports' newest, split by Debian
-into linux-binary-VER and linux-modules-VER, both unpacked in one folder), fetched with `apt-get download` into
-build/matrix/kernels/ and unpacked there with `dpkg -x` (never installed); `host` is the running
+into linux-binary-VER and linux-modules-VER, both unpacked in one folder), fetched with `apt-get download`
+into build/matrix/kernels/ and unpacked there with `dpkg -x` (never installed); `host` is the running
 kernel, no VM. Each kernel is booted with virtme-ng (`vng`, software emulation: KVM does not work on
 this kind of machine, see docs) with the host's / read-only and build/ writable; inside, the test
 programs run from binaries built on the host beforehand (compiling in the guest is ~100x slower),
@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zdtm import report
+from zdtm.groups import group_for
 from zdtm.layout import REPO_ROOT
 
 WORK = REPO_ROOT / "build" / "matrix"
@@ -338,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.paths:
         paths = [(REPO_ROOT / p).resolve() for p in args.paths]
     elif args.set == "all":
-        paths = sorted([*(REPO_ROOT / "static").glob("*.c"), *(REPO_ROOT / "transition").glob("*.c")])
+        paths = sorted(p for d in ("static", "transition") for p in (REPO_ROOT / d).glob("*.c")
+                       if group_for(p, REPO_ROOT) is not None)  # programs only, as pytest collects them
     else:
         paths = [REPO_ROOT / p for p in SETS[args.set]]
     if args.setup_only:
