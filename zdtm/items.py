@@ -159,16 +159,30 @@ class ZdtmItem(pytest.Item):
             raise ZdtmFailure(CycleResult("fail", "build", str(e)), self.workdir) from None
         # every item shares the lock; an excl item takes it alone, so it never overlaps another item
         mode = fcntl.LOCK_EX if "excl" in self.desc.flags else fcntl.LOCK_SH
-        with flocked(EXCL_LOCK, mode):
-            result = container.run(self.spec(binary), self.timeout())
-        if result.status != "pass":
-            self._attach(result)
+        count = self.config.getoption("zdtm_count")
+        failed: list[CycleResult] = []
+        for _ in range(count):  # --count: a fresh program each time, in the same work dir
+            with flocked(EXCL_LOCK, mode):
+                result = container.run(self.spec(binary), self.timeout())
+            if result.status in ("skip", "xfail"):
+                break
+            if result.status != "pass":
+                if not failed:
+                    self._attach(result)  # the first failure's logs (the work dir holds the last run's)
+                failed.append(result)
         if result.status == "skip":
             pytest.skip(result.message)
         if result.status == "xfail":
+            self._attach(result)
             pytest.xfail(result.message)
-        if result.status != "pass":
-            raise ZdtmFailure(result, self.workdir)
+        if failed:
+            first = failed[0]
+            if count > 1:
+                self.user_properties.append(("zdtm_flaky" if len(failed) < count else "zdtm_failed_all",
+                                             f"{len(failed)}/{count}"))
+                first = CycleResult(first.status, first.step, f"{first.message} ({len(failed)} of {count} "
+                                    f"runs failed{', flaky' if len(failed) < count else ''})", first.logs)
+            raise ZdtmFailure(first, self.workdir)
 
     def _check_deps_and_features(self) -> None:
         for dep in self.desc.deps:

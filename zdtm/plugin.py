@@ -34,6 +34,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     g.addoption("--iters", dest="zdtm_iters", type=int, default=1, metavar="N", help="C/R cycles per item")
     g.addoption(
+        "--count", dest="zdtm_count", type=int, default=1, metavar="N",
+        help="launch each item N times (a fresh program each time); one that fails in some of them is "
+        "reported flaky at the end",
+    )
+    g.addoption(
         "--norst", dest="zdtm_norst", action="store_true", help="dump with --leave-running, no restore"
     )
     g.addoption(
@@ -168,3 +173,16 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if group is None:
         return None
     return ProgramFile.from_parent(parent, path=file_path, group=group)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:  # noqa: ANN001
+    """--count: the items that failed in some of their runs but not all (with xdist, from the reports)."""
+    flaky = []
+    for rep in terminalreporter.stats.get("failed", []):
+        props = dict(getattr(rep, "user_properties", []))
+        if "zdtm_flaky" in props:
+            flaky.append(f"  {rep.nodeid}: {props['zdtm_flaky']} runs failed")
+    if config.getoption("zdtm_count") > 1:
+        terminalreporter.section("zdtm flaky items")
+        none = "  none: every item passed in all its runs or failed in all of them"
+        terminalreporter.write_line("\n".join(flaky) if flaky else none)
