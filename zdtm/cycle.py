@@ -21,6 +21,7 @@ from zdtm.program import Program, StepFailure, TestProgram
 RESULT_FILE = "result.json"
 SPEC_FILE = "spec.json"
 ENGINE_OUTPUT = "engine.out"
+STEADY_TRIES = 20  # reads of a real program's state before the dump, until two agree
 
 __all__ = ["CycleResult", "CycleSpec", "Cycle", "StepFailure", "main"]
 
@@ -152,8 +153,21 @@ class Cycle:
         return images
 
     def record(self) -> state.State | None:
-        """The visible state to compare after C/R, if this program holds still for it."""
-        return state.visible_state(self.test.pid, self.flavor.newns) if self.test.check_state else None
+        """The visible state to compare after C/R, if this program holds still for it. A real program is
+        not at a steady state by protocol (a thread it just made still has every signal blocked): its state
+        is read again until two reads 50 ms apart agree."""
+        if not self.test.check_state:
+            return None
+        now = state.visible_state(self.test.pid, self.flavor.newns)
+        if self.spec.real:
+            opts = (*self.spec.opts, *self.spec.dopts, *self.spec.ropts)
+            for _ in range(STEADY_TRIES):
+                time.sleep(0.05)
+                again = state.visible_state(self.test.pid, self.flavor.newns)
+                if not state.compare(now, again, opts):
+                    break
+                now = again
+        return now
 
     def tree(self) -> list[int]:
         """The pids that must die with a dump: h every process of the tree; ns/uns the init (its pid ns
