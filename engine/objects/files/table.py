@@ -23,6 +23,9 @@ from engine.abi.consts import (
     F_DUPFD_CLOEXEC,
     F_GETOWN_EX,
     F_GETSIG,
+    F_OWNER_PGRP,
+    F_OWNER_PID,
+    F_OWNER_TID,
     F_SETFD,
     F_SETFL,
     F_SETOWN_EX,
@@ -33,6 +36,7 @@ from engine.abi.consts import (
     O_CLOEXEC,
     O_PATH,
 )
+from engine.compel import pidfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, fown_pb2
 from engine.native import lib
@@ -229,20 +233,62 @@ def dump(ctx: DumpContext, t: Task) -> None:
 
 
 def _dump_owner(ctx: DumpContext, t: Task, fd: Fd, fown: fown_pb2.fown_entry) -> None:
-    """F_GETOWN_EX and F_GETSIG, asked in the task (the kernel shows them nowhere else). The owner's
-    uids are the task's as it sees them (as criu keeps them: restore sets them in the task)."""
-    inj = t.injector
+    """F_GETOWN_EX and F_GETSIG (the kernel shows them nowhere else). The owner's uids are the task's as
+    it sees them (as criu keeps them: restore sets them in the task)."""
     _no_owner(fown)
     if fd.info.flags & O_PATH:
         return  # an O_PATH fd has no owner (fcntl says EBADF)
-    inj.call(nr.fcntl, fd.num, F_GETOWN_EX, inj.scratch, what=f"fcntl({fd.num}, F_GETOWN_EX)")
-    typ, pid = OWNER_EX.unpack(inj.get(0, OWNER_EX.size))
-    sig = inj.call(nr.fcntl, fd.num, F_GETSIG, what=f"fcntl({fd.num}, F_GETSIG)")
+    got = _owner_here(ctx, t, fd)
+    if got is None:  # asked in the task: two injected syscalls
+        inj = t.injector
+        inj.call(nr.fcntl, fd.num, F_GETOWN_EX, inj.scratch, what=f"fcntl({fd.num}, F_GETOWN_EX)")
+        typ, pid = OWNER_EX.unpack(inj.get(0, OWNER_EX.size))
+        sig = inj.call(nr.fcntl, fd.num, F_GETSIG, what=f"fcntl({fd.num}, F_GETSIG)")
+    else:
+        typ, pid, sig = got
     if pid or sig:
         uids = [int(x) for x in t.leader.facts.status["Uid"].split()[:2]]
         inside = namespaces.id_translator(ctx, t)
         fown.uid, fown.euid = (inside("uid", u) for u in uids) if inside else uids
         fown.pid_type, fown.pid, fown.signum = typ, pid, sig
+
+
+@record
+class _Owners:
+    """The tree's tids, pids and group ids as the engine sees them -> as the tree sees them."""
+
+    ids: dict[int, dict[int, int]] = field(default_factory=dict)  # F_OWNER_* -> engine's id -> tree's
+
+
+def _owner_here(ctx: DumpContext, t: Task, fd: Fd) -> tuple[int, int, int] | None:
+    """The owner asked of the engine's own copy of the description (the owner lives there: the same
+    answer for every fd of it), without injecting anything; the pid is the engine's view, given in the
+    tree's. None where the task must be asked: a task in a pid namespace below the tree's (its view is
+    its own), an owner the tree does not know by its id, a character device or a FUSE file (whose
+    driver sees every close: the copy's would reach it)."""
+    if t.leader.deeper or st.S_ISCHR(fd.stat.st_mode) or fd.fstype.startswith("fuse"):
+        return None
+    try:
+        mine = pidfd.getfd(t.pid, fd.num)
+    except OSError:
+        return None
+    try:
+        typ, pid = struct.unpack("<ii", fcntl.fcntl(mine, F_GETOWN_EX, bytes(OWNER_EX.size)))
+        sig = fcntl.fcntl(mine, F_GETSIG)
+    except OSError:
+        return None
+    finally:
+        os.close(mine)
+    if not pid or not t.vpid:
+        return typ, pid, sig  # no owner, or a tree in the engine's pid namespace: the same ids
+    owners = ctx.files.state(_Owners)
+    if not owners.ids:
+        live = [x for x in ctx.tasks if x.alive]
+        owners.ids = {F_OWNER_TID: {th.tid: th.inner_tid for x in live for th in x.threads},
+                      F_OWNER_PID: {x.pid: x.inner_pid for x in live},
+                      F_OWNER_PGRP: {x.pgid: x.vpgid for x in live if x.vpgid}}
+    inner = owners.ids.get(typ, {}).get(pid)
+    return (typ, inner, sig) if inner else None
 
 
 # kinds whose dump needs no task (no injection, no fd of a task): what an fd in flight may be
@@ -460,10 +506,17 @@ def restore(ctx: RestoreContext, t: Task) -> None:
             inj.call(nr.fcntl, fd, F_SETFD, fdi.flags & FD_CLOEXEC, what="fcntl(F_SETFD)")
         if fdi.id not in owned:  # once per description
             owned.add(fdi.id)
-            _restore_owner(t, fdi.fd, ctx.files.get(fdi.id))
+            _restore_owner(ctx, t, fdi.fd, ctx.files.get(fdi.id))
 
 
-def _restore_owner(t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
+@record
+class _LateOwners:
+    """Owners that did not exist yet when their fd came back (a thread, made later): set at the end."""
+
+    todo: list[tuple[Task, int, fown_pb2.fown_entry]] = field(default_factory=list)
+
+
+def _restore_owner(ctx: RestoreContext, t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
     kind = opener_of(e)
     assert kind is not None
     sub = getattr(e, kind.sub)
@@ -476,10 +529,14 @@ def _restore_owner(t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
             inj.call(nr.setresuid, sub.fown.uid, sub.fown.euid, -1, what="setresuid(the owner's uids)")
         inj.put(OWNER_EX.pack(sub.fown.pid_type, sub.fown.pid))
         try:
-            inj.call(nr.fcntl, fd, F_SETOWN_EX, inj.scratch, what=f"fcntl({fd}, F_SETOWN_EX)")
+            ret = inj.raw(nr.fcntl, fd, F_SETOWN_EX, inj.scratch)
         finally:
             if own:
                 inj.call(nr.setresuid, 0, 0, -1, what="setresuid(0, 0)")
+        if ret == -errno.ESRCH:  # a thread (or a process's) not made yet
+            ctx.files.state(_LateOwners).todo.append((t, fd, sub.fown))
+        elif ret < 0:
+            raise RestoreError(f"pid {t.pid}: fcntl({fd}, F_SETOWN_EX): {os.strerror(-ret)}")
     if sub.fown.signum:
         inj.call(nr.fcntl, fd, F_SETSIG, sub.fown.signum, what=f"fcntl({fd}, F_SETSIG)")
     if sub.flags & O_ASYNC:  # in the task: the kernel records the fd number it signals
@@ -497,6 +554,21 @@ def engine_pidfd(t: Task) -> int:
     return state(t).engine_pidfd
 
 
+def restore_done(ctx: RestoreContext) -> None:
+    """The owners that were not there yet: every thread of the tree exists now. Each task has its own
+    credentials back, which are the uids its owners were dumped with (the task's own): set as they are."""
+    for t, fd, fown in ctx.files.state(_LateOwners).todo:
+        creds = t.leader.core.thread_core.creds  # as the task has them now, in its own view
+        mine = [creds.uid, creds.euid]
+        if mine != [fown.uid, fown.euid]:
+            raise RestoreError(f"pid {t.pid}: fd {fd}'s owner {fown.pid} is set only now (it was made after "
+                               f"the fd) and the task's uids {mine} are not those it was set with "
+                               f"({fown.uid}, {fown.euid})")
+        inj = t.injector
+        inj.put(OWNER_EX.pack(fown.pid_type, fown.pid))
+        inj.call(nr.fcntl, fd, F_SETOWN_EX, inj.scratch, what=f"fcntl({fd}, F_SETOWN_EX) of a late owner")
+
+
 OBJECT = KernelObject(
     "files",
     check=check,
@@ -504,6 +576,7 @@ OBJECT = KernelObject(
     write_images=write_images,
     dump_done=dump_done,
     load_images=load_images,
+    restore_done=restore_done,
     stages=(
         Stage("files", Phase.PROCESS, restore),
         Stage("engine-fd", Phase.LATE, close_engine_fd),
