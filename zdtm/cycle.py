@@ -241,6 +241,8 @@ class Cycle:
         self.test.settle()
         before = self.record()
         tree = self.tree()
+        if self.joins and not spec.norst:
+            self.joins.prepare(tuple(spec.ropts))
         dump = self.dump(rel_images)
         if dump.returncode != 0:
             if not crfail:

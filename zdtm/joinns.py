@@ -1,7 +1,7 @@
 """Namespaces the harness prepares for a restore with --join-ns (criu's option), named in a desc's ropts by
 the placeholder {join:KIND}: `'ropts': '--join-ns uts:{join:uts}'` (replaced by a pid: criu's KIND:PID).
 
-Before each restore the harness makes a fresh namespace of that kind with util-linux's unshare, held by a
+Before each dump (while the tree lives: see prepare) the harness makes a fresh namespace of that kind with util-linux's unshare, held by a
 shell that waits on its stdin (a process the cycle runs, so not part of the compared state, and never in the
 test's mount namespace as an nsfs bind mount would be), with a mark the program sees from inside (KINDS);
 the file `joined.<kind>` in the work dir (the namespace's inode) tells the program it was restored into it
@@ -61,13 +61,20 @@ class Prepared:
         self.workdir = workdir
         self.made: list[Joined] = []
         self.last: list[Joined] = []  # those of the last restore
+        self.ready: list[Joined] = []  # made before the dump, for the next restore
+
+    def prepare(self, ropts: tuple[str, ...]) -> None:
+        """Make the next restore's namespaces now, while the tree still lives: a namespace's inode number is
+        free for reuse once the tree's own one is gone, and the program tells the namespace it joined from
+        the one it started in by that number."""
+        self.ready = [self.make(m[2]) for o in ropts for m in PLACEHOLDER.finditer(o)]
 
     def substitute(self, ropts: tuple[str, ...]) -> tuple[str, ...]:
         """ropts with each {join:KIND} replaced by the path of a namespace made now."""
         self.last = []
 
         def one(m: re.Match[str]) -> str:
-            j = self.make(m[2])
+            j = self.ready.pop(0) if self.ready and self.ready[0].kind == m[2] else self.make(m[2])
             self.last.append(j)
             if not m[1]:
                 return str(j.pid)
