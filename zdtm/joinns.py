@@ -1,15 +1,15 @@
 """Namespaces the harness prepares for a restore with --join-ns (criu's option), named in a desc's ropts by
 the placeholder {join:KIND}: `'ropts': '--join-ns uts:{join:uts}'` (replaced by a pid: criu's KIND:PID).
 
-Before each dump (while the tree lives: see prepare) the harness makes a fresh namespace of that kind with util-linux's unshare, held by a
-shell that waits on its stdin (a process the cycle runs, so not part of the compared state, and never in the
-test's mount namespace as an nsfs bind mount would be), with a mark the program sees from inside (KINDS);
-the file `joined.<kind>` in the work dir (the namespace's inode) tells the program it was restored into it
-(without it, --nocr, it checks that it is not). After the restore the harness checks that the root is in
-that namespace (same inode), and the state comparison lets that kind's namespace id (and, for net, the
-namespace's configuration) change: state.compare(opts) sees the --join-ns options. The holders end once the
-restore is checked (the namespace is then the tree's alone, which the next dump needs) or when the item ends
-(their stdin closed; killed and reaped by their pid if they linger)."""
+Before each dump (while the tree lives: see prepare) the harness makes a fresh namespace of that kind with
+util-linux's unshare, held by a shell that waits on its stdin (a process the cycle runs, so not part of the
+compared state, and never in the test's mount namespace as an nsfs bind mount would be), with a mark the
+program sees from inside (KINDS); the file `joined.<kind>` in the work dir (the namespace's inode) tells the
+program it was restored into it (without it, --nocr, it checks that it is not). After the restore the harness
+checks that the root is in that namespace (same inode), and the state comparison lets that kind's namespace id
+(and, for net, the namespace's configuration) change: state.compare(opts) sees the --join-ns options. The
+holders end once the restore is checked (the namespace is then the tree's alone, which the next dump needs) or
+when the item ends (their stdin closed; killed and reaped by their pid if they linger)."""
 
 from __future__ import annotations
 
