@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,6 +42,38 @@ static inline int net_run(const char *fmt, ...)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Until the link `name` runs (IFF_RUNNING: its operstate is up): the kernel turns a veth's carrier on from a
+ * work queue (linkwatch), and that work then resets the link's IPv6 settings that follow its MTU
+ * (ipv6/conf/NAME/mtu). A no-op `ip link set` after it waits for that work to end (both hold the RTNL lock):
+ * what is written after this stays. 0, or -1 after 10 s.
+ */
+static inline int net_link_settled(const char *name)
+{
+	struct ifreq ifr;
+	int i, sk;
+
+	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return pr_perror("socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	for (i = 0; i < 1000; i++) {
+		if (ioctl(sk, SIOCGIFFLAGS, &ifr)) {
+			close(sk);
+			return pr_perror("SIOCGIFFLAGS %s", name);
+		}
+		if (ifr.ifr_flags & IFF_RUNNING) {
+			close(sk);
+			return net_run("ip link set %s up", name);
+		}
+		usleep(10000);
+	}
+	close(sk);
+	pr_err("%s does not run after 10 s\n", name);
+	return -1;
 }
 
 struct net_link {

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 
 	if (net_run("ip link add dc0 type veth peer name dc1") || net_run("ip link set dc0 up") ||
-	    net_run("ip link set dc1 up"))
+	    net_run("ip link set dc1 up") || net_link_settled("dc0") || net_link_settled("dc1"))
 		return 1;
 	for (i = 0; i < N; i++)
 		if (set(ctls[i].name, ctls[i].value))
