@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 
 	if (net_run("ip link set lo up") || net_run("ip link add ad0 type veth peer name ad1") ||
-	    net_run("ip link set ad0 up") || net_run("ip link set ad1 up") ||
+	    net_run("ip link set ad0 up") || net_run("ip link set ad1 up") || net_link_settled("ad0") ||
+	    net_link_settled("ad1") ||
 	    net_run("ip addr add 192.168.50.1/24 dev ad0") || net_run("ip addr add 192.168.50.2/24 dev ad0") ||
 	    net_run("ip addr add 2001:db8:1::1/64 dev ad0 nodad") ||
 	    net_run("ip addr add 2001:db8:2::1/48 dev ad0 nodad") ||
