@@ -1,7 +1,9 @@
 """runc with Stasis as its criu (tests/containers/runc_cr.py's bundle and runner): a busybox container
 (its own mount, network, pid, ipc and uts namespaces, runc's external mounts, its stdout a pipe) is
 checkpointed by `runc checkpoint` (and killed), restored by `runc restore -d`, and its counter goes on,
-its output gapless (verified by its own output). On failure the assertion shows the engine's log (the
+its output gapless (verified by its own output). runc gives the container a session keyring of its own
+(`_ses.<id>`): after the restore there is again one keyring of that name, with the same permissions and
+owner, and it is a new one (/proc/keys, as root sees it). On failure the assertion shows the engine's log (the
 work dir's dump.log / restore.log: the only place runc users see it, runc quotes that file)."""
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ def _runc_cr() -> Any:
     return mod
 
 
+def _keyrings(name: str) -> list[tuple[str, str, str, str]]:
+    """(serial, perm, uid, gid) of each keyring called name in /proc/keys."""
+    found = []
+    with open("/proc/keys") as f:
+        for line in f:
+            cols = line.split()  # serial flags usage timeout perm uid gid type description: summary
+            if len(cols) >= 9 and cols[7] == "keyring" and cols[8].rstrip(":") == name:
+                found.append((cols[0], cols[4], cols[5], cols[6]))
+    return found
+
+
 def test_runc_checkpoint_and_restore(tmp_path: Path) -> None:
     rc = _runc_cr()
     installed = Path(sys.executable).parent / "stasis-criu"
@@ -45,8 +58,8 @@ def test_runc_checkpoint_and_restore(tmp_path: Path) -> None:
     out = rc.Output(tmp_path / "ctr.out")
     try:
         w = out.pipe()
-        try:  # runc's own session keyring per container is refused by stasis (engine/objects/keyrings.py)
-            res = runc.run("run", "-d", "--no-new-keyring", ctr, cwd=bundle, stdout=w)
+        try:  # with runc's own session keyring for the container (no --no-new-keyring)
+            res = runc.run("run", "-d", ctr, cwd=bundle, stdout=w)
         finally:
             os.close(w)
         assert res.returncode == 0, out.text()
@@ -55,6 +68,8 @@ def test_runc_checkpoint_and_restore(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the container does not count"
             time.sleep(0.1)
         pid = rc.init_pid(runc, ctr)
+        ring = _keyrings(f"_ses.{ctr}")
+        assert len(ring) == 1, ring  # runc's keyring for the container
         wrk = tmp_path / "wrk"
         res = runc.run("checkpoint", "--image-path", str(tmp_path / "img"), "--work-path", str(wrk), ctr)
         assert res.returncode == 0, (res.stderr, (wrk / "dump.log").read_text())
@@ -70,6 +85,8 @@ def test_runc_checkpoint_and_restore(tmp_path: Path) -> None:
         assert res.returncode == 0, (out.text(), (tmp_path / "wrkr" / "restore.log").read_text())
         restored = rc.init_pid(runc, ctr)
         assert restored == pid  # its pid outside too (stasis restores both)
+        again = _keyrings(f"_ses.{ctr}")
+        assert len(again) == 1 and again[0][1:] == ring[0][1:] and again[0][0] != ring[0][0], (ring, again)
         deadline = time.monotonic() + 20
         while f"tick {before + 1}\n" not in out.text():
             assert time.monotonic() < deadline, "the restored container does not count on"
