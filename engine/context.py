@@ -67,6 +67,9 @@ class RestoreOptions:
     join_ns: tuple[tuple[str, str, str], ...] = ()  # --join-ns KIND:{PID|FILE}[,EXTRA] (objects/joinns.py)
     manage_cgroups: str | None = None  # --manage-cgroups MODE (criu's); None: enter existing cgroups only
     cgroup_roots: tuple[tuple[str | None, str], ...] = ()  # --cgroup-root [controller:]/path (None: all)
+    # criu's orphan_pts_master: called with a new master (an engine fd, kept open until the end of the
+    # restore) for each pty slave whose master was outside the tree (RPC: the orphan-pts-master notify)
+    orphan_pts_master: Callable[[int], None] | None = None
 
 
 @record

@@ -6,8 +6,12 @@ name, permissions and owner go into core's stasis extension (`stasis_task_entry.
 its serial at the dump, so the processes that shared it share it again), and the restored process joins a
 new keyring of that name (KEYCTL_JOIN_SESSION_KEYRING, as its real uid and gid: the kernel gives a new
 keyring the joiner's real ids) with those permissions (KEYCTL_SETPERM), before it forks its children:
-they inherit it as they did. A session keyring with keys in it is refused: the keys (secrets, often)
-cannot be read back in general, and a keyring rebuilt without them would lose them silently.
+they inherit it as they did. The kernel joins an existing keyring of that name when there is one the
+process may search: the dumped one itself when something still holds it (the credentials of a file the
+tree opened, such as a console master the runtime keeps). A keyring found that way that is not empty or
+differs in owner or permissions is a RestoreError. A session keyring with keys in it is refused at dump:
+the keys (secrets, often) cannot be read back in general, and a keyring rebuilt without them would lose
+them silently.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from engine.abi.consts import (
 )
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import core_pb2
+from engine.log import log
 from engine.native import lib
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.record import field, record
@@ -188,8 +193,10 @@ def restore(ctx: RestoreContext, t: Task) -> None:
                            "the tree shares (it is not searchable by this process: the dumped permissions "
                            f"{rec.perm:#010x})")
     if rec.serial not in made and serial == rec.serial:
-        raise RestoreError(f"{what}: joining by name found the dumped tree's own keyring {serial}, still "
-                           "alive (restore once the dumped tree is gone)")
+        # still referenced: by the credentials of a file the dumped tree opened (a container's console
+        # master, which the runtime holds until it has the new one) or by the dumped tree, left running.
+        # The kernel joins a keyring by name: that one it is (empty, as checked below).
+        log.info("%s: joined the dumped tree's own keyring %d, still referenced outside", what, serial)
     desc = _describe(inj, serial)
     count = _content(inj, serial)
     if isinstance(desc, int) or desc != ("keyring", rec.uid, rec.gid, rec.perm, rec.name) or count:

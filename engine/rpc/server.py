@@ -88,9 +88,14 @@ class Session:
             raise RpcError(errno.EBADMSG, f"cannot decode the request ({len(data)} bytes): {exc}") from None
         return req
 
-    def send(self, resp: Any) -> bool:
+    def send(self, resp: Any, fd: int = -1) -> bool:
+        """One datagram; with fd, that fd attached (SCM_RIGHTS), as criu sends orphan-pts-master."""
         try:
-            self.sock.send(resp.SerializeToString())
+            if fd < 0:
+                self.sock.send(resp.SerializeToString())
+            else:
+                self.sock.sendmsg([resp.SerializeToString()],
+                                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))])
         except OSError as exc:
             log.error("cannot send the %s response: %s", _type_name(resp.type), exc)
             return False
@@ -243,7 +248,7 @@ class Session:
         self.notify_scripts = bool(opts.notify_scripts)
         return image_dir
 
-    def _notify(self, script: str, pid: int) -> None:
+    def _notify(self, script: str, pid: int, fd: int = -1) -> None:
         if not self.notify_scripts:
             return
         resp = rpc.criu_resp(type=rpc.NOTIFY, success=True)
@@ -251,7 +256,7 @@ class Session:
         if script in ("post-restore", "setup-namespaces"):
             resp.notify.pid = pid
         log.info("notify: %s%s", script, f" (pid {pid})" if resp.notify.HasField("pid") else "")
-        if not self.send(resp):
+        if not self.send(resp, fd):
             raise NotifyError(f"{script}: cannot send the notify to the RPC client")
         try:
             ack = self.recv()
@@ -268,6 +273,13 @@ class Session:
         if script == "post-restore":
             self.restored_pid = pid
         self._notify(script, pid)
+
+    def _orphan_master(self, fd: int) -> None:
+        """A restored pty slave's new master (its old one was the runtime's: a container's console)."""
+        if not self.notify_scripts:
+            raise NotifyError("orphan-pts-master: a pty slave of the tree had its master outside it, and "
+                              "without notify_scripts its new master cannot be handed to the RPC client")
+        self._notify("orphan-pts-master", 0, fd)
 
     def _dump(self, req: Any) -> Any:
         if not req.HasField("opts"):
@@ -318,7 +330,8 @@ class Session:
                                ext_unix_sk=opts.ext_unix_sk, network_lock=network_lock(opts),
                                inherit_fds=tuple(inherit), sibling=opts.rst_sibling, notify=self._hook,
                                join_ns=joins, manage_cgroups=cgroup_mode(opts),
-                               cgroup_roots=cgroup_roots(opts)))
+                               cgroup_roots=cgroup_roots(opts),
+                               orphan_pts_master=self._orphan_master if opts.orphan_pts_master else None))
         log.info("restore done: root pid %d", self.restored_pid)
         resp = rpc.criu_resp(type=rpc.RESTORE, success=True)
         resp.restore.pid = self.restored_pid

@@ -9,6 +9,7 @@ work dir's dump.log / restore.log: the only place runc users see it, runc quotes
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -98,3 +99,60 @@ def test_runc_checkpoint_and_restore(tmp_path: Path) -> None:
         runc.run("delete", "-f", ctr)
         if live:  # the restored init is an orphan of runc's: ours (the subreaper's) to reap
             rc.settle(runc, ctr, live)
+
+
+ECHO = "while read l; do echo \"got:$l\"; done"
+
+
+def test_runc_terminal_checkpoint_and_restore(tmp_path: Path) -> None:
+    """A terminal container (process.terminal, runc's --console-socket): its init reads lines from its pty
+    and answers each. The master is outside the tree (the console socket's receiver holds it), so the
+    slave is an orphan: restored with criu's orphan_pts_master, a new master of the same index sent with
+    the orphan-pts-master notify (SCM_RIGHTS), which runc hands to the new console socket. What is typed
+    into the new master is answered by the restored shell, through the tty's echo as before."""
+    from console_socket import Console
+
+    rc = _runc_cr()
+    installed = Path(sys.executable).parent / "stasis-criu"
+    if not installed.exists():
+        pytest.skip("stasis-criu is not installed in this environment (tox -e unit installs it)")
+    shim = tmp_path / "bin"
+    subprocess.run([str(installed), "--install", str(shim)], check=True, capture_output=True)
+    bundle = rc.build_bundle(tmp_path / "bundle", ["sh", "-c", ECHO])
+    cfg = json.loads((bundle / "config.json").read_text())
+    cfg["process"]["terminal"] = True
+    (bundle / "config.json").write_text(json.dumps(cfg))
+    runc = rc.Runc(tmp_path / "state", shim / "criu")
+    ctr = f"stasis-unit-tty-{os.getpid()}"
+    first, second = Console(tmp_path / "c1.sock"), Console(tmp_path / "c2.sock")
+    try:
+        res = runc.run("run", "-d", "--console-socket", str(first.path), ctr, cwd=bundle)
+        assert res.returncode == 0, res.stderr
+        assert first.wait_master(), "runc sent no console master"
+        first.write(b"before\n")
+        assert first.wait_for("got:before"), first.text()
+        pid = rc.init_pid(runc, ctr)
+        wrk = tmp_path / "wrk"
+        res = runc.run("checkpoint", "--image-path", str(tmp_path / "img"), "--work-path", str(wrk), ctr)
+        assert res.returncode == 0, (res.stderr, (wrk / "dump.log").read_text())
+        assert "still there" not in rc.settle(runc, ctr, pid)
+        wrkr = tmp_path / "wrkr"
+        res = runc.run("restore", "-d", "--console-socket", str(second.path), "--image-path",
+                       str(tmp_path / "img"), "--work-path", str(wrkr), ctr, cwd=bundle)
+        log = (wrkr / "restore.log").read_text() if (wrkr / "restore.log").exists() else ""
+        assert res.returncode == 0, (res.stderr, log)
+        notified = [ln.split("notify: ")[1].split()[0] for ln in log.splitlines() if "notify: " in ln]
+        assert notified == ["pre-restore", "setup-namespaces", "post-setup-namespaces", "orphan-pts-master",
+                            "post-restore", "pre-resume", "post-resume"], notified  # criu's order
+        assert second.wait_master(), "no master came to the new console socket"
+        assert second.name == "orphan-pts-master", second.name  # as criu's notify names it
+        second.write(b"after\n")
+        assert second.wait_for("got:after"), second.text()
+        assert second.text().startswith("after\r\n"), second.text()  # the tty's echo (termios) as it was
+    finally:
+        live = rc.init_pid(runc, ctr)
+        runc.run("delete", "-f", ctr)
+        if live:
+            rc.settle(runc, ctr, live)
+        first.close()
+        second.close()
