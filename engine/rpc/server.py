@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import socket
 import struct
 import sys
@@ -67,6 +68,7 @@ class Session:
         self.notify_scripts = False
         self.restored_pid = -1
         self.fds: list[int] = []  # directory fds opened for a request
+        self.dump_opts: Any = None  # a DUMP's options (query-ext-files' reply adds to them)
 
     # -- framing -----------------------------------------------------------------------------------
 
@@ -248,9 +250,10 @@ class Session:
         self.notify_scripts = bool(opts.notify_scripts)
         return image_dir
 
-    def _notify(self, script: str, pid: int, fd: int = -1) -> None:
+    def _notify(self, script: str, pid: int, fd: int = -1) -> Any:
+        """The hook sent to the client; its acknowledgement (None without notify_scripts)."""
         if not self.notify_scripts:
-            return
+            return None
         resp = rpc.criu_resp(type=rpc.NOTIFY, success=True)
         resp.notify.script = script
         if script in ("post-restore", "setup-namespaces"):
@@ -268,11 +271,38 @@ class Session:
             raise NotifyError(f"{script}: the RPC client replied with {_type_name(ack.type)}, not NOTIFY")
         if not ack.notify_success:
             raise NotifyError(f"{script}: the RPC client reported a script error")
+        return ack
 
     def _hook(self, script: str, pid: int) -> None:
         if script == "post-restore":
             self.restored_pid = pid
-        self._notify(script, pid)
+        ack = self._notify(script, pid)
+        if script == "query-ext-files" and ack is not None:
+            self._ext_files(ack)
+
+    def _ext_files(self, ack: Any) -> None:
+        """criu's query-ext-files: the reply's opts.external are added to the dump's (criu's add_external).
+        Stasis knows external mounts, veths and network namespaces (as --external); others are refused."""
+        if not ack.HasField("opts") or not len(ack.opts.external):
+            log.info("query-ext-files: no external resources in the reply")
+            return
+        o = self.dump_opts
+        assert o is not None
+        for spec in ack.opts.external:
+            log.info("query-ext-files: adding the external resource %s", spec)
+            m = re.fullmatch(r"(mnt|net|veth)\[([^\]]+)\](?::(.+))?", spec)
+            if m is None or (m[1] != "veth" and not m[3]):
+                raise UnsupportedError(f"query-ext-files: external {spec}: stasis knows mnt[PATH]:KEY, "
+                                       "net[INODE]:KEY and veth[IFNAME] external resources, not this one")
+            if m[1] == "mnt":
+                o.ext_mounts = (*o.ext_mounts, (m[2], m[3]))
+            elif m[1] == "veth":
+                o.ext_veths = (*o.ext_veths, m[2])
+            elif m[2].isdigit():
+                o.ext_netns = (*o.ext_netns, (int(m[2]), m[3]))
+            else:
+                raise UnsupportedError(f"query-ext-files: external {spec}: net[...] takes a namespace's "
+                                       "inode")
 
     def _orphan_master(self, fd: int) -> None:
         """A restored pty slave's new master (its old one was the runtime's: a container's console)."""
@@ -292,14 +322,15 @@ class Session:
         from engine.context import DumpOptions
         from engine.dump import dump
 
-        dump(DumpOptions(root=root_dir(opts, "dump"), ext_mounts=ext_mounts(opts, "dump"), tree=pid,
-                         images_dir=images, leave_running=opts.leave_running,
-                         shell_job=opts.shell_job, timeout=float(opts.timeout or 10),
-                         file_locks=opts.file_locks, ghost_limit=opts.ghost_limit,
-                         tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
-                         skip_in_flight=opts.tcp_skip_in_flight, ext_unix_sk=opts.ext_unix_sk,
-                         network_lock=network_lock(opts), notify=self._hook,
-                         ext_netns=ext_netns(opts, "dump"), manage_cgroups=cgroup_mode(opts)))
+        self.dump_opts = DumpOptions(
+            root=root_dir(opts, "dump"), ext_mounts=ext_mounts(opts, "dump"), tree=pid, images_dir=images,
+            leave_running=opts.leave_running, shell_job=opts.shell_job, timeout=float(opts.timeout or 10),
+            file_locks=opts.file_locks, ghost_limit=opts.ghost_limit,
+            tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
+            skip_in_flight=opts.tcp_skip_in_flight, ext_unix_sk=opts.ext_unix_sk,
+            network_lock=network_lock(opts), notify=self._hook, ext_netns=ext_netns(opts, "dump"),
+            manage_cgroups=cgroup_mode(opts))
+        dump(self.dump_opts)
         log.info("dump of %d done", pid)
         resp = rpc.criu_resp(type=rpc.DUMP, success=True)
         resp.dump.SetInParent()

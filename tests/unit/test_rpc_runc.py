@@ -143,7 +143,7 @@ def test_runc_terminal_checkpoint_and_restore(tmp_path: Path) -> None:
         assert res.returncode == 0, (res.stderr, log)
         notified = [ln.split("notify: ")[1].split()[0] for ln in log.splitlines() if "notify: " in ln]
         assert notified == ["pre-restore", "setup-namespaces", "post-setup-namespaces", "orphan-pts-master",
-                            "post-restore", "pre-resume", "post-resume"], notified  # criu's order
+                            "post-restore", "network-unlock", "pre-resume", "post-resume"], notified  # criu's
         assert second.wait_master(), "no master came to the new console socket"
         assert second.name == "orphan-pts-master", second.name  # as criu's notify names it
         second.write(b"after\n")
