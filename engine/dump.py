@@ -40,6 +40,8 @@ __all__ = ["DumpOptions", "dump", "STEPS"]
 
 def dump(opts: DumpOptions) -> None:
     ctx = DumpContext(opts, ImageDir(opts.images_dir), files=FileTable(), ids=Ids(), mm=MmTree())
+    if opts.stats is not None:
+        ctx.stats = opts.stats
     t0 = time.monotonic()
     fault.point("dump:collect")
     root = opts.tree
@@ -49,7 +51,10 @@ def dump(opts: DumpOptions) -> None:
         raise DumpError(f"no process {root}")
     if opts.notify:
         opts.notify("pre-dump", 0)
+    t_freeze = time.monotonic()
     ctx.tasks = freeze.freeze_tree(root, opts.timeout)
+    t_frozen = time.monotonic()
+    ctx.stats.freezing_time = _us(t_frozen - t_freeze)
     ok = False
     net: NetnsLock | None = None
     try:
@@ -74,13 +79,17 @@ def dump(opts: DumpOptions) -> None:
             if t.alive:
                 _dump_objects(ctx, t)
         fault.point("dump:objects")
+        t_mem = time.monotonic()
         for t in ctx.tasks:
             if t.alive:
                 for obj in OBJECTS:
                     if obj.dump_data:
                         obj.dump_data(ctx, t)
         fault.point("dump:pages")
+        t_write = time.monotonic()
+        ctx.stats.memdump_time = _us(t_write - t_mem)
         _write_images(ctx)
+        ctx.stats.memwrite_time = _us(time.monotonic() - t_write)
         fault.point("dump:images")
         if opts.notify:
             opts.notify("post-dump", 0)  # a failure here resumes the tree
@@ -95,10 +104,15 @@ def dump(opts: DumpOptions) -> None:
                     t.mem.close()
             try:
                 freeze.release(ctx.tasks, kill=kill)
+                ctx.stats.frozen_time = _us(time.monotonic() - t_frozen)
             finally:
                 if net is not None:
                     _unlock_netns(opts, net, resumed=not kill)
     log.info("dump of %d (%d processes) done in %.3f s", root, len(ctx.tasks), time.monotonic() - t0)
+
+
+def _us(seconds: float) -> int:
+    return min(int(seconds * 1e6), 0xFFFFFFFF)
 
 
 def _lock_netns(ctx: DumpContext) -> NetnsLock | None:

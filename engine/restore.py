@@ -74,6 +74,8 @@ def helper_path() -> str:
 def restore(opts: RestoreOptions) -> int:
     """Returns the exit status to leave with (the root's, when not detached)."""
     ctx = RestoreContext(opts, ImageDir(opts.images_dir), files=FileTable(), mm=MmTree())
+    if opts.stats is not None:
+        ctx.stats = opts.stats
     t0 = time.monotonic()
     if opts.notify:
         opts.notify("pre-restore", 0)
@@ -113,6 +115,7 @@ def restore(opts: RestoreOptions) -> int:
         raise
     finally:
         ctx.fd_broker.close()
+    ctx.stats.restore_time = min(int((time.monotonic() - t0) * 1e6), 0xFFFFFFFF)
     log.info("restore of %d (%d processes) done in %.3f s", root.pid, len(ctx.tasks), time.monotonic() - t0)
     _hook(ctx, "post-resume", root.pid, must=False)
     if opts.detached:
@@ -336,7 +339,9 @@ def _rebuild(ctx: RestoreContext, root: Task, net: NetnsLock | None) -> None:
     # A process's memory is rebuilt before it forks its children: what they still shared
     # copy-on-write at the dump is inherited, and stays shared (mm.restore_vmas keeps it).
     try:
+        t_fork = time.monotonic()
         tree.fork_all(ctx, lambda t: _run(ctx, t, Phase.MEMORY))
+        ctx.stats.forking_time = min(int((time.monotonic() - t_fork) * 1e6), 0xFFFFFFFF)
     except OSError as exc:
         raise RestoreError(f"building the process tree: {exc}") from exc
     fault.point("restore:tree")

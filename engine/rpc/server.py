@@ -319,8 +319,9 @@ class Session:
         pid = opts.pid if opts.HasField("pid") else self.peer
         if pid <= 0 or not os.path.exists(f"/proc/{pid}"):
             raise RpcError(errno.ESRCH, f"no process {pid} to dump")
-        from engine.context import DumpOptions
+        from engine.context import DumpOptions, Stats
         from engine.dump import dump
+        from engine.images.pb import stats_pb2
 
         self.dump_opts = DumpOptions(
             root=root_dir(opts, "dump"), ext_mounts=ext_mounts(opts, "dump"), tree=pid, images_dir=images,
@@ -329,8 +330,17 @@ class Session:
             tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
             skip_in_flight=opts.tcp_skip_in_flight, ext_unix_sk=opts.ext_unix_sk,
             network_lock=network_lock(opts), notify=self._hook, ext_netns=ext_netns(opts, "dump"),
-            manage_cgroups=cgroup_mode(opts))
+            manage_cgroups=cgroup_mode(opts), stats=Stats())
         dump(self.dump_opts)
+        s = self.dump_opts.stats
+        if os.path.samefile(".", images):  # the work dir is the images dir: their digests are final
+            log.info("stats-dump not written: the work dir is the images dir (give work_dir_fd, as runc "
+                     "--work-path and podman do)")
+        else:
+            _write_stats("stats-dump", stats_pb2.stats_entry(dump=stats_pb2.dump_stats_entry(
+                freezing_time=s.freezing_time, frozen_time=s.frozen_time, memdump_time=s.memdump_time,
+                memwrite_time=s.memwrite_time, pages_scanned=s.pages_scanned, pages_skipped_parent=0,
+                pages_written=s.pages_written, pages_lazy=0)))
         log.info("dump of %d done", pid)
         resp = rpc.criu_resp(type=rpc.DUMP, success=True)
         resp.dump.SetInParent()
@@ -351,12 +361,14 @@ class Session:
             inherit.append((e.fd, e.key))
         joins = join_ns(opts, "restore")
         ext_netns(opts, "restore")
-        from engine.context import RestoreOptions
+        from engine.context import RestoreOptions, Stats
+        from engine.images.pb import stats_pb2
         from engine.restore import restore
 
         self.restored_pid = -1
+        stats = Stats()
         restore(RestoreOptions(root=root_dir(opts, "restore"), ext_mounts=ext_mounts(opts, "restore"),
-                               images_dir=images, detached=True, shell_job=opts.shell_job,
+                               stats=stats, images_dir=images, detached=True, shell_job=opts.shell_job,
                                tcp_established=opts.tcp_established, tcp_close=opts.tcp_close,
                                ext_unix_sk=opts.ext_unix_sk, network_lock=network_lock(opts),
                                inherit_fds=tuple(inherit), sibling=opts.rst_sibling, notify=self._hook,
@@ -364,9 +376,26 @@ class Session:
                                cgroup_roots=cgroup_roots(opts),
                                orphan_pts_master=self._orphan_master if opts.orphan_pts_master else None))
         log.info("restore done: root pid %d", self.restored_pid)
+        _write_stats("stats-restore", stats_pb2.stats_entry(restore=stats_pb2.restore_stats_entry(
+            pages_compared=0, pages_skipped_cow=0, forking_time=stats.forking_time,
+            restore_time=stats.restore_time)))
         resp = rpc.criu_resp(type=rpc.RESTORE, success=True)
         resp.restore.pid = self.restored_pid
         return resp
+
+
+STATS_MAGICS = (0x55105940, 0x57093306)  # criu's image magics of stats-dump / stats-restore
+
+
+def _write_stats(name: str, entry: Any) -> None:
+    """criu's stats-dump / stats-restore in the work dir (the cwd here): podman reads them (--print-stats)
+    and puts stats-dump in its export. A file that cannot be written is only logged."""
+    data = entry.SerializeToString()
+    try:
+        with open(name, "wb") as f:
+            f.write(struct.pack("<III", *STATS_MAGICS, len(data)) + data)
+    except OSError as exc:
+        log.warning("%s: %s", name, exc.strerror)
 
 
 MAX_ERRMSG = 2048  # go-criu reads responses into 8 KiB: a long reason is cut (the log has it whole)
