@@ -68,6 +68,8 @@ int main(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(go[1]);
 		close(back[0]);
+		if (write(back[1], "r", 1) != 1) /* its state is set: the parent may go on */
+			_exit(2);
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
 		id = keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0, 0, 0);
@@ -77,6 +79,12 @@ int main(int argc, char **argv)
 	}
 	close(go[0]);
 	close(back[1]);
+	{
+		char c;
+
+		if (read(back[0], &c, 1) != 1) /* the child has closed its ends */
+			return pr_perror("the child is not ready");
+	}
 
 	test_daemon();
 	test_waitsig();
