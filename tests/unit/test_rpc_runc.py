@@ -136,6 +136,13 @@ def test_runc_terminal_checkpoint_and_restore(tmp_path: Path) -> None:
         res = runc.run("checkpoint", "--image-path", str(tmp_path / "img"), "--work-path", str(wrk), ctr)
         assert res.returncode == 0, (res.stderr, (wrk / "dump.log").read_text())
         assert "still there" not in rc.settle(runc, ctr, pid)
+        # without orphan_pts_master (the CLI has none) the orphan slave is refused before anything is made
+        cli = subprocess.run([sys.executable, "-m", "engine", "restore", "-D", str(tmp_path / "img"),
+                              "--restore-detached", "-o", "cli-restore.log"], cwd=REPO, capture_output=True,
+                             text=True, timeout=120)
+        cli_log = (tmp_path / "img" / "cli-restore.log").read_text()
+        assert cli.returncode != 0 and "has no master in the images" in cli_log, (cli.stderr, cli_log)
+        assert "orphan_pts_master" in cli_log and not os.path.exists(f"/proc/{pid}"), cli_log
         wrkr = tmp_path / "wrkr"
         res = runc.run("restore", "-d", "--console-socket", str(second.path), "--image-path",
                        str(tmp_path / "img"), "--work-path", str(wrkr), ctr, cwd=bundle)
