@@ -43,6 +43,7 @@ class DumpOptions:
     ext_veths: tuple[str, ...] = ()  # --external veth[IFNAME]: a veth of the tree whose peer is outside
     ext_netns: tuple[tuple[int, str], ...] = ()  # --external net[INODE]:KEY: not dumped (criu's, runc's)
     manage_cgroups: str | None = None  # --manage-cgroups: "ignore" dumps no cgroup directories
+    stats: Stats | None = None  # filled in when given (RPC: stats-dump)
 
 
 @record
@@ -67,11 +68,25 @@ class RestoreOptions:
     join_ns: tuple[tuple[str, str, str], ...] = ()  # --join-ns KIND:{PID|FILE}[,EXTRA] (objects/joinns.py)
     manage_cgroups: str | None = None  # --manage-cgroups MODE (criu's); None: enter existing cgroups only
     cgroup_roots: tuple[tuple[str | None, str], ...] = ()  # --cgroup-root [controller:]/path (None: all)
+    # criu's orphan_pts_master: called with a new master (an engine fd, kept open until the end of the
+    # restore) for each pty slave whose master was outside the tree (RPC: the orphan-pts-master notify)
+    orphan_pts_master: Callable[[int], None] | None = None
+    stats: Stats | None = None  # filled in when given (RPC: stats-restore)
 
 
 @record
 class Stats:
+    """What criu's stats-dump / stats-restore hold (podman --print-stats, and its export, read them).
+    Times in microseconds."""
+
     pages_written: int = 0
+    pages_scanned: int = 0  # pages of the VMAs whose pages were looked for
+    freezing_time: int = 0
+    frozen_time: int = 0
+    memdump_time: int = 0  # the pages found and copied (dump_data)
+    memwrite_time: int = 0  # the images written
+    forking_time: int = 0  # restore: the process tree made
+    restore_time: int = 0
 
 
 @record

@@ -25,6 +25,7 @@ from engine.images.pb import inventory_pb2
 from engine.log import log
 from engine.objects import cgroup, namespaces, signals
 from engine.objects.files import tcp
+from engine.objects.files.netlock import NetnsLock
 from engine.objects.files.table import FileTable
 from engine.objects.ids import Ids
 from engine.objects.mm import MmTree
@@ -39,6 +40,8 @@ __all__ = ["DumpOptions", "dump", "STEPS"]
 
 def dump(opts: DumpOptions) -> None:
     ctx = DumpContext(opts, ImageDir(opts.images_dir), files=FileTable(), ids=Ids(), mm=MmTree())
+    if opts.stats is not None:
+        ctx.stats = opts.stats
     t0 = time.monotonic()
     fault.point("dump:collect")
     root = opts.tree
@@ -48,10 +51,17 @@ def dump(opts: DumpOptions) -> None:
         raise DumpError(f"no process {root}")
     if opts.notify:
         opts.notify("pre-dump", 0)
+    t_freeze = time.monotonic()
     ctx.tasks = freeze.freeze_tree(root, opts.timeout)
+    t_frozen = time.monotonic()
+    ctx.stats.freezing_time = _us(t_frozen - t_freeze)
     ok = False
+    net: NetnsLock | None = None
     try:
         ctx.tasks = freeze.mark_states(ctx.tasks)
+        net = _lock_netns(ctx)
+        if opts.notify:  # criu's: the caller may name external resources in its reply (RPC)
+            opts.notify("query-ext-files", 0)
         fault.point("dump:freeze")
         for t in ctx.tasks:
             _read_proc(t)
@@ -69,13 +79,17 @@ def dump(opts: DumpOptions) -> None:
             if t.alive:
                 _dump_objects(ctx, t)
         fault.point("dump:objects")
+        t_mem = time.monotonic()
         for t in ctx.tasks:
             if t.alive:
                 for obj in OBJECTS:
                     if obj.dump_data:
                         obj.dump_data(ctx, t)
         fault.point("dump:pages")
+        t_write = time.monotonic()
+        ctx.stats.memdump_time = _us(t_write - t_mem)
         _write_images(ctx)
+        ctx.stats.memwrite_time = _us(time.monotonic() - t_write)
         fault.point("dump:images")
         if opts.notify:
             opts.notify("post-dump", 0)  # a failure here resumes the tree
@@ -88,11 +102,56 @@ def dump(opts: DumpOptions) -> None:
             for t in ctx.tasks:
                 if t.mem:
                     t.mem.close()
-            freeze.release(ctx.tasks, kill=kill)
-            if not kill:
-                for t in ctx.tasks:
-                    signals.requeue_stops(t)
+            try:
+                freeze.release(ctx.tasks, kill=kill)
+                ctx.stats.frozen_time = _us(time.monotonic() - t_frozen)
+                if not kill:
+                    for t in ctx.tasks:
+                        signals.requeue_stops(t)
+            finally:
+                if net is not None:
+                    _unlock_netns(opts, net, resumed=not kill)
     log.info("dump of %d (%d processes) done in %.3f s", root, len(ctx.tasks), time.monotonic() - t0)
+
+
+def _us(seconds: float) -> int:
+    return min(int(seconds * 1e6), 0xFFFFFFFF)
+
+
+def _lock_netns(ctx: DumpContext) -> NetnsLock | None:
+    """A tree with a network namespace of its own (dumped, not external): locked as criu locks it, after
+    the caller's network-lock hook. None when there is nothing to lock (or --network-lock skip)."""
+    root = ctx.root.pid
+    ino = os.stat(f"/proc/{root}/ns/net").st_ino
+    if ctx.opts.network_lock == "skip" or ino == os.stat("/proc/self/ns/net").st_ino or \
+            ino in dict(ctx.opts.ext_netns):
+        return None
+    if ctx.opts.notify:
+        ctx.opts.notify("network-lock", 0)
+    net = NetnsLock(root)
+    try:
+        net.lock()
+    except OSError as exc:
+        net.close()
+        raise DumpError(f"pid {root}: cannot lock its network namespace: {exc}") from exc
+    log.info("pid %d: its network namespace locked (nftables table %s)", root, net.table)
+    return net
+
+
+def _unlock_netns(opts: DumpOptions, net: NetnsLock, resumed: bool) -> None:
+    """The lock gone; the caller's network-unlock hook first when the tree runs on (criu's rule: a killed
+    tree's namespace is unlocked by the restore). A failed hook is only logged."""
+    try:
+        if resumed and opts.notify:
+            try:
+                opts.notify("network-unlock", 0)
+            except Exception as exc:  # noqa: BLE001 - the tree is let go all the same
+                log.error("network-unlock hook failed: %s", exc)
+        net.unlock()
+    except OSError as exc:
+        log.error("pid %d: unlocking its network namespace: %s", net.pid, exc)
+    finally:
+        net.close()
 
 
 def _done(ctx: DumpContext, kill: bool) -> None:

@@ -40,6 +40,7 @@ from engine.log import log
 from engine.native import PAGE_SIZE, ffi, lib
 from engine.objects import joinns, namespaces, regs, signals, tree
 from engine.objects.base import Phase
+from engine.objects.files.netlock import NetnsLock
 from engine.objects.files.table import Broker, FileTable
 from engine.objects.mm import MmTree
 from engine.objects.registry import OBJECTS, stages
@@ -73,6 +74,8 @@ def helper_path() -> str:
 def restore(opts: RestoreOptions) -> int:
     """Returns the exit status to leave with (the root's, when not detached)."""
     ctx = RestoreContext(opts, ImageDir(opts.images_dir), files=FileTable(), mm=MmTree())
+    if opts.stats is not None:
+        ctx.stats = opts.stats
     t0 = time.monotonic()
     if opts.notify:
         opts.notify("pre-restore", 0)
@@ -112,6 +115,7 @@ def restore(opts: RestoreOptions) -> int:
         raise
     finally:
         ctx.fd_broker.close()
+    ctx.stats.restore_time = min(int((time.monotonic() - t0) * 1e6), 0xFFFFFFFF)
     log.info("restore of %d (%d processes) done in %.3f s", root.pid, len(ctx.tasks), time.monotonic() - t0)
     _hook(ctx, "post-resume", root.pid, must=False)
     if opts.detached:
@@ -312,13 +316,32 @@ def _build(ctx: RestoreContext) -> None:
         namespaces.restore_root(ctx, root)
     except OSError as exc:  # an injected syscall that failed: one line, with where
         raise RestoreError(f"pid {root.pid}: its namespaces: {exc}") from exc
-    if own_ns:
-        _hook(ctx, "post-setup-namespaces", root.pid, must=True)
+    net = _lock_netns(ctx)
+    try:
+        if own_ns:
+            _hook(ctx, "post-setup-namespaces", root.pid, must=True)
+        _rebuild(ctx, root, net)
+    finally:
+        if net is not None:
+            net.close()
+    _hook(ctx, "pre-resume", root.pid, must=False)
+    try:
+        _finish(ctx)
+    except OSError as exc:
+        raise RestoreError(f"letting the restored tree go: {exc}") from exc
+
+
+def _rebuild(ctx: RestoreContext, root: Task, net: NetnsLock | None) -> None:
+    """The processes and every stage; the network unlocked before the teardown (restore_done: the engine's
+    own last traffic, a FIN replayed, a tail never sent, a SYN in flight, needs it), post-restore, then
+    criu's network-unlock hook (the caller's own network set-up)."""
     fault.point("restore:address-space")
     # A process's memory is rebuilt before it forks its children: what they still shared
     # copy-on-write at the dump is inherited, and stays shared (mm.restore_vmas keeps it).
     try:
+        t_fork = time.monotonic()
         tree.fork_all(ctx, lambda t: _run(ctx, t, Phase.MEMORY))
+        ctx.stats.forking_time = min(int((time.monotonic() - t_fork) * 1e6), 0xFFFFFFFF)
     except OSError as exc:
         raise RestoreError(f"building the process tree: {exc}") from exc
     fault.point("restore:tree")
@@ -327,16 +350,34 @@ def _build(ctx: RestoreContext) -> None:
             continue
         for phase in (Phase.PROCESS, Phase.THREADS, Phase.THREAD, Phase.LATE):
             _run(ctx, t, phase)
+    if net is not None:
+        try:
+            net.unlock()
+        except OSError as exc:
+            raise RestoreError(f"pid {root.pid}: unlocking its network namespace: {exc}") from exc
     for obj in reversed(OBJECTS):  # in teardown order: what was set up first (namespaces) ends last
         if obj.restore_done:
             obj.restore_done(ctx)
     fault.point("restore:final")
     _hook(ctx, "post-restore", root.pid, must=True)
-    _hook(ctx, "pre-resume", root.pid, must=False)
+    if net is not None:
+        _hook(ctx, "network-unlock", root.pid, must=False)
+
+
+def _lock_netns(ctx: RestoreContext) -> NetnsLock | None:
+    """The tree's new network namespace, rebuilt: locked (as criu's restored one is) while its processes
+    and files are made, until the teardown."""
+    from engine.objects import namespaces
+
+    if ctx.opts.network_lock == "skip" or "net" not in namespaces.rstate(ctx).new:
+        return None
+    net = NetnsLock(ctx.root.pid)
     try:
-        _finish(ctx)
+        net.lock()
     except OSError as exc:
-        raise RestoreError(f"letting the restored tree go: {exc}") from exc
+        net.close()
+        raise RestoreError(f"pid {ctx.root.pid}: cannot lock its network namespace: {exc}") from exc
+    return net
 
 
 def _hook(ctx: RestoreContext, name: str, pid: int, must: bool) -> None:

@@ -333,6 +333,7 @@ def dump_pages(ctx: DumpContext, t: Task) -> None:
         _write_pageset(ctx, ("pagemap-shmem", {"shmid": shmid}), sid, ps,
                        lambda ranges, addr, v=v: _copy_from_shmem(pid, v, ranges, addr))
     ctx.stats.pages_written += private.nbytes // PAGE_SIZE
+    ctx.stats.pages_scanned += sum(v.end - v.start for v in vmas) // PAGE_SIZE
 
 
 def _copy_from_task(mem: TaskMemory, vmas: list[proc.Vma], readable: dict[int, int], ranges: list[Range],

@@ -610,7 +610,12 @@ def _build(ctx: RestoreContext, root: Task, entries: list[mnt_pb2.mnt_entry], ba
             seen = f"/proc/{root.pid}/fd/{lower}{rel}"
         elif e.stasis.HasField("bind_of"):
             first = by_id[e.stasis.bind_of]
-            src = _join(target(first), e.root[len(first.root.rstrip("/")):])
+            rel = e.root[len(first.root.rstrip("/")):]
+            src = _join(target(first), rel)
+            if NAMES.get(first.fstype, first.fsname) == "devpts" and rel.strip("/").isdigit():
+                from engine.objects.files import pty  # a pty slave's node (runc's /dev/console)
+
+                pty.early_node(ctx, f"/proc/{root.pid}/root{target(first)}", int(rel.strip("/")))
         else:
             src = ""
         _ensure_point(ctx, root, tgt, seen or (f"/proc/{root.pid}/root{src}" if src else ""), e)

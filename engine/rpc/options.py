@@ -136,9 +136,12 @@ def _tolerated(opts: Any, kind: str) -> None:
         log.info("mntns_compat_mode: criu's older way of restoring mounts; stasis has one (ignored)")
     if opts.evasive_devices:
         log.info("evasive_devices: device files are reopened by path anyway")
-    if opts.orphan_pts_master:
-        log.info("orphan_pts_master: a restored pty slave must have its master in the images (an orphan "
-                 "slave is refused); no orphan-pts-master notify is sent")
+    if opts.orphan_pts_master and kind == "dump":
+        log.info("orphan_pts_master at dump: a pty slave whose master is outside the tree is dumped when it "
+                 "is of the tree's own devpts, whatever the option (it matters at restore)")
+    elif opts.orphan_pts_master:
+        log.info("orphan_pts_master: a pty slave whose master was outside the tree gets a new master, sent "
+                 "with the orphan-pts-master notify (SCM_RIGHTS)")
     if kind == "dump" and len(opts.cg_root):
         log.info("cg_root at dump: stasis dumps the groups at and below each process's own (criu would also "
                  "keep the groups between the new root and them); ignored")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import socket
 import struct
 import sys
@@ -67,6 +68,7 @@ class Session:
         self.notify_scripts = False
         self.restored_pid = -1
         self.fds: list[int] = []  # directory fds opened for a request
+        self.dump_opts: Any = None  # a DUMP's options (query-ext-files' reply adds to them)
 
     # -- framing -----------------------------------------------------------------------------------
 
@@ -88,9 +90,14 @@ class Session:
             raise RpcError(errno.EBADMSG, f"cannot decode the request ({len(data)} bytes): {exc}") from None
         return req
 
-    def send(self, resp: Any) -> bool:
+    def send(self, resp: Any, fd: int = -1) -> bool:
+        """One datagram; with fd, that fd attached (SCM_RIGHTS), as criu sends orphan-pts-master."""
         try:
-            self.sock.send(resp.SerializeToString())
+            if fd < 0:
+                self.sock.send(resp.SerializeToString())
+            else:
+                self.sock.sendmsg([resp.SerializeToString()],
+                                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))])
         except OSError as exc:
             log.error("cannot send the %s response: %s", _type_name(resp.type), exc)
             return False
@@ -243,15 +250,16 @@ class Session:
         self.notify_scripts = bool(opts.notify_scripts)
         return image_dir
 
-    def _notify(self, script: str, pid: int) -> None:
+    def _notify(self, script: str, pid: int, fd: int = -1) -> Any:
+        """The hook sent to the client; its acknowledgement (None without notify_scripts)."""
         if not self.notify_scripts:
-            return
+            return None
         resp = rpc.criu_resp(type=rpc.NOTIFY, success=True)
         resp.notify.script = script
         if script in ("post-restore", "setup-namespaces"):
             resp.notify.pid = pid
         log.info("notify: %s%s", script, f" (pid {pid})" if resp.notify.HasField("pid") else "")
-        if not self.send(resp):
+        if not self.send(resp, fd):
             raise NotifyError(f"{script}: cannot send the notify to the RPC client")
         try:
             ack = self.recv()
@@ -263,11 +271,45 @@ class Session:
             raise NotifyError(f"{script}: the RPC client replied with {_type_name(ack.type)}, not NOTIFY")
         if not ack.notify_success:
             raise NotifyError(f"{script}: the RPC client reported a script error")
+        return ack
 
     def _hook(self, script: str, pid: int) -> None:
         if script == "post-restore":
             self.restored_pid = pid
-        self._notify(script, pid)
+        ack = self._notify(script, pid)
+        if script == "query-ext-files" and ack is not None:
+            self._ext_files(ack)
+
+    def _ext_files(self, ack: Any) -> None:
+        """criu's query-ext-files: the reply's opts.external are added to the dump's (criu's add_external).
+        Stasis knows external mounts, veths and network namespaces (as --external); others are refused."""
+        if not ack.HasField("opts") or not len(ack.opts.external):
+            log.info("query-ext-files: no external resources in the reply")
+            return
+        o = self.dump_opts
+        assert o is not None
+        for spec in ack.opts.external:
+            log.info("query-ext-files: adding the external resource %s", spec)
+            m = re.fullmatch(r"(mnt|net|veth)\[([^\]]+)\](?::(.+))?", spec)
+            if m is None or (m[1] != "veth" and not m[3]):
+                raise UnsupportedError(f"query-ext-files: external {spec}: stasis knows mnt[PATH]:KEY, "
+                                       "net[INODE]:KEY and veth[IFNAME] external resources, not this one")
+            if m[1] == "mnt":
+                o.ext_mounts = (*o.ext_mounts, (m[2], m[3]))
+            elif m[1] == "veth":
+                o.ext_veths = (*o.ext_veths, m[2])
+            elif m[2].isdigit():
+                o.ext_netns = (*o.ext_netns, (int(m[2]), m[3]))
+            else:
+                raise UnsupportedError(f"query-ext-files: external {spec}: net[...] takes a namespace's "
+                                       "inode")
+
+    def _orphan_master(self, fd: int) -> None:
+        """A restored pty slave's new master (its old one was the runtime's: a container's console)."""
+        if not self.notify_scripts:
+            raise NotifyError("orphan-pts-master: a pty slave of the tree had its master outside it, and "
+                              "without notify_scripts its new master cannot be handed to the RPC client")
+        self._notify("orphan-pts-master", 0, fd)
 
     def _dump(self, req: Any) -> Any:
         if not req.HasField("opts"):
@@ -277,17 +319,28 @@ class Session:
         pid = opts.pid if opts.HasField("pid") else self.peer
         if pid <= 0 or not os.path.exists(f"/proc/{pid}"):
             raise RpcError(errno.ESRCH, f"no process {pid} to dump")
-        from engine.context import DumpOptions
+        from engine.context import DumpOptions, Stats
         from engine.dump import dump
+        from engine.images.pb import stats_pb2
 
-        dump(DumpOptions(root=root_dir(opts, "dump"), ext_mounts=ext_mounts(opts, "dump"), tree=pid,
-                         images_dir=images, leave_running=opts.leave_running,
-                         shell_job=opts.shell_job, timeout=float(opts.timeout or 10),
-                         file_locks=opts.file_locks, ghost_limit=opts.ghost_limit,
-                         tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
-                         skip_in_flight=opts.tcp_skip_in_flight, ext_unix_sk=opts.ext_unix_sk,
-                         network_lock=network_lock(opts), notify=self._hook,
-                         ext_netns=ext_netns(opts, "dump"), manage_cgroups=cgroup_mode(opts)))
+        self.dump_opts = DumpOptions(
+            root=root_dir(opts, "dump"), ext_mounts=ext_mounts(opts, "dump"), tree=pid, images_dir=images,
+            leave_running=opts.leave_running, shell_job=opts.shell_job, timeout=float(opts.timeout or 10),
+            file_locks=opts.file_locks, ghost_limit=opts.ghost_limit,
+            tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
+            skip_in_flight=opts.tcp_skip_in_flight, ext_unix_sk=opts.ext_unix_sk,
+            network_lock=network_lock(opts), notify=self._hook, ext_netns=ext_netns(opts, "dump"),
+            manage_cgroups=cgroup_mode(opts), stats=Stats())
+        dump(self.dump_opts)
+        s = self.dump_opts.stats
+        if os.path.samefile(".", images):  # the work dir is the images dir: their digests are final
+            log.info("stats-dump not written: the work dir is the images dir (give work_dir_fd, as runc "
+                     "--work-path and podman do)")
+        else:
+            _write_stats("stats-dump", stats_pb2.stats_entry(dump=stats_pb2.dump_stats_entry(
+                freezing_time=s.freezing_time, frozen_time=s.frozen_time, memdump_time=s.memdump_time,
+                memwrite_time=s.memwrite_time, pages_scanned=s.pages_scanned, pages_skipped_parent=0,
+                pages_written=s.pages_written, pages_lazy=0)))
         log.info("dump of %d done", pid)
         resp = rpc.criu_resp(type=rpc.DUMP, success=True)
         resp.dump.SetInParent()
@@ -308,21 +361,41 @@ class Session:
             inherit.append((e.fd, e.key))
         joins = join_ns(opts, "restore")
         ext_netns(opts, "restore")
-        from engine.context import RestoreOptions
+        from engine.context import RestoreOptions, Stats
+        from engine.images.pb import stats_pb2
         from engine.restore import restore
 
         self.restored_pid = -1
+        stats = Stats()
         restore(RestoreOptions(root=root_dir(opts, "restore"), ext_mounts=ext_mounts(opts, "restore"),
-                               images_dir=images, detached=True, shell_job=opts.shell_job,
+                               stats=stats, images_dir=images, detached=True, shell_job=opts.shell_job,
                                tcp_established=opts.tcp_established, tcp_close=opts.tcp_close,
                                ext_unix_sk=opts.ext_unix_sk, network_lock=network_lock(opts),
                                inherit_fds=tuple(inherit), sibling=opts.rst_sibling, notify=self._hook,
                                join_ns=joins, manage_cgroups=cgroup_mode(opts),
-                               cgroup_roots=cgroup_roots(opts)))
+                               cgroup_roots=cgroup_roots(opts),
+                               orphan_pts_master=self._orphan_master if opts.orphan_pts_master else None))
         log.info("restore done: root pid %d", self.restored_pid)
+        _write_stats("stats-restore", stats_pb2.stats_entry(restore=stats_pb2.restore_stats_entry(
+            pages_compared=0, pages_skipped_cow=0, forking_time=stats.forking_time,
+            restore_time=stats.restore_time)))
         resp = rpc.criu_resp(type=rpc.RESTORE, success=True)
         resp.restore.pid = self.restored_pid
         return resp
+
+
+STATS_MAGICS = (0x55105940, 0x57093306)  # criu's image magics of stats-dump / stats-restore
+
+
+def _write_stats(name: str, entry: Any) -> None:
+    """criu's stats-dump / stats-restore in the work dir (the cwd here): podman reads them (--print-stats)
+    and puts stats-dump in its export. A file that cannot be written is only logged."""
+    data = entry.SerializeToString()
+    try:
+        with open(name, "wb") as f:
+            f.write(struct.pack("<III", *STATS_MAGICS, len(data)) + data)
+    except OSError as exc:
+        log.warning("%s: %s", name, exc.strerror)
 
 
 MAX_ERRMSG = 2048  # go-criu reads responses into 8 KiB: a long reason is cut (the log has it whole)

@@ -11,10 +11,10 @@ shown. runc 1.1 takes `--criu PATH`; later runc only looks `criu` up on PATH, so
 the end, by their id.
 
 The container's stdout is a pipe (copied into ctr.out): runc hands a pipe back to the restored
-container through inherit_fd (descriptors.json), a file of the host would be outside its mounts. It
-runs with --no-new-keyring: stasis refuses a session keyring of the tree's own (runc joins a new one per
-container by default; criu ignores keyrings). The fixture half (build_bundle, Runc, Output, settle) is
-what tests/unit/test_rpc_runc.py uses (in `tox -e unit`).
+container through inherit_fd (descriptors.json), a file of the host would be outside its mounts. runc
+gives the container a session keyring of its own (`_ses.<id>`, empty): stasis makes it again (same name,
+permissions and owner); --no-new-keyring runs it in runc's session keyring instead. The fixture half
+(build_bundle, Runc, Output, settle) is what tests/unit/test_rpc_runc.py uses (in `tox -e unit`).
 """
 
 from __future__ import annotations
@@ -169,6 +169,7 @@ def main() -> int:
     ap.add_argument("--criu", type=Path, help="the criu to give runc (default: stasis-criu next to python; "
                     "another criu, e.g. /usr/sbin/criu, is given as it is)")
     ap.add_argument("--keep", type=Path, help="work here and keep the files (default: a temporary dir)")
+    ap.add_argument("--no-new-keyring", action="store_true", help="runc run --no-new-keyring")
     a = ap.parse_args()
     criu = a.criu or Path(sys.executable).parent / "stasis-criu"
     if not shutil.which("runc"):
@@ -189,8 +190,8 @@ def main() -> int:
         out = Output(work / "ctr.out")
         w = out.pipe()
         try:
-            # --no-new-keyring: runc's own session keyring per container is refused by stasis
-            res = runc.run("run", "-d", "--no-new-keyring", "--pid-file", str(work / "ctr.pid"), ctr,
+            keyring = ["--no-new-keyring"] if a.no_new_keyring else []
+            res = runc.run("run", "-d", *keyring, "--pid-file", str(work / "ctr.pid"), ctr,
                            cwd=bundle, stdout=w)
         finally:
             os.close(w)

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +49,19 @@ class Swrk:
         resp.ParseFromString(data)
         return resp
 
-    def call(self, req: Any, fail: str | None = None) -> Any:
+    def call(self, req: Any, fail: str | None = None,
+             on_notify: Callable[[str, Any], Any] | None = None) -> Any:
         """Send a request, acknowledge every NOTIFY (notify_success=false for the script `fail`), return
-        the final response."""
+        the final response. on_notify(script, resp), if given, runs before each acknowledgement and may
+        return the acknowledgement to send (a criu_req), e.g. with opts for query-ext-files."""
         self.send(req)
         while True:
             resp = self.recv()
             if resp.type != rpc.NOTIFY:
                 return resp
             self.notified.append((resp.notify.script, resp.notify.pid))
-            self.send(rpc.criu_req(type=rpc.NOTIFY, notify_success=resp.notify.script != fail))
+            ack = on_notify(resp.notify.script, resp) if on_notify else None
+            self.send(ack or rpc.criu_req(type=rpc.NOTIFY, notify_success=resp.notify.script != fail))
 
     def close(self, timeout: float = 60.0) -> int:
         self.sock.close()

@@ -33,7 +33,7 @@ def test_apply_pair_sets_a_new_pty() -> None:
         tm.c_cc.extend(range(1, 20))
         w = i.winsize
         w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel = 24, 80, 1, 2
-        pty._apply_pair(m, i)
+        pty._apply_pair(m, i, "/dev/pts")
         got = termios.tcgetattr(m)
         assert got[1] == tm.c_oflag and got[3] == tm.c_lflag
         raw = fcntl.ioctl(m, TCGETS2, bytes(pty.TERMIOS2.size))

@@ -71,7 +71,7 @@ class task_core_entry(_message.Message):
     def __init__(self, task_state: _Optional[int] = ..., exit_code: _Optional[int] = ..., personality: _Optional[int] = ..., flags: _Optional[int] = ..., blk_sigset: _Optional[int] = ..., comm: _Optional[str] = ..., timers: _Optional[_Union[_timer_pb2.task_timers_entry, _Mapping]] = ..., rlimits: _Optional[_Union[_rlimit_pb2.task_rlimits_entry, _Mapping]] = ..., cg_set: _Optional[int] = ..., signals_s: _Optional[_Union[_siginfo_pb2.signal_queue_entry, _Mapping]] = ..., old_seccomp_mode: _Optional[_Union[seccomp_mode, str]] = ..., old_seccomp_filter: _Optional[int] = ..., loginuid: _Optional[int] = ..., oom_score_adj: _Optional[int] = ..., sigactions: _Optional[_Iterable[_Union[_sa_pb2.sa_entry, _Mapping]]] = ..., child_subreaper: bool = ..., blk_sigset_extended: _Optional[int] = ..., stop_signo: _Optional[int] = ..., membarrier_registration_mask: _Optional[int] = ..., timerslack_ns: _Optional[int] = ..., stasis: _Optional[_Union[stasis_task_entry, _Mapping]] = ...) -> None: ...
 
 class stasis_task_entry(_message.Message):
-    __slots__ = ("exit_signal", "stop_reported", "coredump_filter", "autogroup_nice", "cgroup", "mlockall", "mdwe", "xcomp_perm", "memory_merge", "vma_policies", "fd_table_size", "nested_pgid", "nested_sid", "pid_for_children_ns_id", "time_for_children_ns_id")
+    __slots__ = ("exit_signal", "stop_reported", "coredump_filter", "autogroup_nice", "cgroup", "mlockall", "mdwe", "xcomp_perm", "memory_merge", "vma_policies", "fd_table_size", "nested_pgid", "nested_sid", "pid_for_children_ns_id", "time_for_children_ns_id", "session_keyring")
     EXIT_SIGNAL_FIELD_NUMBER: _ClassVar[int]
     STOP_REPORTED_FIELD_NUMBER: _ClassVar[int]
     COREDUMP_FILTER_FIELD_NUMBER: _ClassVar[int]
@@ -87,6 +87,7 @@ class stasis_task_entry(_message.Message):
     NESTED_SID_FIELD_NUMBER: _ClassVar[int]
     PID_FOR_CHILDREN_NS_ID_FIELD_NUMBER: _ClassVar[int]
     TIME_FOR_CHILDREN_NS_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_KEYRING_FIELD_NUMBER: _ClassVar[int]
     exit_signal: int
     stop_reported: bool
     coredump_filter: int
@@ -102,7 +103,22 @@ class stasis_task_entry(_message.Message):
     nested_sid: int
     pid_for_children_ns_id: int
     time_for_children_ns_id: int
-    def __init__(self, exit_signal: _Optional[int] = ..., stop_reported: bool = ..., coredump_filter: _Optional[int] = ..., autogroup_nice: _Optional[int] = ..., cgroup: _Optional[str] = ..., mlockall: _Optional[int] = ..., mdwe: _Optional[int] = ..., xcomp_perm: _Optional[int] = ..., memory_merge: bool = ..., vma_policies: _Optional[_Iterable[_Union[stasis_vma_policy, _Mapping]]] = ..., fd_table_size: _Optional[int] = ..., nested_pgid: _Optional[int] = ..., nested_sid: _Optional[int] = ..., pid_for_children_ns_id: _Optional[int] = ..., time_for_children_ns_id: _Optional[int] = ...) -> None: ...
+    session_keyring: stasis_keyring
+    def __init__(self, exit_signal: _Optional[int] = ..., stop_reported: bool = ..., coredump_filter: _Optional[int] = ..., autogroup_nice: _Optional[int] = ..., cgroup: _Optional[str] = ..., mlockall: _Optional[int] = ..., mdwe: _Optional[int] = ..., xcomp_perm: _Optional[int] = ..., memory_merge: bool = ..., vma_policies: _Optional[_Iterable[_Union[stasis_vma_policy, _Mapping]]] = ..., fd_table_size: _Optional[int] = ..., nested_pgid: _Optional[int] = ..., nested_sid: _Optional[int] = ..., pid_for_children_ns_id: _Optional[int] = ..., time_for_children_ns_id: _Optional[int] = ..., session_keyring: _Optional[_Union[stasis_keyring, _Mapping]] = ...) -> None: ...
+
+class stasis_keyring(_message.Message):
+    __slots__ = ("serial", "name", "perm", "uid", "gid")
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PERM_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    GID_FIELD_NUMBER: _ClassVar[int]
+    serial: int
+    name: str
+    perm: int
+    uid: int
+    gid: int
+    def __init__(self, serial: _Optional[int] = ..., name: _Optional[str] = ..., perm: _Optional[int] = ..., uid: _Optional[int] = ..., gid: _Optional[int] = ...) -> None: ...
 
 class stasis_vma_policy(_message.Message):
     __slots__ = ("start", "end", "mode", "nodes")

@@ -100,6 +100,7 @@ from engine.abi.consts import (
     SO_DETACH_REUSEPORT_BPF,
     SO_MEMINFO,
     SO_PEEK_OFF,
+    SOCCR_MARK,
     SOL_RAW,
     UDP_CORK,
     UDP_ENCAP,
@@ -967,6 +968,7 @@ def _refill(sk: socket.socket, isk: sk_inet_pb2.inet_sk_entry, packets: list[skq
                     raws[fam] = sockets.new_socket(
                         fam, socket.SOCK_RAW, socket.IPPROTO_RAW, f"{what}: the socket refilling its queue"
                     )
+                    raws[fam].setsockopt(socket.SOL_SOCKET, socket.SO_MARK, SOCCR_MARK)  # through the lock
             if isk.type == socket.SOCK_DGRAM and proto in (socket.IPPROTO_ICMP, socket.IPPROTO_ICMPV6):
                 pkt = _icmp_packet(fam, saddr, daddr, p.data)
             else:

@@ -9,6 +9,14 @@ namespace: the table is added before repair mode, kept after a kill-mode dump, a
 if it is gone (another boot, another host), and removed once the restored sockets exist, or by a failed
 dump, a dump with --leave-running and a failed restore. Connections whose both ends are dumped need no
 lock: both are closed in repair mode (silently) and rebuilt before anything is sent.
+
+A tree with a network namespace of its own is also locked whole, as criu does it (`NetnsLock`): from
+right after the freeze (criu's network-lock hook) to the end of the dump, and at restore from the
+rebuilt namespace to the teardown (before the engine's last traffic there: a FIN replayed, a tail never
+sent, a SYN in flight; the caller's network-unlock hook comes after post-restore, as criu sends it), a
+table `inet stasis-netns-<...>` in that namespace drops every packet in and out but SOCCR_MARK's (the
+engine's refill of queued datagrams carries it). The dumped ruleset leaves it out (its name), a killed
+tree's namespace takes it along, and --network-lock skip does without.
 """
 
 from __future__ import annotations
@@ -120,3 +128,39 @@ def unlock(table: str, nsfd: int = -1) -> None:
     r = _nft(["delete", "table", "inet", table], None, nsfd)
     if r.returncode and exists(table, nsfd):
         raise OSError(1, f"nft delete table inet {table}: {r.stderr.strip()}")
+
+
+class NetnsLock:
+    """criu's lock of a whole network namespace (the tree's own): one table dropping all but SOCCR_MARK."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.table = f"stasis-netns-{pid}-{os.getpid()}-{int.from_bytes(os.urandom(4), 'little'):08x}"
+        self.nsfd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        self.locked = False
+
+    def lock(self) -> None:
+        """Raises OSError with nft's words."""
+        if not available():
+            raise OSError(2, "nft is not installed (Debian package nftables): the network namespace cannot "
+                             "be locked (use --network-lock skip to go without)")
+        rules = f"type filter hook {{}} priority 0; policy drop; meta mark {SOCCR_MARK:#x} accept;"
+        script = (f"table inet {self.table} {{\n"
+                  f"  chain out {{ {rules.format('output')} }}\n"
+                  f"  chain in {{ {rules.format('input')} }}\n"
+                  "}\n")
+        r = _nft(["-f", "-"], script, self.nsfd)
+        if r.returncode:
+            raise OSError(1, f"nft: {r.stderr.strip() or r.stdout.strip() or f'exit {r.returncode}'}")
+        self.locked = True
+
+    def unlock(self) -> None:
+        """The table gone (also when the namespace is; each call closes nothing but the table)."""
+        if self.locked:
+            self.locked = False
+            unlock(self.table, self.nsfd)
+
+    def close(self) -> None:
+        if self.nsfd >= 0:
+            os.close(self.nsfd)
+            self.nsfd = -1

@@ -15,7 +15,12 @@ takes it (TIOCSCTTY) before it forks its children, and sets the foreground group
 every group exists. Refused: data queued in either direction (FIONREAD), a pending packet-mode
 status byte, a pty of a devpts other than the engine's, a controlling pty whose session leader,
 foreground group or slave fd is not in the tree. A slave
-whose master is outside the tree is the caller's terminal: reopened by path with --shell-job.
+whose master is outside the tree is the caller's terminal: reopened by path with --shell-job; unless
+it is a pty of the tree's own devpts (not the engine's): a container's console, whose master the runtime
+holds (runc's --console-socket). Such an orphan slave (criu's "unpaired slave") is dumped with the state
+its slave side shows (termios, window size, owner; no lock, no packet mode) and restored, with criu's
+orphan_pts_master, as a new pair of the same index: the slave where it was, the new master handed to the
+caller (RPC: the orphan-pts-master notify, the fd over SCM_RIGHTS), who gives it back to the console.
 Not visible to the engine, so not checked: an unfinished line in canonical mode and data queued to
 a slave that no fd of the tree holds.
 """
@@ -63,6 +68,7 @@ from engine.abi.consts import (
 from engine.compel.pidfd import getfd
 from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import fdinfo_pb2, tty_pb2
+from engine.log import log
 from engine.objects import taskroot
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import paths
@@ -105,6 +111,8 @@ class PtyDump:
     devpts: dict[int, int] = field(default_factory=dict)  # index -> st_dev of its devpts
     infos: dict[tuple[int, bool], tty_pb2.tty_info_entry] = field(default_factory=dict)  # (index, master)
     ctty: dict[int, tuple[int, int]] = field(default_factory=dict)  # index -> (sid, foreground pgrp)
+    orphans: set[int] = field(default_factory=set)  # slaves of the tree's own devpts, their master outside
+    tree_devpts: int = -1  # st_dev of the tree's /dev/pts
 
 
 @record
@@ -116,6 +124,7 @@ class PtyRestore:
     handed: set[int] = field(default_factory=set)  # masters handed out as they are
     extra: list[int] = field(default_factory=list)  # slaves opened
     ctty: dict[int, tuple[int, int]] = field(default_factory=dict)  # sid -> (slave file id, foreground pgrp)
+    orphans: set[int] = field(default_factory=set)  # slaves without a master in the images: a new one each
 
     def owned_fds(self) -> list[int]:
         fds = list(self.masters.values()) + self.extra
@@ -151,7 +160,22 @@ def _scan(ctx: DumpContext) -> PtyDump:
                 os.close(mine)
             s.masters.setdefault(index, (t.pid, info.fd))
             s.devpts[index] = os.stat(f"/proc/{t.pid}/root/dev/pts").st_dev
-    if s.masters:
+    s.tree_devpts = os.stat(f"/proc/{ctx.root.pid}/root/dev/pts").st_dev
+    if s.tree_devpts != os.stat("/dev/pts").st_dev:  # a devpts of the tree's own: its slaves are its own
+        for t in ctx.tasks:
+            for info in t.facts.fds if t.alive else ():
+                if not info.target.startswith("/dev/pts/"):
+                    continue
+                try:
+                    sb = os.stat(f"/proc/{t.pid}/fd/{info.fd}")
+                except OSError:
+                    continue
+                index = _slave_index(sb.st_rdev)
+                if (st.S_ISCHR(sb.st_mode) and _is_slave_rdev(sb.st_rdev) and index not in s.masters
+                        and sb.st_dev == s.tree_devpts):
+                    s.orphans.add(index)
+                    s.devpts[index] = sb.st_dev
+    if s.masters or s.orphans:
         _scan_ctty(ctx, s)
     return s
 
@@ -170,7 +194,7 @@ def _scan_ctty(ctx: DumpContext, s: PtyDump) -> None:
     for t in alive:
         f = _stat_fields(t.pid)
         tty_nr, tpgid = int(f[4]), int(f[5])
-        if not (tty_nr and _is_slave_rdev(tty_nr) and _slave_index(tty_nr) in s.masters):
+        if not (tty_nr and _is_slave_rdev(tty_nr) and _slave_index(tty_nr) in s.masters.keys() | s.orphans):
             continue
         index = _slave_index(tty_nr)
         where = f"pid {t.pid}: the controlling terminal of its session is the tree's own pty /dev/pts/{index}"
@@ -210,7 +234,8 @@ def check(ctx: DumpContext, t: Task, fd: Fd) -> None:
         index = _index_of(fd)
     else:
         index = _slave_index(fd.stat.st_rdev)
-        if index not in s.masters or s.devpts.get(index) != fd.stat.st_dev:
+        orphan = index in s.orphans and fd.stat.st_dev == s.tree_devpts
+        if not orphan and (index not in s.masters or s.devpts.get(index) != fd.stat.st_dev):
             if not ctx.opts.shell_job:
                 raise UnsupportedError(f"{fd.where}: a terminal whose master is not in the tree; "
                                        "use --shell-job")
@@ -268,6 +293,11 @@ def _info(ctx: DumpContext, fd: Fd, mine: int, index: int, master: bool) -> tty_
     w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel = WINSIZE.unpack(
         fcntl.ioctl(mine, TIOCGWINSZ, bytes(WINSIZE.size)))
     i.exclusive = bool(_ioctl_int(mine, TIOCGEXCL))
+    if index not in s.masters:  # an orphan slave: what only the master shows is not known (criu: the same)
+        i.locked = i.packet_mode = False
+        i.uid, i.gid = fd.stat.st_uid, fd.stat.st_gid
+        i.stasis.mode = st.S_IMODE(fd.stat.st_mode)
+        return i
     mpid, mfd = s.masters[index]
     m = getfd(mpid, mfd) if not master else mine
     try:
@@ -335,20 +365,34 @@ def load_images(ctx: RestoreContext) -> None:
         if i is not None and i.type == tty_pb2.PTY and i.rdev != PTMX_RDEV and i.sid:
             host = {v: h for h, v in ctx.images.virtual_pids.items()}  # the engine's pids for the tree's
             s.ctty.setdefault(host.get(i.sid, i.sid), (e.id, host.get(i.pgrp, i.pgrp)))
-    for index in s.has_slaves - s.master_flags.keys():
-        raise RestoreError(f"tty-info.img: the pty slave /dev/pts/{index} has no master in the images")
+    s.orphans = s.has_slaves - s.master_flags.keys()
+    if s.orphans and ctx.opts.orphan_pts_master is None:
+        index = min(s.orphans)
+        raise RestoreError(f"tty-info.img: the pty slave /dev/pts/{index} has no master in the images (it "
+                           "was outside the tree: a container's console); criu's orphan_pts_master (RPC) "
+                           "restores it with a new master handed to the caller")
 
 
 def _set_int(fd: int, req: int, val: int) -> None:
     fcntl.ioctl(fd, req, INT.pack(val))
 
 
-def _master(ctx: RestoreContext, index: int) -> int:
-    """A new pair with index `index`: /dev/ptmx opened until the kernel gives that index."""
+def early_node(ctx: RestoreContext, pts: str, index: int) -> None:
+    """/dev/pts/N is bound elsewhere (runc binds the console's slave on /dev/console): the mount comes before
+    the files, so pair N is made now, in the new devpts at `pts` (as the engine reaches it). A pair the
+    images do not have is made bare, for its node, and closed at the end of the restore."""
     s = ctx.files.state(PtyRestore)
     if index in s.masters:
-        return s.masters[index]
-    flags = s.master_flags[index]
+        return
+    if index in s.master_flags or index in s.orphans:
+        _master(ctx, index, pts)
+        return
+    s.masters[index] = _open_index(f"{pts}/ptmx", index, O_RDWR)
+    log.info("pty %d: made for the bind mount of its slave node (no fd of the tree holds it)", index)
+
+
+def _open_index(ptmx: str, index: int, flags: int) -> int:
+    """ptmx opened until the kernel gives that index."""
     spare: list[int] = []
     # the kernel frees an index when the last reference to its tty goes, in a work queue (release_one_tty):
     # a pair a failed restore just closed may hold its index for a moment
@@ -356,12 +400,12 @@ def _master(ctx: RestoreContext, index: int) -> int:
     try:
         while True:
             try:
-                fd = os.open(taskroot.task_path(PTMX), O_RDWR | O_NOCTTY | O_CLOEXEC | (flags & O_NONBLOCK))
+                fd = os.open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC | (flags & O_NONBLOCK))
             except OSError as exc:
-                raise RestoreError(f"pty {index}: cannot open {PTMX}: {exc.strerror}") from exc
+                raise RestoreError(f"pty {index}: cannot open {ptmx}: {exc.strerror}") from exc
             got = _ioctl_int(fd, TIOCGPTN)
             if got == index:
-                break
+                return fd
             spare.append(fd)
             if got > index:
                 if time.monotonic() > deadline:
@@ -373,10 +417,24 @@ def _master(ctx: RestoreContext, index: int) -> int:
     finally:
         for x in spare:
             os.close(x)
+
+
+def _master(ctx: RestoreContext, index: int, pts: str = "") -> int:
+    """A new pair with index `index` (in the tree's /dev/pts, or the devpts at `pts` as the engine reaches
+    it), its state set."""
+    s = ctx.files.state(PtyRestore)
+    if index in s.masters:
+        return s.masters[index]
+    orphan = index in s.orphans
+    flags = s.master_flags.get(index, O_RDWR)
+    fd = _open_index(f"{pts}/ptmx" if pts else taskroot.task_path(PTMX), index, flags)
     s.masters[index] = fd
-    info = _info_of(s, index, True)
+    info = _info_of(s, index, not orphan)
+    if orphan:  # the slave's state for the pair; its exclusive mode is the slave's (set when it is opened)
+        info = tty_pb2.tty_info_entry.FromString(info.SerializeToString())
+        info.exclusive = False
     try:
-        _apply_pair(fd, info)
+        _apply_pair(fd, info, pts or taskroot.task_path("/dev/pts"))
         if info.stasis.slave_closed and index not in s.has_slaves:
             os.close(_open_slave(fd, index, O_RDWR, info.locked))  # its last close marks the master's side
     except OSError as exc:
@@ -389,7 +447,7 @@ def _info_of(s: PtyRestore, index: int, master: bool) -> tty_pb2.tty_info_entry:
                 and (i.rdev == PTMX_RDEV) == master)
 
 
-def _apply_pair(fd: int, i: tty_pb2.tty_info_entry) -> None:
+def _apply_pair(fd: int, i: tty_pb2.tty_info_entry, pts: str) -> None:
     tm = i.termios
     fcntl.ioctl(fd, TCSETS2, TERMIOS2.pack(tm.c_iflag, tm.c_oflag, tm.c_cflag, tm.c_lflag, tm.c_line,
                                            bytes(tm.c_cc), tm.c_ispeed, tm.c_ospeed))
@@ -401,7 +459,7 @@ def _apply_pair(fd: int, i: tty_pb2.tty_info_entry) -> None:
     fcntl.ioctl(fd, TIOCSWINSZ, WINSIZE.pack(w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel))
     _set_int(fd, TIOCPKT, int(i.packet_mode))
     _set_int(fd, TIOCSPTLCK, int(i.locked))
-    node = taskroot.task_path(f"/dev/pts/{i.pty.index}")
+    node = f"{pts}/{i.pty.index}"
     if i.HasField("uid"):
         os.chown(node, i.uid, i.gid)
     if i.stasis.HasField("mode"):
@@ -444,12 +502,16 @@ def open_(ctx: RestoreContext, e: fdinfo_pb2.file_entry) -> int:
         s.handed.add(index)
         return master
     try:
-        fd = _open_slave(master, index, e.tty.flags, _info_of(s, index, True).locked)
+        fd = _open_slave(master, index, e.tty.flags, _info_of(s, index, index not in s.orphans).locked)
         s.extra.append(fd)
         if i.exclusive:
             fcntl.ioctl(fd, TIOCEXCL)
     except OSError as exc:
         raise RestoreError(f"pty {index}: cannot open /dev/pts/{index}: {exc.strerror}") from exc
+    if index in s.orphans and index not in s.handed:  # its new master goes to the caller, once
+        s.handed.add(index)
+        assert ctx.opts.orphan_pts_master is not None  # load_images refused it otherwise
+        ctx.opts.orphan_pts_master(master)
     return fd
 
 
