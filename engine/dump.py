@@ -23,7 +23,7 @@ from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir, digest
 from engine.images.pb import inventory_pb2
 from engine.log import log
-from engine.objects import cgroup, namespaces
+from engine.objects import cgroup, memtrack, mm, namespaces
 from engine.objects.files import tcp
 from engine.objects.files.table import FileTable
 from engine.objects.ids import Ids
@@ -46,50 +46,123 @@ def dump(opts: DumpOptions) -> None:
         raise DumpError("refusing to dump the engine itself")
     if not os.path.exists(f"/proc/{root}"):
         raise DumpError(f"no process {root}")
-    if opts.notify:
+    if opts.notify and not opts.pre_dump:
         opts.notify("pre-dump", 0)
     ctx.tasks = freeze.freeze_tree(root, opts.timeout)
     ok = False
     try:
         ctx.tasks = freeze.mark_states(ctx.tasks)
         fault.point("dump:freeze")
+        ctx.mm.track = memtrack.begin(ctx)  # first: ending a holder drops its registrations (VmFlags)
         for t in ctx.tasks:
             _read_proc(t)
         fault.point("dump:proc")
         use_ioctl, why = memory.scan_path()
         log.info("pages found by %s (%s)", "PAGEMAP_SCAN" if use_ioctl else "reading /proc/PID/pagemap", why)
-        for obj in OBJECTS:  # refuse before touching any task
-            if obj.check:
-                for t in ctx.tasks:
-                    obj.check(ctx, t)
-        for obj in OBJECTS:
-            if obj.dump_tree:
-                obj.dump_tree(ctx)
-        for t in ctx.tasks:
-            if t.alive:
-                _dump_objects(ctx, t)
-        fault.point("dump:objects")
-        for t in ctx.tasks:
-            if t.alive:
-                for obj in OBJECTS:
-                    if obj.dump_data:
-                        obj.dump_data(ctx, t)
-        fault.point("dump:pages")
-        _write_images(ctx)
-        fault.point("dump:images")
-        if opts.notify:
-            opts.notify("post-dump", 0)  # a failure here resumes the tree
+        if opts.pre_dump:
+            _pre_dump(ctx)
+        else:
+            _dump(ctx)
         ok = True
     finally:
-        kill = ok and not opts.leave_running
+        kill = ok and not opts.leave_running and not opts.pre_dump
         try:
-            _done(ctx, kill)
+            if not opts.pre_dump:
+                _done(ctx, kill)
         finally:
+            memtrack.finish(ctx, ok)
             for t in ctx.tasks:
                 if t.mem:
                     t.mem.close()
             freeze.release(ctx.tasks, kill=kill)
-    log.info("dump of %d (%d processes) done in %.3f s", root, len(ctx.tasks), time.monotonic() - t0)
+    log.info("%s of %d (%d processes) done in %.3f s: %d pages written",
+             "pre-dump" if opts.pre_dump else "dump", root, len(ctx.tasks), time.monotonic() - t0,
+             ctx.stats.pages_written)
+
+
+def _dump(ctx: DumpContext) -> None:
+    opts = ctx.opts
+    for obj in OBJECTS:  # refuse before touching any task
+        if obj.check:
+            for t in ctx.tasks:
+                obj.check(ctx, t)
+    for obj in OBJECTS:
+        if obj.dump_tree:
+            obj.dump_tree(ctx)
+    for t in ctx.tasks:
+        if t.alive:
+            _dump_objects(ctx, t)
+    fault.point("dump:objects")
+    for t in ctx.tasks:
+        if t.alive:
+            for obj in OBJECTS:
+                if obj.dump_data:
+                    obj.dump_data(ctx, t)
+    fault.point("dump:pages")
+    _write_images(ctx)
+    fault.point("dump:images")
+    if opts.notify:
+        opts.notify("post-dump", 0)  # a failure here resumes the tree
+
+
+def _pre_dump(ctx: DumpContext) -> None:
+    """criu's pre-dump: the pages of every process (pagemap, pages) and the inventory; nothing else is
+    read or written, and the tree goes on as it was (with --track-mem its dirty tracking armed)."""
+    log.info("pre-dump (--pre-dump-mode %s: the pages are read while the tree is frozen)",
+             ctx.opts.pre_dump_mode)
+    _pre_dump_pids(ctx)
+    for t in ctx.tasks:
+        mm.check(ctx, t)
+    for t in ctx.tasks:
+        if not t.alive:
+            continue
+        t.mem = TaskMemory(t.pid)
+        ip = _vdso_syscall(t)
+        with Injector.attach(t.tracee, ip, t.mem) as inj:
+            t.leader.inj = inj
+            inj.map_scratch()
+            try:
+                with _reported(t, "memory"):
+                    mm.dump(ctx, t)
+            finally:
+                inj.unmap_scratch()
+                t.leader.inj = None
+                if inj.held_stop and not t.leader.stop_sig:
+                    t.leader.stop_sig = inj.held_stop
+    fault.point("dump:objects")
+    for t in ctx.tasks:
+        if t.alive:
+            mm.dump_pages(ctx, t)
+    fault.point("dump:pages")
+    inv = inventory_pb2.inventory_entry(img_version=2, fdinfo_per_id=True, ns_per_id=True,
+                                        lsmtype=inventory_pb2.NO_LSM)
+    inv.root_ids.CopyFrom(ctx.ids.root_ids())
+    digest.record(ctx.images.root, inv)
+    if ctx.opts.sign_key:
+        digest.sign(inv, digest.read_key(ctx.opts.sign_key))
+    else:
+        digest.seal(inv)
+    ctx.images.write("inventory", inv)
+    fault.point("dump:images")
+
+
+def _pre_dump_pids(ctx: DumpContext) -> None:
+    """A tree with a pid namespace of its own: the pagemaps are named by the pids it sees, as the dump's."""
+    root = ctx.tasks[0].pid
+    if os.readlink(f"/proc/{root}/ns/pid") == os.readlink("/proc/self/ns/pid"):
+        return
+
+    def nspid(pid: int) -> list[int]:
+        for line in proc.read_bytes(f"/proc/{pid}/status").decode().splitlines():
+            if line.startswith("NSpid:"):
+                return [int(x) for x in line.split()[1:]]
+        return [pid]
+
+    level = len(nspid(root)) - 1
+    for t in ctx.tasks:
+        if t.alive:
+            ids = nspid(t.pid)
+            ctx.images.virtual_pids[t.pid] = ids[level] if level < len(ids) else t.pid
 
 
 def _done(ctx: DumpContext, kill: bool) -> None:

@@ -1,0 +1,99 @@
+"""Pages read through a chain of images directories (criu's `parent` links and PE_PARENT entries).
+
+Each level is one directory's pagemap-<pid>.img with its pages-<id>.img: PE_PRESENT entries are back to
+back in the pages file, PE_PARENT entries are found in the level above (the directory's `parent`), and so on
+up the chain, as criu's page-read does.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from pathlib import Path
+
+from engine.compel.memory import Range
+from engine.errors import RestoreError
+from engine.images.reader import open_image, read_entries
+from engine.native import PAGE_SIZE, ffi
+
+PE_PARENT, PE_PRESENT = 1, 4
+MAX_DEPTH = 64
+
+
+class Level:
+    def __init__(self, root: Path, name: str, depth: int) -> None:
+        self.root, self.name, self.depth = root, name, depth
+        path = root / name
+        if not path.exists():
+            raise RestoreError(f"{path}: missing (the parent images of a PE_PARENT entry)")
+        head, *entries = read_entries(path, "PAGEMAP")
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.flags: list[int] = []
+        self.offs: list[int] = []
+        off = 0
+        for e in sorted(entries, key=lambda x: x.vaddr):
+            n = e.nr_pages if e.HasField("nr_pages") else e.compat_nr_pages
+            fl = e.flags if e.HasField("flags") else PE_PRESENT
+            self.starts.append(e.vaddr)
+            self.ends.append(e.vaddr + n * PAGE_SIZE)
+            self.flags.append(fl)
+            self.offs.append(off)
+            if fl & PE_PRESENT:
+                off += n * PAGE_SIZE
+        self.pages = root / f"pages-{head.pages_id}.img"
+        self.fd = -1
+        self.up: Level | None = None
+
+    def parent(self) -> Level:
+        if self.up is None:
+            link = self.root / "parent"
+            if self.depth >= MAX_DEPTH or not link.exists():
+                raise RestoreError(f"{self.root / self.name}: PE_PARENT entries but no parent images "
+                                   f"({link})")
+            self.up = Level(link.resolve(), self.name, self.depth + 1)
+        return self.up
+
+    def read(self, s: int, e: int, local: int) -> None:
+        """Bytes of [s, e) into local memory."""
+        pos = s
+        while pos < e:
+            i = bisect.bisect_right(self.starts, pos) - 1
+            if i < 0 or self.ends[i] <= pos:
+                raise RestoreError(f"{self.root / self.name}: no page at {pos:#x} in the chain")
+            end = min(e, self.ends[i])
+            if self.flags[i] & PE_PRESENT:
+                if self.fd < 0:
+                    self.fd = open_image(self.pages)
+                n = end - pos
+                buf = ffi.buffer(ffi.cast("char *", local + pos - s), n)
+                if os.preadv(self.fd, [buf], self.offs[i] + pos - self.starts[i]) != n:
+                    raise RestoreError(f"{self.pages}: short read at {self.offs[i] + pos - self.starts[i]}")
+            elif self.flags[i] & PE_PARENT:
+                self.parent().read(pos, end, local + pos - s)
+            else:
+                raise RestoreError(f"{self.root / self.name}: entry at {self.starts[i]:#x} has no pages")
+            pos = end
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self.up is not None:
+            self.up.close()
+
+
+class Chain:
+    """The pages of one pagemap (by file name) in `root` and the directories above it."""
+
+    def __init__(self, root: Path, ipid: int, name: str | None = None) -> None:
+        self.top = Level(root, name or f"pagemap-{ipid}.img", 0)
+
+    def read_into(self, ranges: list[Range], addr: int) -> None:
+        off = addr
+        for s, e in ranges:
+            self.top.read(s, e, off)
+            off += e - s
+
+    def close(self) -> None:
+        self.top.close()
