@@ -347,7 +347,8 @@ FEATURES = (
             "--track-mem uses PAGEMAP_SCAN with async uffd-wp where the kernel has it, else compares pages "
             "with the parent images'"),
     Feature("track_uffd_wp", lambda: _track_way("uffd-wp"),
-            "PAGEMAP_SCAN + userfaultfd UFFD_FEATURE_WP_ASYNC, armed from outside (--track-mem way uffd-wp, 6.7)",
+            "PAGEMAP_SCAN + userfaultfd UFFD_FEATURE_WP_ASYNC, armed from outside (--track-mem way uffd-wp, "
+            "6.7)",
             "--track-mem uses soft-dirty where the kernel has it, else compares every page with the parent "
             "images' (reads all, writes only what changed)"),
     Feature("uffd_wp_unpopulated", lambda: _wp_unpopulated(), "UFFD_FEATURE_WP_UNPOPULATED (6.7)",

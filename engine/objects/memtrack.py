@@ -390,9 +390,10 @@ def _subtract(a: list[Range], b: list[Range]) -> list[Range]:
     return out
 
 
-def classify(ctx: DumpContext, t: Task, v_start: int, v_end: int, present: list[Range],
+def classify(ctx: DumpContext, t: Task, v_start: int, v_end: int, uw: bool, present: list[Range],
              lazy: int) -> list[tuple[Range, int]]:
-    """Pagemap entries for a VMA's pages with data: PE_PRESENT (written here) or PE_PARENT."""
+    """Pagemap entries for a VMA's pages with data: PE_PRESENT (written here) or PE_PARENT. `uw`: the VMA
+    is registered for userfaultfd write-protection now (VmFlags uw)."""
     tr = ctx.mm.track
     whole = [(r, PE_PRESENT | lazy) for r in present]
     if tr is None or tr.parent is None or not present:
@@ -404,10 +405,15 @@ def classify(ctx: DumpContext, t: Task, v_start: int, v_end: int, present: list[
         dirty: list[Range] = []  # decided by comparing, before the pages are written
     elif tr.way == "soft-dirty":
         dirty = t.memory.scan(v_start, v_end, PAGE_IS_SOFT_DIRTY, 0)
-    elif tr.registered(t.pid, v_start, v_end):
-        dirty = written(t.memory, v_start, v_end, rearm=tr.arm)
+    elif uw and tr.registered(t.pid, v_start, v_end):
+        try:
+            dirty = written(t.memory, v_start, v_end, rearm=tr.arm)
+        except OSError as exc:  # EPERM: not (or no longer) async write-protected after all
+            log.warning("pid %d: %#x-%#x: PAGEMAP_SCAN of written pages: %s: written whole", t.pid, v_start,
+                        v_end, exc)
+            return whole
     else:
-        return whole  # made or moved since the parent, or a process forked since: not tracked
+        return whole  # made, mapped again or moved since the parent, or a process forked since
     clean = _subtract(inpar, dirty)
     out = [(r, PE_PRESENT | lazy) for r in _subtract(present, clean)]
     flag = (PE_PRESENT | COMPARE) if tr.way == "compare" else PE_PARENT

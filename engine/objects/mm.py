@@ -283,7 +283,7 @@ def dump(ctx: DumpContext, t: Task) -> None:
         exclude = PAGE_IS_PFNZERO | (PAGE_IS_FILE if status & VMA_FILE_PRIVATE else 0)
         lazy = PE_LAZY if status & VMA_ANON_PRIVATE else 0
         found = mem.scan(v.start, v.end, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, exclude)
-        private.ranges.extend(memtrack.classify(ctx, t, v.start, v.end, found, lazy))
+        private.ranges.extend(memtrack.classify(ctx, t, v.start, v.end, "uw" in v.vmflags, found, lazy))
     memtrack.arm(ctx, t, trackable)
 
 
