@@ -16,7 +16,7 @@ from engine.log import log
 if TYPE_CHECKING:
     import argparse
 
-ACTIONS = ("check", "dump", "pre-dump", "restore", "show")
+ACTIONS = ("check", "dedup", "dump", "pre-dump", "restore", "show")
 
 
 # The options, once: argparse is built from them (help, errors, odd spellings) and so is the fast
@@ -72,6 +72,8 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
     (("--track-mem",), "track_mem", "flag", False, None,
      "dump, pre-dump: leave dirty-page tracking armed, so a dump with this one as --prev-images-dir writes "
      "only the pages changed since (userfaultfd write-protection, soft-dirty, or comparing: stasis check)"),
+    (("--auto-dedup",), "auto_dedup", "flag", False, None,
+     "dump, pre-dump: punch holes in the parent images' pages this dump has anew (as `stasis dedup`)"),
     (("--prev-images-dir",), "prev_images_dir", "str", None, None,
      "dump, pre-dump: the parent images (relative to --images-dir): unchanged pages are the parent's "
      "(criu's in_parent entries and `parent` link)"),
@@ -278,6 +280,13 @@ def _run(args: Any) -> int:
         from engine import check
 
         return check.run(args.feature, verbose=True)
+    if args.action == "dedup":
+        from pathlib import Path
+
+        from engine.objects.pagechain import dedup
+
+        print(f"{dedup(Path(args.images_dir), args.sign_key) >> 10} KiB punched in the parent images")
+        return 0
     if args.action in ("dump", "pre-dump"):
         from engine.context import DumpOptions
         from engine.dump import dump
@@ -296,6 +305,12 @@ def _run(args: Any) -> int:
                          sign_key=args.sign_key, manage_cgroups=_cg_mode(args),
                          pre_dump=args.action == "pre-dump", track_mem=args.track_mem,
                          prev_images_dir=args.prev_images_dir, pre_dump_mode=args.pre_dump_mode))
+        if args.auto_dedup and args.prev_images_dir:
+            from pathlib import Path
+
+            from engine.objects.pagechain import dedup
+
+            dedup(Path(args.images_dir), args.sign_key)
         return 0
     from engine.context import RestoreOptions
     from engine.restore import restore

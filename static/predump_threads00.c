@@ -14,12 +14,15 @@ const char *test_author = "Stasis developers";
 
 static struct pm_region regs[NR_THREADS];
 static volatile int stop;
+static int started;
 
 static void *writer(void *arg)
 {
 	struct pm_region *r = arg;
 	uint32_t seed = 0x1234567 + r->id * 7919;
 	long n = 0;
+
+	__atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
 
 	while (!stop) {
 		int page = pm_rand(&seed) % r->pages;
@@ -58,6 +61,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 
+	/* every thread in its loop (glibc starts a thread with all signals blocked) before the state is seen */
+	while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < NR_THREADS)
+		usleep(1000);
 	test_daemon();
 	test_waitsig();
 

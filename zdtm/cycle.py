@@ -77,6 +77,10 @@ class CycleResult:
         return cls(**json.loads(path.read_text()))
 
 
+class PreDumpRefused(Exception):
+    """A crfail program's pre-dump failed (as it may: the refusal is the expected outcome)."""
+
+
 def make_program(spec: CycleSpec) -> Program:
     if spec.real:
         from zdtm.real import RealProgram
@@ -205,6 +209,8 @@ class Cycle:
             extra = ("--track-mem", *(("--prev-images-dir", f"../{Path(parent).name}") if parent else ()))
             run = self.dump(rel, "pre-dump.log", action="pre-dump", extra=extra)
             if run.returncode != 0:
+                if "crfail" in self.spec.flags:
+                    raise PreDumpRefused(f"pre-dump {p} failed as expected ({run.describe()})")
                 raise StepFailure("pre-dump", f"{run.describe()} (see pre-dump.log in {rel})")
             time.sleep(PRE_GAP)
             if before is not None and not premut:
@@ -294,7 +300,16 @@ class Cycle:
         tree = self.tree()
         parent = self.parent
         if spec.pre:
-            parent, before = self.pre_dumps(it, before)
+            try:
+                parent, before = self.pre_dumps(it, before)
+            except PreDumpRefused as e:  # crfail: refused already by a pre-dump, the tree untouched
+                if not alive(self.test.pid):
+                    raise StepFailure("pre-dump", f"{e}, but the tree died with it") from None
+                if before is not None:
+                    self.compare(before, "after the refused pre-dump", step="crfail")
+                self.holders_gone([f"dump/{it}.pre{p}" for p in range(1, spec.pre + 1)])
+                self.test.stop()
+                return CycleResult("pass", "pre-dump", str(e))
         snap = spec.snaps and it < spec.iters  # --snaps: this one stays running, the parent of the next
         extra: tuple[str, ...] = ()
         if parent:

@@ -110,6 +110,7 @@ kcmp = 312
 sched_setattr = 314
 sched_getattr = 315
 seccomp = 317
+fallocate = 285
 userfaultfd = 323
 membarrier = 324
 mlock2 = 325

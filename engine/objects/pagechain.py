@@ -11,10 +11,13 @@ import bisect
 import os
 from pathlib import Path
 
+from engine.abi import nr
+from engine.abi.consts import FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE
 from engine.compel.memory import Range
-from engine.errors import RestoreError
+from engine.errors import RestoreError, StasisError
 from engine.images.reader import open_image, read_entries
-from engine.native import PAGE_SIZE, ffi
+from engine.log import log
+from engine.native import PAGE_SIZE, ffi, lib
 
 PE_PARENT, PE_PRESENT = 1, 4
 MAX_DEPTH = 64
@@ -97,3 +100,70 @@ class Chain:
 
     def close(self) -> None:
         self.top.close()
+
+
+# -- dedup (criu's `dedup` and --auto-dedup) ---------------------------------------------------------
+def dedup(root: Path, sign_key: str | None = None) -> int:
+    """Punch holes in the parent images' pages that `root`'s own pages (PE_PRESENT) supersede, up the whole
+    chain; every directory changed has its digests recorded again. Returns the bytes punched. The parents
+    are then only good as the parents of `root` (as with criu's dedup)."""
+    from engine.images import digest
+
+    if not (root / "parent").exists():
+        return 0
+    changed: set[Path] = set()
+    total = 0
+    for pm in sorted(root.glob("pagemap-*.img")):
+        if pm.name.startswith("pagemap-shmem-"):
+            continue
+        top = Level(root, pm.name, 0)
+        try:
+            mine = [(top.starts[i], top.ends[i]) for i in range(len(top.starts)) if top.flags[i] & PE_PRESENT]
+            if not mine:
+                continue
+            try:
+                up = top.parent()
+            except RestoreError:
+                continue
+            total += _punch(up, mine, changed)
+        finally:
+            top.close()
+    for d in sorted(changed):
+        digest.refresh(d, sign_key)
+    log.info("dedup of %s: %d KiB punched in %d parent directories", root, total >> 10, len(changed))
+    return total
+
+
+def _punch(level: Level, ranges: list[Range], changed: set[Path]) -> int:
+    """Holes where `level` holds these ranges itself; the parts it has as PE_PARENT go up the chain."""
+    total = 0
+    deeper: list[Range] = []
+    fd = -1
+    try:
+        for s, e in ranges:
+            i = max(bisect.bisect_right(level.starts, s) - 1, 0)
+            while i < len(level.starts) and level.starts[i] < e:
+                a, b = max(s, level.starts[i]), min(e, level.ends[i])
+                if a < b:
+                    if level.flags[i] & PE_PRESENT:
+                        if fd < 0:
+                            fd = os.open(level.pages, os.O_RDWR | os.O_CLOEXEC)
+                        off = level.offs[i] + a - level.starts[i]
+                        mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+                        ret = lib.st_syscall(nr.fallocate, fd, mode, off, b - a, 0, 0)
+                        if ret < 0:
+                            raise StasisError(f"{level.pages}: punching a hole: {os.strerror(-ret)}")
+                        total += b - a
+                        changed.add(level.root)
+                    elif level.flags[i] & PE_PARENT:
+                        deeper.append((a, b))
+                i += 1
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if deeper:
+        try:
+            total += _punch(level.parent(), deeper, changed)
+        except RestoreError:
+            pass
+    return total

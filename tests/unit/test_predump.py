@@ -225,3 +225,47 @@ def test_crit_decodes_the_chain(spawn: Spawner, tmp_path: Path) -> None:
         assert any(want in e.get("flags", "") for e in entries[1:]), out[:2000]
     out = subprocess.run(["crit", "x", str(dump), "mems"], capture_output=True, text=True, check=True).stdout
     assert str(pid) in out
+
+
+def test_a_damaged_parent_image_is_refused_at_restore(spawn: Spawner, tmp_path: Path) -> None:
+    big = Big(spawn)
+    pid = big.t.pid
+    pre, dump = tmp_path / "pre", tmp_path / "dump"
+    pre.mkdir()
+    dump.mkdir()
+    run(ways()[0], "pre-dump", "-t", str(pid), "-D", pre, "--track-mem")
+    run(ways()[0], "dump", "-t", str(pid), "-D", dump, "--prev-images-dir", "../pre", "--track-mem")
+    assert pagemap_pages(dump, pid)["parent"] >= PAGES - 100
+    big.t.reap_dumped()
+    with open(pre / "pages-1.img", "r+b") as f:
+        f.seek(12345)
+        b = f.read(1)
+        f.seek(12345)
+        f.write(bytes([b[0] ^ 0xff]))
+    r = stasis("restore", "-D", dump, "-d", "-o", "restore.log")
+    assert r.returncode == 1 and "pages-1.img" in r.stderr, str(r)
+    assert not alive(pid)
+
+
+@pytest.mark.parametrize("auto", [True, False])
+def test_dedup_punches_the_parent_pages_the_dump_has_anew(spawn: Spawner, tmp_path: Path, auto: bool) -> None:
+    big = Big(spawn)
+    pid = big.t.pid
+    pre, dump = tmp_path / "pre", tmp_path / "dump"
+    pre.mkdir()
+    dump.mkdir()
+    run(ways()[0], "pre-dump", "-t", str(pid), "-D", pre, "--track-mem")
+    blocks = os.stat(pre / "pages-1.img").st_blocks
+    big.dirty(5, list(range(0, 2048)))  # 8 MiB written anew
+    run(ways()[0], "dump", "-t", str(pid), "-D", dump, "--prev-images-dir", "../pre", "--track-mem",
+        *(["--auto-dedup"] if auto else []))
+    if not auto:
+        assert os.stat(pre / "pages-1.img").st_blocks == blocks
+        r = stasis("dedup", "-D", dump)
+        assert r.returncode == 0, str(r)
+    freed = (blocks - os.stat(pre / "pages-1.img").st_blocks) * 512
+    assert freed >= 2048 * 4096, f"{freed} bytes freed in the parent's pages"
+    big.t.reap_dumped()
+    r = stasis("restore", "-D", dump, "-d", "-o", "restore.log")
+    assert r.returncode == 0, str(r)
+    assert big.digest() == big.expected()
