@@ -44,6 +44,8 @@ def serve(spec: dict) -> int:
                 conn.sendmsg([struct.pack("<I", len(header)), header],
                              [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
                 conn.recv(1)  # until the taker has them (or closes)
+                for fd in fds:  # ours go before the connection does: the taker sees EOF once they are
+                    os.close(fd)
             return 0
         if len(exited) == len(pidfds):
             return 0  # every tracked process is gone: nothing left to hand over
@@ -70,6 +72,8 @@ def take(name: str, timeout: float = 5.0) -> list[tuple[int, list[list[int]], in
                 break
             body += chunk
         s.sendall(b"k")
+        while s.recv(1):  # EOF: the holder has closed its copies (the taker's are the last ones now)
+            pass
         tasks = json.loads(body)
         return [(t["pid"], t["ranges"], fds[2 * i], fds[2 * i + 1]) for i, t in enumerate(tasks)]
     finally:

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
 WAYS = ("uffd-wp", "soft-dirty", "compare")
 WAY_ENV = "STASIS_TRACK_MEM"
 RECORD = "stasis-memtrack.json"  # in a tracking dump's images: the holder and what each process registered
+SOCKET_PREFIX = "stasis-memtrack-"  # + the tree's root pid + random: a holder's abstract socket
 PE_PARENT, PE_LAZY, PE_PRESENT = 1, 2, 4
 COMPARE = 1 << 30  # internal: PE_PRESENT pages the parent has too, to be compared before they are written
 
@@ -251,7 +252,30 @@ def begin(ctx: DumpContext) -> Track:
             for _, _, uffd, pfd in held:
                 os.close(uffd)
                 os.close(pfd)
+    else:
+        _end_strays(opts.tree)
     return tr
+
+
+def _end_strays(root: int) -> None:
+    """A dump without --prev-images-dir of a tree a tracking dump left armed: its holder is found by its
+    socket's name (it names the root) and ended, so the registrations go before /proc is read."""
+    from engine import holder
+
+    try:
+        with open("/proc/net/unix") as f:
+            names = {line.split()[-1][1:] for line in f if f" @{SOCKET_PREFIX}{root}-" in line}
+    except OSError:
+        return
+    for name in sorted(names):
+        try:
+            held = holder.take(name, timeout=1.0)
+        except (OSError, ValueError):
+            continue
+        for _, _, uffd, pfd in held:
+            os.close(uffd)
+            os.close(pfd)
+        log.info("memory tracking: ended holder %s (no --prev-images-dir: every page is written)", name)
 
 
 def _take_holder(parent: Path) -> list[tuple[int, list[list[int]], int, int]]:
@@ -514,7 +538,7 @@ def _start_holder(ctx: DumpContext, tr: Track) -> None:
     if tr.way == "uffd-wp" and tr.tracked:
         import socket
 
-        name = f"stasis-memtrack-{os.getpid()}-{os.urandom(6).hex()}"
+        name = f"{SOCKET_PREFIX}{ctx.opts.tree}-{os.urandom(6).hex()}"
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.bind("\0" + name)
         sock.listen(1)

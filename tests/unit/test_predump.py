@@ -269,3 +269,20 @@ def test_dedup_punches_the_parent_pages_the_dump_has_anew(spawn: Spawner, tmp_pa
     r = stasis("restore", "-D", dump, "-d", "-o", "restore.log")
     assert r.returncode == 0, str(r)
     assert big.digest() == big.expected()
+
+
+def test_a_plain_dump_after_a_tracking_pre_dump_ends_its_holder(spawn: Spawner, tmp_path: Path) -> None:
+    if "uffd-wp" not in ways():
+        pytest.skip("no uffd-wp tracking here: no holder")
+    t = spawn.python()
+    before = Snapshot.take(t.pid)
+    pre, dump = tmp_path / "pre", tmp_path / "dump"
+    pre.mkdir()
+    dump.mkdir()
+    run("uffd-wp", "pre-dump", "-t", str(t.pid), "-D", pre, "--track-mem")
+    holder = holder_of(pre)
+    assert alive(holder)
+    r = stasis("dump", "-t", str(t.pid), "-D", dump, "-R", "-o", "dump.log")
+    assert r.returncode == 0, str(r)
+    assert holder_gone(holder), f"holder {holder} still running"
+    assert_untouched(t, before)
