@@ -535,6 +535,11 @@ def finish(ctx: DumpContext, ok: bool) -> None:
 def _start_holder(ctx: DumpContext, tr: Track) -> None:
     images = Path(ctx.opts.images_dir)
     rec: dict = {"way": tr.way}
+    live = {t.pid for t in ctx.tasks if t.alive}
+    for pid in [p for p in tr.tracked if p not in live]:  # left the tree since: not this tree's to track
+        c = tr.tracked.pop(pid)
+        os.close(c.uffd)
+        os.close(c.pidfd)
     if tr.way == "uffd-wp" and tr.tracked:
         import socket
 

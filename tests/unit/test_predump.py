@@ -286,3 +286,37 @@ def test_a_plain_dump_after_a_tracking_pre_dump_ends_its_holder(spawn: Spawner, 
     assert r.returncode == 0, str(r)
     assert holder_gone(holder), f"holder {holder} still running"
     assert_untouched(t, before)
+
+
+UFFD_USER = r"""
+import ctypes, sys, time
+fd = ctypes.CDLL(None, use_errno=True).syscall(323, 0o2000000 | 1)  # userfaultfd(O_CLOEXEC|USER_MODE_ONLY)
+assert fd >= 0, ctypes.get_errno()
+n = 0
+while True:
+    n += 1
+    sys.stdout.write(f"{n}\n")
+    sys.stdout.flush()
+    time.sleep(0.02)
+"""
+
+
+def test_a_process_using_userfaultfd_itself_is_refused_by_uffd_wp_tracking(spawn: Spawner,
+                                                                           tmp_path: Path) -> None:
+    if "uffd-wp" not in ways():
+        pytest.skip("no uffd-wp tracking here")
+    t = spawn.python(UFFD_USER)
+    before = Snapshot.take(t.pid)
+    d = tmp_path / "pre"
+    d.mkdir()
+    os.environ[memtrack.WAY_ENV] = "uffd-wp"
+    try:
+        r = stasis("pre-dump", "-t", str(t.pid), "-D", d, "--track-mem")
+    finally:
+        del os.environ[memtrack.WAY_ENV]
+    assert r.returncode == 1 and "userfaultfd" in r.stderr and f"pid {t.pid}" in r.stderr, str(r)
+    assert not (d / memtrack.RECORD).exists()
+    assert_untouched(t, before)
+    r = stasis("pre-dump", "-t", str(t.pid), "-D", d)  # without tracking it is only pages
+    assert r.returncode == 0, str(r)
+    assert_untouched(t, before)
