@@ -107,12 +107,15 @@ def _dump(ctx: DumpContext) -> None:
 
 def _pre_dump(ctx: DumpContext) -> None:
     """criu's pre-dump: the pages of every process (pagemap, pages) and the inventory; nothing else is
-    read or written, and the tree goes on as it was (with --track-mem its dirty tracking armed)."""
+    written, and the tree goes on as it was (with --track-mem its dirty tracking armed). Every module's
+    check runs first, as for a dump: what the dump would refuse is refused here already, untouched."""
     log.info("pre-dump (--pre-dump-mode %s: the pages are read while the tree is frozen)",
              ctx.opts.pre_dump_mode)
     _pre_dump_pids(ctx)
-    for t in ctx.tasks:
-        mm.check(ctx, t)
+    for obj in OBJECTS:  # the dump's own refusals (what the dump could not take, what injection must avoid)
+        if obj.check:
+            for t in ctx.tasks:
+                obj.check(ctx, t)
     for t in ctx.tasks:
         if not t.alive:
             continue
@@ -129,6 +132,7 @@ def _pre_dump(ctx: DumpContext) -> None:
                 t.leader.inj = None
                 if inj.held_stop and not t.leader.stop_sig:
                     t.leader.stop_sig = inj.held_stop
+                    t.leader.stop_held = True
     fault.point("dump:objects")
     for t in ctx.tasks:
         if t.alive:
@@ -208,6 +212,7 @@ def _dump_objects(ctx: DumpContext, t: Task) -> None:
             t.leader.inj = None
             if inj.held_stop and not t.leader.stop_sig:  # a stop signal that came in meanwhile
                 t.leader.stop_sig = inj.held_stop  # given back when the task is let go
+                t.leader.stop_held = True
     log.debug("pid %d: %d threads, %d syscalls injected in the leader", t.pid, len(t.threads), inj.count)
 
 

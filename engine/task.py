@@ -56,6 +56,7 @@ class Thread:
     seized: bool = False  # we PTRACE_SEIZEd it (and must let it go)
     gone: bool = False  # exited while we froze the tree
     stop_sig: int = 0  # the job-control stop it was in (or that arrived meanwhile)
+    stop_held: bool = False  # stop_sig arrived during an injection and was held back: sent again at release
     proc: ThreadProc | None = None
     # restore
     spawned: bool = False  # this restore created it (and kills it on failure)
