@@ -297,6 +297,10 @@ class Cycle:
         rel_images = f"dump/{it}"
         self.test.settle()
         before = self.record()
+        if before is not None and self.parent:  # --snaps: the previous dump left the tracking armed
+            before = state.without_vmflags(before, state.TRACKING)
+            for pid in self.holder_pids():
+                before.pop(pid, None)
         tree = self.tree()
         parent = self.parent
         if spec.pre:
