@@ -9,9 +9,11 @@ kernel allows; `stasis check` names it; STASIS_TRACK_MEM=WAY forces one, for tes
 - ``uffd-wp``: PAGEMAP_SCAN (6.7) with an asynchronous write-protecting userfaultfd
   (UFFD_FEATURE_WP_ASYNC). A tracking dump makes a userfaultfd in each process by an injected syscall,
   takes it with pidfd_getfd() and closes it there (the process's fd table is as it was), registers every
-  private writable VMA for WP and write-protects it; a write then clears the page's protection without a
-  fault to handle. The fds go to a holder process (engine/holder.py) until the next dump takes them:
-  pages with PAGE_IS_WRITTEN (found and write-protected again in one call, PM_SCAN_WP_MATCHING |
+  private writable anonymous VMA for WP and write-protects it; a write then clears the page's protection
+  without a fault to handle (private file mappings are not registered: write-protecting them leaves PTE
+  markers that PAGEMAP_SCAN reports as swapped pages; their few COWed pages are written whole; nor are
+  mlock()ed ones). The fds go to a holder process (engine/holder.py) until the next dump takes them: pages
+  with PAGE_IS_WRITTEN (found and write-protected again in one call, PM_SCAN_WP_MATCHING |
   PM_SCAN_CHECK_WPASYNC) are written, the others are the parent's. A VMA not registered then (made or
   moved since: mremap resets the registration) and a process the holder does not know (forked since) are
   written whole. UFFD_FEATURE_WP_UNPOPULATED is not asked for: its markers on empty page table entries read
@@ -447,7 +449,7 @@ def classify(ctx: DumpContext, t: Task, v_start: int, v_end: int, uw: bool, pres
 
 
 def arm(ctx: DumpContext, t: Task, vmas: list[tuple[int, int]]) -> None:
-    """Leave this process's private writable VMAs write-protected (uffd-wp) or its soft-dirty bits
+    """Leave this process's private writable anonymous VMAs write-protected (uffd-wp) or its soft-dirty bits
     cleared, for the next dump. Runs in the process's injection session, the tree frozen."""
     tr = ctx.mm.track
     if tr is None or not tr.arm:

@@ -241,8 +241,12 @@ def dump(ctx: DumpContext, t: Task) -> None:
         if inj.scratch and v.start <= inj.scratch < v.end:
             continue  # our own scratch area is not the task's
         status, flags = _vma_kind(v, t.pid, memtrack.tracks(ctx, t))
-        if (status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE) and status & VMA_AREA_REGULAR
-                and not status & SPECIAL and v.prot & PROT_WRITE):
+        if (status & VMA_ANON_PRIVATE and status & VMA_AREA_REGULAR and not status & SPECIAL
+                and v.prot & PROT_WRITE and "lo" not in v.vmflags):
+            # anonymous only: write-protecting a file mapping leaves PTE markers in its empty entries, which
+            # PAGEMAP_SCAN reports as swapped pages (the page scan would copy them); its COWed pages are
+            # written whole each time; nor mlock()ed ones: registering makes the kernel fault a lock-on-fault
+            # VMA in whole
             trackable.append((v.start, v.end))
         e = mm.vmas.add(start=v.start, end=v.end, pgoff=0, shmid=0, prot=v.prot, flags=flags,
                         status=status, fd=-1)
