@@ -427,22 +427,24 @@ def classify(ctx: DumpContext, t: Task, v_start: int, v_end: int, uw: bool, pres
     inpar = _intersect(present, [r for r in parent_pages(ctx, t) if r[1] > v_start and r[0] < v_end])
     if not inpar:
         return whole
-    if tr.way == "compare":
-        dirty: list[Range] = []  # decided by comparing, before the pages are written
-    elif tr.way == "soft-dirty":
+    way = tr.way
+    if way == "uffd-wp" and not (uw and tr.registered(t.pid, v_start, v_end)):
+        # made, mapped again or moved since the parent, a file mapping, or a process forked since: no
+        # tracking says what changed, the pages the parent has at these addresses are compared
+        way = "compare"
+    dirty: list[Range] = []
+    if way == "soft-dirty":
         dirty = t.memory.scan(v_start, v_end, PAGE_IS_SOFT_DIRTY, 0)
-    elif uw and tr.registered(t.pid, v_start, v_end):
+    elif way == "uffd-wp":
         try:
             dirty = written(t.memory, v_start, v_end, rearm=tr.arm)
         except OSError as exc:  # EPERM: not (or no longer) async write-protected after all
-            log.warning("pid %d: %#x-%#x: PAGEMAP_SCAN of written pages: %s: written whole", t.pid, v_start,
-                        v_end, exc)
-            return whole
-    else:
-        return whole  # made, mapped again or moved since the parent, or a process forked since
+            log.warning("pid %d: %#x-%#x: PAGEMAP_SCAN of written pages: %s: compared instead", t.pid,
+                        v_start, v_end, exc)
+            way = "compare"
     clean = _subtract(inpar, dirty)
     out = [(r, PE_PRESENT | lazy) for r in _subtract(present, clean)]
-    flag = (PE_PRESENT | COMPARE) if tr.way == "compare" else PE_PARENT
+    flag = (PE_PRESENT | COMPARE) if way == "compare" else PE_PARENT
     out += [(r, flag | lazy) for r in clean]
     out.sort()
     return out
