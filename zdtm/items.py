@@ -98,6 +98,8 @@ class ZdtmItem(pytest.Item):
             self.add_marker(pytest.mark.skip(reason="desc flag noauto"))
         if "reqrst" in desc.flags and cfg.getoption("zdtm_norst") and not nocr:
             self.add_marker(pytest.mark.skip(reason="desc flag reqrst under --norst"))
+        if "reqrst" in desc.flags and cfg.getoption("zdtm_snaps") and not nocr:
+            self.add_marker(pytest.mark.skip(reason="desc flag reqrst under --snaps"))
         if desc.nopre and (cfg.getoption("zdtm_pre") or cfg.getoption("zdtm_snaps")) and not nocr:
             self.add_marker(pytest.mark.skip(reason=f"desc nopre (no --pre/--snaps): {desc.nopre}"))
         if nocr:
