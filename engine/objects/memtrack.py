@@ -73,6 +73,7 @@ if TYPE_CHECKING:
 WAYS = ("uffd-wp", "soft-dirty", "compare")
 WAY_ENV = "STASIS_TRACK_MEM"
 RECORD = "stasis-memtrack.json"  # in a tracking dump's images: the holder and what each process registered
+TAKE_TIMEOUT = 30.0  # seconds a holder may take to answer (it may still be starting on a loaded machine)
 SOCKET_PREFIX = "stasis-memtrack-"  # + the tree's root pid + random: a holder's abstract socket
 PE_PARENT, PE_LAZY, PE_PRESENT = 1, 2, 4
 COMPARE = 1 << 30  # internal: PE_PRESENT pages the parent has too, to be compared before they are written
@@ -287,10 +288,11 @@ def _take_holder(parent: Path) -> list[tuple[int, list[list[int]], int, int]]:
     if not rec or not rec.get("socket"):
         return []
     try:
-        held = holder.take(rec["socket"])
+        held = holder.take(rec["socket"], timeout=TAKE_TIMEOUT)
     except (OSError, ValueError) as exc:
-        log.warning("memory tracking: the holder of %s (pid %s) is gone (%s): every page is written",
-                    parent, rec.get("holder"), exc)
+        log.warning("memory tracking: the holder of %s (pid %s) did not hand its fds over (%s): every page "
+                    "is written", parent, rec.get("holder"), exc)
+        _kill_holder(rec)
         return []
     _wait_gone(int(rec.get("holder", 0)))
     out = []
@@ -302,6 +304,23 @@ def _take_holder(parent: Path) -> list[tuple[int, list[list[int]], int, int]]:
         out.append((pid, ranges, uffd, pfd))
     log.info("memory tracking: %d processes' userfaultfds taken from holder %s", len(out), rec.get("holder"))
     return out
+
+
+def _kill_holder(rec: dict) -> None:
+    """A holder that does not answer is never left behind: killed by its pid, if that pid still runs the
+    holder of this socket."""
+    pid = int(rec.get("holder", 0))
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read()
+    except OSError:
+        return
+    if b"engine.holder" in cmdline and str(rec.get("socket", "")).encode() in cmdline:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+        _wait_gone(pid)
 
 
 def _read_record(d: Path) -> dict | None:
@@ -551,8 +570,9 @@ def _start_holder(ctx: DumpContext, tr: Track) -> None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.bind("\0" + name)
         sock.listen(1)
-        spec = {"sock": sock.fileno(), "tasks": [{"pid": c.pid, "uffd": c.uffd, "pidfd": c.pidfd,
-                                                   "ranges": c.ranges} for c in tr.tracked.values()]}
+        tasks = [{"pid": c.pid, "uffd": c.uffd, "pidfd": c.pidfd, "ranges": c.ranges}
+                 for c in tr.tracked.values()]
+        spec = {"name": name, "sock": sock.fileno(), "tasks": tasks}
         fds = [sock.fileno(), *(x for c in tr.tracked.values() for x in (c.uffd, c.pidfd))]
         try:
             proc = subprocess.Popen([sys.executable, "-m", "engine.holder", json.dumps(spec)], pass_fds=fds,
