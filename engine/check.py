@@ -343,7 +343,16 @@ FEATURES = (
     Feature("sys_resource", lambda: bool(_caps() & (1 << CAP_SYS_RESOURCE)), "CAP_SYS_RESOURCE",
             "hard rlimits above the engine's and lowered oom_score_adj cannot be restored"),
     Feature("mem_dirty_track", lambda: os.path.exists("/proc/self/clear_refs") and _soft_dirty(),
-            "soft-dirty page tracking", "incremental dumps must use PAGEMAP_SCAN write-protection instead"),
+            "soft-dirty page tracking (--track-mem way soft-dirty)",
+            "--track-mem uses PAGEMAP_SCAN with async uffd-wp where the kernel has it, else compares pages "
+            "with the parent images'"),
+    Feature("track_uffd_wp", lambda: _track_way("uffd-wp"),
+            "PAGEMAP_SCAN + userfaultfd UFFD_FEATURE_WP_ASYNC, armed from outside (--track-mem way uffd-wp, "
+            "6.7)",
+            "--track-mem uses soft-dirty where the kernel has it, else compares every page with the parent "
+            "images' (reads all, writes only what changed)"),
+    Feature("uffd_wp_unpopulated", lambda: _wp_unpopulated(), "UFFD_FEATURE_WP_UNPOPULATED (6.7)",
+            "nothing: not used (its markers read as swapped pages in PAGEMAP_SCAN)"),
     Feature("membarrier_regs", lambda: _syscall_ok(nr.membarrier, MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0),
             "MEMBARRIER_CMD_GET_REGISTRATIONS (6.3)",
             "membarrier registrations cannot be seen: lost at restore (expedited membarrier then fails "
@@ -408,6 +417,25 @@ FEATURES = (
 )
 
 
+def _track_way(way: str) -> bool:
+    from engine.objects import memtrack
+
+    return memtrack.probe(way)[0]
+
+
+def _wp_unpopulated() -> bool:
+    from engine.objects import memtrack
+
+    return memtrack.wp_unpopulated()
+
+
+def track_way() -> str:
+    from engine.objects import memtrack
+
+    way, why = memtrack.choose()
+    return f"{way} ({why})"
+
+
 def _soft_dirty() -> bool:
     """Clear soft-dirty bits, dirty a page, and see whether pagemap's bit 55 noticed."""
     import mmap
@@ -451,5 +479,6 @@ def run(feature: str | None, verbose: bool = True) -> int:
             line += f"\n{'':21}without it: {f.cost}"
         print(line)
     print(f"page scan: {page_scan_path()}")
+    print(f"memory tracking (--track-mem): {track_way()}")
     print("Looks good." if not missing else f"{missing} feature(s) missing (see above).")
     return 0

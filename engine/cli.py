@@ -16,7 +16,7 @@ from engine.log import log
 if TYPE_CHECKING:
     import argparse
 
-ACTIONS = ("check", "dump", "restore", "show")
+ACTIONS = ("check", "dedup", "dump", "pre-dump", "restore", "show")
 
 
 # The options, once: argparse is built from them (help, errors, odd spellings) and so is the fast
@@ -67,7 +67,16 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
      "restore: [controller:]/path - the dumped cgroups of that controller (of all without one; v2 is '') "
      "go under /path"),
     (("--timeout",), "timeout", "float", 10.0, None, None),
-    (("--pre-dump-mode",), "pre_dump_mode", "str", "splice", ("splice", "read"), None),
+    (("--pre-dump-mode",), "pre_dump_mode", "str", "splice", ("splice", "read"),
+     "pre-dump: accepted as criu's (both modes read the pages while the tree is frozen)"),
+    (("--track-mem",), "track_mem", "flag", False, None,
+     "dump, pre-dump: leave dirty-page tracking armed, so a dump with this one as --prev-images-dir writes "
+     "only the pages changed since (userfaultfd write-protection, soft-dirty, or comparing: stasis check)"),
+    (("--auto-dedup",), "auto_dedup", "flag", False, None,
+     "dump, pre-dump: punch holes in the parent images' pages this dump has anew (as `stasis dedup`)"),
+    (("--prev-images-dir",), "prev_images_dir", "str", None, None,
+     "dump, pre-dump: the parent images (relative to --images-dir): unchanged pages are the parent's "
+     "(criu's in_parent entries and `parent` link)"),
     (("--root",), "root", "str", None, None, None),
     (("--external",), "external", "append", None, None, None),
     (("--feature",), "feature", "str", None, None, None),
@@ -271,12 +280,19 @@ def _run(args: Any) -> int:
         from engine import check
 
         return check.run(args.feature, verbose=True)
-    if args.action == "dump":
+    if args.action == "dedup":
+        from pathlib import Path
+
+        from engine.objects.pagechain import dedup
+
+        print(f"{dedup(Path(args.images_dir), args.sign_key) >> 10} KiB punched in the parent images")
+        return 0
+    if args.action in ("dump", "pre-dump"):
         from engine.context import DumpOptions
         from engine.dump import dump
 
         if args.tree is None:
-            raise StasisError("dump needs -t/--tree PID")
+            raise StasisError(f"{args.action} needs -t/--tree PID")
         dump(DumpOptions(root=_root(args), ext_mounts=_ext_mounts(args, dump=True),
                          ext_netns=_ext_netns(args, dump=True),
                          ext_veths=tuple(n for n, _ in _ext_veths(args, dump=True)), tree=args.tree,
@@ -286,7 +302,15 @@ def _run(args: Any) -> int:
                          tcp_established=args.tcp_established or args.tcp_close,
                          tcp_close=args.tcp_close, skip_in_flight=args.skip_in_flight,
                          ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
-                         sign_key=args.sign_key, manage_cgroups=_cg_mode(args)))
+                         sign_key=args.sign_key, manage_cgroups=_cg_mode(args),
+                         pre_dump=args.action == "pre-dump", track_mem=args.track_mem,
+                         prev_images_dir=args.prev_images_dir, pre_dump_mode=args.pre_dump_mode))
+        if args.auto_dedup and args.prev_images_dir:
+            from pathlib import Path
+
+            from engine.objects.pagechain import dedup
+
+            dedup(Path(args.images_dir), args.sign_key)
         return 0
     from engine.context import RestoreOptions
     from engine.restore import restore

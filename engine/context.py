@@ -44,6 +44,10 @@ class DumpOptions:
     ext_netns: tuple[tuple[int, str], ...] = ()  # --external net[INODE]:KEY: not dumped (criu's, runc's)
     manage_cgroups: str | None = None  # --manage-cgroups: "ignore" dumps no cgroup directories
     stats: Stats | None = None  # filled in when given (RPC: stats-dump)
+    pre_dump: bool = False  # criu's pre-dump: only pages (and the inventory); the tree keeps running
+    track_mem: bool = False  # --track-mem: leave dirty tracking armed for the next dump (objects/memtrack.py)
+    prev_images_dir: str | None = None  # --prev-images-dir: the parent images, relative to images_dir
+    pre_dump_mode: str = "splice"  # --pre-dump-mode splice|read (both read the pages while frozen)
 
 
 @record

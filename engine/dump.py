@@ -23,7 +23,7 @@ from engine.errors import DumpError, UnsupportedError
 from engine.images import ImageDir, digest
 from engine.images.pb import inventory_pb2
 from engine.log import log
-from engine.objects import cgroup, namespaces, signals
+from engine.objects import cgroup, memtrack, mm, namespaces, signals
 from engine.objects.files import tcp
 from engine.objects.files.netlock import NetnsLock
 from engine.objects.files.table import FileTable
@@ -49,7 +49,7 @@ def dump(opts: DumpOptions) -> None:
         raise DumpError("refusing to dump the engine itself")
     if not os.path.exists(f"/proc/{root}"):
         raise DumpError(f"no process {root}")
-    if opts.notify:
+    if opts.notify and not opts.pre_dump:
         opts.notify("pre-dump", 0)
     t_freeze = time.monotonic()
     ctx.tasks = freeze.freeze_tree(root, opts.timeout)
@@ -59,46 +59,29 @@ def dump(opts: DumpOptions) -> None:
     net: NetnsLock | None = None
     try:
         ctx.tasks = freeze.mark_states(ctx.tasks)
-        net = _lock_netns(ctx)
-        if opts.notify:  # criu's: the caller may name external resources in its reply (RPC)
-            opts.notify("query-ext-files", 0)
+        if not opts.pre_dump:  # a pre-dump takes pages only: the network goes on (as criu's)
+            net = _lock_netns(ctx)
+            if opts.notify:  # criu's: the caller may name external resources in its reply (RPC)
+                opts.notify("query-ext-files", 0)
         fault.point("dump:freeze")
+        ctx.mm.track = memtrack.begin(ctx)  # first: ending a holder drops its registrations (VmFlags)
         for t in ctx.tasks:
             _read_proc(t)
         fault.point("dump:proc")
         use_ioctl, why = memory.scan_path()
         log.info("pages found by %s (%s)", "PAGEMAP_SCAN" if use_ioctl else "reading /proc/PID/pagemap", why)
-        for obj in OBJECTS:  # refuse before touching any task
-            if obj.check:
-                for t in ctx.tasks:
-                    obj.check(ctx, t)
-        for obj in OBJECTS:
-            if obj.dump_tree:
-                obj.dump_tree(ctx)
-        for t in ctx.tasks:
-            if t.alive:
-                _dump_objects(ctx, t)
-        fault.point("dump:objects")
-        t_mem = time.monotonic()
-        for t in ctx.tasks:
-            if t.alive:
-                for obj in OBJECTS:
-                    if obj.dump_data:
-                        obj.dump_data(ctx, t)
-        fault.point("dump:pages")
-        t_write = time.monotonic()
-        ctx.stats.memdump_time = _us(t_write - t_mem)
-        _write_images(ctx)
-        ctx.stats.memwrite_time = _us(time.monotonic() - t_write)
-        fault.point("dump:images")
-        if opts.notify:
-            opts.notify("post-dump", 0)  # a failure here resumes the tree
+        if opts.pre_dump:
+            _pre_dump(ctx)
+        else:
+            _dump(ctx)
         ok = True
     finally:
-        kill = ok and not opts.leave_running
+        kill = ok and not opts.leave_running and not opts.pre_dump
         try:
-            _done(ctx, kill)
+            if not opts.pre_dump:
+                _done(ctx, kill)
         finally:
+            memtrack.finish(ctx, ok)
             for t in ctx.tasks:
                 if t.mem:
                     t.mem.close()
@@ -111,7 +94,102 @@ def dump(opts: DumpOptions) -> None:
             finally:
                 if net is not None:
                     _unlock_netns(opts, net, resumed=not kill)
-    log.info("dump of %d (%d processes) done in %.3f s", root, len(ctx.tasks), time.monotonic() - t0)
+    log.info("%s of %d (%d processes) done in %.3f s: %d pages written",
+             "pre-dump" if opts.pre_dump else "dump", root, len(ctx.tasks), time.monotonic() - t0,
+             ctx.stats.pages_written)
+
+
+def _dump(ctx: DumpContext) -> None:
+    opts = ctx.opts
+    for obj in OBJECTS:  # refuse before touching any task
+        if obj.check:
+            for t in ctx.tasks:
+                obj.check(ctx, t)
+    for obj in OBJECTS:
+        if obj.dump_tree:
+            obj.dump_tree(ctx)
+    for t in ctx.tasks:
+        if t.alive:
+            _dump_objects(ctx, t)
+    fault.point("dump:objects")
+    t_mem = time.monotonic()
+    for t in ctx.tasks:
+        if t.alive:
+            for obj in OBJECTS:
+                if obj.dump_data:
+                    obj.dump_data(ctx, t)
+    fault.point("dump:pages")
+    t_write = time.monotonic()
+    ctx.stats.memdump_time = _us(t_write - t_mem)
+    _write_images(ctx)
+    ctx.stats.memwrite_time = _us(time.monotonic() - t_write)
+    fault.point("dump:images")
+    if opts.notify:
+        opts.notify("post-dump", 0)  # a failure here resumes the tree
+
+
+def _pre_dump(ctx: DumpContext) -> None:
+    """criu's pre-dump: the pages of every process (pagemap, pages) and the inventory; nothing else is
+    written, and the tree goes on as it was (with --track-mem its dirty tracking armed). Every module's
+    check runs first, as for a dump: what the dump would refuse is refused here already, untouched."""
+    log.info("pre-dump (--pre-dump-mode %s: the pages are read while the tree is frozen)",
+             ctx.opts.pre_dump_mode)
+    _pre_dump_pids(ctx)
+    for obj in OBJECTS:  # the dump's own refusals (what the dump could not take, what injection must avoid)
+        if obj.check:
+            for t in ctx.tasks:
+                obj.check(ctx, t)
+    for t in ctx.tasks:
+        if not t.alive:
+            continue
+        t.mem = TaskMemory(t.pid)
+        ip = _vdso_syscall(t)
+        with Injector.attach(t.tracee, ip, t.mem) as inj:
+            t.leader.inj = inj
+            inj.map_scratch()
+            try:
+                with _reported(t, "memory"):
+                    mm.dump(ctx, t)
+            finally:
+                inj.unmap_scratch()
+                t.leader.inj = None
+                if inj.held_stop and not t.leader.stop_sig:
+                    t.leader.stop_sig = inj.held_stop
+                    t.leader.stop_held = True
+    fault.point("dump:objects")
+    for t in ctx.tasks:
+        if t.alive:
+            mm.dump_pages(ctx, t)
+    fault.point("dump:pages")
+    inv = inventory_pb2.inventory_entry(img_version=2, fdinfo_per_id=True, ns_per_id=True,
+                                        lsmtype=inventory_pb2.NO_LSM)
+    inv.root_ids.CopyFrom(ctx.ids.root_ids())
+    digest.record(ctx.images.root, inv)
+    if ctx.opts.sign_key:
+        digest.sign(inv, digest.read_key(ctx.opts.sign_key))
+    else:
+        digest.seal(inv)
+    ctx.images.write("inventory", inv)
+    fault.point("dump:images")
+
+
+def _pre_dump_pids(ctx: DumpContext) -> None:
+    """A tree with a pid namespace of its own: the pagemaps are named by the pids it sees, as the dump's."""
+    root = ctx.tasks[0].pid
+    if os.readlink(f"/proc/{root}/ns/pid") == os.readlink("/proc/self/ns/pid"):
+        return
+
+    def nspid(pid: int) -> list[int]:
+        for line in proc.read_bytes(f"/proc/{pid}/status").decode().splitlines():
+            if line.startswith("NSpid:"):
+                return [int(x) for x in line.split()[1:]]
+        return [pid]
+
+    level = len(nspid(root)) - 1
+    for t in ctx.tasks:
+        if t.alive:
+            ids = nspid(t.pid)
+            ctx.images.virtual_pids[t.pid] = ids[level] if level < len(ids) else t.pid
 
 
 def _us(seconds: float) -> int:
@@ -200,7 +278,8 @@ def _dump_objects(ctx: DumpContext, t: Task) -> None:
             inj.unmap_scratch()
             t.leader.inj = None
             if inj.held_stop and not t.leader.stop_sig:  # a stop signal that came in meanwhile
-                t.leader.held_stop = inj.held_stop  # given back when the task is let go
+                t.leader.stop_sig = inj.held_stop  # given back when the task is let go
+                t.leader.stop_held = True
     log.debug("pid %d: %d threads, %d syscalls injected in the leader", t.pid, len(t.threads), inj.count)
 
 

@@ -200,9 +200,9 @@ def release(tasks: list[Task], kill: bool = False, stuck: list[Thread] | None = 
                 if kill:
                     os.kill(t.pid, signal.SIGKILL)
                 else:
-                    # a group stop done before or during the freeze holds on by itself once detached
-                    # (giving its signal again would leave a second one queued)
-                    th.tracee.detach(th.held_stop)
+                    # a group stop in effect at the freeze is taken up again by the kernel at detach (a
+                    # signal given as well would stay pending); a stop held back meanwhile is sent again
+                    th.tracee.detach(th.stop_sig if th is t.leader and th.stop_held else 0)
             except OSError as exc:
                 log.warning("could not release thread %d: %s", th.tid, exc)
     for th in stuck:

@@ -131,6 +131,12 @@ def _load(ctx: RestoreContext) -> None:
         raise ImageError(img.path("inventory"), f"unsupported image version {inv.img_version}")
     key = digest.read_key(ctx.opts.verify_key) if ctx.opts.verify_key else None
     log.info("images: %s", digest.verify(img.root, inv, key))
+    parent, depth = img.root / "parent", 0
+    while parent.exists() and depth < 64:  # pages of PE_PARENT entries come from there: checked the same way
+        parent = parent.resolve()
+        pinv = ImageDir(parent).read_one("inventory")
+        log.info("parent images %s: %s", parent, digest.verify(parent, pinv, key))
+        parent, depth = parent / "parent", depth + 1
     if key is None:
         log.info("images: no --verify-key: the credentials, capabilities and files they name are restored as "
                  "they are (a root restore trusts its images, as criu does)")

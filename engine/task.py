@@ -59,8 +59,8 @@ class Thread:
     # dump: the freeze
     seized: bool = False  # we PTRACE_SEIZEd it (and must let it go)
     gone: bool = False  # exited while we froze the tree
-    stop_sig: int = 0  # the job-control stop it was in when frozen (its group stop is done)
-    held_stop: int = 0  # a stop signal that came in while we injected (held back: given at the detach)
+    stop_sig: int = 0  # the job-control stop it was in (or that arrived meanwhile)
+    stop_held: bool = False  # stop_sig arrived during an injection and was held back: sent again at release
     proc: ThreadProc | None = None
     # restore
     spawned: bool = False  # this restore created it (and kills it on failure)

@@ -19,6 +19,7 @@ from zdtm.procs import alive, wait_gone
 from zdtm.program import Program, StepFailure, TestProgram
 
 RESULT_FILE = "result.json"
+PRE_GAP = 0.1  # --pre: seconds the tree runs between pre-dumps (and before the dump)
 SPEC_FILE = "spec.json"
 ENGINE_OUTPUT = "engine.out"
 STEADY_TRIES = 20  # reads of a real program's state before the dump, until two agree
@@ -48,6 +49,8 @@ class CycleSpec:
     keep_images: bool
     real: bool = False  # binary is a real/<name>.py descriptor (zdtm.real), not a compiled test
     fault_points: list[str] = field(default_factory=list)  # --fault-walk: walk these instead of --iters
+    pre: int = 0  # --pre N: pre-dumps before each dump
+    snaps: bool = False  # --snaps: each dump (--leave-running --track-mem) the parent of the next
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=1))
@@ -75,6 +78,10 @@ class CycleResult:
         return cls(**json.loads(path.read_text()))
 
 
+class PreDumpRefused(Exception):
+    """A crfail program's pre-dump failed (as it may: the refusal is the expected outcome)."""
+
+
 def make_program(spec: CycleSpec) -> Program:
     if spec.real:
         from zdtm.real import RealProgram
@@ -93,6 +100,7 @@ class Cycle:
         self.workdir = Path(spec.workdir)
         self.test = make_program(spec)
         self.last_images: Path | None = None
+        self.parent: str | None = None  # --snaps: the previous dump's images (rel), the next one's parent
         # namespaces made for --join-ns {join:KIND} in the desc's ropts (zdtm.joinns)
         self.joins = joinns.Prepared(self.workdir) if any(joinns.PLACEHOLDER.search(o) for o in spec.ropts) \
             else None
@@ -179,7 +187,13 @@ class Cycle:
         return Path(f"/proc/{self.test.pid}/root/proc") if self.flavor.newns else Path("/proc")
 
     def dump(
-        self, rel_images: str, log: str = "dump.log", env: dict[str, str] | None = None
+        self,
+        rel_images: str,
+        log: str = "dump.log",
+        env: dict[str, str] | None = None,
+        action: str = "dump",
+        extra: tuple[str, ...] = (),
+        leave_running: bool | None = None,
     ) -> engine_cli.EngineRun:
         spec = self.spec
         argv = engine_cli.dump_argv(
@@ -190,10 +204,67 @@ class Cycle:
             tuple(spec.opts),
             joinns.dump_opts(tuple(spec.dopts), self.test.pid),
             self.flavor.dump_opts(self.workdir),
-            spec.norst,
+            spec.norst if leave_running is None else leave_running,
             log,
+            action,
+            extra,
         )
-        return self._engine("dump", argv, self.images(rel_images), log, env)
+        return self._engine(action, argv, self.images(rel_images), log, env)
+
+    def pre_dumps(self, it: int, before: state.State | None) -> tuple[str | None, state.State | None]:
+        """--pre N: the pre-dumps before dump `it` (each --track-mem, the parent of the next), the tree
+        compared after each (PRE_GAP seconds later: it runs and writes between them). Returns the last one's
+        images (rel) and the state to compare after restore: a desc flag 'premut' program changes itself
+        once it sees the tracking (on purpose), so its state is recorded again after the pre-dumps."""
+        parent = self.parent
+        premut = "premut" in self.spec.flags
+        for p in range(1, self.spec.pre + 1):
+            rel = f"dump/{it}.pre{p}"
+            extra = ("--track-mem", *(("--prev-images-dir", f"../{Path(parent).name}") if parent else ()))
+            run = self.dump(rel, "pre-dump.log", action="pre-dump", extra=extra)
+            if run.returncode != 0:
+                if "crfail" in self.spec.flags:
+                    raise PreDumpRefused(f"pre-dump {p} failed as expected ({run.describe()})")
+                raise StepFailure("pre-dump", f"{run.describe()} (see pre-dump.log in {rel})")
+            time.sleep(PRE_GAP)
+            if before is not None and not premut:
+                self.compare(before, f"after pre-dump {p}", tracking=True)
+            parent = rel
+        if premut and before is not None:
+            before = state.without_vmflags(self.record() or {}, state.TRACKING)
+            for pid in self.holder_pids():
+                before.pop(pid, None)
+        return parent, before
+
+    def holder_pids(self) -> set[int]:
+        out = set()
+        for rec in (self.workdir / "dump").glob("*/stasis-memtrack.json"):
+            try:
+                out.add(int(json.loads(rec.read_text()).get("holder", 0)))
+            except (OSError, ValueError):
+                pass
+        return out - {0}
+
+    def holders_gone(self, dirs: list[str]) -> None:
+        """A tracking holder (engine/holder.py, pid in the images' stasis-memtrack.json) must end with the
+        dump that takes its fds: one still there is killed (by that pid) and fails the item."""
+        left = []
+        for rel in dirs:
+            try:
+                rec = json.loads((self.workdir / rel / "stasis-memtrack.json").read_text())
+            except (OSError, ValueError):
+                continue
+            pid = int(rec.get("holder", 0))
+            if pid and not wait_gone([pid], 5):
+                continue
+            if pid:
+                left.append(f"{pid} (of {rel})")
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+        if left:
+            raise StepFailure("holder", f"tracking holder(s) {', '.join(left)} still running after the dump")
 
     def gone(self, tree: list[int]) -> None:
         """After a successful dump: the whole tree is dead, and its pidfile out of the restore's way."""
@@ -240,10 +311,36 @@ class Cycle:
         rel_images = f"dump/{it}"
         self.test.settle()
         before = self.record()
+        if before is not None and self.parent:  # --snaps: the previous dump left the tracking armed
+            before = state.without_vmflags(before, state.TRACKING)
+            for pid in self.holder_pids():
+                before.pop(pid, None)
         tree = self.tree()
-        if self.joins and not spec.norst:
+        parent = self.parent
+        if spec.pre:
+            try:
+                parent, before = self.pre_dumps(it, before)
+            except PreDumpRefused as e:  # crfail: refused already by a pre-dump, the tree untouched
+                if not alive(self.test.pid):
+                    raise StepFailure("pre-dump", f"{e}, but the tree died with it") from None
+                if before is not None:
+                    self.compare(before, "after the refused pre-dump", step="crfail")
+                self.holders_gone([f"dump/{it}.pre{p}" for p in range(1, spec.pre + 1)])
+                self.test.stop()
+                return CycleResult("pass", "pre-dump", str(e))
+        snap = spec.snaps and it < spec.iters  # --snaps: this one stays running, the parent of the next
+        extra: tuple[str, ...] = ()
+        if parent:
+            extra = ("--prev-images-dir", f"../{Path(parent).name}", "--track-mem")
+        elif snap:
+            extra = ("--track-mem",)
+        if self.joins and not (spec.norst or snap):
             self.joins.prepare(tuple(spec.ropts))
-        dump = self.dump(rel_images)
+        dump = self.dump(rel_images, extra=extra, leave_running=spec.norst or snap)
+        tracked = [f"dump/{it}.pre{p}" for p in range(1, spec.pre + 1)]
+        tracked += [self.parent] if self.parent else []
+        self.parent = None
+        self.holders_gone(tracked)
         if dump.returncode != 0:
             if not crfail:
                 raise StepFailure("dump", f"{dump.describe()} (see dump.log)")
@@ -253,6 +350,12 @@ class Cycle:
                 self.compare(before, "after the refused dump", step="crfail")
             self.test.stop()
             return CycleResult("pass", "dump", f"dump failed as expected ({dump.describe()})")
+        if snap:
+            if before is not None and "premut" not in spec.flags:
+                self.compare(before, "after dump --leave-running --track-mem", tracking=True)
+            self.parent = rel_images
+            return None
+        self.holders_gone([rel_images])  # a dump that killed the tree leaves no holder
         if spec.norst:
             if before is not None:
                 self.compare(before, "after dump --leave-running")
@@ -271,9 +374,16 @@ class Cycle:
         self.restored(before, f"after restore (iteration {it})")
         return None
 
-    def compare(self, before: state.State, when: str, step: str = "compare") -> None:
+    def compare(self, before: state.State, when: str, step: str = "compare", tracking: bool = False) -> None:
+        """`tracking`: the tree runs on with the engine's dirty tracking armed (--track-mem): the VMAs it
+        registered for write-protection show VmFlags uw until the next dump ends it (state.TRACKING)."""
         opts = (*self.spec.opts, *self.spec.dopts, *self.spec.ropts)
-        diff = state.compare(before, state.visible_state(self.test.pid, self.flavor.newns), opts)
+        now = state.visible_state(self.test.pid, self.flavor.newns)
+        if tracking:  # and the engine's holder of the tracking fds (engine/holder.py) is not the tree's
+            now = state.without_vmflags(now, state.TRACKING)
+            for pid in self.holder_pids():
+                now.pop(pid, None)
+        diff = state.compare(before, now, opts)
         if diff:
             raise StepFailure(step, f"visible state differs {when}:\n{diff}")
 

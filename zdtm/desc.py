@@ -12,7 +12,8 @@ ALL_FLAVORS = ("h", "ns", "uns")
 
 # upstream's keys, plus 'args' (extra test arguments, where upstream uses a per-test make rule)
 # and 'why': why the flavors that 'flavor' leaves out cannot run the program (ours always say it)
-_STR_KEYS = {"flags", "flavor", "opts", "dopts", "ropts", "arch", "feature", "bind", "args", "why"}
+# 'nopre': why the program cannot run under --pre/--snaps (it is skipped there, with that reason)
+_STR_KEYS = {"flags", "flavor", "opts", "dopts", "ropts", "arch", "feature", "bind", "args", "why", "nopre"}
 _KNOWN_KEYS = _STR_KEYS | {"timeout", "deps"}
 
 
@@ -34,6 +35,7 @@ class Desc:
     bind: str | None = None
     args: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()  # commands a real program needs (zdtm.real.Real.needs)
+    nopre: str = ""  # why it cannot run under --pre / --snaps
     raw: dict = field(default_factory=dict, compare=False)
 
 
@@ -87,5 +89,6 @@ def parse_desc(path: Path) -> Desc:
         deps=tuple(deps),
         bind=raw.get("bind"),
         args=args,
+        nopre=raw.get("nopre", ""),
         raw=raw,
     )

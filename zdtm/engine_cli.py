@@ -38,11 +38,13 @@ def dump_argv(
     flavor_opts: tuple[list[str], list[str]],
     leave_running: bool,
     log: str = "dump.log",
+    action: str = "dump",
+    extra: tuple[str, ...] = (),
 ) -> list[str]:
     pre, post = flavor_opts
     argv = [
         *engine,
-        "dump",
+        action,
         "--no-default-config",
         "--log-file",
         log,
@@ -61,8 +63,9 @@ def dump_argv(
         "10",
         "--pre-dump-mode",
         "splice",
+        *extra,
     ]
-    if leave_running:
+    if leave_running and action == "dump":
         argv.append("--leave-running")
     return argv
 

@@ -98,6 +98,10 @@ class ZdtmItem(pytest.Item):
             self.add_marker(pytest.mark.skip(reason="desc flag noauto"))
         if "reqrst" in desc.flags and cfg.getoption("zdtm_norst") and not nocr:
             self.add_marker(pytest.mark.skip(reason="desc flag reqrst under --norst"))
+        if "reqrst" in desc.flags and cfg.getoption("zdtm_snaps") and not nocr:
+            self.add_marker(pytest.mark.skip(reason="desc flag reqrst under --snaps"))
+        if desc.nopre and (cfg.getoption("zdtm_pre") or cfg.getoption("zdtm_snaps")) and not nocr:
+            self.add_marker(pytest.mark.skip(reason=f"desc nopre (no --pre/--snaps): {desc.nopre}"))
         if nocr:
             return
         if cfg.zdtm_fault_points and "crfail" in desc.flags:
@@ -124,7 +128,8 @@ class ZdtmItem(pytest.Item):
         if points:  # a dump per point, and two restores per restore point
             runs = len(points) + 2 * sum(p.startswith("restore:") for p in points)
             return 2 * t + runs * ENGINE_TIMEOUT + len(points) * t + 30
-        return 2 * t + self.config.getoption("zdtm_iters") * (2 * ENGINE_TIMEOUT + t) + 30
+        runs = 2 + self.config.getoption("zdtm_pre")
+        return 2 * t + self.config.getoption("zdtm_iters") * (runs * ENGINE_TIMEOUT + t) + 30
 
     def spec(self, binary: Path) -> CycleSpec:
         cfg, desc = self.config, self.desc
@@ -145,6 +150,8 @@ class ZdtmItem(pytest.Item):
             nocr=cfg.getoption("zdtm_nocr"),
             iters=cfg.getoption("zdtm_iters"),
             norst=cfg.getoption("zdtm_norst"),
+            pre=cfg.getoption("zdtm_pre"),
+            snaps=cfg.getoption("zdtm_snaps"),
             engine=cfg.zdtm_engine,
             keep_images=cfg.getoption("zdtm_keep_images"),
             real=self.group.real,

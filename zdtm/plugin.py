@@ -42,6 +42,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--norst", dest="zdtm_norst", action="store_true", help="dump with --leave-running, no restore"
     )
     g.addoption(
+        "--pre",
+        dest="zdtm_pre",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N pre-dumps (--track-mem, each the parent of the next) before each dump, as upstream's --pre",
+    )
+    g.addoption(
+        "--snaps",
+        dest="zdtm_snaps",
+        action="store_true",
+        help="as upstream's --snaps: every dump of --iters but the last with --leave-running --track-mem, "
+        "each "
+        "the parent (--prev-images-dir) of the next; one restore, from the last",
+    )
+    g.addoption(
         "--engine",
         dest="zdtm_engine",
         metavar="CMD",

@@ -700,6 +700,29 @@ def _allowed_by_options(opts: tuple[str, ...], key: str, new: str, fields: dict[
     return False
 
 
+# VmFlags the engine's dirty tracking shows while it is armed (a tree between a pre-dump or a --track-mem
+# --leave-running dump and the next dump): userfaultfd write-protection registrations of the engine's own
+TRACKING = ("uw",)
+
+
+def without_vmflags(st: State, flags: tuple[str, ...]) -> State:
+    """The state with those VmFlags taken out of every range (ranges equal then are merged again)."""
+    out: State = {}
+    for pid, ps in st.items():
+        merged: list[Range] = []
+        for start, end, attrs in ps.maps:
+            a = dict(attrs)
+            if "VmFlags" in a:
+                a["VmFlags"] = " ".join(f for f in a["VmFlags"].split() if f not in flags)
+            frozen = tuple(sorted(a.items()))
+            if merged and merged[-1][1] == start and merged[-1][2] == frozen:
+                merged[-1] = (merged[-1][0], end, frozen)
+            else:
+                merged.append((start, end, frozen))
+        out[pid] = PidState(ps.tids, ps.fds, merged, ps.mounts, ps.fields)
+    return out
+
+
 def compare(before: State, after: State, opts: tuple[str, ...] = ()) -> str | None:
     """None if the same pids exist, each with the same threads, fds, address space, mounts and fields; else
     a readable diff. `opts`: the engine options of the C/R (some ask for a difference: BY_OPTION)."""

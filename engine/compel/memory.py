@@ -197,8 +197,11 @@ class TaskMemory:
             pos += got // 8 * PAGE_SIZE
         return out
 
-    def scan_ioctl(self, start: int, end: int, anyof: int, exclude: int) -> list[Range]:
-        """scan() with the PAGEMAP_SCAN ioctl (6.7+); OSError ENOTTY on kernels without it."""
+    def scan_ioctl(self, start: int, end: int, anyof: int, exclude: int, flags: int = 0,
+                   require: int = 0) -> list[Range]:
+        """scan() with the PAGEMAP_SCAN ioctl (6.7+); OSError ENOTTY on kernels without it. `require`:
+        categories every page must have; `flags`: PM_SCAN_* (PM_SCAN_WP_MATCHING write-protects what
+        it reports)."""
         self._pagemap()
         nvec = 512
         vec = ffi.new("struct st_page_region[]", nvec)
@@ -207,16 +210,16 @@ class TaskMemory:
         pos = start
         while pos < end:
             arg.size = ffi.sizeof("struct st_pm_scan_arg")
-            arg.flags = 0
+            arg.flags = flags
             arg.start = pos
             arg.end = end
             arg.vec = int(ffi.cast("uintptr_t", vec))
             arg.vec_len = nvec
             arg.max_pages = 0
             arg.category_inverted = exclude
-            arg.category_mask = exclude
+            arg.category_mask = exclude | require
             arg.category_anyof_mask = anyof
-            arg.return_mask = anyof | exclude
+            arg.return_mask = anyof | exclude | require
             n = check(lib.st_pagemap_scan(self._pagemap_fd, arg), f"PAGEMAP_SCAN of pid {self.pid}")
             for i in range(n):
                 s, e = int(vec[i].start), int(vec[i].end)

@@ -55,7 +55,7 @@ from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import mm_pb2, pagemap_pb2
 from engine.images.reader import open_image
 from engine.native import PAGE_SIZE, ffi, lib
-from engine.objects import sysvipc
+from engine.objects import memtrack, pagechain, sysvipc
 from engine.objects.base import KernelObject, Phase, Stage
 from engine.objects.files import ghost, io_uring, memfd
 from engine.objects.intask import fd_from_broker, open_by_engine, open_in_task
@@ -97,7 +97,8 @@ class PageSet:
 
     @property
     def nbytes(self) -> int:
-        return sum(e - s for (s, e), _ in self.ranges)
+        """Bytes in the pages image: the PE_PRESENT entries (PE_PARENT ones are the parent's)."""
+        return sum(e - s for (s, e), fl in self.ranges if fl & PE_PRESENT)
 
 
 @record
@@ -120,6 +121,7 @@ class MmTree:
     # shmid -> (pid, start, end, pgoff) of the mapping that created it
     shmem_owner: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     pages_ids: int = 0
+    track: memtrack.Track | None = None  # dump: incremental dumps and dirty tracking
 
     def new_pages_id(self) -> int:
         self.pages_ids += 1
@@ -131,10 +133,11 @@ def state(t: Task) -> TaskMm:
     return t.mm
 
 
-def _vma_kind(v: proc.Vma, pid: int) -> tuple[int, int]:
-    """(status, flags) of a VMA as CRIU encodes them."""
+def _vma_kind(v: proc.Vma, pid: int, tracked: bool = False) -> tuple[int, int]:
+    """(status, flags) of a VMA as CRIU encodes them. `tracked`: the engine's own userfaultfd tracks the
+    process (memtrack), its registrations for write-protection are not the process's."""
     for flag, what in UNSUPPORTED_VMFLAGS.items():
-        if flag in v.vmflags:
+        if flag in v.vmflags and not (tracked and flag == "uw"):
             raise UnsupportedError(f"pid {pid}: {what} at {v.start:#x}-{v.end:#x} is not supported yet")
     extra = (MAP_GROWSDOWN if "gd" in v.vmflags else 0) | (MAP_LOCKED if "lo" in v.vmflags else 0) | (
         MAP_NORESERVE if "nr" in v.vmflags else 0)
@@ -188,10 +191,11 @@ def _guards_possible() -> bool:
 def check(ctx: DumpContext, t: Task) -> None:
     if not t.alive:
         return
+    memtrack.check(ctx, t)
     mem = TaskMemory(t.pid)
     try:
         for v in t.facts.vmas:
-            status, _ = _vma_kind(v, t.pid)
+            status, _ = _vma_kind(v, t.pid, memtrack.tracks(ctx, t))
             if status & VMA_AREA_SYSVIPC:
                 sysvipc.check_vma(ctx, t, v)
             if io_uring.is_ring_vma(v):
@@ -232,10 +236,18 @@ def dump(ctx: DumpContext, t: Task) -> None:
     private = t.mm.pages
     shmem = t.mm.shmem
     mem = t.memory
+    trackable: list[tuple[int, int]] = []
     for v in t.facts.vmas:
         if inj.scratch and v.start <= inj.scratch < v.end:
             continue  # our own scratch area is not the task's
-        status, flags = _vma_kind(v, t.pid)
+        status, flags = _vma_kind(v, t.pid, memtrack.tracks(ctx, t))
+        if (status & VMA_ANON_PRIVATE and status & VMA_AREA_REGULAR and not status & SPECIAL
+                and v.prot & PROT_WRITE and "lo" not in v.vmflags):
+            # anonymous only: write-protecting a file mapping leaves PTE markers in its empty entries, which
+            # PAGEMAP_SCAN reports as swapped pages (the page scan would copy them); its COWed pages are
+            # written whole each time; nor mlock()ed ones: registering makes the kernel fault a lock-on-fault
+            # VMA in whole
+            trackable.append((v.start, v.end))
         e = mm.vmas.add(start=v.start, end=v.end, pgoff=0, shmid=0, prot=v.prot, flags=flags,
                         status=status, fd=-1)
         madv = sum(1 << a for f, a in MADV_BY_VMFLAG.items() if f in v.vmflags)
@@ -274,8 +286,9 @@ def dump(ctx: DumpContext, t: Task) -> None:
             continue
         exclude = PAGE_IS_PFNZERO | (PAGE_IS_FILE if status & VMA_FILE_PRIVATE else 0)
         lazy = PE_LAZY if status & VMA_ANON_PRIVATE else 0
-        for r in mem.scan(v.start, v.end, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, exclude):
-            private.ranges.append((r, PE_PRESENT | lazy))
+        found = mem.scan(v.start, v.end, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, exclude)
+        private.ranges.extend(memtrack.classify(ctx, t, v.start, v.end, "uw" in v.vmflags, found, lazy))
+    memtrack.arm(ctx, t, trackable)
 
 
 def _dump_vma_extras(v: proc.Vma, e: mm_pb2.vma_entry) -> None:
@@ -326,8 +339,14 @@ def dump_pages(ctx: DumpContext, t: Task) -> None:
     pages_id = ctx.mm.new_pages_id()
     readable = {v.start: v.prot & PROT_READ for v in t.facts.vmas}
     vmas = t.facts.vmas
-    _write_pageset(ctx, ("pagemap", {"pid": pid}), pages_id, private,
-                   lambda ranges, addr: _copy_from_task(mem, vmas, readable, ranges, addr))
+    def copy(ranges: list[Range], addr: int) -> None:
+        _copy_from_task(mem, vmas, readable, ranges, addr)
+
+    private.ranges = memtrack.compare_out(ctx, t, private.ranges, copy)
+    _write_pageset(ctx, ("pagemap", {"pid": pid}), pages_id, private, copy)
+    if ctx.opts.pre_dump:
+        ctx.stats.pages_written += private.nbytes // PAGE_SIZE
+        return  # criu's pre-dump: shared memory is written by the dump
     for shmid, (v, ps) in state(t).shmem.items():
         sid = ctx.mm.new_pages_id()
         _write_pageset(ctx, ("pagemap-shmem", {"shmid": shmid}), sid, ps,
@@ -416,14 +435,14 @@ def _write_pageset(ctx: DumpContext, pagemap: tuple[str, dict], pages_id: int, p
     with write(2), a writer thread draining one buffer while the next is filled: writing whole
     pages avoids the page faults and zeroing that filling a mapped image file would cost.
     """
-    entries = [pagemap_pb2.pagemap_entry(vaddr=s, compat_nr_pages=(e - s) // PAGE_SIZE, flags=fl,
-                                         nr_pages=(e - s) // PAGE_SIZE) for (s, e), fl in ps.ranges]
+    entries = memtrack.pagemap_entries(ps.ranges)
     ctx.images.write(pagemap[0], [pagemap_pb2.pagemap_head(pages_id=pages_id), *entries], **pagemap[1])
     path = ctx.images.path("pages", pages_id=pages_id)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         if ps.nbytes:
-            _copy_out(fd, [r for r, _ in ps.ranges], ps.nbytes, copy, Progress(str(path), ps.nbytes))
+            _copy_out(fd, [r for r, fl in ps.ranges if fl & PE_PRESENT], ps.nbytes, copy,
+                      Progress(str(path), ps.nbytes))
     finally:
         os.close(fd)
 
@@ -753,14 +772,28 @@ def _fill(ctx: RestoreContext, pagemap: tuple[str, dict], copy) -> None:
     head, *entries = ctx.images.read(pagemap[0], **pagemap[1])
     pagemap_name = str(ctx.images.path(pagemap[0], **pagemap[1]))
     ranges: list[Range] = []
+    chained = False
     for e in entries:
         n = e.nr_pages if e.HasField("nr_pages") else e.compat_nr_pages
         if e.HasField("flags") and not e.flags & PE_PRESENT:
-            raise RestoreError(f"{pagemap_name}: entry at {e.vaddr:#x} has no pages here (parent images "
-                               "are not supported yet)")
+            if not e.flags & memtrack.PE_PARENT:
+                raise RestoreError(f"{pagemap_name}: entry at {e.vaddr:#x} has no pages (flags {e.flags})")
+            chained = True
         ranges.append((e.vaddr, e.vaddr + n * PAGE_SIZE))
     nbytes = sum(e - s for s, e in ranges)
     if not nbytes:
+        return
+    if chained:  # pages of the parent images too: gathered into one buffer through the chain
+        ranges.sort()
+        chain = pagechain.Chain(ctx.images.root, 0, name=os.path.basename(pagemap_name))
+        try:
+            with mmap.mmap(-1, nbytes) as m:
+                base = ffi.cast("uintptr_t", ffi.from_buffer(m))
+                chain.read_into(ranges, int(base))
+                copy(ranges, int(base))
+                del base
+        finally:
+            chain.close()
         return
     path = ctx.images.path("pages", pages_id=head.pages_id)
     size = os.path.getsize(path)

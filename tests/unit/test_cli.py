@@ -37,7 +37,7 @@ def test_version() -> None:
     assert re.fullmatch(r"stasis \S+\n", res.stdout), str(res)
 
 
-@pytest.mark.parametrize("option", ["--lazy-pages", "--auto-dedup", "--cgroup-yard"])
+@pytest.mark.parametrize("option", ["--lazy-pages", "--page-server", "--cgroup-yard"])
 def test_unknown_option_is_a_clean_error(tmp_path: Path, option: str) -> None:
     res = stasis("dump", "-t", "1", "-D", tmp_path, "-o", "dump.log", option)
     line = clean_error(res)

@@ -267,3 +267,14 @@ def test_every_socket_table_is_read(child: Child, tmp_path: Path) -> None:
     assert f[f"fd {fds['n']} sock.netlink.Groups"] == "00000001"
     assert f[f"fd {fds['d']} sock.udp.uid"] == str(os.getuid())
     assert not any(k.endswith((".RefCount", ".Drops", ".drops", ".sk")) for k in f)
+
+
+def test_the_tracking_vmflags_are_left_out_only_where_asked() -> None:
+    """--pre/--snaps: between a tracking dump and the next, the engine's uffd-wp registrations show as
+    VmFlags uw; without_vmflags() takes them out (ranges equal then merged again), nothing else."""
+    a = (("VmFlags", "mr mw rd uw wr"),)
+    b = (("VmFlags", "mr mw rd wr"),)
+    ps = state.PidState([1], set(), [(0, PAGE, a), (PAGE, 2 * PAGE, b)], [], {"x": "1"})
+    out = state.without_vmflags({1: ps}, state.TRACKING)[1]
+    assert out.maps == [(0, 2 * PAGE, b)] and out.fields == {"x": "1"}
+    assert state.compare({1: ps}, {1: out}) is not None  # the flag itself is still seen by a plain compare
