@@ -339,6 +339,7 @@ def dump_pages(ctx: DumpContext, t: Task) -> None:
     pages_id = ctx.mm.new_pages_id()
     readable = {v.start: v.prot & PROT_READ for v in t.facts.vmas}
     vmas = t.facts.vmas
+
     def copy(ranges: list[Range], addr: int) -> None:
         _copy_from_task(mem, vmas, readable, ranges, addr)
 
