@@ -300,6 +300,9 @@ def _dump_thread(ctx: DumpContext, t: Task, th: Thread, leader_inj: Injector) ->
         finally:
             inj.forget_scratch()  # one scratch area per address space: the leader's session unmaps it
             th.inj = None
+            if inj.held_stop and not t.leader.stop_sig:  # a stop that this thread took meanwhile: the
+                t.leader.stop_sig = inj.held_stop  # group's, given back through the leader at release
+                t.leader.stop_held = True
 
 
 @contextmanager
