@@ -60,6 +60,9 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
      "dump: sign the images' digests with this key file (HMAC-SHA256; at least 16 bytes)"),
     (("--verify-key",), "verify_key", "str", None, None,
      "restore: refuse images whose signature does not verify with this key file"),
+    (("--unprivileged",), "unprivileged", "flag", False, None,
+     "run as a non-root user with CAP_CHECKPOINT_RESTORE (and CAP_SYS_PTRACE): what needs more is refused, "
+     "and restore gives the tree at most the caller's own credentials, capabilities and files"),
     (("--manage-cgroups",), "manage_cgroups", "str", None, None,
      "cgroups: MODE none (the default: enter existing cgroups), props, soft (the mode without =MODE), full, "
      "strict or ignore, as in criu"),
@@ -286,7 +289,8 @@ def _run(args: Any) -> int:
                          tcp_established=args.tcp_established or args.tcp_close,
                          tcp_close=args.tcp_close, skip_in_flight=args.skip_in_flight,
                          ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
-                         sign_key=args.sign_key, manage_cgroups=_cg_mode(args)))
+                         sign_key=args.sign_key, manage_cgroups=_cg_mode(args),
+                         unprivileged=args.unprivileged))
         return 0
     from engine.context import RestoreOptions
     from engine.restore import restore
@@ -300,7 +304,8 @@ def _run(args: Any) -> int:
                                   ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
                                   inherit_fds=_inherit_fds(args.inherit_fd), verify_key=args.verify_key,
                                   join_ns=_join_ns(args.join_ns or []),
-                                  manage_cgroups=_cg_mode(args), cgroup_roots=_cg_roots(args)))
+                                  manage_cgroups=_cg_mode(args), cgroup_roots=_cg_roots(args),
+                                  unprivileged=args.unprivileged))
 
 
 def _join_ns(specs: list[str]) -> tuple[tuple[str, str, str], ...]:

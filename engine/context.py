@@ -43,6 +43,7 @@ class DumpOptions:
     ext_veths: tuple[str, ...] = ()  # --external veth[IFNAME]: a veth of the tree whose peer is outside
     ext_netns: tuple[tuple[int, str], ...] = ()  # --external net[INODE]:KEY: not dumped (criu's, runc's)
     manage_cgroups: str | None = None  # --manage-cgroups: "ignore" dumps no cgroup directories
+    unprivileged: bool = False  # --unprivileged: a non-root caller, CAP_CHECKPOINT_RESTORE (engine/unpriv.py)
 
 
 @record
@@ -67,6 +68,8 @@ class RestoreOptions:
     join_ns: tuple[tuple[str, str, str], ...] = ()  # --join-ns KIND:{PID|FILE}[,EXTRA] (objects/joinns.py)
     manage_cgroups: str | None = None  # --manage-cgroups MODE (criu's); None: enter existing cgroups only
     cgroup_roots: tuple[tuple[str | None, str], ...] = ()  # --cgroup-root [controller:]/path (None: all)
+    # --unprivileged: a non-root caller; the images get at most its own rights (engine/unpriv.py)
+    unprivileged: bool = False
 
 
 @record

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from engine import fault, freeze, proc
+from engine import fault, freeze, proc, unpriv
 from engine.compel import memory
 from engine.compel.inject import Injector
 from engine.compel.memory import TaskMemory
@@ -46,6 +46,8 @@ def dump(opts: DumpOptions) -> None:
         raise DumpError("refusing to dump the engine itself")
     if not os.path.exists(f"/proc/{root}"):
         raise DumpError(f"no process {root}")
+    if opts.unprivileged:
+        unpriv.start("dump")
     if opts.notify:
         opts.notify("pre-dump", 0)
     ctx.tasks = freeze.freeze_tree(root, opts.timeout)

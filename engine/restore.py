@@ -14,7 +14,7 @@ import os
 import signal
 import time
 
-from engine import fault, proc
+from engine import fault, proc, unpriv
 from engine.abi import nr
 from engine.abi.consts import (
     CLONE_PARENT,
@@ -77,7 +77,11 @@ def restore(opts: RestoreOptions) -> int:
     if opts.notify:
         opts.notify("pre-restore", 0)
     try:
+        if opts.unprivileged:
+            unpriv.start("restore")
         _load(ctx)
+        if opts.unprivileged:  # before anything is made: the images get no more than the caller has
+            unpriv.check_images(ctx)
         if opts.pidfile and os.path.lexists(opts.pidfile):
             raise RestoreError(f"pidfile {opts.pidfile} already exists")
         fault.point("restore:images")
@@ -127,7 +131,7 @@ def _load(ctx: RestoreContext) -> None:
         raise ImageError(img.path("inventory"), f"unsupported image version {inv.img_version}")
     key = digest.read_key(ctx.opts.verify_key) if ctx.opts.verify_key else None
     log.info("images: %s", digest.verify(img.root, inv, key))
-    if key is None:
+    if key is None and not ctx.opts.unprivileged:
         log.info("images: no --verify-key: the credentials, capabilities and files they name are restored as "
                  "they are (a root restore trusts its images, as criu does)")
     for obj in OBJECTS:
@@ -172,7 +176,7 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
             raise RestoreError(f"the restore helper got pid {ret}, not {root.pid}")
         root.spawned = True
         try:  # seized like an orphan; with a user namespace its maps, then it goes on
-            root.tracee.seize(HELPER_OPTIONS | PTRACE_O_TRACEEXEC)
+            root.tracee.seize(unpriv.ptrace_options(HELPER_OPTIONS | PTRACE_O_TRACEEXEC))
             namespaces.spawned(ctx, ret, go[0], release=True)
         except BaseException:
             _kill(ret)
@@ -217,7 +221,7 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     root.spawned = True
     if orphan:
         try:
-            root.tracee.seize(HELPER_OPTIONS | PTRACE_O_TRACEEXEC)
+            root.tracee.seize(unpriv.ptrace_options(HELPER_OPTIONS | PTRACE_O_TRACEEXEC))
             os.write(go[0], b"g")
         except OSError:
             _kill(root.pid)
@@ -236,7 +240,7 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     if stop.sig != signal.SIGTRAP:
         _kill(root.pid)
         raise RestoreError(f"restore helper for pid {root.pid}: unexpected {stop}")
-    root.tracee.set_options(HELPER_OPTIONS)
+    root.tracee.set_options(unpriv.ptrace_options(HELPER_OPTIONS))
     log.debug("helper started at pid %d", root.pid)
 
 

@@ -287,7 +287,8 @@ class Session:
                          tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
                          skip_in_flight=opts.tcp_skip_in_flight, ext_unix_sk=opts.ext_unix_sk,
                          network_lock=network_lock(opts), notify=self._hook,
-                         ext_netns=ext_netns(opts, "dump"), manage_cgroups=cgroup_mode(opts)))
+                         ext_netns=ext_netns(opts, "dump"), manage_cgroups=cgroup_mode(opts),
+                         unprivileged=opts.unprivileged))
         log.info("dump of %d done", pid)
         resp = rpc.criu_resp(type=rpc.DUMP, success=True)
         resp.dump.SetInParent()
@@ -318,7 +319,7 @@ class Session:
                                ext_unix_sk=opts.ext_unix_sk, network_lock=network_lock(opts),
                                inherit_fds=tuple(inherit), sibling=opts.rst_sibling, notify=self._hook,
                                join_ns=joins, manage_cgroups=cgroup_mode(opts),
-                               cgroup_roots=cgroup_roots(opts)))
+                               cgroup_roots=cgroup_roots(opts), unprivileged=opts.unprivileged))
         log.info("restore done: root pid %d", self.restored_pid)
         resp = rpc.criu_resp(type=rpc.RESTORE, success=True)
         resp.restore.pid = self.restored_pid
