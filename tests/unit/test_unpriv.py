@@ -5,6 +5,7 @@ fuzz/escalate.py)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import shutil
@@ -180,3 +181,29 @@ def test_unprivileged_without_the_capability_is_refused(work: Path) -> None:
     res = subprocess.run([*argv, "restore", "-D", str(work), "--unprivileged"], env=env, cwd="/",
                          capture_output=True, text=True, timeout=60, preexec_fn=unpriv.preexec(UID, caps=()))
     assert res.returncode == 1 and "needs CAP_CHECKPOINT_RESTORE" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("with_openat2", [True, False])
+def test_open_beneath(tmp_path: Path, with_openat2: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths resolved beneath the root without symlinks, with openat2() and with the O_NOFOLLOW walk that
+    stands in for it on older kernels: the same answers."""
+    from engine import unpriv as engine_unpriv
+
+    monkeypatch.setattr(engine_unpriv, "_openat2", with_openat2)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "file").write_text("x")
+    (tmp_path / "a" / "abs").symlink_to("/etc/passwd")
+    (tmp_path / "a" / "rel").symlink_to("file")
+    (tmp_path / "dirlink").symlink_to("a")
+    fd = engine_unpriv.open_beneath(str(tmp_path), "/a/file", os.O_RDONLY)
+    try:
+        assert os.read(fd, 1) == b"x"
+    finally:
+        os.close(fd)
+    for path in ("/a/abs", "/a/rel", "/dirlink/file", "/dirlink"):
+        with pytest.raises(OSError) as exc:
+            os.close(engine_unpriv.open_beneath(str(tmp_path), path, os.O_RDONLY))
+        assert exc.value.errno in (errno.ELOOP, errno.ENOTDIR), (path, exc.value)
+    for path in ("/tmp/../../etc/passwd", "etc/passwd", "/a/./file", "//a/file", "/a/file/"):
+        assert engine_unpriv.plain(path), path
+    assert engine_unpriv.plain("/a/file") is None and engine_unpriv.plain("/") is None
