@@ -31,14 +31,14 @@ def _check(ret: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def drop_to(uid: int, gid: int, caps: tuple[str, ...] = DEFAULT_CAPS) -> None:
-    """This process becomes uid/gid with exactly `caps` (also ambient). Must be root to start with."""
+def drop_to(uid: int, gid: int, caps: tuple[str, ...] = DEFAULT_CAPS, groups: tuple[int, ...] = ()) -> None:
+    """This process becomes uid/gid (and groups) with exactly `caps`, also ambient. Must be root first."""
     libc = ctypes.CDLL(None, use_errno=True)
     mask = 0
     for name in caps:
         mask |= 1 << CAPS[name]
     _check(libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl(PR_SET_KEEPCAPS)")
-    os.setgroups([])
+    os.setgroups(list(groups))
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
     hdr = ctypes.create_string_buffer(struct.pack("<Ii", CAP_VERSION_3, 0))
@@ -52,10 +52,10 @@ def drop_to(uid: int, gid: int, caps: tuple[str, ...] = DEFAULT_CAPS) -> None:
     _check(libc.prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), "prctl(PR_SET_KEEPCAPS, 0)")
 
 
-def preexec(uid: int = 1000, gid: int | None = None,
-            caps: tuple[str, ...] = DEFAULT_CAPS) -> Callable[[], None]:
+def preexec(uid: int = 1000, gid: int | None = None, caps: tuple[str, ...] = DEFAULT_CAPS,
+            groups: tuple[int, ...] = ()) -> Callable[[], None]:
     """A preexec_fn for subprocess.Popen (the child drops to the user before its exec)."""
-    return lambda: drop_to(uid, uid if gid is None else gid, caps)
+    return lambda: drop_to(uid, uid if gid is None else gid, caps, groups)
 
 
 def _world_readable(path: str) -> bool:
