@@ -245,8 +245,19 @@ def check_path(ctx: RestoreContext, path: str, flags: int, what: str, tree_pids:
         if parts[1].isdigit():
             return  # the tree's own: opened once its process exists, with its credentials
     acc = flags & (O_ACCMODE | O_PATH | O_DIRECTORY | O_APPEND)
-    try:
-        fd = open_beneath(taskroot.task_path("/"), path, acc | O_NOCTTY | O_NONBLOCK)
+    try:  # resolved without opening it (a device or a FIFO is not opened by a look), then its permissions
+        fd = open_beneath(taskroot.task_path("/"), path, O_PATH | (flags & O_DIRECTORY))
+        try:
+            mode = os.fstat(fd).st_mode
+            if st.S_ISREG(mode) or st.S_ISDIR(mode):
+                os.close(open_beneath(taskroot.task_path("/"), path, acc | O_NOCTTY | O_NONBLOCK))
+            elif not flags & O_PATH:
+                want = {0: os.R_OK, 1: os.W_OK, 2: os.R_OK | os.W_OK}.get(flags & O_ACCMODE, os.R_OK)
+                if not os.access(f"/proc/self/fd/{fd}", want, effective_ids=True):
+                    raise OSError(errno.EACCES, "access")
+        except BaseException:
+            os.close(fd)
+            raise
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return  # a file deleted at the dump (made again) or gone: its own open reports it
@@ -268,7 +279,7 @@ def check_files(ctx: RestoreContext) -> None:
     pids = {t.pid for t in ctx.tasks} | {th.tid for t in ctx.tasks for th in t.threads}
     pids |= {t.vpid for t in ctx.tasks if t.vpid}
     for e in ctx.files.entries:
-        if e.type == fdinfo_pb2.REG and e.HasField("reg"):
+        if e.type in (fdinfo_pb2.REG, fdinfo_pb2.FIFO) and e.HasField("reg"):  # files, devices, FIFOs
             check_path(ctx, e.reg.name, e.reg.flags, f"file id {e.id}", pids)
 
 
