@@ -98,9 +98,13 @@ def restore(opts: RestoreOptions) -> int:
             t.files.engine_pidfd = ctx.engine_pidfd
     try:
         _spawn(ctx, root)
-    except BaseException:
+    except BaseException as exc:
+        if root.spawned:  # a helper that got its pid but not as far as injection: it must not stay
+            _kill(root.pid)
         ctx.fd_broker.close()
         joinns.done(ctx)
+        if isinstance(exc, OSError):  # a ptrace request the kernel refused (one line, not a traceback)
+            raise RestoreError(f"restore helper for pid {root.pid}: {exc}") from exc
         raise
     finally:
         if not userns:  # the socket's end stays the broker's until the end
