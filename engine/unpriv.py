@@ -99,6 +99,11 @@ def start(what: str) -> None:
              me.eff)
 
 
+def helper_ids() -> tuple[int, int]:
+    """(euid, egid) of a helper before its credentials stage: root's, or an unprivileged caller's."""
+    return (os.geteuid(), os.getegid()) if ACTIVE else (0, 0)
+
+
 def ptrace_options(options: int) -> int:
     """PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN: left out of an unprivileged run's options."""
     return options & ~PTRACE_O_SUSPEND_SECCOMP if ACTIVE else options
@@ -193,6 +198,8 @@ def plain(path: str) -> str | None:
 
 def open_beneath(root: str, path: str, flags: int) -> int:
     """Open the absolute `path` inside `root` without leaving it and without following any symlink."""
+    if flags & O_PATH:  # openat2 refuses O_PATH with other open flags (O_NOFOLLOW: an fd of the symlink)
+        flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW
     rootfd = os.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)
     try:
         rel = path.lstrip("/") or "."
@@ -246,7 +253,7 @@ def check_path(ctx: RestoreContext, path: str, flags: int, what: str, tree_pids:
             return  # the tree's own: opened once its process exists, with its credentials
     acc = flags & (O_ACCMODE | O_PATH | O_DIRECTORY | O_APPEND)
     try:  # resolved without opening it (a device or a FIFO is not opened by a look), then its permissions
-        fd = open_beneath(taskroot.task_path("/"), path, O_PATH | (flags & O_DIRECTORY))
+        fd = open_beneath(taskroot.task_path("/"), path, O_PATH | (flags & (O_DIRECTORY | O_NOFOLLOW)))
         try:
             mode = os.fstat(fd).st_mode
             if st.S_ISREG(mode) or st.S_ISDIR(mode):

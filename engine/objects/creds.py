@@ -114,9 +114,6 @@ def _capset(inj: Injector, eff: int, prm: int, inh: int) -> None:
 
 
 def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
-    if unpriv.ACTIVE:  # the ids, groups, bounding set and securebits are the caller's (unpriv.check_creds)
-        apply_unprivileged(th.injector, th.core.thread_core.creds)
-        return
     apply(th.injector, th.core.thread_core.creds, namespaces.groups_settable(ctx, t))
 
 
@@ -142,9 +139,14 @@ def apply_unprivileged(inj: Injector, c: creds_pb2.creds_entry) -> None:
 
 
 def apply(inj: Injector, c: creds_pb2.creds_entry, set_groups: bool = True) -> None:
-    """The order is what the kernel allows, and it works for locked securebits too: ids change with
+    """(--unprivileged: apply_unprivileged.)
+
+    The order is what the kernel allows, and it works for locked securebits too: ids change with
     NO_SETUID_FIXUP (capabilities stay), CAP_SETPCAP is kept until the final securebits are set, and
     ambient capabilities are raised before a NO_CAP_AMBIENT_RAISE lock could forbid it."""
+    if unpriv.ACTIVE:  # zombies (tree.py) come here too
+        apply_unprivileged(inj, c)
+        return
     bnd = c.cap_bnd[0] | c.cap_bnd[1] << 32
     prm = c.cap_prm[0] | c.cap_prm[1] << 32
     eff = c.cap_eff[0] | c.cap_eff[1] << 32

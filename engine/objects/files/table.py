@@ -17,7 +17,7 @@ import stat as st
 import struct
 from typing import TYPE_CHECKING, TypeVar
 
-from engine import proc
+from engine import proc, unpriv
 from engine.abi import nr
 from engine.abi.consts import (
     F_DUPFD_CLOEXEC,
@@ -471,7 +471,8 @@ def _restore_owner(t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
     if sub.fown.pid:
         # the kernel records who set the owner, and signals the owner only if those uids match its own
         # (or were root's): set it as the uids it was set with, from the helper's root
-        own = (sub.fown.uid, sub.fown.euid) != (0, 0)
+        back = unpriv.helper_ids()[0]
+        own = (sub.fown.uid, sub.fown.euid) != (back, back)
         if own:
             inj.call(nr.setresuid, sub.fown.uid, sub.fown.euid, -1, what="setresuid(the owner's uids)")
         inj.put(OWNER_EX.pack(sub.fown.pid_type, sub.fown.pid))
@@ -479,7 +480,7 @@ def _restore_owner(t: Task, fd: int, e: fdinfo_pb2.file_entry) -> None:
             inj.call(nr.fcntl, fd, F_SETOWN_EX, inj.scratch, what=f"fcntl({fd}, F_SETOWN_EX)")
         finally:
             if own:
-                inj.call(nr.setresuid, 0, 0, -1, what="setresuid(0, 0)")
+                inj.call(nr.setresuid, back, back, -1, what=f"setresuid({back}, {back})")
     if sub.fown.signum:
         inj.call(nr.fcntl, fd, F_SETSIG, sub.fown.signum, what=f"fcntl({fd}, F_SETSIG)")
     if sub.flags & O_ASYNC:  # in the task: the kernel records the fd number it signals
