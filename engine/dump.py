@@ -60,6 +60,8 @@ def dump(opts: DumpOptions) -> None:
         fault.point("dump:proc")
         use_ioctl, why = memory.scan_path()
         log.info("pages found by %s (%s)", "PAGEMAP_SCAN" if use_ioctl else "reading /proc/PID/pagemap", why)
+        if opts.unprivileged:
+            unpriv.check_dump(ctx)
         for obj in OBJECTS:  # refuse before touching any task
             if obj.check:
                 for t in ctx.tasks:

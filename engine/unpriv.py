@@ -56,13 +56,13 @@ from engine.abi.consts import (
     RESOLVE_NO_MAGICLINKS,
     RESOLVE_NO_SYMLINKS,
 )
-from engine.errors import RestoreError, StasisError
+from engine.errors import RestoreError, StasisError, UnsupportedError
 from engine.images.pb import core_pb2, fdinfo_pb2
 from engine.log import log
 from engine.native import ffi, lib
 
 if TYPE_CHECKING:
-    from engine.context import RestoreContext
+    from engine.context import DumpContext, RestoreContext
 
 ACTIVE = False  # set by start(): this run is --unprivileged
 RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS
@@ -290,9 +290,36 @@ def check_files(ctx: RestoreContext) -> None:
             check_path(ctx, e.reg.name, e.reg.flags, f"file id {e.id}", pids)
 
 
+NS_KINDS = ("user", "mnt", "uts", "ipc", "net", "pid", "cgroup", "time")
+
+
+def check_dump(ctx: DumpContext) -> None:
+    """Namespaces other than the engine's are read by workers that join them (setns: CAP_SYS_ADMIN)."""
+    for t in ctx.tasks:
+        if not t.alive:
+            continue
+        for kind in NS_KINDS:
+            try:
+                theirs, mine = os.readlink(f"/proc/{t.pid}/ns/{kind}"), os.readlink(f"/proc/self/ns/{kind}")
+            except FileNotFoundError:
+                continue  # a kernel without that kind
+            except OSError as exc:
+                raise UnsupportedError(f"pid {t.pid}: its {kind} namespace cannot be read: "
+                                       f"{exc.strerror}") from None
+            if theirs != mine:
+                raise UnsupportedError(f"pid {t.pid}: a {kind} namespace of its own ({theirs}): namespaces "
+                                       "cannot be dumped --unprivileged (joining one needs CAP_SYS_ADMIN)")
+
+
 def check_images(ctx: RestoreContext) -> None:
     """Everything the images ask for that the caller could not have: one RestoreError, before anything is
     made."""
+    from engine.objects import namespaces
+
+    if namespaces.clone_flags(ctx) or namespaces.rstate(ctx).new:
+        kinds = ", ".join(sorted(namespaces.rstate(ctx).new))
+        raise RestoreError(f"the tree has namespaces of its own ({kinds}): making them needs CAP_SYS_ADMIN, "
+                           "not available --unprivileged")
     me = Caller()
     check_creds(ctx, me)
     check_files(ctx)
