@@ -87,6 +87,7 @@ ESCALATED_BAD: Counter[str] = Counter()  # ... not refused with its message
 
 def run_unpriv_restore(case: Path) -> tuple[int | None, str, str | None]:
     """restore --unprivileged as uid 1000: (status, stderr, what the restored tree has beyond it)."""
+    case = case.resolve()  # the user's engine runs in /
     give_to_user(case)
     pidfile = case / "restored.pid"
     rc, err = engine_as_user("restore", "-d", "-D", case, "--unprivileged", "--pidfile", pidfile)
@@ -258,6 +259,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=Path("build/fuzz"))
     p.add_argument("--targets", default=",".join(targets.TARGETS))
     a = p.parse_args()
+    a.out = a.out.resolve()
     if os.geteuid() != 0:
         print("fuzz: needs root (it restores real processes)", file=sys.stderr)
         return 2
