@@ -14,7 +14,7 @@ from engine import unpriv
 from engine.abi import nr
 from engine.abi.consts import PTRACE_SECCOMP_GET_METADATA
 from engine.compel.ptrace import ptrace
-from engine.errors import UnsupportedError
+from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import core_pb2, seccomp_pb2
 from engine.native import ffi
 from engine.objects.base import KernelObject, Phase, Stage
@@ -94,7 +94,13 @@ def install(ctx: RestoreContext, thr: Thread) -> None:
     chain: list[seccomp_pb2.seccomp_filter] = []
     idx: int | None = th.seccomp_filter
     filters = ctx.seccomp.seccomp_filters
+    seen: set[int] = set()
     while idx is not None:
+        if not 0 <= idx < len(filters) or idx in seen:
+            why = "a cycle" if idx in seen else f"filter {idx} of {len(filters)}"
+            raise RestoreError(f"image {ctx.images.path('seccomp')}: thread {thr.tid}: its filter chain "
+                               f"names {why}")
+        seen.add(idx)
         f = filters[idx]
         chain.append(f)
         idx = f.prev if f.HasField("prev") else None

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,3 +208,29 @@ def test_open_beneath(tmp_path: Path, with_openat2: bool, monkeypatch: pytest.Mo
     for path in ("/tmp/../../etc/passwd", "etc/passwd", "/a/./file", "//a/file", "/a/file/"):
         assert engine_unpriv.plain(path), path
     assert engine_unpriv.plain("/a/file") is None and engine_unpriv.plain("/") is None
+
+
+@pytest.mark.parametrize("image,field,value,expected", [
+    ("seccomp.img", "prev", 5, "its filter chain names filter 5 of 1"),
+    ("inventory.img", "root_cg_set", 2**31 - 1, "is not in cgroup.img"),
+])
+def test_out_of_range_ids_are_refused(work: Path, image: str, field: str, value: int, expected: str) -> None:
+    """Found by `python -m fuzz --cases 500 --seed 7`: a seccomp filter's prev beyond the filters
+    (IndexError) and a root cgroup set that leaves a task's set unknown without cgroup.img (KeyError)."""
+    images, pid = dump(work)
+
+    def change(m: Any) -> bool:
+        target = m.seccomp_filters[0] if image == "seccomp.img" else m
+        setattr(target, field, value)
+        return True
+
+    escalate.rewrite(images / image, change)
+    digest.refresh(images, None)
+    before = descendants()
+    res = stasis("restore", "-d", "-D", images)
+    try:
+        assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, str(res)
+        assert expected in res.stderr and "internal error" not in res.stderr, str(res)
+        assert descendants() - before == set()
+    finally:
+        kill_and_reap(pid)
