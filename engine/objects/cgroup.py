@@ -389,6 +389,8 @@ def load_images(ctx: RestoreContext) -> None:
         for cs in e.sets:
             s.sets[cs.id] = [(m.name, m.path, m.cgns_prefix) for m in cs.ctls]
         _new_roots(ctx, s)
+    elif s.mode == "ignore":  # the sets are never looked up
+        return
     for t in ctx.tasks:  # also without cgroup.img: a set that is not the root's must be in it
         if t.alive and t.core.tc.HasField("cg_set") and t.core.tc.cg_set != s.root_set \
                 and t.core.tc.cg_set not in s.sets:
