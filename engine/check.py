@@ -140,6 +140,12 @@ def _xsave() -> bool:
     return bool(regs[2] & (1 << 27))
 
 
+def _openat2() -> bool:
+    from engine import unpriv
+
+    return unpriv.has_openat2()
+
+
 def _syscall_ok(num: int, *args: int) -> bool:
     """The engine's own call of a query succeeds (EINVAL/ENOSYS: the kernel does not have it)."""
     return lib.st_syscall(num, *(list(args) + [0] * (6 - len(args)))) >= 0
@@ -340,6 +346,9 @@ FEATURES = (
             "AVX/AVX-512 registers and MXCSR are not kept"),
     Feature("timens", lambda: os.path.exists("/proc/self/ns/time"), "time namespaces",
             "monotonic clocks jump across a migration"),
+    Feature("openat2", lambda: _openat2(), "openat2() with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS (5.6)",
+            "an --unprivileged restore resolves the images' paths one component at a time with O_NOFOLLOW "
+            "(the same refusals, more syscalls)"),
     Feature("sys_resource", lambda: bool(_caps() & (1 << CAP_SYS_RESOURCE)), "CAP_SYS_RESOURCE",
             "hard rlimits above the engine's and lowered oom_score_adj cannot be restored"),
     Feature("mem_dirty_track", lambda: os.path.exists("/proc/self/clear_refs") and _soft_dirty(),

@@ -60,6 +60,9 @@ OPTIONS: tuple[tuple[tuple[str, ...], str, str, Any, tuple[str, ...] | None, str
      "dump: sign the images' digests with this key file (HMAC-SHA256; at least 16 bytes)"),
     (("--verify-key",), "verify_key", "str", None, None,
      "restore: refuse images whose signature does not verify with this key file"),
+    (("--unprivileged",), "unprivileged", "flag", False, None,
+     "run as a non-root user with CAP_CHECKPOINT_RESTORE (and CAP_SYS_PTRACE): what needs more is refused, "
+     "and restore gives the tree at most the caller's own credentials, capabilities and files"),
     (("--manage-cgroups",), "manage_cgroups", "str", None, None,
      "cgroups: MODE none (the default: enter existing cgroups), props, soft (the mode without =MODE), full, "
      "strict or ignore, as in criu"),
@@ -304,7 +307,8 @@ def _run(args: Any) -> int:
                          ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
                          sign_key=args.sign_key, manage_cgroups=_cg_mode(args),
                          pre_dump=args.action == "pre-dump", track_mem=args.track_mem,
-                         prev_images_dir=args.prev_images_dir, pre_dump_mode=args.pre_dump_mode))
+                         prev_images_dir=args.prev_images_dir, pre_dump_mode=args.pre_dump_mode,
+                         unprivileged=args.unprivileged))
         if args.auto_dedup and args.prev_images_dir:
             from pathlib import Path
 
@@ -324,7 +328,8 @@ def _run(args: Any) -> int:
                                   ext_unix_sk=args.ext_unix_sk, network_lock=args.network_lock,
                                   inherit_fds=_inherit_fds(args.inherit_fd), verify_key=args.verify_key,
                                   join_ns=_join_ns(args.join_ns or []),
-                                  manage_cgroups=_cg_mode(args), cgroup_roots=_cg_roots(args)))
+                                  manage_cgroups=_cg_mode(args), cgroup_roots=_cg_roots(args),
+                                  unprivileged=args.unprivileged))
 
 
 def _join_ns(specs: list[str]) -> tuple[tuple[str, str, str], ...]:

@@ -48,6 +48,7 @@ class DumpOptions:
     track_mem: bool = False  # --track-mem: leave dirty tracking armed for the next dump (objects/memtrack.py)
     prev_images_dir: str | None = None  # --prev-images-dir: the parent images, relative to images_dir
     pre_dump_mode: str = "splice"  # --pre-dump-mode splice|read (both read the pages while frozen)
+    unprivileged: bool = False  # --unprivileged: a non-root caller, CAP_CHECKPOINT_RESTORE (engine/unpriv.py)
 
 
 @record
@@ -76,6 +77,8 @@ class RestoreOptions:
     # restore) for each pty slave whose master was outside the tree (RPC: the orphan-pts-master notify)
     orphan_pts_master: Callable[[int], None] | None = None
     stats: Stats | None = None  # filled in when given (RPC: stats-restore)
+    # --unprivileged: a non-root caller; the images get at most its own rights (engine/unpriv.py)
+    unprivileged: bool = False
 
 
 @record

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from engine import fault, freeze, proc
+from engine import fault, freeze, proc, unpriv
 from engine.compel import memory
 from engine.compel.inject import Injector
 from engine.compel.memory import TaskMemory
@@ -49,6 +49,8 @@ def dump(opts: DumpOptions) -> None:
         raise DumpError("refusing to dump the engine itself")
     if not os.path.exists(f"/proc/{root}"):
         raise DumpError(f"no process {root}")
+    if opts.unprivileged:
+        unpriv.start("dump")
     if opts.notify and not opts.pre_dump:
         opts.notify("pre-dump", 0)
     t_freeze = time.monotonic()
@@ -70,6 +72,8 @@ def dump(opts: DumpOptions) -> None:
         fault.point("dump:proc")
         use_ioctl, why = memory.scan_path()
         log.info("pages found by %s (%s)", "PAGEMAP_SCAN" if use_ioctl else "reading /proc/PID/pagemap", why)
+        if opts.unprivileged:
+            unpriv.check_dump(ctx)
         if opts.pre_dump:
             _pre_dump(ctx)
         else:

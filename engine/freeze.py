@@ -11,7 +11,7 @@ import os
 import signal
 import time
 
-from engine import proc
+from engine import proc, unpriv
 from engine.abi.consts import (
     PTRACE_O_SUSPEND_SECCOMP,
     PTRACE_O_TRACESYSGOOD,
@@ -99,7 +99,7 @@ def _scan(root: int, tasks: dict[int, Task], order: list[int]) -> list[Thread]:
                     continue
                 th = Thread(tid, Tracee(tid))
                 try:
-                    th.tracee.seize(SEIZE_OPTIONS)
+                    th.tracee.seize(unpriv.ptrace_options(SEIZE_OPTIONS))
                 except ProcessLookupError:
                     continue
                 except PermissionError as exc:

@@ -147,7 +147,15 @@ class FdInfo:
 def fds(pid: int) -> list[FdInfo]:
     out: list[FdInfo] = []
     base = f"/proc/{pid}/fd"
-    for name in sorted(os.listdir(base), key=int):
+    try:
+        names = os.listdir(base)
+    except PermissionError:
+        from engine.errors import UnsupportedError
+
+        raise UnsupportedError(f"pid {pid}: its fds cannot be read ({base}: permission denied): a process "
+                               "that is not dumpable (PR_SET_DUMPABLE 0, or after a change of ids) needs "
+                               "CAP_DAC_READ_SEARCH or root") from None
+    for name in sorted(names, key=int):
         fd = int(name)
         try:
             target = os.readlink(f"{base}/{name}")

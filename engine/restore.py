@@ -14,7 +14,7 @@ import os
 import signal
 import time
 
-from engine import fault, proc
+from engine import fault, proc, unpriv
 from engine.abi import nr
 from engine.abi.consts import (
     CLONE_PARENT,
@@ -80,7 +80,11 @@ def restore(opts: RestoreOptions) -> int:
     if opts.notify:
         opts.notify("pre-restore", 0)
     try:
+        if opts.unprivileged:
+            unpriv.start("restore")
         _load(ctx)
+        if opts.unprivileged:  # before anything is made: the images get no more than the caller has
+            unpriv.check_images(ctx)
         if opts.pidfile and os.path.lexists(opts.pidfile):
             raise RestoreError(f"pidfile {opts.pidfile} already exists")
         fault.point("restore:images")
@@ -97,9 +101,13 @@ def restore(opts: RestoreOptions) -> int:
             t.files.engine_pidfd = ctx.engine_pidfd
     try:
         _spawn(ctx, root)
-    except BaseException:
+    except BaseException as exc:
+        if root.spawned:  # a helper that got its pid but not as far as injection: it must not stay
+            _kill(root.pid)
         ctx.fd_broker.close()
         joinns.done(ctx)
+        if isinstance(exc, OSError):  # a ptrace request the kernel refused (one line, not a traceback)
+            raise RestoreError(f"restore helper for pid {root.pid}: {exc}") from exc
         raise
     finally:
         if not userns:  # the socket's end stays the broker's until the end
@@ -137,7 +145,7 @@ def _load(ctx: RestoreContext) -> None:
         pinv = ImageDir(parent).read_one("inventory")
         log.info("parent images %s: %s", parent, digest.verify(parent, pinv, key))
         parent, depth = parent / "parent", depth + 1
-    if key is None:
+    if key is None and not ctx.opts.unprivileged:
         log.info("images: no --verify-key: the credentials, capabilities and files they name are restored as "
                  "they are (a root restore trusts its images, as criu does)")
     for obj in OBJECTS:
@@ -182,7 +190,7 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
             raise RestoreError(f"the restore helper got pid {ret}, not {root.pid}")
         root.spawned = True
         try:  # seized like an orphan; with a user namespace its maps, then it goes on
-            root.tracee.seize(HELPER_OPTIONS | PTRACE_O_TRACEEXEC)
+            root.tracee.seize(unpriv.ptrace_options(HELPER_OPTIONS | PTRACE_O_TRACEEXEC))
             namespaces.spawned(ctx, ret, go[0], release=True)
         except BaseException:
             _kill(ret)
@@ -227,7 +235,7 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     root.spawned = True
     if orphan:
         try:
-            root.tracee.seize(HELPER_OPTIONS | PTRACE_O_TRACEEXEC)
+            root.tracee.seize(unpriv.ptrace_options(HELPER_OPTIONS | PTRACE_O_TRACEEXEC))
             os.write(go[0], b"g")
         except OSError:
             _kill(root.pid)
@@ -246,7 +254,7 @@ def _spawn(ctx: RestoreContext, root: Task) -> None:
     if stop.sig != signal.SIGTRAP:
         _kill(root.pid)
         raise RestoreError(f"restore helper for pid {root.pid}: unexpected {stop}")
-    root.tracee.set_options(HELPER_OPTIONS)
+    root.tracee.set_options(unpriv.ptrace_options(HELPER_OPTIONS))
     log.debug("helper started at pid %d", root.pid)
 
 

@@ -23,7 +23,12 @@ from collections import Counter
 from pathlib import Path
 
 from engine.images import digest
-from fuzz import mutate, targets
+from fuzz import escalate, mutate, targets
+from zdtm import unpriv
+
+REPO = str(Path(__file__).resolve().parents[1])
+UNPRIV_UID = 1000  # the unprivileged restorer: the uid of the "unpriv" target, with CAP_CHECKPOINT_RESTORE
+ESCALATE_SHARE = 0.4  # of the cases on the unpriv target: an escalation edit restored --unprivileged
 
 TIMEOUT = 30.0
 PR_SET_CHILD_SUBREAPER = 36
@@ -38,6 +43,96 @@ def engine(*args: str | Path) -> tuple[int | None, str]:
         err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         return None, err
     return res.returncode, res.stderr
+
+
+def engine_as_user(*args: str | Path) -> tuple[int | None, str]:
+    """The engine as uid 1000 with CAP_CHECKPOINT_RESTORE and CAP_SYS_PTRACE (ambient)."""
+    argv, env = unpriv.engine_command(REPO)
+    try:
+        res = subprocess.run([*argv, *map(str, args)], capture_output=True, text=True, timeout=TIMEOUT,
+                             stdin=subprocess.DEVNULL, env=env, cwd="/",
+                             preexec_fn=unpriv.preexec(UNPRIV_UID))
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        return None, err
+    return res.returncode, res.stderr
+
+
+def give_to_user(case: Path) -> None:
+    for p in [case, *case.iterdir()]:
+        os.chown(p, UNPRIV_UID, UNPRIV_UID)
+
+
+def more_than_restorer(pid: int) -> str | None:
+    """What a process restored --unprivileged from the unpriv target has beyond it (None: nothing)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            st = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    except OSError:
+        return None
+    ids = st["Uid"].split() + st["Gid"].split()
+    if ids != [str(UNPRIV_UID)] * 8:
+        return f"uid/gid {st['Uid']} / {st['Gid']}"
+    for name in ("CapPrm", "CapEff", "CapInh", "CapAmb"):
+        if int(st[name], 16):
+            return f"{name} {st[name]}"
+    if st.get("NoNewPrivs") != "1" or st.get("Seccomp") != "2":
+        return f"NoNewPrivs {st.get('NoNewPrivs')} Seccomp {st.get('Seccomp')}"
+    return None
+
+
+ESCALATED: Counter[str] = Counter()  # escalation kind -> cases
+ESCALATED_BAD: Counter[str] = Counter()  # ... not refused with its message
+
+
+def run_unpriv_restore(case: Path) -> tuple[int | None, str, str | None]:
+    """restore --unprivileged as uid 1000: (status, stderr, what the restored tree has beyond it)."""
+    case = case.resolve()  # the user's engine runs in /
+    give_to_user(case)
+    pidfile = case / "restored.pid"
+    rc, err = engine_as_user("restore", "-d", "-D", case, "--unprivileged", "--pidfile", pidfile)
+    extra = None
+    if rc == 0:
+        try:
+            extra = more_than_restorer(int(pidfile.read_text()))
+        except (OSError, ValueError):
+            extra = None
+    return rc, err, extra
+
+
+def escalation_case(n: int, base: Path, work: Path, rnd: random.Random,
+                    out: Path) -> list[tuple[str, str, str]]:
+    """One of fuzz/escalate.py's edits of the unpriv target's images, digests rewritten, restored
+    --unprivileged: it must be refused in one line with its message, leaving nothing behind."""
+    case = work / f"case{n}"
+    shutil.copytree(base, case)
+    kind = rnd.choice(sorted(escalate.ESCALATIONS))
+    scratch = work / f"scratch{n}"
+    what = escalate.apply(kind, case, rnd, scratch)
+    os.chown(scratch, UNPRIV_UID, UNPRIV_UID)
+    digest.refresh(case, None)
+    before = descendants()
+    rc, err, extra = run_unpriv_restore(case)
+    OUTCOMES[f"escalation restore {'hang' if rc is None else rc}"] += 1
+    problem = verdict(rc, err)
+    left = kill_new(before)
+    if rc == 0:
+        problem = problem or f"escalation: restored ({extra or 'nothing beyond the restorer visible'})"
+    elif rc == 1 and escalate.ESCALATIONS[kind][1] not in err:
+        problem = problem or f"refused for another reason than expected ({escalate.ESCALATIONS[kind][1]!r})"
+    if rc == 1 and left:
+        problem = problem or f"processes left behind after a failed restore: {left}"
+    ESCALATED[kind] += 1
+    findings = []
+    if problem:
+        ESCALATED_BAD[kind] += 1
+        findings.append((f"escalate-{kind}", f"unprivileged restore: {problem} ({what})", err[-3000:]))
+        keep = out / "findings" / f"case{n}"
+        shutil.copytree(case, keep, dirs_exist_ok=True)
+        (keep / "findings.txt").write_text("\n\n".join(f"{w}\n{e}" for _, w, e in findings))
+    shutil.rmtree(case, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return findings if findings else [(f"escalate-{kind}", what, "ok")]
 
 
 def descendants() -> set[int]:
@@ -135,6 +230,20 @@ def run_case(n: int, base: Path, work: Path, rnd: random.Random, out: Path) -> l
             (case / "restored.pid").unlink(missing_ok=True)
             if what:
                 findings.append((kind, f"{variant} {action}: {what} ({how} in {target.name})", err[-3000:]))
+        if variant == "rewritten" and base.name == "unpriv":  # and as the non-root restorer
+            before = descendants()
+            rc, err, extra = run_unpriv_restore(case)
+            OUTCOMES[f"rewritten unpriv-restore {'hang' if rc is None else rc}"] += 1
+            what = verdict(rc, err)
+            left = kill_new(before)
+            if rc == 1 and left:
+                what = what or f"processes left behind after a failed restore: {left}"
+            if extra:
+                what = what or f"escalation: the restored process has {extra}"
+            (case / "restored.pid").unlink(missing_ok=True)
+            if what:
+                findings.append((kind, f"rewritten unpriv-restore: {what} ({how} in {target.name})",
+                                 err[-3000:]))
     if findings:
         keep = out / "findings" / f"case{n}"
         shutil.copytree(case, keep, dirs_exist_ok=True)
@@ -150,6 +259,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=Path("build/fuzz"))
     p.add_argument("--targets", default=",".join(targets.TARGETS))
     a = p.parse_args()
+    a.out = a.out.resolve()
     if os.geteuid() != 0:
         print("fuzz: needs root (it restores real processes)", file=sys.stderr)
         return 2
@@ -165,7 +275,9 @@ def main() -> int:
     found: list[str] = []
     t0 = time.monotonic()
     for n in range(a.cases):
-        for kind, what, err in run_case(n, rnd.choice(bases), a.out, rnd, a.out):
+        base = rnd.choice(bases)
+        run = escalation_case if base.name == "unpriv" and rnd.random() < ESCALATE_SHARE else run_case
+        for kind, what, err in run(n, base, a.out, rnd, a.out):
             if err == "ok":
                 cases[kind] += 1
             else:
@@ -176,6 +288,11 @@ def main() -> int:
     for kind in sorted(cases):
         print(f"  {kind:20} {cases[kind]:5} cases, {bad[kind]:3} with findings")
     print("outcomes: " + ", ".join(f"{k}: {v}" for k, v in sorted(OUTCOMES.items())))
+    if ESCALATED:
+        print("escalation edits restored --unprivileged as uid 1000, by kind (cases; not refused as "
+              "expected):")
+        for kind in sorted(ESCALATED):
+            print(f"  {kind:20} {ESCALATED[kind]:5} cases, {ESCALATED_BAD[kind]:3} not refused")
     for line in found:
         print(line)
     print(f"{len(found)} findings" + (f" (kept in {a.out}/findings)" if found else ""))

@@ -37,7 +37,7 @@ while True:
     time.sleep(0.05)
 """
 
-# not root: uid/gid 1000, no capabilities, no_new_privs and a seccomp filter (allow everything)
+# not root: uid/gid 1000, no capabilities, no_new_privs, a seccomp filter (allows all), a file of its own
 UNPRIV = r"""
 import ctypes, os, struct, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -46,8 +46,12 @@ ret_allow = struct.pack("<HBBI", 0x06, 0, 0, 0x7FFF0000)
 prog = ctypes.create_string_buffer(ret_allow)
 fprog = struct.pack("<HxxxxxxQ", 1, ctypes.addressof(prog))
 buf = ctypes.create_string_buffer(fprog)
-assert libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
-assert libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(buf), 0, 0) == 0
+u = ctypes.c_ulong  # a pointer is not an int: ctypes would pass it cut to 32 bits
+assert libc.prctl(PR_SET_NO_NEW_PRIVS, u(1), u(0), u(0), u(0)) == 0
+assert libc.prctl(PR_SET_SECCOMP, u(SECCOMP_MODE_FILTER), u(ctypes.addressof(buf)), u(0), u(0)) == 0
+f = open("own.txt", "w+")
+f.write("mine")
+f.flush()
 while True:
     time.sleep(0.05)
 """
@@ -74,6 +78,8 @@ def make_dump(name: str, where: Path) -> Path:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             **kw)
     time.sleep(0.5)
+    if proc.poll() is not None:
+        raise RuntimeError(f"the {name} target exited before its dump (status {proc.returncode})")
     images = where / name
     images.mkdir()
     res = _engine("dump", "-t", str(proc.pid), "-D", images)

@@ -12,17 +12,18 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from zdtm import engine_cli, joinns, state
+from zdtm import engine_cli, joinns, state, unpriv
 from zdtm.cgroupfiles import CGROUPS_BETWEEN, CGROUPS_CLEANUP, between_cgroups, remove_cgroups
 from zdtm.flavors import FLAVORS
 from zdtm.procs import alive, wait_gone
-from zdtm.program import Program, StepFailure, TestProgram
+from zdtm.program import TEST_GID, TEST_GROUPS, TEST_UID, Program, StepFailure, TestProgram
 
 RESULT_FILE = "result.json"
 PRE_GAP = 0.1  # --pre: seconds the tree runs between pre-dumps (and before the dump)
 SPEC_FILE = "spec.json"
 ENGINE_OUTPUT = "engine.out"
 STEADY_TRIES = 20  # reads of a real program's state before the dump, until two agree
+REPO = str(Path(__file__).resolve().parents[1])
 
 __all__ = ["CycleResult", "CycleSpec", "Cycle", "StepFailure", "main"]
 
@@ -51,6 +52,7 @@ class CycleSpec:
     fault_points: list[str] = field(default_factory=list)  # --fault-walk: walk these instead of --iters
     pre: int = 0  # --pre N: pre-dumps before each dump
     snaps: bool = False  # --snaps: each dump (--leave-running --track-mem) the parent of the next
+    unpriv: bool = False  # --unpriv: the engine as the programs' uid, --unprivileged (zdtm/unpriv.py)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=1))
@@ -142,7 +144,14 @@ class Cycle:
     def _engine(
         self, action: str, argv: list[str], images: Path, log: str, env: dict[str, str] | None = None
     ) -> engine_cli.EngineRun:
-        run = engine_cli.run(argv, self.workdir, images, log, self.workdir / ENGINE_OUTPUT, env)
+        user = None
+        if self.spec.unpriv:  # the engine as the programs' user, with CAP_CHECKPOINT_RESTORE and SYS_PTRACE
+            prefix, uenv = unpriv.engine_command(REPO)
+            argv = [*prefix, *argv[len(self.spec.engine):], "--unprivileged"]
+            env = {**(env or {}), "PYTHONPATH": uenv["PYTHONPATH"]}
+            groups = tuple(int(g) for g in TEST_GROUPS.split())
+            user = unpriv.preexec(int(TEST_UID), int(TEST_GID), groups=groups)
+        run = engine_cli.run(argv, self.workdir, images, log, self.workdir / ENGINE_OUTPUT, env, user)
         if run.returncode is None or run.killed_by_signal:
             raise StepFailure(action, f"`{' '.join(argv)}` {run.describe()}")
         if not run.log.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,10 +144,12 @@ def fault_points(engine: list[str]) -> list[str]:
 
 
 def run(
-    argv: list[str], cwd: Path, images: Path, log_name: str, output: Path, env: dict[str, str] | None = None
+    argv: list[str], cwd: Path, images: Path, log_name: str, output: Path, env: dict[str, str] | None = None,
+    user: Callable[[], None] | None = None,
 ) -> EngineRun:
     """Run one engine action; its stdout/stderr are appended to `output`. `env`: extra variables for the
-    engine process only (the fault walk's STASIS_FAULT)."""
+    engine process only (the fault walk's STASIS_FAULT); `user`: what the engine's process runs before its
+    exec (--unpriv: zdtm.unpriv.preexec, the programs' uid with two capabilities)."""
     (images / f"{argv[argv.index('--no-default-config') - 1]}.cropt").write_text(" ".join(argv) + "\n")
     extra = " ".join(f"{k}={v}" for k, v in (env or {}).items())
     with open(output, "ab") as out:
@@ -161,6 +164,7 @@ def run(
             stderr=out,
             close_fds=False,
             env={**os.environ, **(env or {})},
+            preexec_fn=user,
         )
         try:
             rc: int | None = proc.wait(ENGINE_TIMEOUT)

@@ -106,6 +106,9 @@ class ZdtmItem(pytest.Item):
             return
         if cfg.zdtm_fault_points and "crfail" in desc.flags:
             self.add_marker(pytest.mark.skip(reason="--fault-walk needs a program the engine can dump"))
+        if cfg.getoption("zdtm_unpriv") and ("suid" in desc.flags or self.flavor != "h"):
+            why = "it runs as root (suid)" if "suid" in desc.flags else f"flavor {self.flavor} has namespaces"
+            self.add_marker(pytest.mark.skip(reason=f"--unpriv: {why}"))
         reason = FLAVORS[self.flavor].skip_cr_reason()
         if reason:
             self.add_marker(pytest.mark.skip(reason=reason))
@@ -156,6 +159,7 @@ class ZdtmItem(pytest.Item):
             keep_images=cfg.getoption("zdtm_keep_images"),
             real=self.group.real,
             fault_points=[] if cfg.getoption("zdtm_nocr") else list(cfg.zdtm_fault_points),
+            unpriv=cfg.getoption("zdtm_unpriv"),
         )
 
     def runtest(self) -> None:

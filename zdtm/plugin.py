@@ -39,6 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "reported flaky at the end",
     )
     g.addoption(
+        "--unpriv",
+        dest="zdtm_unpriv",
+        action="store_true",
+        help="the engine runs as the programs' uid with CAP_CHECKPOINT_RESTORE and CAP_SYS_PTRACE only "
+        "(dump and restore --unprivileged); programs that run as root (suid) and flavors ns/uns are skipped",
+    )
+    g.addoption(
         "--norst", dest="zdtm_norst", action="store_true", help="dump with --leave-running, no restore"
     )
     g.addoption(
@@ -125,6 +132,10 @@ def pytest_configure(config: pytest.Config) -> None:
     given = config.getoption("zdtm_engine")
     config.zdtm_engine = shlex.split(given) if given else default_engine()  # type: ignore[attr-defined]
     config.zdtm_fault_points = fault_points(config)  # type: ignore[attr-defined]
+    if config.getoption("zdtm_unpriv") and not hasattr(config, "workerinput"):  # made once, not per worker
+        from zdtm import unpriv
+
+        unpriv.engine_command(str(Path(__file__).resolve().parents[1]))
     junit = config.getoption("zdtm_junit")
     if junit and not hasattr(config, "workerinput"):  # under xdist, only the controller writes the file
         from zdtm.junit import JunitWriter

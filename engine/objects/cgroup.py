@@ -383,14 +383,15 @@ def load_images(ctx: RestoreContext) -> None:
     s.engine = read("/proc/self/cgroup") or {}
     s.mounts = hierarchies()
     s.root_set = ctx.images.read_one("inventory").root_cg_set
-    if not ctx.images.exists("cgroup"):
+    if ctx.images.exists("cgroup"):
+        e = ctx.images.read_one("cgroup")
+        s.controllers = list(e.controllers)
+        for cs in e.sets:
+            s.sets[cs.id] = [(m.name, m.path, m.cgns_prefix) for m in cs.ctls]
+        _new_roots(ctx, s)
+    elif s.mode == "ignore":  # the sets are never looked up
         return
-    e = ctx.images.read_one("cgroup")
-    s.controllers = list(e.controllers)
-    for cs in e.sets:
-        s.sets[cs.id] = [(m.name, m.path, m.cgns_prefix) for m in cs.ctls]
-    _new_roots(ctx, s)
-    for t in ctx.tasks:
+    for t in ctx.tasks:  # also without cgroup.img: a set that is not the root's must be in it
         if t.alive and t.core.tc.HasField("cg_set") and t.core.tc.cg_set != s.root_set \
                 and t.core.tc.cg_set not in s.sets:
             raise RestoreError(f"pid {t.inner_pid}: its cgroup set {t.core.tc.cg_set} is not in cgroup.img")

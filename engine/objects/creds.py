@@ -11,12 +11,13 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from engine import proc
+from engine import proc, unpriv
 from engine.abi import nr
 from engine.abi.consts import (
     CAP_SETPCAP,
     CAP_VERSION_3,
     PR_CAP_AMBIENT,
+    PR_CAP_AMBIENT_CLEAR_ALL,
     PR_CAP_AMBIENT_RAISE,
     PR_CAPBSET_DROP,
     PR_GET_SECUREBITS,
@@ -73,6 +74,8 @@ def check(ctx: DumpContext, t: Task) -> None:
         st = th.facts.status
         for name in ("CapPrm", "CapInh", "CapBnd", "CapAmb"):
             want = int(st[name], 16)
+            if unpriv.ACTIVE and name == "CapBnd":  # kept as it is: the caller's own (unpriv.check_creds)
+                continue
             if want & ~have:
                 raise UnsupportedError(f"thread {th.tid}: {name} has capabilities {want & ~have:#x} that "
                                        "this "
@@ -114,10 +117,36 @@ def restore_thread(ctx: RestoreContext, t: Task, th: Thread) -> None:
     apply(th.injector, th.core.thread_core.creds, namespaces.groups_settable(ctx, t))
 
 
+def apply_unprivileged(inj: Injector, c: creds_pb2.creds_entry) -> None:
+    """Without CAP_SETUID/SETGID/SETPCAP: ids among the helper's own (the caller's), groups, bounding set and
+    securebits left as they are (checked equal), capabilities only lowered, no_new_privs set last."""
+    prm = c.cap_prm[0] | c.cap_prm[1] << 32
+    eff = c.cap_eff[0] | c.cap_eff[1] << 32
+    inh = c.cap_inh[0] | c.cap_inh[1] << 32
+    amb = (c.cap_amb[0] | c.cap_amb[1] << 32) if len(c.cap_amb) == 2 else 0
+    last_cap = int(proc.read_str("/proc/sys/kernel/cap_last_cap"))
+    inj.call(nr.setresgid, c.gid, c.egid, c.sgid, what="setresgid")
+    inj.raw(nr.setfsgid, c.fsgid)
+    inj.call(nr.setresuid, c.uid, c.euid, c.suid, what="setresuid")
+    inj.raw(nr.setfsuid, c.fsuid)
+    _capset(inj, eff, prm, inh)  # lowering the permitted set also drops ambient ones beyond it
+    inj.call(nr.prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, what="ambient clear")
+    for cap in range(last_cap + 1):
+        if amb & (1 << cap):
+            inj.call(nr.prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0, what="ambient raise")
+    if c.no_new_privs:
+        inj.call(nr.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, what="prctl(PR_SET_NO_NEW_PRIVS)")
+
+
 def apply(inj: Injector, c: creds_pb2.creds_entry, set_groups: bool = True) -> None:
-    """The order is what the kernel allows, and it works for locked securebits too: ids change with
+    """(--unprivileged: apply_unprivileged.)
+
+    The order is what the kernel allows, and it works for locked securebits too: ids change with
     NO_SETUID_FIXUP (capabilities stay), CAP_SETPCAP is kept until the final securebits are set, and
     ambient capabilities are raised before a NO_CAP_AMBIENT_RAISE lock could forbid it."""
+    if unpriv.ACTIVE:  # zombies (tree.py) come here too
+        apply_unprivileged(inj, c)
+        return
     bnd = c.cap_bnd[0] | c.cap_bnd[1] << 32
     prm = c.cap_prm[0] | c.cap_prm[1] << 32
     eff = c.cap_eff[0] | c.cap_eff[1] << 32

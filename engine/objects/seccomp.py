@@ -1,7 +1,8 @@
 """seccomp: strict mode or a stack of BPF filters, read with PTRACE_SECCOMP_GET_FILTER.
 
 Both sides run with PTRACE_O_SUSPEND_SECCOMP, so filters never see injected syscalls; restored
-filters take effect when the task is let go.
+filters take effect when the task is let go. --unprivileged cannot suspend them (CAP_SYS_ADMIN): a dump
+refuses a thread with seccomp, a restore installs the filters after every other stage.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
+from engine import unpriv
 from engine.abi import nr
 from engine.abi.consts import PTRACE_SECCOMP_GET_METADATA
 from engine.compel.ptrace import ptrace
-from engine.errors import UnsupportedError
+from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import core_pb2, seccomp_pb2
 from engine.native import ffi
 from engine.objects.base import KernelObject, Phase, Stage
@@ -23,6 +25,18 @@ if TYPE_CHECKING:
 
 SECCOMP_SET_MODE_STRICT, SECCOMP_SET_MODE_FILTER = 0, 1
 SOCK_FPROG = struct.Struct("<HxxxxxxQ")
+
+
+def check(ctx: DumpContext, t: Task) -> None:
+    """--unprivileged: the filters cannot be read (PTRACE_SECCOMP_GET_FILTER needs CAP_SYS_ADMIN) nor
+    suspended while the engine's syscalls run."""
+    if not unpriv.ACTIVE or not t.alive:
+        return
+    for thr in t.threads:
+        mode = int(thr.facts.status.get("Seccomp", "0"))
+        if mode:
+            raise UnsupportedError(f"thread {thr.tid}: seccomp ({'strict' if mode == 1 else 'filter'} mode) "
+                                   "cannot be dumped --unprivileged: reading filters needs CAP_SYS_ADMIN")
 
 
 def dump_thread(ctx: DumpContext, t: Task, thr: Thread) -> None:
@@ -54,7 +68,22 @@ def _filter_flags(thr: Thread, newest_index: int) -> int:
 
 
 def restore_thread(ctx: RestoreContext, t: Task, thr: Thread) -> None:
-    """Installed while the helper is still privileged (no NNP needed); active from the detach on."""
+    """Installed while the helper is still privileged (no NNP needed); active from the detach on. An
+    unprivileged restore cannot suspend filters: they are installed last of all (`restore_last`)."""
+    if unpriv.ACTIVE:
+        return
+    install(ctx, thr)
+
+
+def restore_last(ctx: RestoreContext, t: Task) -> None:
+    """--unprivileged: after no_new_privs is set (the caller has no CAP_SYS_ADMIN) and after every injected
+    syscall but the last munmap, which the filter sees."""
+    if unpriv.ACTIVE:
+        for thr in t.threads:
+            install(ctx, thr)
+
+
+def install(ctx: RestoreContext, thr: Thread) -> None:
     th = thr.core.thread_core
     inj = thr.injector
     if th.seccomp_mode == core_pb2.strict:
@@ -65,7 +94,13 @@ def restore_thread(ctx: RestoreContext, t: Task, thr: Thread) -> None:
     chain: list[seccomp_pb2.seccomp_filter] = []
     idx: int | None = th.seccomp_filter
     filters = ctx.seccomp.seccomp_filters
+    seen: set[int] = set()
     while idx is not None:
+        if not 0 <= idx < len(filters) or idx in seen:
+            why = "a cycle" if idx in seen else f"filter {idx} of {len(filters)}"
+            raise RestoreError(f"image {ctx.images.path('seccomp')}: thread {thr.tid}: its filter chain "
+                               f"names {why}")
+        seen.add(idx)
         f = filters[idx]
         chain.append(f)
         idx = f.prev if f.HasField("prev") else None
@@ -85,6 +120,9 @@ def load_images(ctx: RestoreContext) -> None:
         ctx.seccomp = ctx.images.read_one("seccomp")
 
 
-OBJECT = KernelObject("seccomp", dump_thread=dump_thread, write_images=write_images, load_images=load_images,
+OBJECT = KernelObject("seccomp", check=check, dump_thread=dump_thread, write_images=write_images,
+                      load_images=load_images,
                       stages=(Stage("seccomp", Phase.THREAD, restore_thread, doc="while privileged: a filter "
-                                    "without NNP needs CAP_SYS_ADMIN"),))
+                                    "without NNP needs CAP_SYS_ADMIN"),
+                              Stage("seccomp-last", Phase.LATE, restore_last, after=("sud",),
+                                    doc="--unprivileged: filters last (they cannot be suspended)")))

@@ -107,8 +107,6 @@ def check(opts: Any, kind: str, service: bool) -> None:
         refused.append("auto_dedup: deduplication needs incremental dumps, which stasis does not have yet")
     if opts.leave_stopped:
         refused.append("leave_stopped: stasis leaves a dumped tree running or kills it")
-    if opts.unprivileged:
-        refused.append("unprivileged: stasis needs CAP_SYS_ADMIN/CAP_CHECKPOINT_RESTORE and CAP_SYS_PTRACE")
     if opts.empty_ns and opts.empty_ns != CLONE_NEWNET:
         refused.append(f"empty_ns={opts.empty_ns:#x}: only CLONE_NEWNET (0x40000000) can be empty, as in "
                        "criu")

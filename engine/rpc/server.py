@@ -330,7 +330,8 @@ class Session:
             tcp_established=opts.tcp_established or opts.tcp_close, tcp_close=opts.tcp_close,
             skip_in_flight=opts.tcp_skip_in_flight, ext_unix_sk=opts.ext_unix_sk,
             network_lock=network_lock(opts), notify=self._hook, ext_netns=ext_netns(opts, "dump"),
-            manage_cgroups=cgroup_mode(opts), stats=Stats())
+            manage_cgroups=cgroup_mode(opts), stats=Stats(),
+            unprivileged=opts.unprivileged)
         dump(self.dump_opts)
         s = self.dump_opts.stats
         if os.path.samefile(".", images):  # the work dir is the images dir: their digests are final
@@ -374,7 +375,8 @@ class Session:
                                inherit_fds=tuple(inherit), sibling=opts.rst_sibling, notify=self._hook,
                                join_ns=joins, manage_cgroups=cgroup_mode(opts),
                                cgroup_roots=cgroup_roots(opts),
-                               orphan_pts_master=self._orphan_master if opts.orphan_pts_master else None))
+                               orphan_pts_master=self._orphan_master if opts.orphan_pts_master else None,
+                               unprivileged=opts.unprivileged))
         log.info("restore done: root pid %d", self.restored_pid)
         _write_stats("stats-restore", stats_pb2.stats_entry(restore=stats_pb2.restore_stats_entry(
             pages_compared=0, pages_skipped_cow=0, forking_time=stats.forking_time,

@@ -21,7 +21,8 @@ EXT_MNT = ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/proc/keys", "/dev/nu
 HONOURED_AT_DUMP = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level", "log_to_stderr",
                     "pid", "leave_running", "ext_unix_sk", "tcp_established", "shell_job", "file_locks",
                     "notify_scripts", "ghost_limit", "timeout", "tcp_skip_in_flight", "tcp_close",
-                    "network_lock", "manage_cgroups", "manage_cgroups_mode", "root", "ext_mnt"}
+                    "network_lock", "manage_cgroups", "manage_cgroups_mode", "root", "ext_mnt",
+                    "unprivileged"}
 
 
 def runc_dump() -> Any:
@@ -78,6 +79,11 @@ def test_runc_requests_pass_with_what_is_tolerated_logged(make: Any, kind: str) 
         assert "evasive_devices" in text
     else:
         assert "freeze_cgroup" in text
+
+
+@pytest.mark.parametrize("kind", ["dump", "restore"])
+def test_unprivileged_is_honoured(kind: str) -> None:
+    check(rpc.criu_opts(images_dir_fd=3, unprivileged=True), kind, False)  # passed on as unprivileged=
 
 
 def test_service_refuses_swrk_only_options() -> None:
@@ -171,7 +177,7 @@ def _repeated(o: Any, name: str) -> bool:
 HONOURED_AT_RESTORE = {"images_dir_fd", "images_dir", "work_dir_fd", "log_file", "log_level", "log_to_stderr",
                        "ext_unix_sk", "tcp_established", "shell_job", "file_locks", "notify_scripts",
                        "tcp_close", "network_lock", "rst_sibling", "inherit_fd", "join_ns", "manage_cgroups",
-                       "manage_cgroups_mode", "cg_root", "root", "ext_mnt"}
+                       "manage_cgroups_mode", "cg_root", "root", "ext_mnt", "unprivileged"}
 
 
 @pytest.mark.parametrize("kind", ["dump", "restore"])

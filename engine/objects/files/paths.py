@@ -11,6 +11,7 @@ import os
 import stat as st
 from typing import TYPE_CHECKING
 
+from engine import unpriv
 from engine.abi.consts import (
     O_ACCMODE,
     O_APPEND,
@@ -92,7 +93,10 @@ def dump(ctx: DumpContext, t: Task, fd: Fd, e: fdinfo_pb2.file_entry) -> None:
 def open_reg(reg: regfile_pb2.reg_file_entry) -> int:
     flags = reg.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_ASYNC)
     try:
-        fd = os.open(taskroot.task_path(reg.name), flags | O_NOCTTY | O_CLOEXEC)
+        if unpriv.ACTIVE:  # beneath the restore root, no symlinks (unpriv.check_files checked it before)
+            fd = unpriv.open_beneath(taskroot.task_path("/"), reg.name, flags | O_NOCTTY)
+        else:
+            fd = os.open(taskroot.task_path(reg.name), flags | O_NOCTTY | O_CLOEXEC)
     except OSError as exc:
         raise RestoreError(f"cannot open {reg.name}: {exc.strerror}") from exc
     if reg.HasField("size"):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from engine import unpriv
 from engine.abi import nr
 from engine.abi.consts import (
     CLONE_NEWNET,
@@ -35,7 +36,7 @@ from engine.abi.consts import (
     SO_SNDBUFFORCE,
 )
 from engine.compel.pidfd import getfd
-from engine.errors import RestoreError
+from engine.errors import RestoreError, UnsupportedError
 from engine.images.pb import sk_opts_pb2
 from engine.native import ffi, lib
 from engine.record import field, record
@@ -257,6 +258,9 @@ def shutdown_of(how: int) -> int:
 def netns_fd(sk: socket.socket) -> int:
     """An fd of the network namespace the socket lives in (SIOCGSKNS)."""
     ret = lib.st_syscall(nr.ioctl, sk.fileno(), SIOCGSKNS, 0, 0, 0, 0)
+    if ret == -errno.EPERM and unpriv.ACTIVE:
+        raise UnsupportedError("SIOCGSKNS (a socket's network namespace) needs CAP_NET_ADMIN over it: "
+                               "sockets cannot be dumped or restored --unprivileged")
     if ret < 0:
         raise OSError(-ret, f"SIOCGSKNS: {os.strerror(-ret)}")
     return ret

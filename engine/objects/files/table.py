@@ -17,7 +17,7 @@ import stat as st
 import struct
 from typing import TYPE_CHECKING, TypeVar
 
-from engine import proc
+from engine import proc, unpriv
 from engine.abi import nr
 from engine.abi.consts import (
     F_DUPFD_CLOEXEC,
@@ -524,7 +524,8 @@ def _restore_owner(ctx: RestoreContext, t: Task, fd: int, e: fdinfo_pb2.file_ent
     if sub.fown.pid:
         # the kernel records who set the owner, and signals the owner only if those uids match its own
         # (or were root's): set it as the uids it was set with, from the helper's root
-        own = (sub.fown.uid, sub.fown.euid) != (0, 0)
+        back = unpriv.helper_ids()[0]
+        own = (sub.fown.uid, sub.fown.euid) != (back, back)
         if own:
             inj.call(nr.setresuid, sub.fown.uid, sub.fown.euid, -1, what="setresuid(the owner's uids)")
         inj.put(OWNER_EX.pack(sub.fown.pid_type, sub.fown.pid))
@@ -532,7 +533,7 @@ def _restore_owner(ctx: RestoreContext, t: Task, fd: int, e: fdinfo_pb2.file_ent
             ret = inj.raw(nr.fcntl, fd, F_SETOWN_EX, inj.scratch)
         finally:
             if own:
-                inj.call(nr.setresuid, 0, 0, -1, what="setresuid(0, 0)")
+                inj.call(nr.setresuid, back, back, -1, what=f"setresuid({back}, {back})")
         if ret == -errno.ESRCH:  # a thread (or a process's) not made yet
             ctx.files.state(_LateOwners).todo.append((t, fd, sub.fown))
         elif ret < 0:

@@ -20,6 +20,7 @@ import struct
 import tempfile
 from typing import TYPE_CHECKING
 
+from engine import unpriv
 from engine.abi import nr
 from engine.abi.consts import F_SETFL, O_NONBLOCK, SIOCUNIXFILE, SO_SNDBUFFORCE
 from engine.compel.pidfd import getfd
@@ -266,7 +267,8 @@ def _socketpair(ctx: RestoreContext, type_: int, creator: int) -> tuple[socket.s
     # SO_PEERCRED has the creator's effective ids at socketpair() time: the task's own (it is still the
     # helper's root here, its credentials come later), for this call only
     c = t.core.thread_core.creds
-    ids = c.euid != 0 or c.egid != 0
+    euid, egid = unpriv.helper_ids()
+    ids = c.euid != euid or c.egid != egid
     if ids:
         inj.call(nr.setresgid, -1, c.egid, -1, what="setresgid(-1, the task's egid, -1)")
         inj.call(nr.setresuid, -1, c.euid, -1, what="setresuid(-1, the task's euid, -1)")
@@ -275,8 +277,8 @@ def _socketpair(ctx: RestoreContext, type_: int, creator: int) -> tuple[socket.s
                  what="socketpair (for SO_PEERCRED)")
     finally:
         if ids:
-            inj.call(nr.setresuid, -1, 0, -1, what="setresuid(-1, 0, -1)")
-            inj.call(nr.setresgid, -1, 0, -1, what="setresgid(-1, 0, -1)")
+            inj.call(nr.setresuid, -1, euid, -1, what=f"setresuid(-1, {euid}, -1)")
+            inj.call(nr.setresgid, -1, egid, -1, what=f"setresgid(-1, {egid}, -1)")
     fa, fb = struct.unpack("<ii", inj.get(0, 8))
     try:
         a = socket.socket(fileno=getfd(t.pid, fa))
