@@ -146,20 +146,8 @@ def _pre_dump(ctx: DumpContext) -> None:
     for t in ctx.tasks:
         if not t.alive:
             continue
-        t.mem = TaskMemory(t.pid)
-        ip = _vdso_syscall(t)
-        with Injector.attach(t.tracee, ip, t.mem) as inj:
-            t.leader.inj = inj
-            inj.map_scratch()
-            try:
-                with _reported(t, "memory"):
-                    mm.dump(ctx, t)
-            finally:
-                inj.unmap_scratch()
-                t.leader.inj = None
-                if inj.held_stop and not t.leader.stop_sig:
-                    t.leader.stop_sig = inj.held_stop
-                    t.leader.stop_held = True
+        with _leader_session(t), _reported(t, "memory"):
+            mm.dump(ctx, t)
     fault.point("dump:objects")
     for t in ctx.tasks:
         if t.alive:
@@ -264,26 +252,38 @@ def _read_proc(t: Task) -> None:
                 th.proc.shared_stops = signals.stops_of(th, shared=True)
 
 
-def _dump_objects(ctx: DumpContext, t: Task) -> None:
+@contextmanager
+def _leader_session(t: Task) -> Iterator[Injector]:
+    """An injection session on the leader with a scratch area, for the objects' dump hooks."""
     t.mem = TaskMemory(t.pid)
-    ip = _vdso_syscall(t)
-    with Injector.attach(t.tracee, ip, t.mem) as inj:
+    with Injector.attach(t.tracee, _vdso_syscall(t), t.mem) as inj:
         t.leader.inj = inj
         inj.map_scratch()
         try:
-            fault.point("dump:inject")
-            for obj in OBJECTS:
-                if obj.dump:
-                    with _reported(t, obj.name):
-                        obj.dump(ctx, t)
-            for th in t.threads:
-                _dump_thread(ctx, t, th, inj)
+            yield inj
         finally:
             inj.unmap_scratch()
             t.leader.inj = None
-            if inj.held_stop and not t.leader.stop_sig:  # a stop signal that came in meanwhile
-                t.leader.stop_sig = inj.held_stop  # given back when the task is let go
-                t.leader.stop_held = True
+            _keep_held_stop(t, inj)
+
+
+def _keep_held_stop(t: Task, inj: Injector) -> None:
+    """A stop signal a thread took during its injection (held back there) is the group's: given back
+    through the leader when the task is let go."""
+    if inj.held_stop and not t.leader.stop_sig:
+        t.leader.stop_sig = inj.held_stop
+        t.leader.stop_held = True
+
+
+def _dump_objects(ctx: DumpContext, t: Task) -> None:
+    with _leader_session(t) as inj:
+        fault.point("dump:inject")
+        for obj in OBJECTS:
+            if obj.dump:
+                with _reported(t, obj.name):
+                    obj.dump(ctx, t)
+        for th in t.threads:
+            _dump_thread(ctx, t, th, inj)
     log.debug("pid %d: %d threads, %d syscalls injected in the leader", t.pid, len(t.threads), inj.count)
 
 
@@ -304,9 +304,7 @@ def _dump_thread(ctx: DumpContext, t: Task, th: Thread, leader_inj: Injector) ->
         finally:
             inj.forget_scratch()  # one scratch area per address space: the leader's session unmaps it
             th.inj = None
-            if inj.held_stop and not t.leader.stop_sig:  # a stop that this thread took meanwhile: the
-                t.leader.stop_sig = inj.held_stop  # group's, given back through the leader at release
-                t.leader.stop_held = True
+            _keep_held_stop(t, inj)
 
 
 @contextmanager
