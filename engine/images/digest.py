@@ -110,9 +110,17 @@ def _signed_bytes(inv: inventory_pb2.inventory_entry) -> bytes:
     return copy.SerializeToString(deterministic=True)
 
 
+def _sealed_bytes(inv: inventory_pb2.inventory_entry) -> bytes:
+    """All of the inventory but its own checksum: a signature added to (or changed in) it is damage too."""
+    copy = inventory_pb2.inventory_entry()
+    copy.CopyFrom(inv)
+    copy.stasis.ClearField("self_digest")
+    return copy.SerializeToString(deterministic=True)
+
+
 def seal(inv: inventory_pb2.inventory_entry) -> None:
     """The inventory's own checksum (damage of the inventory itself; an alteration needs the signature)."""
-    inv.stasis.self_digest = hashlib.sha256(_signed_bytes(inv)).digest()
+    inv.stasis.self_digest = hashlib.sha256(_sealed_bytes(inv)).digest()
 
 
 def read_key(path: str) -> bytes:
@@ -136,7 +144,7 @@ def verify(root: Path, inv: inventory_pb2.inventory_entry, key: bytes | None) ->
     log)."""
     inv_path = root / INVENTORY
     x = inv.stasis
-    if x.HasField("self_digest") and hashlib.sha256(_signed_bytes(inv)).digest() != x.self_digest:
+    if x.HasField("self_digest") and hashlib.sha256(_sealed_bytes(inv)).digest() != x.self_digest:
         raise ImageError(inv_path, "the inventory's checksum does not match: damaged or changed")
     if key is not None:
         if not x.HasField("signature"):

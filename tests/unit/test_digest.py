@@ -95,6 +95,22 @@ def test_unsigned_images_with_verify_key(counter: Target, tmp_path: Path, key: P
     assert "not signed" in refused(images, "--verify-key", key)
 
 
+def test_a_signature_added_to_unsigned_images_is_damage(counter: Target, tmp_path: Path) -> None:
+    """The inventory's own checksum covers its signature fields (found by the fuzzer: a signature added to an
+    unsigned inventory passed, as the checksum left the signature out)."""
+    from engine.images import ImageDir
+
+    images = tmp_path / "img"
+    dump(counter, images)
+    d = ImageDir(images)
+    inv = d.read_one("inventory")
+    inv.stasis.signature_algo = "hmac-sha256"
+    inv.stasis.signature = os.urandom(32)
+    (images / "inventory.img").unlink()
+    d.write("inventory", inv)
+    assert "inventory.img" in refused(images), "an inventory with an added signature restored"
+
+
 def test_image_file_that_is_a_fifo_does_not_block(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "inventory.img")
     res = stasis("show", tmp_path / "inventory.img", timeout=20)
