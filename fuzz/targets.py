@@ -56,10 +56,47 @@ while True:
     time.sleep(0.05)
 """
 
+# namespaces and fds of many kinds: its own UTS, IPC and network namespaces (lo up, a hostname); a unix
+# stream pair with data queued, a unix datagram pair, a TCP listener and a UDP socket in its netns, an eventfd,
+# an epoll watching two of them, a memfd with data, an armed timerfd, an inotify watch, a pipe with data
+KINDS = r"""
+import ctypes, os, select, socket, struct, time
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET = 0x04000000, 0x08000000, 0x40000000
+assert libc.unshare(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) == 0
+socket.sethostname("fuzz-kinds")
+assert os.system("ip link set lo up") == 0
+a, b = socket.socketpair()
+a.send(b"queued")
+d1, d2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+d1.send(b"dgram")
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("127.0.0.1", 0))
+efd = os.eventfd(3)
+ep = select.epoll()
+ep.register(b.fileno(), select.EPOLLIN)
+ep.register(efd, select.EPOLLIN)
+mfd = os.memfd_create("fuzz")
+os.write(mfd, b"m" * 10000)
+tfd = libc.timerfd_create(1, 0)
+spec = ctypes.create_string_buffer(struct.pack("<qqqq", 10, 0, 10, 0))
+assert tfd >= 0 and libc.timerfd_settime(tfd, 0, spec, None) == 0
+ino = libc.inotify_init1(0)
+assert ino >= 0 and libc.inotify_add_watch(ino, b".", 0x100) >= 0
+r, w = os.pipe()
+os.write(w, b"p")
+while True:
+    time.sleep(0.05)
+"""
+
 # the system's interpreter: the unprivileged target cannot run one under /root
 TARGET_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
-TARGETS = {"counter": (COUNTER, None), "tree": (TREE, None), "unpriv": (UNPRIV, 1000)}
+TARGETS = {"counter": (COUNTER, None), "tree": (TREE, None), "unpriv": (UNPRIV, 1000),
+           "kinds": (KINDS, None)}
 
 
 def _engine(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
