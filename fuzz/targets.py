@@ -57,8 +57,8 @@ while True:
 """
 
 # namespaces and fds of many kinds: its own UTS, IPC and network namespaces (lo up, a hostname); a unix
-# stream pair with data queued, a unix datagram pair, a TCP listener and a UDP socket in its netns, an eventfd,
-# an epoll watching two of them, a memfd with data, an armed timerfd, an inotify watch, a pipe with data
+# stream pair with data queued, a unix datagram pair, a TCP listener and a UDP socket in its netns, an
+# eventfd, an epoll watching two of them, a memfd with data, an armed timerfd, an inotify watch, a pipe
 KINDS = r"""
 import ctypes, os, select, socket, struct, time
 libc = ctypes.CDLL(None, use_errno=True)
