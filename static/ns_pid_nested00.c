@@ -175,13 +175,22 @@ static int nester(void)
 	return 0;
 }
 
+static int second_made[2];	/* the test forks member 2 before the init forks anything: its pid is 2 */
+static int second_done[2];	/* EOF once the test reaped member 2: the init's exit would kill it */
+
 /* pid 1 of the nested namespace */
 static int init_fn(void)
 {
 	pid_t member, zombie, nest;
 	struct ids me;
 	int st;
+	char c;
 
+	close(second_made[1]);
+	close(second_done[1]);
+	if (read(second_made[0], &c, 1) != 1)
+		return 65;
+	close(second_made[0]);
 	member = fork();
 	if (member == 0)
 		_exit(member_with_thread());
@@ -212,6 +221,8 @@ static int init_fn(void)
 		fprintf(stderr, "init: a child's status %#x\n", st);
 		return 63;
 	}
+	if (read(second_done[0], &c, 1) != 0)	/* the namespace dies with its init: member 2 first */
+		return 66;
 	return 0;
 }
 
@@ -236,7 +247,8 @@ int main(int argc, char **argv)
 	test_init(argc, argv);
 
 	levels = nsfield(0, "NSpid", v, 8);
-	if (ns_ready_init() || unshare(CLONE_NEWPID)) {
+	if (ns_ready_init() || pipe(second_made) || pipe(second_done) ||
+	    unshare(CLONE_NEWPID)) {
 		pr_perror("pipe/unshare(CLONE_NEWPID)");
 		return 1;
 	}
@@ -251,12 +263,23 @@ int main(int argc, char **argv)
 	if (second == 0) {
 		struct ids me;
 
+		close(second_made[0]);
+		close(second_made[1]);
+		close(second_done[0]);
+		close(second_done[1]);
 		if (read_ids(&me))
 			_exit(50);
 		ns_say_ready();
 		ns_wait_go();
 		_exit(check_ids(&me, 2, levels + 1, "member 2"));
 	}
+	close(second_made[0]);
+	close(second_done[0]);
+	if (second < 0 || write(second_made[1], "s", 1) != 1) {
+		pr_perror("fork/write");
+		return 1;
+	}
+	close(second_made[1]);
 	if (ns_wait_ready(4))	/* init, member 3, the nester, member 2 */
 		return 1;
 	nested = ns_ino(init, "pid");
@@ -294,12 +317,14 @@ int main(int argc, char **argv)
 	if (ns_go(4))
 		return 1;
 	for (i = 0; i < 2; i++) {
-		pid_t p = i ? init : second;	/* init last: it exits only once its namespace is empty */
+		pid_t p = i ? init : second;	/* init last: it waits for member 2's end (second_done) */
 
 		if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st)) {
 			fail("child %d found its pids changed (status %#x)", p, st);
 			return 1;
 		}
+		if (p == second)
+			close(second_done[1]);	/* the init may end now */
 	}
 	pass();
 	return 0;
