@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from engine.task import Task
 
 # vma_entry.status
+ADDR_LIMIT = 1 << 57  # above any x86-64 user address (5-level paging: 56 bits): a pagemap entry's end
 VMA_AREA_REGULAR = 1 << 0
 VMA_AREA_VSYSCALL = 1 << 2
 VMA_AREA_VDSO = 1 << 3
@@ -776,11 +777,18 @@ def _fill(ctx: RestoreContext, pagemap: tuple[str, dict], copy) -> None:
     chained = False
     for e in entries:
         n = e.nr_pages if e.HasField("nr_pages") else e.compat_nr_pages
+        end = e.vaddr + n * PAGE_SIZE
+        if e.vaddr % PAGE_SIZE or n <= 0 or end > ADDR_LIMIT:
+            raise RestoreError(f"{pagemap_name}: entry at {e.vaddr:#x} of {n} pages is not a range of user "
+                               "memory")
         if e.HasField("flags") and not e.flags & PE_PRESENT:
             if not e.flags & memtrack.PE_PARENT:
                 raise RestoreError(f"{pagemap_name}: entry at {e.vaddr:#x} has no pages (flags {e.flags})")
             chained = True
         ranges.append((e.vaddr, e.vaddr + n * PAGE_SIZE))
+    for (_, end), (start, _) in zip(sorted(ranges), sorted(ranges)[1:], strict=False):
+        if start < end:
+            raise RestoreError(f"{pagemap_name}: entries overlap at {start:#x}")
     nbytes = sum(e - s for s, e in ranges)
     if not nbytes:
         return

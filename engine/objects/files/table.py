@@ -567,7 +567,10 @@ def restore_done(ctx: RestoreContext) -> None:
                                f"({fown.uid}, {fown.euid})")
         inj = t.injector
         inj.put(OWNER_EX.pack(fown.pid_type, fown.pid))
-        inj.call(nr.fcntl, fd, F_SETOWN_EX, inj.scratch, what=f"fcntl({fd}, F_SETOWN_EX) of a late owner")
+        ret = inj.raw(nr.fcntl, fd, F_SETOWN_EX, inj.scratch)
+        if ret < 0:
+            raise RestoreError(f"pid {t.pid}: fd {fd}'s owner {fown.pid} (F_SETOWN_EX type "
+                               f"{fown.pid_type}) is not in the restored tree: {os.strerror(-ret)}")
 
 
 OBJECT = KernelObject(
