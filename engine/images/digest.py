@@ -146,6 +146,8 @@ def verify(root: Path, inv: inventory_pb2.inventory_entry, key: bytes | None) ->
     x = inv.stasis
     if x.HasField("self_digest") and hashlib.sha256(_sealed_bytes(inv)).digest() != x.self_digest:
         raise ImageError(inv_path, "the inventory's checksum does not match: damaged or changed")
+    if (x.digests or x.HasField("signature")) and not x.HasField("self_digest"):  # sealed dumps have both
+        raise ImageError(inv_path, "the inventory lists digests but has no checksum of its own: damaged")
     if key is not None:
         if not x.HasField("signature"):
             raise ImageError(inv_path, "the images are not signed, and --verify-key asks for a signature")

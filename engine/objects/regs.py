@@ -14,7 +14,7 @@ from engine.native import ffi, lib
 from engine.objects.base import KernelObject
 
 if TYPE_CHECKING:
-    from engine.context import DumpContext
+    from engine.context import DumpContext, RestoreContext
     from engine.task import Task, Thread
 
 GDT_TLS_SLOTS = (12, 13, 14)
@@ -152,4 +152,19 @@ def _build_xstate(fp: core_x86_pb2.user_x86_fpregs_entry, template: bytes) -> by
 
 
 # the final registers are set by restore's last step (restore_final), when the thread is let go
-OBJECT = KernelObject("registers", dump_thread=dump_thread)
+# EFLAGS bits a task's own code may hold (CF..OF, IOPL, NT, RF, AC, VIF, VIP, ID; bit 1 is always set): the
+# trap flag (a single-step: no traced task is dumped) and virtual-8086 mode are no dumped task's
+EFLAGS_TF, EFLAGS_VM, EFLAGS_ALL = 1 << 8, 1 << 17, (1 << 22) - 1
+
+
+def load_images(ctx: RestoreContext) -> None:
+    """Registers a dumped task cannot have are refused before any process is made."""
+    for t in ctx.tasks:
+        for th in t.threads if t.alive else []:
+            flags = th.core.thread_info.gpregs.flags
+            if flags & ~EFLAGS_ALL or flags & (EFLAGS_TF | EFLAGS_VM):
+                raise RestoreError(f"core-{th.inner_tid}.img: thread_info.gpregs.flags {flags:#x} is no "
+                                   "user task's EFLAGS")
+
+
+OBJECT = KernelObject("registers", dump_thread=dump_thread, load_images=load_images)

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 ShareKey = tuple[int, int, str, str]  # see share_key
 OWNER_EX = struct.Struct("<ii")  # struct f_owner_ex { int type; pid_t pid; }
+PID_LIMIT = 1 << 22  # the kernel's PID_MAX_LIMIT on 64-bit: no pid is above it
 
 
 @record
@@ -521,6 +522,11 @@ def _restore_owner(ctx: RestoreContext, t: Task, fd: int, e: fdinfo_pb2.file_ent
     assert kind is not None
     sub = getattr(e, kind.sub)
     inj = t.injector
+    own = sub.fown
+    if own.pid_type not in (F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP) or not 0 <= own.pid < PID_LIMIT or \
+            not 0 <= own.signum <= 64:
+        raise RestoreError(f"files.img: entry {e.id}: owner type {own.pid_type} pid {own.pid} signal "
+                           f"{own.signum} cannot be an fd's owner")
     if sub.fown.pid:
         # the kernel records who set the owner, and signals the owner only if those uids match its own
         # (or were root's): set it as the uids it was set with, from the helper's root
