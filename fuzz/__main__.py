@@ -157,9 +157,20 @@ def descendants() -> set[int]:
     return out
 
 
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True  # gone
+
+
 def kill_new(before: set[int]) -> list[int]:
-    """Kill and reap what appeared below us since `before` (by PID: they are ours, we are their reaper)."""
+    """Kill and reap what appeared below us since `before` (by PID: they are ours, we are their reaper).
+    Returns the ones that were alive: a zombie was killed already (a failed restore kills what it made;
+    one whose parent died as it was let go came to us, the subreaper, to be reaped)."""
     new = sorted(descendants() - before)
+    alive = [p for p in new if not _zombie(p)]
     for pid in new:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -170,7 +181,7 @@ def kill_new(before: set[int]) -> list[int]:
         targets.reap_all()
         time.sleep(0.02)
     targets.reap_all()
-    return new
+    return alive
 
 
 def rewrite_digests(images: Path) -> None:
