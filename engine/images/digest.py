@@ -16,6 +16,8 @@ import hmac
 import os
 from pathlib import Path
 
+from google.protobuf import unknown_fields
+
 from engine.errors import ImageError
 from engine.images.pb import inventory_pb2
 
@@ -143,6 +145,11 @@ def verify(root: Path, inv: inventory_pb2.inventory_entry, key: bytes | None) ->
     """Raise ImageError naming the first file that is not the dump's; returns what was checked (for the
     log)."""
     inv_path = root / INVENTORY
+    # criu's inventory fields are few and small; ours is field 1000: a high unknown one is ours with its tag
+    # damaged, which would make the set look like an older one without digests
+    odd = sorted({f.field_number for f in unknown_fields.UnknownFieldSet(inv)} - set(range(100)))
+    if odd:
+        raise ImageError(inv_path, f"fields no dump writes ({', '.join(map(str, odd))}): damaged")
     x = inv.stasis
     if x.HasField("self_digest") and hashlib.sha256(_sealed_bytes(inv)).digest() != x.self_digest:
         raise ImageError(inv_path, "the inventory's checksum does not match: damaged or changed")

@@ -111,6 +111,20 @@ def test_a_signature_added_to_unsigned_images_is_damage(counter: Target, tmp_pat
     assert "inventory.img" in refused(images), "an inventory with an added signature restored"
 
 
+def test_a_damaged_tag_of_the_digests_is_damage(counter: Target, tmp_path: Path) -> None:
+    """A flip in the tag of the inventory's Stasis extension (field 1000 -> 992) would make the set look like
+    an older one without digests (found by the fuzzer, seed 11 case 1461): refused."""
+    images = tmp_path / "img"
+    dump(counter, images)
+    p = images / "inventory.img"
+    data = bytearray(p.read_bytes())
+    tag = bytes([0xC2, 0x3E])  # field 1000, length-delimited
+    at = data.rindex(tag)
+    data[at] ^= 0x40  # field 1000 -> 992, still length-delimited
+    p.write_bytes(bytes(data))
+    assert "inventory.img" in refused(images), "a set whose digests lost their tag restored"
+
+
 def test_image_file_that_is_a_fifo_does_not_block(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "inventory.img")
     res = stasis("show", tmp_path / "inventory.img", timeout=20)
